@@ -1,0 +1,32 @@
+# Third-party packages. core/ needs only LibTorch and header-only nlohmann/json (and doctest
+# for its tests), so it also builds on a GPU server that has a CUDA LibTorch and nothing else:
+# there, put the headers in .device/include (see bench/gpu/run.sh).
+
+find_package(Torch REQUIRED)
+# Torch's imported target carries TORCH_CXX_FLAGS (e.g. the C++11 ABI switch); everything
+# linking it compiles with the same flags. Its headers are system headers for our warnings.
+get_target_property(_torch_inc torch INTERFACE_INCLUDE_DIRECTORIES)
+if(_torch_inc)
+  set_target_properties(torch PROPERTIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${_torch_inc}")
+endif()
+
+set(KILN_EXTRA_INCLUDE ${CMAKE_SOURCE_DIR}/.device/include)
+find_package(nlohmann_json 3.9 QUIET)
+if(NOT nlohmann_json_FOUND)
+  find_path(KILN_NLOHMANN_INCLUDE nlohmann/json.hpp HINTS ${KILN_EXTRA_INCLUDE} REQUIRED)
+  add_library(nlohmann_json INTERFACE)
+  add_library(nlohmann_json::nlohmann_json ALIAS nlohmann_json)
+  target_include_directories(nlohmann_json SYSTEM INTERFACE ${KILN_NLOHMANN_INCLUDE})
+endif()
+
+if(KILN_BUILD_TESTS)
+  find_path(KILN_DOCTEST_INCLUDE doctest/doctest.h HINTS ${KILN_EXTRA_INCLUDE} REQUIRED)
+endif()
+
+if(NOT KILN_CORE_ONLY)
+  set(CMAKE_AUTOMOC ON)
+  find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Concurrent LinguistTools)
+  if(KILN_BUILD_TESTS)
+    find_package(Qt6 6.4 REQUIRED COMPONENTS Test)
+  endif()
+endif()
