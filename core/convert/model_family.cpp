@@ -98,11 +98,16 @@ std::optional<Base> classify_unet(const UNetTraits& t, std::vector<std::string>&
     return Base::SDXL;
   }
   switch (ctx) {
-    case 768: return Base::SD1;
-    case 1024: return Base::SD2;
-    case 2048: return Base::SDXL;
-    case 1280: return Base::SDXLRefiner;
-    default: break;
+    case 768:
+      return Base::SD1;
+    case 1024:
+      return Base::SD2;
+    case 2048:
+      return Base::SDXL;
+    case 1280:
+      return Base::SDXLRefiner;
+    default:
+      break;
   }
   if (!t.proj_in) return std::nullopt;
   const bool linear = t.proj_in->shape.size() == 2;
@@ -125,8 +130,9 @@ std::vector<TextEncoder> find_text_encoders(const TensorIndex& index) {
   for (const auto& e : index.entries()) {
     const std::string_view name = e.name;
     for (const bool open_clip : {false, true}) {
-      const std::string_view marker = open_clip ? std::string_view("transformer.resblocks.0.attn.in_proj_weight")
-                                                : std::string_view("text_model.encoder.layers.0.self_attn.q_proj.weight");
+      const std::string_view marker = open_clip
+                                          ? std::string_view("transformer.resblocks.0.attn.in_proj_weight")
+                                          : std::string_view("text_model.encoder.layers.0.self_attn.q_proj.weight");
       if (!name.ends_with(marker)) continue;
       const std::size_t cut = name.size() - marker.size();
       if (cut != 0 && name[cut - 1] != '.') continue;
@@ -178,13 +184,19 @@ FamilyDetection detect_pipeline(const TensorIndex& index, const UNetSite& unet, 
   }
   const bool inpaint = in_channels == 9;  // 4 latent + 4 masked-image latent + 1 mask
   switch (*base) {
-    case Base::SD1: d.family = inpaint ? ModelFamily::SD1Inpaint : ModelFamily::SD1; break;
-    case Base::SD2: d.family = inpaint ? ModelFamily::SD2Inpaint : ModelFamily::SD2; break;
+    case Base::SD1:
+      d.family = inpaint ? ModelFamily::SD1Inpaint : ModelFamily::SD1;
+      break;
+    case Base::SD2:
+      d.family = inpaint ? ModelFamily::SD2Inpaint : ModelFamily::SD2;
+      break;
     case Base::SDXL:
       d.family = ModelFamily::SDXL;
       if (inpaint) d.evidence.push_back("SDXL inpainting UNet: no family of its own, reported as SDXL");
       break;
-    case Base::SDXLRefiner: d.family = ModelFamily::SDXLRefiner; break;
+    case Base::SDXLRefiner:
+      d.family = ModelFamily::SDXLRefiner;
+      break;
   }
   for (const TextEncoder& te : find_text_encoders(index)) d.evidence.push_back(describe(te));
   return d;
@@ -209,10 +221,16 @@ std::optional<FamilyDetection> detect_controlnet(const TensorIndex& index, const
                       path);
   }
   switch (*base) {
-    case Base::SD1: d.family = ModelFamily::ControlNetSD1; break;
-    case Base::SD2: d.family = ModelFamily::ControlNetSD2; break;
+    case Base::SD1:
+      d.family = ModelFamily::ControlNetSD1;
+      break;
+    case Base::SD2:
+      d.family = ModelFamily::ControlNetSD2;
+      break;
     case Base::SDXL:
-    case Base::SDXLRefiner: d.family = ModelFamily::ControlNetSDXL; break;
+    case Base::SDXLRefiner:
+      d.family = ModelFamily::ControlNetSDXL;
+      break;
   }
   return d;
 }
@@ -224,9 +242,9 @@ constexpr std::array<std::string_view, 4> kKohyaPrefixes = {"lora_unet_", "lora_
 // Tensors whose shape[1] is the adapted layer's input width: LoRA down/A matrices (kohya,
 // PEFT, diffusers 0.21+, diffusers' attention processors and text-encoder patches) and
 // LyCORIS LoHa's w1_b.
-constexpr std::array<std::string_view, 6> kDownSuffixes = {".lora_down.weight", ".lora_A.weight",
-                                                           ".lora.down.weight", "_lora.down.weight",
-                                                           ".lora_linear_layer.down.weight", ".hada_w1_b"};
+constexpr std::array<std::string_view, 6> kDownSuffixes = {
+    ".lora_down.weight", ".lora_A.weight", ".lora.down.weight", "_lora.down.weight", ".lora_linear_layer.down.weight",
+    ".hada_w1_b"};
 constexpr std::array<std::string_view, 13> kOtherSuffixes = {
     ".lora_up.weight", ".lora_B.weight", ".lora.up.weight", "_lora.up.weight", ".lora_linear_layer.up.weight",
     ".hada_w1_a",      ".hada_w2_a",     ".hada_w2_b",      ".lokr_w1",        ".lokr_w2",
@@ -234,15 +252,29 @@ constexpr std::array<std::string_view, 13> kOtherSuffixes = {
 
 enum class LoRATarget { UNet, TextEncoder, TextEncoder2 };
 
+// The tensor shown for a fact: the first match, replaced once by the first down tensor (whose
+// shape shows the input width) when the first match was an alpha or up tensor.
+struct Pick {
+  const TensorEntry* entry = nullptr;
+  bool down = false;
+  void offer(const TensorEntry& e, bool is_down) {
+    if (!entry || (is_down && !down)) {
+      entry = &e;
+      down = is_down;
+    }
+  }
+  explicit operator bool() const { return entry != nullptr; }
+};
+
 struct LoRAScan {
   std::size_t tensors = 0;
   bool kohya = false;
-  const TensorEntry* first = nullptr;
+  Pick first;
   const TensorEntry* cross_kv = nullptr;     // down of an attn2 to_k/to_v: input = context dim
   const TensorEntry* te_proj = nullptr;      // down of a text-encoder projection: input = width
-  const TensorEntry* sdxl_te = nullptr;      // any tensor of lora_te1_/lora_te2_/text_encoder_2
-  const TensorEntry* deep_block = nullptr;   // transformer_blocks.1+: only SDXL stacks them
-  const TensorEntry* level_320 = nullptr;    // attention at 320 channels: SD 1.x/2.x only
+  Pick sdxl_te;                              // lora_te1_/lora_te2_/text_encoder_2
+  Pick deep_block;                           // transformer_blocks.1+: only SDXL stacks them
+  Pick level_320;                            // attention at 320 channels: SD 1.x/2.x only
   const TensorEntry* linear_proj = nullptr;  // 2-D proj_in down: SD 2.x or SDXL
 };
 
@@ -261,7 +293,7 @@ bool has_deep_transformer_block(std::string_view module) {
 void scan_lora_tensor(const TensorEntry& e, std::string_view module, LoRATarget target, bool down, LoRAScan& scan) {
   if (target != LoRATarget::UNet) {
     if (target == LoRATarget::TextEncoder2 || e.name.starts_with("lora_te1_")) {
-      if (!scan.sdxl_te) scan.sdxl_te = &e;
+      scan.sdxl_te.offer(e, down);
     } else if (down && e.shape.size() == 2 && !scan.te_proj &&
                (module.ends_with("q_proj") || module.ends_with("k_proj") || module.ends_with("v_proj") ||
                 module.ends_with("out_proj") || module.ends_with("fc1"))) {
@@ -274,19 +306,16 @@ void scan_lora_tensor(const TensorEntry& e, std::string_view module, LoRATarget 
        module.ends_with("to_v_lora"))) {
     scan.cross_kv = &e;
   }
-  if (!scan.deep_block && has_deep_transformer_block(module)) scan.deep_block = &e;
+  if (has_deep_transformer_block(module)) scan.deep_block.offer(e, down);
   // SD 1.x/2.x attend at 320 channels (diffusers down 0 / up 3, LDM input 1-2 / output 9-11);
   // SDXL's first and last levels have no attention.
-  constexpr std::array<std::string_view, 7> k320 = {"down_blocks_0_attentions_", "up_blocks_3_attentions_",
-                                                    "input_blocks_1_1_",        "input_blocks_2_1_",
-                                                    "output_blocks_9_1_",       "output_blocks_10_1_",
-                                                    "output_blocks_11_1_"};
-  if (!scan.level_320) {
-    for (std::string_view level : k320) {
-      if (contains(module, level)) {
-        scan.level_320 = &e;
-        break;
-      }
+  constexpr std::array<std::string_view, 7> k320 = {
+      "down_blocks_0_attentions_", "up_blocks_3_attentions_", "input_blocks_1_1_",  "input_blocks_2_1_",
+      "output_blocks_9_1_",        "output_blocks_10_1_",     "output_blocks_11_1_"};
+  for (std::string_view level : k320) {
+    if (contains(module, level)) {
+      scan.level_320.offer(e, down);
+      break;
     }
   }
   if (down && !scan.linear_proj && module.ends_with("proj_in") && e.shape.size() == 2) scan.linear_proj = &e;
@@ -314,7 +343,7 @@ LoRAScan scan_lora(const TensorIndex& index) {
     if (!kohya && suffix.empty()) continue;
     ++scan.tensors;
     scan.kohya = scan.kohya || kohya;
-    if (!scan.first) scan.first = &e;
+    scan.first.offer(e, down);
     // kohya module names have no dots: everything after the first one (".alpha", ".lora_down.weight",
     // LyCORIS extras) names the tensor.
     module.assign(kohya ? name.substr(0, name.find('.')) : name.substr(0, name.size() - suffix.size()));
@@ -344,38 +373,57 @@ std::string input_width_fact(const char* what, const TensorEntry& e) {
 FamilyDetection classify_lora(const LoRAScan& scan) {
   FamilyDetection d{ModelFamily::LoRASD1, scan.kohya ? KeyLayout::SingleFile : KeyLayout::Diffusers, {}};
   d.evidence.push_back(std::to_string(scan.tensors) + " LoRA tensors with " +
-                       (scan.kohya ? "kohya" : "diffusers/PEFT") + " names (" + describe(*scan.first) + ")");
+                       (scan.kohya ? "kohya" : "diffusers/PEFT") + " names (" + describe(*scan.first.entry) + ")");
   if (scan.cross_kv) {
     d.evidence.push_back(input_width_fact("cross-attention input", *scan.cross_kv));
     switch (dim(*scan.cross_kv, 1)) {
-      case 768: d.family = ModelFamily::LoRASD1; return d;
-      case 1024: d.family = ModelFamily::LoRASD2; return d;
-      case 1280: d.evidence.push_back("SDXL refiner width: reported as an SDXL LoRA"); [[fallthrough]];
-      case 2048: d.family = ModelFamily::LoRASDXL; return d;
-      default: d.evidence.back() += ": not a standard width"; break;
+      case 768:
+        d.family = ModelFamily::LoRASD1;
+        return d;
+      case 1024:
+        d.family = ModelFamily::LoRASD2;
+        return d;
+      case 1280:
+        d.evidence.push_back("SDXL refiner width: reported as an SDXL LoRA");
+        [[fallthrough]];
+      case 2048:
+        d.family = ModelFamily::LoRASDXL;
+        return d;
+      default:
+        d.evidence.back() += ": not a standard width";
+        break;
     }
   }
   if (scan.sdxl_te) {
-    d.evidence.push_back("SDXL text encoder naming (" + describe(*scan.sdxl_te) + ")");
+    d.evidence.push_back("SDXL text encoder naming (" + describe(*scan.sdxl_te.entry) + ")");
     d.family = ModelFamily::LoRASDXL;
     return d;
   }
   if (scan.te_proj) {
     d.evidence.push_back(input_width_fact("text encoder width", *scan.te_proj));
     switch (dim(*scan.te_proj, 1)) {
-      case 768: d.family = ModelFamily::LoRASD1; return d;
-      case 1024: d.family = ModelFamily::LoRASD2; return d;
-      case 1280: d.family = ModelFamily::LoRASDXL; return d;
-      default: d.evidence.back() += ": not a standard width"; break;
+      case 768:
+        d.family = ModelFamily::LoRASD1;
+        return d;
+      case 1024:
+        d.family = ModelFamily::LoRASD2;
+        return d;
+      case 1280:
+        d.family = ModelFamily::LoRASDXL;
+        return d;
+      default:
+        d.evidence.back() += ": not a standard width";
+        break;
     }
   }
   if (scan.deep_block) {
-    d.evidence.push_back("stacked transformer blocks as only SDXL has (" + describe(*scan.deep_block) + ")");
+    d.evidence.push_back("stacked transformer blocks as only SDXL has (" + describe(*scan.deep_block.entry) + ")");
     d.family = ModelFamily::LoRASDXL;
     return d;
   }
   if (scan.level_320) {
-    d.evidence.push_back("attention at the 320-channel level as SD 1.x/2.x have (" + describe(*scan.level_320) + ")");
+    d.evidence.push_back("attention at the 320-channel level as SD 1.x/2.x have (" + describe(*scan.level_320.entry) +
+                         ")");
     if (scan.linear_proj) {
       d.evidence.push_back("linear proj_in as SD 2.x has (" + describe(*scan.linear_proj) + ")");
       d.family = ModelFamily::LoRASD2;
@@ -395,8 +443,8 @@ std::optional<FamilyDetection> detect_vae(const TensorIndex& index) {
   if (!site) return std::nullopt;
   // Original (LDM) VAEs name blocks encoder.down.N.block.M / decoder.up.N; diffusers
   // encoder.down_blocks.N.resnets.M / decoder.up_blocks.N.
-  const bool ldm = any_with_prefix(index, site->prefix + "encoder.down.") ||
-                   any_with_prefix(index, site->prefix + "decoder.up.");
+  const bool ldm =
+      any_with_prefix(index, site->prefix + "encoder.down.") || any_with_prefix(index, site->prefix + "decoder.up.");
   FamilyDetection d{ModelFamily::VAE, ldm ? KeyLayout::SingleFile : KeyLayout::Diffusers, {}};
   d.evidence.push_back(std::string("VAE with ") + (ldm ? "original" : "diffusers") + " names (" +
                        describe(*site->entry) + ")");
@@ -444,48 +492,78 @@ std::optional<FamilyDetection> detect_text_encoder(const TensorIndex& index) {
 
 std::string_view to_string(ModelFamily family) {
   switch (family) {
-    case ModelFamily::SD1: return "sd1";
-    case ModelFamily::SD2: return "sd2";
-    case ModelFamily::SDXL: return "sdxl";
-    case ModelFamily::SDXLRefiner: return "sdxl_refiner";
-    case ModelFamily::SD1Inpaint: return "sd1_inpaint";
-    case ModelFamily::SD2Inpaint: return "sd2_inpaint";
-    case ModelFamily::ControlNetSD1: return "controlnet_sd1";
-    case ModelFamily::ControlNetSD2: return "controlnet_sd2";
-    case ModelFamily::ControlNetSDXL: return "controlnet_sdxl";
-    case ModelFamily::LoRASD1: return "lora_sd1";
-    case ModelFamily::LoRASD2: return "lora_sd2";
-    case ModelFamily::LoRASDXL: return "lora_sdxl";
-    case ModelFamily::VAE: return "vae";
-    case ModelFamily::TextEncoder: return "text_encoder";
+    case ModelFamily::SD1:
+      return "sd1";
+    case ModelFamily::SD2:
+      return "sd2";
+    case ModelFamily::SDXL:
+      return "sdxl";
+    case ModelFamily::SDXLRefiner:
+      return "sdxl_refiner";
+    case ModelFamily::SD1Inpaint:
+      return "sd1_inpaint";
+    case ModelFamily::SD2Inpaint:
+      return "sd2_inpaint";
+    case ModelFamily::ControlNetSD1:
+      return "controlnet_sd1";
+    case ModelFamily::ControlNetSD2:
+      return "controlnet_sd2";
+    case ModelFamily::ControlNetSDXL:
+      return "controlnet_sdxl";
+    case ModelFamily::LoRASD1:
+      return "lora_sd1";
+    case ModelFamily::LoRASD2:
+      return "lora_sd2";
+    case ModelFamily::LoRASDXL:
+      return "lora_sdxl";
+    case ModelFamily::VAE:
+      return "vae";
+    case ModelFamily::TextEncoder:
+      return "text_encoder";
   }
   return "unknown";
 }
 
 std::string_view to_string(KeyLayout layout) {
   switch (layout) {
-    case KeyLayout::Diffusers: return "diffusers";
-    case KeyLayout::SingleFile: return "single_file";
+    case KeyLayout::Diffusers:
+      return "diffusers";
+    case KeyLayout::SingleFile:
+      return "single_file";
   }
   return "unknown";
 }
 
 std::string_view display_name(ModelFamily family) {
   switch (family) {
-    case ModelFamily::SD1: return "Stable Diffusion 1.x";
-    case ModelFamily::SD2: return "Stable Diffusion 2.x";
-    case ModelFamily::SDXL: return "SDXL";
-    case ModelFamily::SDXLRefiner: return "SDXL refiner";
-    case ModelFamily::SD1Inpaint: return "SD 1.x inpainting";
-    case ModelFamily::SD2Inpaint: return "SD 2.x inpainting";
-    case ModelFamily::ControlNetSD1: return "ControlNet (SD 1.x)";
-    case ModelFamily::ControlNetSD2: return "ControlNet (SD 2.x)";
-    case ModelFamily::ControlNetSDXL: return "ControlNet (SDXL)";
-    case ModelFamily::LoRASD1: return "LoRA (SD 1.x)";
-    case ModelFamily::LoRASD2: return "LoRA (SD 2.x)";
-    case ModelFamily::LoRASDXL: return "LoRA (SDXL)";
-    case ModelFamily::VAE: return "VAE";
-    case ModelFamily::TextEncoder: return "Text encoder";
+    case ModelFamily::SD1:
+      return "Stable Diffusion 1.x";
+    case ModelFamily::SD2:
+      return "Stable Diffusion 2.x";
+    case ModelFamily::SDXL:
+      return "SDXL";
+    case ModelFamily::SDXLRefiner:
+      return "SDXL refiner";
+    case ModelFamily::SD1Inpaint:
+      return "SD 1.x inpainting";
+    case ModelFamily::SD2Inpaint:
+      return "SD 2.x inpainting";
+    case ModelFamily::ControlNetSD1:
+      return "ControlNet (SD 1.x)";
+    case ModelFamily::ControlNetSD2:
+      return "ControlNet (SD 2.x)";
+    case ModelFamily::ControlNetSDXL:
+      return "ControlNet (SDXL)";
+    case ModelFamily::LoRASD1:
+      return "LoRA (SD 1.x)";
+    case ModelFamily::LoRASD2:
+      return "LoRA (SD 2.x)";
+    case ModelFamily::LoRASDXL:
+      return "LoRA (SDXL)";
+    case ModelFamily::VAE:
+      return "VAE";
+    case ModelFamily::TextEncoder:
+      return "Text encoder";
   }
   return "unknown";
 }

@@ -36,7 +36,7 @@ enum class KeyLayout { Diffusers, SingleFile };
 // text_encoder; diffusers, single_file.
 std::string_view to_string(ModelFamily family);
 std::string_view to_string(KeyLayout layout);
-// Human-readable: "Stable Diffusion 1.x", "SDXL refiner", "LoRA for SDXL", ...
+// Human-readable: "Stable Diffusion 1.x", "SDXL refiner", "LoRA (SDXL)", ...
 std::string_view display_name(ModelFamily family);
 
 struct FamilyDetection {

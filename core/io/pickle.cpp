@@ -136,7 +136,7 @@ std::string opcode_text(std::uint8_t op) {
 }
 
 // Python 2 module names that protocol-2 pickles written by Python 3 use (fix_imports).
-std::string python3_module(std::string module) {
+std::string_view python3_module(std::string_view module) {
   if (module == "__builtin__") return "builtins";
   if (module == "copy_reg") return "copyreg";
   return module;
@@ -268,9 +268,8 @@ class Machine {
     push(v);
   }
 
-  void global(std::string module, const std::string& name) {
-    module = python3_module(std::move(module));
-    std::string full = module + "." + name;
+  void global(std::string_view module, std::string_view name) {
+    std::string full = std::string(python3_module(module)) + "." + std::string(name);
     const bool known = is_builtin(full) || (options_.is_known && options_.is_known(full));
     Value* v = make(known ? Kind::Global : Kind::Object);
     if (!known && unknown_set_.insert(full).second) out_.unknown_.push_back(full);
@@ -448,9 +447,9 @@ class Machine {
       case BINGET: return get(le(1));
       case LONG_BINGET: return get(le(4));
       case GLOBAL: {
-        std::string module = line();
-        std::string name = line();
-        return global(std::move(module), name);
+        const std::string module = line();
+        const std::string name = line();
+        return global(module, name);
       }
       case STACK_GLOBAL: {
         Value* name = pop();

@@ -1,7 +1,5 @@
 #include "io/zip_reader.h"
 
-#include <algorithm>
-
 #include "base/error.h"
 
 namespace kiln::io {
@@ -205,14 +203,15 @@ ZipArchive ZipArchive::open(std::span<const std::byte> bytes, const std::filesys
   for (std::uint64_t i = 0; i < dir.entry_count; ++i) {
     ZipEntry e = parser.read_central_entry(pos, dir_end, i);
     parser.locate_data(e, dir.offset);
+    archive.by_name_.try_emplace(e.name, archive.entries_.size());
     archive.entries_.push_back(std::move(e));
   }
   return archive;
 }
 
 const ZipEntry* ZipArchive::find(std::string_view name) const {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const ZipEntry& e) { return e.name == name; });
-  return it == entries_.end() ? nullptr : &*it;
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : &entries_[it->second];
 }
 
 std::span<const std::byte> ZipArchive::data(const ZipEntry& entry) const {

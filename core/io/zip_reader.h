@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace kiln::io {
@@ -39,7 +40,8 @@ class ZipArchive {
 
   // Entries in central directory order.
   const std::vector<ZipEntry>& entries() const { return entries_; }
-  // First entry with exactly this name, or nullptr.
+  // First entry with exactly this name, or nullptr. Constant time: a checkpoint looks up one
+  // entry per storage, and may hold tens of thousands.
   const ZipEntry* find(std::string_view name) const;
   // The stored bytes of an entry. Throws kiln::FormatError for compressed or encrypted
   // entries (only method 0 can be viewed in place).
@@ -52,6 +54,7 @@ class ZipArchive {
   std::span<const std::byte> bytes_;
   std::filesystem::path path_;
   std::vector<ZipEntry> entries_;
+  std::unordered_map<std::string, std::size_t> by_name_;
 };
 
 }  // namespace kiln::io

@@ -40,6 +40,13 @@ TensorIndex edited(const TensorIndex& index, const std::function<bool(TensorEntr
   return out;
 }
 
+TensorEntry entry(std::string name, std::vector<std::int64_t> shape) {
+  TensorEntry e;
+  e.name = std::move(name);
+  e.shape = std::move(shape);
+  return e;
+}
+
 bool ends_with(const std::string& s, const std::string& suffix) { return s.ends_with(suffix); }
 
 // The cross-attention key/value projections read the text encoder's output: [inner, ctx].
@@ -119,7 +126,7 @@ TEST_CASE("real checkpoints' extra keys change nothing") {
   TensorIndex index = key_list("sd15", "original_single_file.txt");
   for (const char* name : {"betas", "alphas_cumprod", "model_ema.decay", "model_ema.num_updates",
                            "cond_stage_model.transformer.text_model.embeddings.position_ids"}) {
-    index.add(TensorEntry{.name = name, .shape = {1000}});
+    index.add(entry(name, {1000}));
   }
   check(index, ModelFamily::SD1, KeyLayout::SingleFile);
 }
@@ -155,8 +162,8 @@ TEST_CASE("SDXL refiner: cross-attention 1280, addition embedding 2560") {
       return true;
     });
   };
-  check(refiner(key_list("sdxl_base", "diffusers_unet.txt"), "add_embedding.linear_1.weight"),
-        ModelFamily::SDXLRefiner, KeyLayout::Diffusers);
+  check(refiner(key_list("sdxl_base", "diffusers_unet.txt"), "add_embedding.linear_1.weight"), ModelFamily::SDXLRefiner,
+        KeyLayout::Diffusers);
   check(refiner(key_list("sdxl_base", "original_single_file.txt"), "model.diffusion_model.label_emb.0.0.weight"),
         ModelFamily::SDXLRefiner, KeyLayout::SingleFile);
 }
@@ -185,10 +192,10 @@ TEST_CASE("ControlNets") {
       }
       return false;
     });
-    sdxl.add(TensorEntry{.name = "controlnet_cond_embedding.conv_in.weight", .shape = {16, 3, 3, 3}});
-    sdxl.add(TensorEntry{.name = "controlnet_cond_embedding.conv_out.weight", .shape = {320, 256, 3, 3}});
-    sdxl.add(TensorEntry{.name = "controlnet_down_blocks.0.weight", .shape = {320, 320, 1, 1}});
-    sdxl.add(TensorEntry{.name = "controlnet_mid_block.weight", .shape = {1280, 1280, 1, 1}});
+    sdxl.add(entry("controlnet_cond_embedding.conv_in.weight", {16, 3, 3, 3}));
+    sdxl.add(entry("controlnet_cond_embedding.conv_out.weight", {320, 256, 3, 3}));
+    sdxl.add(entry("controlnet_down_blocks.0.weight", {320, 320, 1, 1}));
+    sdxl.add(entry("controlnet_mid_block.weight", {1280, 1280, 1, 1}));
     check(sdxl, ModelFamily::ControlNetSDXL, KeyLayout::Diffusers);
   }
   SUBCASE("a full SD checkpoint with a ControlNet inside is the pipeline") {
@@ -242,7 +249,7 @@ TEST_CASE("the tiny SD 1.x pipeline (cross-attention 32) is SD 1.x by its conv p
   TensorIndex controlnet = edited(folder.with_prefix("unet."), [](TensorEntry& e) {
     return e.name.starts_with("conv_in.") || e.name.starts_with("down_blocks.") || e.name.starts_with("mid_block.");
   });
-  controlnet.add(TensorEntry{.name = "controlnet_cond_embedding.conv_in.weight", .shape = {8, 3, 3, 3}});
+  controlnet.add(entry("controlnet_cond_embedding.conv_in.weight", {8, 3, 3, 3}));
   check(controlnet, ModelFamily::ControlNetSD1, KeyLayout::Diffusers);
   check(edited(controlnet, linear_proj_in), ModelFamily::ControlNetSD2, KeyLayout::Diffusers);
 }
@@ -287,21 +294,23 @@ TEST_CASE("SDXL LoRA text encoders alone: te2 or kohya's te1 naming") {
 
 TEST_CASE("unrecognised and empty indexes throw FormatError") {
   TensorIndex unrelated;
-  for (const char* name : {"backbone.stem.weight", "backbone.layer1.0.conv1.weight", "head.fc.weight",
-                           "head.fc.bias", "head.norm.weight", "head.norm.bias"}) {
-    unrelated.add(TensorEntry{.name = name, .shape = {8, 8}});
+  for (const char* name : {"backbone.stem.weight", "backbone.layer1.0.conv1.weight", "head.fc.weight", "head.fc.bias",
+                           "head.norm.weight", "head.norm.bias"}) {
+    unrelated.add(entry(name, {8, 8}));
   }
   try {
     detect_family(unrelated, "/models/resnet.safetensors");
     FAIL("expected a FormatError");
   } catch (const kiln::FormatError& e) {
     const std::string m = e.message();
-    CHECK(m.starts_with("not a Stable Diffusion model: none of the keys Kiln looks for were found (looked for: "
-                        "model.diffusion_model.input_blocks.0.0.weight, unet.conv_in.weight"));
+    CHECK(
+        m.starts_with("not a Stable Diffusion model: none of the keys Kiln looks for were found (looked for: "
+                      "model.diffusion_model.input_blocks.0.0.weight, unet.conv_in.weight"));
     CHECK(m.find("lora_unet_*") != std::string::npos);
     CHECK(m.find("text_model.embeddings.token_embedding.weight") != std::string::npos);
-    CHECK(m.ends_with("first keys in the file: backbone.stem.weight, backbone.layer1.0.conv1.weight, "
-                      "head.fc.weight, head.fc.bias, head.norm.weight, ... (6 tensors)"));
+    CHECK(
+        m.ends_with("first keys in the file: backbone.stem.weight, backbone.layer1.0.conv1.weight, "
+                    "head.fc.weight, head.fc.bias, head.norm.weight, ... (6 tensors)"));
     CHECK(e.path() == fs::path("/models/resnet.safetensors"));
   }
   try {

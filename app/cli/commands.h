@@ -1,0 +1,11 @@
+#pragma once
+// One function per kiln-cli command. Each takes the arguments without the command word and
+// returns the process exit code: 0 success, 1 the work failed (one line on stderr), 2 usage.
+
+#include <QStringList>
+
+namespace kiln::cli {
+
+int run_info(const QStringList& args);
+
+}  // namespace kiln::cli

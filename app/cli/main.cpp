@@ -1,0 +1,57 @@
+// kiln-cli: Kiln's engine without the GUI, for servers and scripts.
+#include <QCoreApplication>
+#include <QStringList>
+
+#include <cstdio>
+
+#include "base/engine.h"
+#include "cli/commands.h"
+
+namespace {
+
+void print_usage(std::FILE* out) {
+  std::fputs(
+      "Usage: kiln-cli <command> [options]\n"
+      "\n"
+      "Kiln's engine without the GUI, for servers and scripts.\n"
+      "\n"
+      "Commands:\n"
+      "  info PATH [--json] [--no-hash]   What a model is: family, layout, components,\n"
+      "                                   prediction type, metadata, sha256 / A1111 hash\n"
+      "\n"
+      "Options:\n"
+      "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
+      "  -v, --version   Version\n"
+      "\n"
+      "Environment: KILN_THREADS sets the number of CPU threads (default: all cores).\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName(QStringLiteral("kiln-cli"));
+  QCoreApplication::setOrganizationName(QStringLiteral("Kiln"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
+  kiln::init_engine();
+
+  QStringList args = QCoreApplication::arguments();
+  if (args.size() < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const QString command = args.at(1);
+  if (command == QLatin1String("-h") || command == QLatin1String("--help") || command == QLatin1String("help")) {
+    print_usage(stdout);
+    return 0;
+  }
+  if (command == QLatin1String("-v") || command == QLatin1String("--version")) {
+    std::printf("kiln-cli %s\n", KILN_VERSION);
+    return 0;
+  }
+  args.removeAt(1);  // the command's parser sees "kiln-cli <options...>"
+  if (command == QLatin1String("info")) return kiln::cli::run_info(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info; see kiln-cli --help)\n", qPrintable(command));
+  return 2;
+}

@@ -1,0 +1,219 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QScreen>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolBar>
+
+#include "pages/models_page.h"
+#include "services/model_library.h"
+#include "state/app_settings.h"
+#include "state/language.h"
+#include "widgets/theme.h"
+
+namespace kiln::app {
+
+namespace {
+
+const char* const kPageId = "kilnPageId";
+const char* const kIconPath = "kilnIconPath";
+
+}  // namespace
+
+MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
+    : QMainWindow(parent),
+      mSettings(settings),
+      mLibrary(new ModelLibrary(settings, this)),
+      mPages(new QStackedWidget(this)),
+      mNavigation(new QToolBar(this)),
+      mPageActions(new QActionGroup(this)) {
+  setWindowTitle(QStringLiteral("Kiln"));
+  setObjectName(QStringLiteral("mainWindow"));
+  setCentralWidget(mPages);
+
+  mNavigation->setObjectName(QStringLiteral("navigation"));
+  mNavigation->setWindowTitle(tr("Pages"));
+  mNavigation->setMovable(false);
+  mNavigation->setFloatable(false);
+  mNavigation->setToolButtonStyle(Qt::ToolButtonTextUnderIcon);
+  mNavigation->setIconSize(QSize(28, 28));
+  mNavigation->toggleViewAction()->setEnabled(false);
+  addToolBar(Qt::LeftToolBarArea, mNavigation);
+  mPageActions->setExclusive(true);
+
+  mModelsPage = new ModelsPage(mLibrary, mSettings, this);
+  addPage(QStringLiteral("models"), tr("Models"), QStringLiteral(":/icons/models.svg"), mModelsPage);
+
+  buildMenus();
+  buildStatusBar();
+  connect(mModelsPage, &ModelsPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+  connect(mLibrary, &ModelLibrary::activityChanged, this, &MainWindow::showActivity);
+  showActivity(mLibrary->activity(), mLibrary->activityPercent());
+
+  if (!restoreGeometry(mSettings->windowGeometry())) {
+    const QRect screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableGeometry()
+                                                          : QRect(0, 0, 1280, 800);
+    resize(std::min(1360, screen.width() * 9 / 10), std::min(860, screen.height() * 9 / 10));
+  }
+  restoreState(mSettings->windowState());
+  showPage(mSettings->currentPage());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::addPage(const QString& id, const QString& title, const QString& icon, QWidget* page) {
+  const int index = mPages->addWidget(page);
+  auto* action = new QAction(title, mPageActions);
+  action->setCheckable(true);
+  action->setProperty(kPageId, id);
+  action->setProperty(kIconPath, icon);
+  action->setIcon(widgets::Theme::tinted(icon, palette().color(QPalette::WindowText)));
+  action->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + index)));
+  action->setToolTip(tr("%1 (%2)").arg(title, action->shortcut().toString(QKeySequence::NativeText)));
+  connect(action, &QAction::triggered, this, [this, id] { showPage(id); });
+  mNavigation->addAction(action);
+}
+
+QString MainWindow::currentPage() const {
+  const QAction* checked = mPageActions->checkedAction();
+  return checked ? checked->property(kPageId).toString() : QString();
+}
+
+void MainWindow::showPage(const QString& id) {
+  const QList<QAction*> actions = mPageActions->actions();
+  int index = 0;
+  for (int i = 0; i < actions.size(); ++i) {
+    if (actions[i]->property(kPageId).toString() == id) index = i;
+  }
+  mPages->setCurrentIndex(index);
+  actions[index]->setChecked(true);
+  mSettings->setCurrentPage(actions[index]->property(kPageId).toString());
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(mModelsPage->addFolderAction());
+  file->addAction(mModelsPage->rescanAction());
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+  quit->setMenuRole(QAction::QuitRole);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addActions(mPageActions->actions());
+  view->addSeparator();
+
+  QMenu* appearance = view->addMenu(tr("&Appearance"));
+  auto* appearanceGroup = new QActionGroup(appearance);
+  const QString currentAppearance = mSettings->appearance();
+  for (const auto& [id, label] : {std::pair{QStringLiteral("system"), tr("Follow &System")},
+                                  std::pair{QStringLiteral("light"), tr("&Light")},
+                                  std::pair{QStringLiteral("dark"), tr("&Dark")}}) {
+    QAction* action = appearance->addAction(label);
+    action->setCheckable(true);
+    action->setChecked(id == currentAppearance);
+    appearanceGroup->addAction(action);
+    connect(action, &QAction::triggered, this, [this, id = id] { setAppearance(id); });
+  }
+
+  QMenu* language = view->addMenu(tr("&Language"));
+  auto* languageGroup = new QActionGroup(language);
+  const QString currentLanguage = mSettings->language();
+  QAction* system = language->addAction(tr("System Language"));
+  system->setCheckable(true);
+  system->setChecked(currentLanguage.isEmpty());
+  languageGroup->addAction(system);
+  connect(system, &QAction::triggered, this, [this] { setLanguage({}); });
+  language->addSeparator();
+  for (const auto& [code, name] : Language::available()) {
+    QAction* action = language->addAction(name);
+    action->setCheckable(true);
+    action->setChecked(code == currentLanguage);
+    languageGroup->addAction(action);
+    connect(action, &QAction::triggered, this, [this, code = code] { setLanguage(code); });
+  }
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* about = help->addAction(tr("&About Kiln"), this, &MainWindow::showAbout);
+  about->setMenuRole(QAction::AboutRole);
+  QAction* aboutQt = help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+  aboutQt->setMenuRole(QAction::AboutQtRole);
+}
+
+void MainWindow::buildStatusBar() {
+  mActivity = new QLabel(this);
+  mActivity->setObjectName(QStringLiteral("activityLabel"));
+  mProgress = new QProgressBar(this);
+  mProgress->setObjectName(QStringLiteral("activityProgress"));
+  mProgress->setMaximumWidth(160);
+  mProgress->setMaximumHeight(fontMetrics().height());
+  mProgress->setTextVisible(false);
+  statusBar()->addPermanentWidget(mActivity);
+  statusBar()->addPermanentWidget(mProgress);
+}
+
+void MainWindow::showActivity(const QString& text, int percent) {
+  mActivity->setText(text);
+  mActivity->setVisible(!text.isEmpty());
+  mProgress->setVisible(!text.isEmpty());
+  if (percent < 0) {
+    mProgress->setRange(0, 0);
+  } else {
+    mProgress->setRange(0, 100);
+    mProgress->setValue(percent);
+  }
+}
+
+void MainWindow::showAbout() {
+  QMessageBox box(this);
+  box.setWindowTitle(tr("About Kiln"));
+  box.setIconPixmap(windowIcon().pixmap(QSize(64, 64), devicePixelRatio()));
+  box.setTextFormat(Qt::RichText);
+  box.setText(tr("<h3>Kiln %1</h3><p>A desktop studio for personal Stable Diffusion models: prepare a dataset, "
+                 "fine-tune on your own GPU and generate.</p>")
+                  .arg(QCoreApplication::applicationVersion()));
+  box.setInformativeText(tr("<p>Free software under the GNU General Public License, version 3 or later. "
+                            "Built with Qt %1 and LibTorch.</p>")
+                             .arg(QString::fromLatin1(qVersion())));
+  box.exec();
+}
+
+void MainWindow::setAppearance(const QString& appearance) {
+  mSettings->setAppearance(appearance);
+  widgets::Theme::apply(widgets::Theme::schemeFromString(appearance));
+}
+
+void MainWindow::setLanguage(const QString& code) {
+  if (code == mSettings->language()) return;
+  mSettings->setLanguage(code);
+  statusBar()->showMessage(tr("Kiln will use the new language the next time it starts."), 8000);
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  QMainWindow::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) retintIcons();
+}
+
+void MainWindow::retintIcons() {
+  const QColor color = palette().color(QPalette::WindowText);
+  for (QAction* action : mPageActions->actions()) {
+    action->setIcon(widgets::Theme::tinted(action->property(kIconPath).toString(), color));
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  mSettings->setWindowGeometry(saveGeometry());
+  mSettings->setWindowState(saveState());
+  QMainWindow::closeEvent(event);
+}
+
+}  // namespace kiln::app

@@ -1,0 +1,55 @@
+#pragma once
+// Kiln's main window: a navigation bar with one entry per page (only pages that do
+// something), the pages, menus, and a status bar that shows what the background jobs do.
+
+#include <QMainWindow>
+
+class QActionGroup;
+class QLabel;
+class QProgressBar;
+class QStackedWidget;
+class QToolBar;
+
+namespace kiln::app {
+
+class AppSettings;
+class ModelLibrary;
+class ModelsPage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(AppSettings* settings, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  ModelLibrary* library() const { return mLibrary; }
+  ModelsPage* modelsPage() const { return mModelsPage; }
+  QString currentPage() const;
+  void showPage(const QString& id);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void changeEvent(QEvent* event) override;
+
+ private:
+  void addPage(const QString& id, const QString& title, const QString& icon, QWidget* page);
+  void buildMenus();
+  void buildStatusBar();
+  void showActivity(const QString& text, int percent);
+  void showAbout();
+  void setAppearance(const QString& appearance);
+  void setLanguage(const QString& code);
+  void retintIcons();
+
+  AppSettings* mSettings;
+  ModelLibrary* mLibrary;
+  QStackedWidget* mPages;
+  QToolBar* mNavigation;
+  QActionGroup* mPageActions;
+  ModelsPage* mModelsPage;
+  QLabel* mActivity;
+  QProgressBar* mProgress;
+};
+
+}  // namespace kiln::app
