@@ -12,21 +12,36 @@ namespace kiln::io::pickle {
 
 const char* to_string(Kind kind) {
   switch (kind) {
-    case Kind::None: return "None";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::BigInt: return "big int";
-    case Kind::Float: return "float";
-    case Kind::String: return "str";
-    case Kind::Bytes: return "bytes";
-    case Kind::Tuple: return "tuple";
-    case Kind::List: return "list";
-    case Kind::Dict: return "dict";
-    case Kind::Set: return "set";
-    case Kind::Global: return "global";
-    case Kind::Call: return "call";
-    case Kind::Object: return "object";
-    case Kind::PersistentId: return "persistent id";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::BigInt:
+      return "big int";
+    case Kind::Float:
+      return "float";
+    case Kind::String:
+      return "str";
+    case Kind::Bytes:
+      return "bytes";
+    case Kind::Tuple:
+      return "tuple";
+    case Kind::List:
+      return "list";
+    case Kind::Dict:
+      return "dict";
+    case Kind::Set:
+      return "set";
+    case Kind::Global:
+      return "global";
+    case Kind::Call:
+      return "call";
+    case Kind::Object:
+      return "object";
+    case Kind::PersistentId:
+      return "persistent id";
   }
   return "?";
 }
@@ -48,21 +63,34 @@ const Value* dict_get(const Value& dict, std::string_view key) {
 }
 
 std::string describe(const Value& value) {
-  auto clip = [](const std::string& s) { return s.size() <= 40 ? s : s.substr(0, 40) + "..."; };
   switch (value.kind) {
-    case Kind::Bool: return value.boolean ? "bool True" : "bool False";
-    case Kind::Int: return "int " + std::to_string(value.integer);
-    case Kind::Float: return "float " + std::to_string(value.real);
-    case Kind::String: return "str \"" + clip(value.text) + "\"";
-    case Kind::Bytes: return "bytes of length " + std::to_string(value.text.size());
+    case Kind::Bool:
+      return value.boolean ? "bool True" : "bool False";
+    case Kind::Int:
+      return "int " + std::to_string(value.integer);
+    case Kind::Float:
+      return "float " + std::to_string(value.real);
+    case Kind::String: {
+      std::string s = "str \"";
+      s.append(value.text, 0, 40);
+      if (value.text.size() > 40) s += "...";
+      return s + '"';
+    }
+    case Kind::Bytes:
+      return "bytes of length " + std::to_string(value.text.size());
     case Kind::Tuple:
     case Kind::List:
-    case Kind::Set: return std::string(to_string(value.kind)) + " of " + std::to_string(value.items.size()) + " items";
-    case Kind::Dict: return "dict of " + std::to_string(value.entries.size()) + " entries";
+    case Kind::Set:
+      return std::string(to_string(value.kind)) + " of " + std::to_string(value.items.size()) + " items";
+    case Kind::Dict:
+      return "dict of " + std::to_string(value.entries.size()) + " entries";
     case Kind::Global:
-    case Kind::Object: return std::string(to_string(value.kind)) + " " + value.text;
-    case Kind::Call: return "call " + std::string(value.call_name());
-    default: return to_string(value.kind);
+    case Kind::Object:
+      return std::string(to_string(value.kind)) + " " + value.text;
+    case Kind::Call:
+      return "call " + std::string(value.call_name());
+    default:
+      return to_string(value.kind);
   }
 }
 
@@ -174,7 +202,8 @@ class Machine {
   // Argument bytes of the current opcode; checked against the end of the data.
   const std::byte* take(std::uint64_t n) {
     if (n > data_.size() - pos_)
-      fail_op("needs " + std::to_string(n) + " argument bytes but only " + std::to_string(data_.size() - pos_) + " remain");
+      fail_op("needs " + std::to_string(n) + " argument bytes but only " + std::to_string(data_.size() - pos_) +
+              " remain");
     const std::byte* p = data_.data() + pos_;
     pos_ += n;
     return p;
@@ -206,13 +235,15 @@ class Machine {
   }
   void push(Value* v) { stack_.push_back(v); }
   Value* pop() {
-    if (stack_.size() <= floor()) fail_op("needs a value but the stack is empty" + std::string(marks_.empty() ? "" : " above the mark"));
+    if (stack_.size() <= floor())
+      fail_op("needs a value but the stack is empty" + std::string(marks_.empty() ? "" : " above the mark"));
     Value* v = stack_.back();
     stack_.pop_back();
     return v;
   }
   Value* top() {
-    if (stack_.size() <= floor()) fail_op("needs a value but the stack is empty" + std::string(marks_.empty() ? "" : " above the mark"));
+    if (stack_.size() <= floor())
+      fail_op("needs a value but the stack is empty" + std::string(marks_.empty() ? "" : " above the mark"));
     return stack_.back();
   }
   std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
@@ -284,13 +315,15 @@ class Machine {
   // REDUCE / NEWOBJ: builtins are evaluated, other known names become Call nodes, anything
   // derived from an unknown name stays opaque.
   void call(Value* callable, Value* args) {
-    if (args->kind != Kind::Tuple) fail_op("arguments are a " + std::string(to_string(args->kind)) + ", not a tuple");
+    if (args->kind != Kind::Tuple)
+      fail_op("arguments are of type " + std::string(to_string(args->kind)) + ", not a tuple");
     if (callable->kind == Kind::Object || callable->kind == Kind::Call) {
       Value* v = make(Kind::Object);
       v->text = callable->kind == Kind::Object ? callable->text : std::string(callable->call_name()) + "(...)";
       return push(v);
     }
-    if (callable->kind != Kind::Global) fail_op("cannot call a " + std::string(to_string(callable->kind)));
+    if (callable->kind != Kind::Global)
+      fail_op("cannot call a value of type " + std::string(to_string(callable->kind)));
     const std::string& name = callable->text;
     if (is_builtin(name)) return push(builtin(name, args));
     Value* v = make(Kind::Call);
@@ -328,18 +361,20 @@ class Machine {
 
   void append(Value* target, const std::vector<Value*>& items) {
     if (target->kind == Kind::Object) return;  // e.g. a custom list subclass: stays opaque
-    if (target->kind != Kind::List) fail_op("cannot append to a " + std::string(to_string(target->kind)));
+    if (target->kind != Kind::List) fail_op("cannot append to a value of type " + std::string(to_string(target->kind)));
     target->items.insert(target->items.end(), items.begin(), items.end());
   }
   void set_items(Value* target, const std::vector<Value*>& items) {
     if (items.size() % 2 != 0) fail_op("odd number of values for key/value pairs");
     if (target->kind == Kind::Object) return;
-    if (target->kind != Kind::Dict) fail_op("cannot set items of a " + std::string(to_string(target->kind)));
+    if (target->kind != Kind::Dict)
+      fail_op("cannot set items of a value of type " + std::string(to_string(target->kind)));
     for (std::size_t i = 0; i < items.size(); i += 2) target->entries.emplace_back(items[i], items[i + 1]);
   }
   void add_items(Value* target, const std::vector<Value*>& items) {
     if (target->kind == Kind::Object) return;
-    if (target->kind != Kind::Set) fail_op("cannot add items to a " + std::string(to_string(target->kind)));
+    if (target->kind != Kind::Set)
+      fail_op("cannot add items to a value of type " + std::string(to_string(target->kind)));
     target->items.insert(target->items.end(), items.begin(), items.end());
   }
 
@@ -347,7 +382,8 @@ class Machine {
     switch (op_) {
       case PROTO: {
         const int version = u8();
-        if (version > kHighestProtocol) fail_op("pickle protocol " + std::to_string(version) + " is newer than Kiln knows (5)");
+        if (version > kHighestProtocol)
+          fail_op("pickle protocol " + std::to_string(version) + " is newer than Kiln knows (5)");
         return;
       }
       case FRAME: {
@@ -356,24 +392,34 @@ class Machine {
         if (n > data_.size() - pos_) fail_op("frame of " + std::to_string(n) + " bytes runs past the end of the data");
         return;
       }
-      case MARK: marks_.push_back(stack_.size()); return;
+      case MARK:
+        marks_.push_back(stack_.size());
+        return;
       case POP:
         if (stack_.size() > floor()) return stack_.pop_back();
         pop_mark();  // Python pops the mark itself when nothing sits above it
         return;
-      case POP_MARK: pop_mark(); return;
-      case DUP: return push(top());
-      case NONE: return push(make(Kind::None));
+      case POP_MARK:
+        pop_mark();
+        return;
+      case DUP:
+        return push(top());
+      case NONE:
+        return push(make(Kind::None));
       case NEWTRUE:
       case NEWFALSE: {
         Value* v = make(Kind::Bool);
         v->boolean = op_ == NEWTRUE;
         return push(v);
       }
-      case BININT: return integer(static_cast<std::int32_t>(le(4)));
-      case BININT1: return integer(static_cast<std::int64_t>(le(1)));
-      case BININT2: return integer(static_cast<std::int64_t>(le(2)));
-      case LONG1: return long_integer(le(1));
+      case BININT:
+        return integer(static_cast<std::int32_t>(le(4)));
+      case BININT1:
+        return integer(static_cast<std::int64_t>(le(1)));
+      case BININT2:
+        return integer(static_cast<std::int64_t>(le(2)));
+      case LONG1:
+        return long_integer(le(1));
       case LONG4: {
         const auto n = static_cast<std::int32_t>(le(4));
         if (n < 0) fail_op("negative byte count " + std::to_string(n));
@@ -388,31 +434,45 @@ class Machine {
         v->real = std::bit_cast<double>(bits);
         return push(v);
       }
-      case BINUNICODE: return text(Kind::String, le(4));
-      case SHORT_BINUNICODE: return text(Kind::String, le(1));
-      case BINUNICODE8: return text(Kind::String, le(8));
+      case BINUNICODE:
+        return text(Kind::String, le(4));
+      case SHORT_BINUNICODE:
+        return text(Kind::String, le(1));
+      case BINUNICODE8:
+        return text(Kind::String, le(8));
       case BINSTRING: {
         const auto n = static_cast<std::int32_t>(le(4));
         if (n < 0) fail_op("negative string length " + std::to_string(n));
         return text(Kind::String, static_cast<std::uint64_t>(n));
       }
-      case SHORT_BINSTRING: return text(Kind::String, le(1));
-      case BINBYTES: return text(Kind::Bytes, le(4));
-      case SHORT_BINBYTES: return text(Kind::Bytes, le(1));
+      case SHORT_BINSTRING:
+        return text(Kind::String, le(1));
+      case BINBYTES:
+        return text(Kind::Bytes, le(4));
+      case SHORT_BINBYTES:
+        return text(Kind::Bytes, le(1));
       case BINBYTES8:
-      case BYTEARRAY8: return text(Kind::Bytes, le(8));
-      case EMPTY_DICT: return push(make(Kind::Dict));
-      case EMPTY_LIST: return push(make(Kind::List));
-      case EMPTY_TUPLE: return push(make(Kind::Tuple));
-      case EMPTY_SET: return push(make(Kind::Set));
+      case BYTEARRAY8:
+        return text(Kind::Bytes, le(8));
+      case EMPTY_DICT:
+        return push(make(Kind::Dict));
+      case EMPTY_LIST:
+        return push(make(Kind::List));
+      case EMPTY_TUPLE:
+        return push(make(Kind::Tuple));
+      case EMPTY_SET:
+        return push(make(Kind::Set));
       case DICT: {
         Value* v = make(Kind::Dict);
         set_items(v, pop_mark());
         return push(v);
       }
-      case LIST: return push(sequence(Kind::List, pop_mark()));
-      case TUPLE: return push(sequence(Kind::Tuple, pop_mark()));
-      case FROZENSET: return push(sequence(Kind::Set, pop_mark()));
+      case LIST:
+        return push(sequence(Kind::List, pop_mark()));
+      case TUPLE:
+        return push(sequence(Kind::Tuple, pop_mark()));
+      case FROZENSET:
+        return push(sequence(Kind::Set, pop_mark()));
       case TUPLE1:
       case TUPLE2:
       case TUPLE3: {
@@ -441,11 +501,16 @@ class Machine {
         auto items = pop_mark();
         return add_items(top(), items);
       }
-      case BINPUT: return put(le(1));
-      case LONG_BINPUT: return put(le(4));
-      case MEMOIZE: return put(memo_.size());
-      case BINGET: return get(le(1));
-      case LONG_BINGET: return get(le(4));
+      case BINPUT:
+        return put(le(1));
+      case LONG_BINPUT:
+        return put(le(4));
+      case MEMOIZE:
+        return put(memo_.size());
+      case BINGET:
+        return get(le(1));
+      case LONG_BINGET:
+        return get(le(4));
       case GLOBAL: {
         const std::string module = line();
         const std::string name = line();
@@ -471,7 +536,8 @@ class Machine {
         Value* kwargs = pop();
         Value* args = pop();
         Value* cls = pop();
-        if (kwargs->kind != Kind::Dict) fail_op("keyword arguments are a " + std::string(to_string(kwargs->kind)) + ", not a dict");
+        if (kwargs->kind != Kind::Dict)
+          fail_op("keyword arguments are of type " + std::string(to_string(kwargs->kind)) + ", not a dict");
         return call(cls, args);
       }
       case BUILD: {

@@ -52,8 +52,8 @@ struct Value {
   bool boolean = false;
   std::int64_t integer = 0;
   double real = 0.0;
-  std::string text;                                             // String, Bytes; Global/Object name
-  std::vector<const Value*> items;                              // Tuple, List, Set, Call, PersistentId
+  std::string text;                                            // String, Bytes; Global/Object name
+  std::vector<const Value*> items;                             // Tuple, List, Set, Call, PersistentId
   std::vector<std::pair<const Value*, const Value*>> entries;  // Dict, in insertion order
 
   bool is(Kind k) const { return kind == k; }

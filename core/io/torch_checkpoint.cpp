@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -53,11 +54,25 @@ constexpr std::array<StorageType, 12> kStorageTypes{{
 
 // Names interpreted here or harmless to keep as plain calls; anything else is reported.
 bool is_known_global(std::string_view name) {
-  static constexpr std::string_view kOthers[] = {
-      kRebuildTensorV2, kRebuildTensor, kRebuildParameter, kRebuildParameterWithState, kRebuildFromType,
-      "torch.Tensor", "torch.nn.parameter.Parameter", "torch.Size", "torch.device",
-      "torch.float64", "torch.float32", "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32",
-      "torch.int16", "torch.int8", "torch.uint8", "torch.bool"};
+  static constexpr std::string_view kOthers[] = {kRebuildTensorV2,
+                                                 kRebuildTensor,
+                                                 kRebuildParameter,
+                                                 kRebuildParameterWithState,
+                                                 kRebuildFromType,
+                                                 "torch.Tensor",
+                                                 "torch.nn.parameter.Parameter",
+                                                 "torch.Size",
+                                                 "torch.device",
+                                                 "torch.float64",
+                                                 "torch.float32",
+                                                 "torch.float16",
+                                                 "torch.bfloat16",
+                                                 "torch.int64",
+                                                 "torch.int32",
+                                                 "torch.int16",
+                                                 "torch.int8",
+                                                 "torch.uint8",
+                                                 "torch.bool"};
   for (const auto& s : kStorageTypes)
     if (s.name == name) return true;
   return std::find(std::begin(kOthers), std::end(kOthers), name) != std::end(kOthers);
@@ -72,6 +87,10 @@ std::string name_list(const std::vector<std::string>& names, std::size_t shown =
   if (names.size() > shown) out += " and " + std::to_string(names.size() - shown) + " more";
   return out;
 }
+
+constexpr const char* kLegacyMessage =
+    "legacy (pre-1.6) PyTorch format is not supported; re-save it with torch.save in a current PyTorch, or convert it "
+    "to safetensors";
 
 bool starts_with_legacy_magic(std::span<const std::byte> bytes) {
   // PROTO n, LONG1 of 10 bytes: 0x1950a86a20f9469cfc6c, the magic number of the pre-1.6 format.
@@ -92,7 +111,7 @@ class StateDictReader {
     std::unordered_map<std::string, std::size_t> position;
     for (const auto& [key, value] : state.entries) {
       if (key->kind != Kind::String) {
-        skipped.push_back("a key that is a " + pickle::describe(*key));
+        skipped.push_back("a non-string key (" + pickle::describe(*key) + ")");
         continue;
       }
       std::optional<TensorEntry> entry = tensor(*value, key->text);
@@ -146,11 +165,12 @@ class StateDictReader {
 
   // Sizes or strides: a tuple (or list) of non-negative ints.
   std::vector<std::int64_t> int_list(const Value* v, const std::string& name, const char* what) const {
-    if (!v->is_sequence()) fail(name, std::string(what) + " is a " + pickle::describe(*v) + ", not a tuple of ints");
+    if (!v->is_sequence()) fail(name, std::string(what) + " is " + pickle::describe(*v) + ", not a tuple of ints");
     std::vector<std::int64_t> out;
     for (const Value* item : v->items) {
       const auto i = as_int(item);
-      if (!i || *i < 0) fail(name, std::string(what) + " holds " + pickle::describe(*item) + ", not a non-negative int");
+      if (!i || *i < 0)
+        fail(name, std::string(what) + " holds " + pickle::describe(*item) + ", not a non-negative int");
       out.push_back(*i);
     }
     return out;
@@ -166,18 +186,21 @@ class StateDictReader {
   Storage storage(const Value* ref, const std::string& name) const {
     const Value* pid = ref->kind == Kind::PersistentId && ref->items.size() == 1 ? ref->items[0] : nullptr;
     if (!pid || pid->kind != Kind::Tuple || pid->items.size() < 5 || !pid->items[0]->is_string("storage"))
-      fail(name, "storage is " + pickle::describe(pid ? *pid : *ref) + ", not a persistent id ('storage', class, key, location, numel)");
+      fail(name, "storage is " + pickle::describe(pid ? *pid : *ref) +
+                     ", not a persistent id ('storage', class, key, location, numel)");
     const Value* cls = pid->items[1];
     const Value* key = pid->items[2];
     const auto numel = as_int(pid->items[4]);
-    auto type = std::find_if(kStorageTypes.begin(), kStorageTypes.end(), [&](const StorageType& s) { return s.name == cls->text; });
+    auto type = std::find_if(kStorageTypes.begin(), kStorageTypes.end(),
+                             [&](const StorageType& s) { return s.name == cls->text; });
     if ((cls->kind != Kind::Global && cls->kind != Kind::Object) || type == kStorageTypes.end()) {
       std::string dtypes;
       for (DType d : kAllDTypes) dtypes += (dtypes.empty() ? "" : ", ") + std::string(to_string(d));
       fail(name, "storage type " + pickle::describe(*cls) + " is not supported (Kiln reads " + dtypes + ")");
     }
-    if (key->kind != Kind::String) fail(name, "storage key is a " + pickle::describe(*key) + ", not a string");
-    if (!numel || *numel < 0) fail(name, "storage size is " + pickle::describe(*pid->items[4]) + ", not a non-negative int");
+    if (key->kind != Kind::String) fail(name, "storage key is " + pickle::describe(*key) + ", not a string");
+    if (!numel || *numel < 0)
+      fail(name, "storage size is " + pickle::describe(*pid->items[4]) + ", not a non-negative int");
 
     const std::string entry_name = prefix_ + "data/" + key->text;
     const ZipEntry* entry = zip_.find(entry_name);
@@ -186,8 +209,8 @@ class StateDictReader {
     const std::uint64_t size = element_size(type->dtype);
     const auto count = static_cast<std::uint64_t>(*numel);
     if (count > entry->size / size || count * size != entry->size)
-      fail(name, "storage entry " + entry_name + " holds " + std::to_string(entry->size) + " bytes but its " + std::to_string(count) +
-                     " " + std::string(to_string(type->dtype)) + " elements need " +
+      fail(name, "storage entry " + entry_name + " holds " + std::to_string(entry->size) + " bytes but its " +
+                     std::to_string(count) + " " + std::string(to_string(type->dtype)) + " elements need " +
                      (count > UINT64_MAX / size ? std::string("more than 2^64") : std::to_string(count * size)));
     return Storage{type->dtype, entry, count};
   }
@@ -195,10 +218,12 @@ class StateDictReader {
   // _rebuild_tensor_v2(storage, storage_offset, size, stride, ...) and _rebuild_tensor (the
   // same first four arguments).
   TensorEntry rebuild(std::span<const Value* const> args, const std::string& name) const {
-    if (args.size() < 4) fail(name, "tensor rebuild call has " + std::to_string(args.size()) + " arguments, expected at least 4");
+    if (args.size() < 4)
+      fail(name, "tensor rebuild call has " + std::to_string(args.size()) + " arguments, expected at least 4");
     const Storage st = storage(args[0], name);
     const auto offset = as_int(args[1]);
-    if (!offset || *offset < 0) fail(name, "storage offset is " + pickle::describe(*args[1]) + ", not a non-negative int");
+    if (!offset || *offset < 0)
+      fail(name, "storage offset is " + pickle::describe(*args[1]) + ", not a non-negative int");
     TensorEntry e;
     e.name = name;
     e.dtype = st.dtype;
@@ -227,9 +252,11 @@ class StateDictReader {
     const std::string range = "view (offset " + std::to_string(storage_offset) + ", size " + e.shape_string() + ") ";
     if (numel == 0) {
       if (storage_offset > st.numel)
-        fail(name, range + "starts beyond its storage of " + std::to_string(st.numel) + " elements in " + st.entry->name);
+        fail(name,
+             range + "starts beyond its storage of " + std::to_string(st.numel) + " elements in " + st.entry->name);
     } else if (wraps || last >= st.numel) {
-      fail(name, range + "reaches beyond its storage of " + std::to_string(st.numel) + " elements in " + st.entry->name);
+      fail(name,
+           range + "reaches beyond its storage of " + std::to_string(st.numel) + " elements in " + st.entry->name);
     }
 
     const std::uint64_t size = element_size(st.dtype);
@@ -274,11 +301,7 @@ std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& p
 
   static constexpr std::uint8_t kZipMagic[] = {'P', 'K', 3, 4};
   if (bytes.size() < sizeof kZipMagic || std::memcmp(bytes.data(), kZipMagic, sizeof kZipMagic) != 0) {
-    if (starts_with_legacy_magic(bytes))
-      throw FormatError(
-          "legacy (pre-1.6) PyTorch format is not supported; re-save it with torch.save in a current PyTorch, or convert "
-          "it to safetensors",
-          path);
+    if (starts_with_legacy_magic(bytes)) throw FormatError(kLegacyMessage, path);
     throw FormatError("not a PyTorch zip checkpoint (no zip header at the start of the file)", path);
   }
 
@@ -288,13 +311,16 @@ std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& p
   if (const ZipEntry* order = zip.find(prefix + "byteorder")) {
     const auto data = zip.data(*order);
     const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-    if (text != "little") throw FormatError("byte order is \"" + std::string(text.substr(0, 16)) + "\"; Kiln reads only little-endian checkpoints", path);
+    if (text != "little")
+      throw FormatError(
+          "byte order is \"" + std::string(text.substr(0, 16)) + "\"; Kiln reads only little-endian checkpoints", path);
   }
 
   const pickle::Pickle pk = pickle::unpickle(zip.data(pkl), pickle::Options{is_known_global, pkl.name}, path);
   const Value& root = pk.root();
   if (root.kind != Kind::Dict) {
-    std::string hint = zip.find(prefix + "constants.pkl") ? " (this looks like a TorchScript archive, which Kiln does not read)" : "";
+    std::string hint =
+        zip.find(prefix + "constants.pkl") ? " (this looks like a TorchScript archive, which Kiln does not read)" : "";
     throw FormatError(pkl.name + " holds " + pickle::describe(root) + ", not a state dict of tensors" + hint +
                           "; nothing in it was run",
                       path);
@@ -314,7 +340,8 @@ std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& p
                               (nested ? std::string("\"state_dict\"") : std::string("top-level dict")) +
                               " that are not tensors: " + name_list(skipped));
   if (file->index_.empty())
-    file->warnings_.push_back(std::string(nested ? "the \"state_dict\" holds no tensors" : "the checkpoint holds no tensors at its top level") +
+    file->warnings_.push_back(std::string(nested ? "the \"state_dict\" holds no tensors"
+                                                 : "the checkpoint holds no tensors at its top level") +
                               (skipped.empty() ? std::string() : ", only " + name_list(skipped)));
   if (!pk.unknown_globals().empty())
     file->warnings_.push_back("skipped objects the reader does not know: " + name_list(pk.unknown_globals()));
@@ -335,9 +362,10 @@ at::Tensor TorchCheckpointFile::tensor(const std::string& name) const {
     std::memcpy(span.data_ptr(), data, e->nbytes);
     return e->strides.empty() ? span.view(e->shape) : span.as_strided(e->shape, e->strides, 0);
   }
-  auto keep_alive = map_;
-  if (e->strides.empty()) return at::from_blob(data, e->shape, [keep_alive](void*) {}, options);
-  return at::from_blob(data, e->shape, e->strides, [keep_alive](void*) {}, options);
+  // The deleter owns a reference to the mapping: it lives as long as any view of it.
+  std::function<void(void*)> release = [keep_alive = map_](void*) {};
+  if (e->strides.empty()) return at::from_blob(data, e->shape, release, options);
+  return at::from_blob(data, e->shape, e->strides, release, options);
 }
 
 }  // namespace kiln::io

@@ -88,7 +88,8 @@ class Parser {
     // torch.save (miniz) always writes a ZIP64 EOCD record and its locator right before the
     // EOCD; other writers do so only when a 32-bit field overflowed (and then store 0xffff..).
     const bool needs_zip64 = dir.entry_count == 0xffff || dir.offset == 0xffffffff || dir.size == 0xffffffff;
-    const bool has_locator = eocd_pos >= kZip64LocatorSize && Record{bytes_.data() + eocd_pos - kZip64LocatorSize}.u32(0) == kZip64LocatorSig;
+    const bool has_locator = eocd_pos >= kZip64LocatorSize &&
+                             Record{bytes_.data() + eocd_pos - kZip64LocatorSize}.u32(0) == kZip64LocatorSig;
     if (!has_locator) {
       if (needs_zip64) fail("end of central directory says ZIP64 but there is no ZIP64 locator before it");
       return dir;
@@ -97,20 +98,23 @@ class Parser {
     const Record locator{bytes_.data() + locator_pos};
     const std::uint64_t record_pos = locator.u64(8);
     if (record_pos > locator_pos || locator_pos - record_pos < kZip64EocdSize)
-      fail("ZIP64 locator points to offset " + std::to_string(record_pos) + ", which does not leave room for the ZIP64 record before offset " +
-           std::to_string(locator_pos));
+      fail("ZIP64 locator points to offset " + std::to_string(record_pos) +
+           ", which does not leave room for the ZIP64 record before offset " + std::to_string(locator_pos));
     const Record record{bytes_.data() + record_pos};
     if (record.u32(0) != kZip64EocdSig)
-      fail("no ZIP64 end of central directory record at offset " + std::to_string(record_pos) + " (signature " + hex(record.u32(0)) + ")");
+      fail("no ZIP64 end of central directory record at offset " + std::to_string(record_pos) + " (signature " +
+           hex(record.u32(0)) + ")");
     if (record.u32(16) != 0 || record.u32(20) != 0) fail("multi-disk archives are not supported");
     return Directory{record.u64(32), record.u64(48), record.u64(40), record_pos};
   }
 
   ZipEntry read_central_entry(std::uint64_t& pos, std::uint64_t dir_end, std::uint64_t index) const {
     const std::string what = "central directory entry " + std::to_string(index);
-    if (pos > dir_end || dir_end - pos < kCentralHeaderSize) fail(what + " at offset " + std::to_string(pos) + " runs past the directory's end");
+    if (pos > dir_end || dir_end - pos < kCentralHeaderSize)
+      fail(what + " at offset " + std::to_string(pos) + " runs past the directory's end");
     const Record h{bytes_.data() + pos};
-    if (h.u32(0) != kCentralHeaderSig) fail(what + " at offset " + std::to_string(pos) + " has a bad signature (" + hex(h.u32(0)) + ")");
+    if (h.u32(0) != kCentralHeaderSig)
+      fail(what + " at offset " + std::to_string(pos) + " has a bad signature (" + hex(h.u32(0)) + ")");
     const std::uint64_t name_len = h.u16(28), extra_len = h.u16(30), comment_len = h.u16(32);
     const std::uint64_t record_len = kCentralHeaderSize + name_len + extra_len + comment_len;
     if (dir_end - pos < record_len) fail(what + " at offset " + std::to_string(pos) + " runs past the directory's end");
@@ -150,7 +154,9 @@ class Parser {
       }
       x += 4 + len;
     }
-    if (disk != 0) fail(what + " (" + e.name + ") lives on disk " + std::to_string(disk) + "; multi-disk archives are not supported");
+    if (disk != 0)
+      fail(what + " (" + e.name + ") lives on disk " + std::to_string(disk) +
+           "; multi-disk archives are not supported");
     pos += record_len;
     return e;
   }
@@ -159,11 +165,12 @@ class Parser {
   void locate_data(ZipEntry& e, std::uint64_t data_limit) const {
     const std::string what = "entry " + e.name;
     if (!fits(e.local_header_offset, kLocalHeaderSize) || e.local_header_offset >= data_limit)
-      fail(what + ": local header offset " + std::to_string(e.local_header_offset) + " is outside the archive's data area (0.." +
-           std::to_string(data_limit) + ")");
+      fail(what + ": local header offset " + std::to_string(e.local_header_offset) +
+           " is outside the archive's data area (0.." + std::to_string(data_limit) + ")");
     const Record h{bytes_.data() + e.local_header_offset};
     if (h.u32(0) != kLocalHeaderSig)
-      fail(what + ": no local header at offset " + std::to_string(e.local_header_offset) + " (signature " + hex(h.u32(0)) + ")");
+      fail(what + ": no local header at offset " + std::to_string(e.local_header_offset) + " (signature " +
+           hex(h.u32(0)) + ")");
     const std::uint64_t name_len = h.u16(26), extra_len = h.u16(28);
     if (name_len != e.name.size() || !fits(e.local_header_offset + kLocalHeaderSize, name_len) ||
         text(e.local_header_offset + kLocalHeaderSize, name_len) != e.name)
@@ -173,8 +180,8 @@ class Parser {
       fail(what + ": data at offset " + std::to_string(e.data_offset) + " (" + std::to_string(e.compressed_size) +
            " bytes) runs past the start of the central directory at offset " + std::to_string(data_limit));
     if (e.method == 0 && e.compressed_size != e.size)
-      fail(what + " is stored but its sizes differ (" + std::to_string(e.compressed_size) + " stored, " + std::to_string(e.size) +
-           " uncompressed)");
+      fail(what + " is stored but its sizes differ (" + std::to_string(e.compressed_size) + " stored, " +
+           std::to_string(e.size) + " uncompressed)");
   }
 
  private:

@@ -190,7 +190,8 @@ def lightning_fixture():
 
 def module_fixture():
     torch.manual_seed(1)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 2))
     state = model.state_dict()
     assert hasattr(state, "_metadata")
     path = os.path.join(HERE, "module.bin")
@@ -213,10 +214,11 @@ def op_int(i):
 
 def op_rebuild_tensor(key, numel, size, stride):
     """torch._utils._rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())"""
-    pid = b"(" + op_str("storage") + op_global("torch", "FloatStorage") + op_str(key) + op_str("cpu") + op_int(numel) + b"tQ"
+    pid = (b"(" + op_str("storage") + op_global("torch", "FloatStorage") + op_str(key) + op_str("cpu") +
+           op_int(numel) + b"tQ")
     tup = lambda xs: b"(" + b"".join(op_int(x) for x in xs) + b"t"
-    return (op_global("torch._utils", "_rebuild_tensor_v2") + b"(" + pid + op_int(0) + tup(size) + tup(stride) + b"\x89" +
-            op_global("collections", "OrderedDict") + b")R" + b"tR")
+    return (op_global("torch._utils", "_rebuild_tensor_v2") + b"(" + pid + op_int(0) + tup(size) + tup(stride) +
+            b"\x89" + op_global("collections", "OrderedDict") + b")R" + b"tR")
 
 
 def op_call(module, name, arg):
@@ -225,12 +227,12 @@ def op_call(module, name, arg):
 
 def write_zip(path, folder, pkl, storages):
     pickletools.dis(pkl, out=open(os.devnull, "w"))  # checks the opcodes, runs nothing
+    entries = [("data.pkl", pkl), ("byteorder", b"little")]  # byteorder: as PyTorch >= 1.12.1 writes
+    entries += [("data/" + key, data) for key, data in storages.items()]
+    entries.append(("version", b"3\n"))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr(folder + "/data.pkl", pkl)
-        z.writestr(folder + "/byteorder", b"little")  # as PyTorch >= 1.12.1 writes
-        for key, data in storages.items():
-            z.writestr(folder + "/data/" + key, data)
-        z.writestr(folder + "/version", b"3\n")
+        for name, data in entries:
+            z.writestr(zipfile.ZipInfo(folder + "/" + name, date_time=(2020, 1, 1, 0, 0, 0)), data)
 
 
 def malicious_fixtures():
@@ -256,7 +258,8 @@ def malicious_fixtures():
 
 
 def legacy_fixture():
-    torch.save({"a": torch.arange(4, dtype=torch.float32)}, os.path.join(HERE, "legacy.pt"), _use_new_zipfile_serialization=False)
+    torch.save({"a": torch.arange(4, dtype=torch.float32)}, os.path.join(HERE, "legacy.pt"),
+               _use_new_zipfile_serialization=False)
 
 
 def main():

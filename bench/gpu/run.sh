@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# On a CUDA machine with PyTorch but no Qt (../shared/device/README.md): builds the engine, its
+# tests and benchmarks against PyTorch's LibTorch, runs the gpu-labelled tests and the
+# benchmarks, and writes everything under ${OUT:-/tmp/kiln-gpu}. Needs .device/include with
+# nlohmann/json.hpp and doctest/doctest.h (scripts/prepare-device.sh copies them here).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-/tmp/kiln-gpu}
+mkdir -p "$out"
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
+} > "$out/device.txt" 2>&1
+prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_CORE_ONLY=ON \
+  -DCMAKE_PREFIX_PATH="$prefix" > "$out/configure.log" 2>&1 &&
+cmake --build build/gpu -j "$(nproc)" > "$out/build.log" 2>&1
+echo "build: $?" >> "$out/results.txt"
+(cd build/gpu && ctest -L gpu --output-on-failure) > "$out/gpu-tests.log" 2>&1
+echo "gpu tests: $?" >> "$out/results.txt"
+(cd build/gpu && ctest -L unit -j "$(nproc)" --output-on-failure) > "$out/unit-tests.log" 2>&1
+echo "unit tests: $?" >> "$out/results.txt"
+build/gpu/bench/bench_gemm 4096 > "$out/bench_gemm.txt" 2>&1
+build/gpu/bench/bench_weight_open 2 /tmp > "$out/bench_weight_open.txt" 2>&1
+cat "$out/device.txt" "$out/results.txt" "$out"/bench_*.txt
