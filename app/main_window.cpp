@@ -68,7 +68,8 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
   showPage(mSettings->currentPage());
 }
 
-MainWindow::~MainWindow() = default;
+// The pages go first: they follow the library, which stops its workers when it goes.
+MainWindow::~MainWindow() { delete mPages; }
 
 void MainWindow::addPage(const QString& id, const QString& title, const QString& icon, QWidget* page) {
   const int index = mPages->addWidget(page);

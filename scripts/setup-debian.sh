@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kiln needs, only those that are missing.
-# Usage: scripts/setup-debian.sh [app|test]   (test adds Xvfb and python3-torch for interop tests)
+# Usage: scripts/setup-debian.sh [app|test|dev]
+#   app, test: what building and testing need (tests run on Qt's offscreen platform);
+#   dev: also Xvfb (screenshots of the real app) and python3-torch (regenerating the
+#   tests/data/ckpt fixtures with tests/data/ckpt/make_fixtures.py).
 set -euo pipefail
 what=${1:-app}
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
@@ -8,7 +11,7 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       qt6-httpserver-dev libqt6opengl6-dev libgl-dev
       libtorch-dev libopenblas0-openmp
       libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev)
-if [ "$what" = test ]; then
+if [ "$what" = dev ]; then
   pkgs+=(xvfb xauth python3-torch python3-numpy)
 fi
 missing=()

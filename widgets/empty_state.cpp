@@ -1,5 +1,6 @@
 #include "widgets/empty_state.h"
 
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -22,23 +23,36 @@ EmptyState::EmptyState(QWidget* parent)
   mText->setAlignment(Qt::AlignCenter);
   mText->setWordWrap(true);
   mText->setForegroundRole(QPalette::PlaceholderText);
-  mText->setMaximumWidth(520);
   mText->setObjectName(QStringLiteral("emptyStateText"));
 
   mAction->hide();
   mAction->setObjectName(QStringLiteral("emptyStateAction"));
   connect(mAction, &QPushButton::clicked, this, &EmptyState::actionTriggered);
 
+  // The words fill a column of readable width in the middle; wrapped labels need a width to
+  // wrap to, so they are not centred by alignment (which would shrink them to one word).
+  auto* column = new QWidget(this);
+  column->setMaximumWidth(fontMetrics().averageCharWidth() * 70);
+  column->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+  auto* inner = new QVBoxLayout(column);
+  inner->setContentsMargins(0, 0, 0, 0);
+  inner->setSpacing(10);
+  inner->addWidget(mIcon);
+  inner->addSpacing(6);
+  inner->addWidget(mTitle);
+  inner->addWidget(mText);
+  inner->addSpacing(8);
+  inner->addWidget(mAction, 0, Qt::AlignHCenter);
+
+  auto* row = new QHBoxLayout;
+  row->addStretch(1);
+  row->addWidget(column, 4);
+  row->addStretch(1);
+
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(24, 24, 24, 24);
-  layout->setSpacing(10);
   layout->addStretch(2);
-  layout->addWidget(mIcon, 0, Qt::AlignHCenter);
-  layout->addSpacing(6);
-  layout->addWidget(mTitle, 0, Qt::AlignHCenter);
-  layout->addWidget(mText, 0, Qt::AlignHCenter);
-  layout->addSpacing(8);
-  layout->addWidget(mAction, 0, Qt::AlignHCenter);
+  layout->addLayout(row);
   layout->addStretch(3);
 }
 

@@ -1,5 +1,6 @@
 #include "widgets/folder_list_editor.h"
 
+#include <QApplication>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -9,9 +10,11 @@
 #include <QKeyEvent>
 #include <QListWidget>
 #include <QMimeData>
+#include <QPainter>
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QStyle>
+#include <QStyledItemDelegate>
 #include <QVBoxLayout>
 
 namespace kiln::widgets {
@@ -29,6 +32,50 @@ QString displayPath(const QString& folder) {
   return QDir::toNativeSeparators(folder);
 }
 
+// Two lines per folder: its name, and where it is (shortened in the middle to fit).
+class FolderDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+
+  QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+    const QFontMetrics fm(option.font);
+    return {fm.averageCharWidth() * 16, fm.height() * 2 + 12};
+  }
+
+  void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+    QStyleOptionViewItem opt = option;
+    initStyleOption(&opt, index);
+    const QWidget* widget = opt.widget;
+    QStyle* style = widget ? widget->style() : QApplication::style();
+    opt.text.clear();
+    opt.icon = QIcon();
+    style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, painter, widget);
+
+    const QRect r = opt.rect.adjusted(6, 4, -6, -4);
+    const int iconSize = 20;
+    const QIcon icon = index.data(Qt::DecorationRole).value<QIcon>();
+    icon.paint(painter, QRect(r.left(), r.center().y() - iconSize / 2, iconSize, iconSize));
+    const QRect text = r.adjusted(iconSize + 8, 0, 0, 0);
+    const bool selected = opt.state & QStyle::State_Selected;
+    const QPalette::ColorGroup group = opt.state & QStyle::State_Enabled ? QPalette::Normal : QPalette::Disabled;
+
+    painter->save();
+    const QFontMetrics fm(opt.font);
+    painter->setFont(opt.font);
+    painter->setPen(opt.palette.color(group, selected ? QPalette::HighlightedText : QPalette::Text));
+    const QRect top(text.left(), text.top(), text.width(), fm.height());
+    painter->drawText(top, Qt::AlignLeft | Qt::AlignVCenter,
+                      fm.elidedText(index.data(Qt::DisplayRole).toString(), Qt::ElideRight, top.width()));
+    QColor muted = opt.palette.color(group, selected ? QPalette::HighlightedText : QPalette::PlaceholderText);
+    if (selected) muted.setAlphaF(0.8);
+    painter->setPen(muted);
+    const QRect bottom(text.left(), top.bottom() + 2, text.width(), fm.height());
+    painter->drawText(bottom, Qt::AlignLeft | Qt::AlignVCenter,
+                      fm.elidedText(displayPath(index.data(kPathRole).toString()), Qt::ElideMiddle, bottom.width()));
+    painter->restore();
+  }
+};
+
 QStringList droppedFolders(const QMimeData* mime) {
   QStringList out;
   if (!mime || !mime->hasUrls()) return out;
@@ -43,7 +90,8 @@ QStringList droppedFolders(const QMimeData* mime) {
 FolderListEditor::FolderListEditor(QWidget* parent)
     : QWidget(parent), mList(new QListWidget(this)), mAdd(new QPushButton(this)), mRemove(new QPushButton(this)) {
   mList->setSelectionMode(QAbstractItemView::ExtendedSelection);
-  mList->setTextElideMode(Qt::ElideMiddle);
+  mList->setItemDelegate(new FolderDelegate(mList));
+  mList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   mList->setUniformItemSizes(true);
   mList->setAcceptDrops(true);
   mList->viewport()->setAcceptDrops(true);
@@ -157,7 +205,8 @@ void FolderListEditor::rebuild(const QStringList& folders) {
   for (const QString& folder : folders) {
     auto* item = new QListWidgetItem(mList);
     const bool missing = mUnavailable.contains(folder);
-    item->setText(displayPath(folder));
+    const QString name = QFileInfo(folder).fileName();
+    item->setText(name.isEmpty() ? QDir::toNativeSeparators(folder) : name);
     item->setData(kPathRole, folder);
     item->setIcon(missing ? warningIcon : folderIcon);
     item->setToolTip(missing ? tr("%1\nThis folder is missing or cannot be read.").arg(QDir::toNativeSeparators(folder))

@@ -25,6 +25,7 @@ UserMessage ErrorMessage::fromError(const kiln::Error& error) {
   switch (error.kind()) {
     case ErrorKind::File:
       m.title = tr("Cannot read the file");
+      m.brief = tr("Cannot open");
       m.text = path.isEmpty() ? tr("Kiln could not open or read a file it needs.")
                               : tr("Kiln could not open or read “%1”. Check that it still exists and that "
                                    "you are allowed to read it.")
@@ -32,6 +33,7 @@ UserMessage ErrorMessage::fromError(const kiln::Error& error) {
       break;
     case ErrorKind::Format:
       m.title = tr("Not a model Kiln can read");
+      m.brief = tr("Unreadable");
       m.text = path.isEmpty() ? tr("The data is damaged or in a format Kiln does not support.")
                               : tr("“%1” opens, but its content is damaged or in a format Kiln does not "
                                    "support.")
@@ -39,15 +41,18 @@ UserMessage ErrorMessage::fromError(const kiln::Error& error) {
       break;
     case ErrorKind::WeightMismatch:
       m.title = tr("The weights do not fit");
+      m.brief = tr("Weights do not fit");
       m.text = path.isEmpty() ? tr("The weights do not match the model they are meant for.")
                               : tr("The weights in “%1” do not match the model they are meant for.").arg(name);
       break;
     case ErrorKind::InvalidRequest:
       m.title = tr("Impossible request");
+      m.brief = m.title;
       m.text = tr("This cannot be done as asked. The details say which setting is the problem.");
       break;
     case ErrorKind::OutOfMemory:
       m.title = tr("Out of memory");
+      m.brief = m.title;
       m.text = tr("There was not enough memory to finish. Close other programs or choose a smaller "
                   "size, then try again.");
       break;
@@ -64,9 +69,11 @@ UserMessage ErrorMessage::fromException(const std::exception& error, const QStri
   UserMessage m;
   if (dynamic_cast<const std::bad_alloc*>(&error)) {
     m.title = tr("Out of memory");
+    m.brief = m.title;
     m.text = tr("There was not enough memory to read “%1”.").arg(displayName(path));
   } else {
     m.title = tr("Unexpected error");
+    m.brief = m.title;
     m.text = tr("Something went wrong while reading “%1”.").arg(displayName(path));
   }
   m.details = QString::fromLocal8Bit(error.what());

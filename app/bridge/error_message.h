@@ -17,6 +17,7 @@ namespace kiln::app {
 
 struct UserMessage {
   QString title;    // "Not a model Kiln can read"
+  QString brief;    // a word or two for a table cell: "Unreadable"
   QString text;     // one or two translated sentences naming the file
   QString details;  // the engine's message, the path and the hint (English, for reports)
 

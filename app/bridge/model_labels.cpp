@@ -30,13 +30,10 @@ QString ModelLabels::layout(const QString& id) {
 
 QString ModelLabels::format(const QString& format, const QString& layout, bool isFolder) {
   if (isFolder) return tr("Diffusers folder");
+  // Single files nearly always carry the original (single-file) names: only the exception is said.
   const bool diffusersNames = layout == QLatin1String("diffusers");
-  if (format == QLatin1String("safetensors")) {
-    return diffusersNames ? tr("Safetensors, diffusers names") : tr("Safetensors, single file");
-  }
-  if (format == QLatin1String("ckpt")) {
-    return diffusersNames ? tr("Checkpoint, diffusers names") : tr("Checkpoint, single file");
-  }
+  if (format == QLatin1String("safetensors")) return diffusersNames ? tr("Safetensors (diffusers)") : tr("Safetensors");
+  if (format == QLatin1String("ckpt")) return diffusersNames ? tr("Checkpoint (diffusers)") : tr("Checkpoint");
   return format;
 }
 

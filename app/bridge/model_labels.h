@@ -15,7 +15,8 @@ class ModelLabels {
   static QString family(const QString& id);
   // "diffusers" -> "Diffusers names", "single_file" -> "Single-file names".
   static QString layout(const QString& id);
-  // What the file or folder is, e.g. "Diffusers folder", "Safetensors, single file".
+  // What the file or folder is: "Diffusers folder", "Safetensors", "Checkpoint (diffusers)"
+  // (a single file with diffusers names).
   static QString format(const QString& format, const QString& layout, bool isFolder);
   // "epsilon" -> "Epsilon", "v_prediction" -> "v-prediction", "unknown" -> "Unknown".
   static QString prediction(const QString& id);

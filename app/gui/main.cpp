@@ -6,6 +6,7 @@
 #include <QIcon>
 #include <QImageWriter>
 #include <QRegularExpression>
+#include <QSaveFile>
 #include <QTimer>
 
 #include <cstdio>
@@ -45,9 +46,13 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file) 
     poll->stop();
     deadline->stop();
     QTimer::singleShot(400, window, [window, file] {
-      QImageWriter writer(file);
-      if (!writer.write(window->grab().toImage())) {
-        std::fprintf(stderr, "kiln: %s: %s\n", qPrintable(file), qPrintable(writer.errorString()));
+      // Written beside and renamed, like every file Kiln writes.
+      QSaveFile out(file);
+      QImageWriter writer(&out, "png");
+      writer.setQuality(0);  // PNG: the strongest compression (pictures for the docs stay small)
+      if (!out.open(QIODevice::WriteOnly) || !writer.write(window->grab().toImage()) || !out.commit()) {
+        const QString why = writer.error() != QImageWriter::UnknownError ? writer.errorString() : out.errorString();
+        std::fprintf(stderr, "kiln: %s: %s\n", qPrintable(file), qPrintable(why));
         QCoreApplication::exit(1);
         return;
       }
@@ -94,7 +99,7 @@ int main(int argc, char** argv) {
                                                "loaded, then quit."),
                                       Main::tr("FILE"));
   parser.addOptions({lang, appearance, size, screenshot});
-  parser.addPositionalArgument(QStringLiteral("folders"),
+  parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
   parser.process(app);

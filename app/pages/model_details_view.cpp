@@ -7,6 +7,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QScrollArea>
 #include <QSplitter>
@@ -17,6 +18,7 @@
 #include <QVBoxLayout>
 
 #include "bridge/model_labels.h"
+#include "widgets/elided_label.h"
 #include "widgets/message_banner.h"
 
 namespace kiln::app {
@@ -37,6 +39,11 @@ QLabel* valueLabel(QWidget* parent) {
 
 QFont monospace() { return QFontDatabase::systemFont(QFontDatabase::FixedFont); }
 
+// Wide enough for a line of the SHA-256 (32 digits) beside the row labels.
+int overviewWidth() {
+  return QFontMetrics(monospace()).horizontalAdvance(QString(32, QLatin1Char('0'))) + QFontMetrics(QFont()).averageCharWidth() * 18 + 40;
+}
+
 QString oneLine(QString s) {
   s.replace(QLatin1Char('\n'), QLatin1Char(' '));
   s.replace(QLatin1Char('\r'), QLatin1Char(' '));
@@ -55,8 +62,9 @@ ModelDetailsView::ModelDetailsView(QWidget* parent) : QWidget(parent), mStack(ne
   splitter->setChildrenCollapsible(false);
   splitter->addWidget(buildOverview());
   splitter->addWidget(buildTabs());
-  splitter->setStretchFactor(0, 2);
-  splitter->setStretchFactor(1, 3);
+  splitter->setStretchFactor(0, 0);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({overviewWidth(), overviewWidth() * 3 / 2});
   splitter->setObjectName(QStringLiteral("detailsSplitter"));
 
   mStack->addWidget(placeholder);
@@ -69,17 +77,14 @@ ModelDetailsView::ModelDetailsView(QWidget* parent) : QWidget(parent), mStack(ne
 
 QWidget* ModelDetailsView::buildOverview() {
   auto* content = new QWidget;
-  mName = new QLabel(content);
+  mName = new widgets::ElidedLabel(Qt::ElideMiddle, content);
   QFont big = mName->font();
   big.setPointSizeF(big.pointSizeF() * 1.25);
   big.setWeight(QFont::DemiBold);
   mName->setFont(big);
-  mName->setTextInteractionFlags(Qt::TextSelectableByMouse);
   mName->setObjectName(QStringLiteral("detailsName"));
-  mLocation = new QLabel(content);
-  mLocation->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  mLocation = new widgets::ElidedLabel(Qt::ElideMiddle, content);
   mLocation->setForegroundRole(QPalette::PlaceholderText);
-  mLocation->setWordWrap(true);
   mActions = new QHBoxLayout;
   mActions->setSpacing(4);
   mActions->addStretch(1);
@@ -108,9 +113,13 @@ QWidget* ModelDetailsView::buildOverview() {
   mShortHash = addRow(tr("Short hash"));
   mShortHash->setFont(monospace());
   mShortHash->setToolTip(tr("AUTOMATIC1111's model hash: the first 10 hex digits of the SHA-256"));
+  // Two lines of 32 digits: the whole hash stays visible in a narrow column.
   mSha256 = addRow(tr("SHA-256"));
   mSha256->setFont(monospace());
+  mSha256->setWordWrap(false);
   mSha256->setObjectName(QStringLiteral("detailsSha256"));
+  mHashedFile = addRow(tr("Hashed file"));
+  mHashedFile->setToolTip(tr("A folder's hash is that of its UNet's weights, as other tools compute it"));
 
   auto* layout = new QVBoxLayout(content);
   layout->setContentsMargins(12, 10, 12, 10);
@@ -127,7 +136,8 @@ QWidget* ModelDetailsView::buildOverview() {
   scroll->setWidget(content);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setMinimumWidth(340);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setMinimumWidth(overviewWidth());
   return scroll;
 }
 
@@ -168,18 +178,26 @@ QWidget* ModelDetailsView::buildTabs() {
 
 QLabel* ModelDetailsView::addRow(const QString& label) {
   auto* value = valueLabel(mFactsBox);
-  auto* name = new QLabel(label, mFactsBox);
-  name->setForegroundRole(QPalette::PlaceholderText);
-  mFacts->addRow(name, value);
+  addRow(label, value);
   return value;
 }
 
-void ModelDetailsView::setRowVisible(QLabel* value, bool visible) { mFacts->setRowVisible(value, visible); }
+void ModelDetailsView::addRow(const QString& label, QWidget* value) {
+  auto* name = new QLabel(label, mFactsBox);
+  name->setForegroundRole(QPalette::PlaceholderText);
+  mFacts->addRow(name, value);
+}
 
-void ModelDetailsView::addHeaderAction(QAction* action) {
+void ModelDetailsView::addHeaderAction(QAction* action, const QList<QAction*>& more) {
   auto* button = new QToolButton(this);
   button->setDefaultAction(action);
   button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  if (!more.isEmpty()) {
+    auto* menu = new QMenu(button);
+    menu->addActions(more);
+    button->setMenu(menu);
+    button->setPopupMode(QToolButton::MenuButtonPopup);
+  }
   mActions->insertWidget(mActions->count() - 1, button);
 }
 
@@ -205,7 +223,7 @@ void ModelDetailsView::setEntry(const ModelEntry* entry) {
   mProgress->setVisible(entry->status == ModelEntry::Status::Inspecting);
   mProgress->setText(tr("Reading the model’s headers…"));
   mFactsBox->setVisible(entry->isKnown());
-  mTabs->setEnabled(entry->isKnown());
+  mTabs->setVisible(entry->isKnown());
   if (!entry->isKnown()) {
     fillTabs({});
     mTabsFilled = false;
@@ -221,29 +239,39 @@ void ModelDetailsView::fillFacts(const ModelEntry& entry) {
   mFormat->setText(ModelLabels::format(s.format, s.layout, entry.isFolder));
   mLayout->setText(ModelLabels::layout(s.layout));
   if (s.prediction == QLatin1String("unknown") || s.predictionSource.isEmpty()) {
-    mPrediction->setText(tr("Unknown: not stored with the weights. A .yaml file with the model’s name beside "
-                            "it can say so (parameterization: \"v\")."));
+    mPrediction->setText(tr("Unknown (not stored with the weights)"));
+    mPrediction->setToolTip(tr("A .yaml file of the same name beside the model can say it, as in "
+                               "AUTOMATIC1111 (parameterization: \"v\")."));
   } else {
-    mPrediction->setText(tr("%1, from %2").arg(ModelLabels::prediction(s.prediction), s.predictionSource));
+    // "scheduler/scheduler_config.json (prediction_type: epsilon)": the part in brackets repeats
+    // the value, so it goes to the tooltip.
+    QString source = s.predictionSource;
+    if (const qsizetype bracket = source.indexOf(QLatin1String(" (")); bracket > 0 && source.endsWith(QLatin1Char(')'))) {
+      source.truncate(bracket);
+    }
+    mPrediction->setText(tr("%1, from %2").arg(ModelLabels::prediction(s.prediction), source));
+    mPrediction->setToolTip(s.predictionSource);
   }
   mSize->setText(ModelLabels::bytes(entry.isKnown() ? s.sizeBytes : static_cast<quint64>(entry.size)));
   mParameters->setText(tr("%1 (%2)").arg(ModelLabels::count(s.parameters()), QLocale().toString(s.parameters())));
   mPrecision->setText(s.dtypes().join(QStringLiteral(", ")));
 
   const bool hashed = !s.sha256.isEmpty();
-  mShortHash->setText(hashed ? s.shortHash() : QStringLiteral("—"));
   QString sha;
   switch (entry.status) {
     case ModelEntry::Status::HashQueued: sha = tr("Waiting to hash…"); break;
     case ModelEntry::Status::Hashing: sha = tr("Hashing… %1%").arg(entry.hashPercent); break;
     default: sha = hashed ? s.sha256 : tr("No weights to hash"); break;
   }
-  if (hashed && entry.isFolder && !s.hashedFile.isEmpty()) {
-    sha += QLatin1Char('\n') + tr("of %1").arg(QDir::toNativeSeparators(QDir(entry.path).relativeFilePath(s.hashedFile)));
-  }
-  mSha256->setText(sha);
-  mSha256->setFont(hashed ? monospace() : font());
-  setRowVisible(mPrecision, !s.components.isEmpty());
+  mShortHash->setText(hashed ? s.shortHash() : sha);
+  mShortHash->setFont(hashed ? monospace() : font());
+  mSha256->setText(hashed ? s.sha256.left(32) + QLatin1Char('\n') + s.sha256.mid(32) : QString());
+  mFacts->setRowVisible(mSha256, hashed);
+  // A folder's hash is that of one of its files (the UNet's weights): say which.
+  const bool folderHash = entry.isFolder && !s.hashedFile.isEmpty();
+  mHashedFile->setText(folderHash ? QDir::toNativeSeparators(QDir(entry.path).relativeFilePath(s.hashedFile)) : QString());
+  mFacts->setRowVisible(mHashedFile, folderHash);
+  mFacts->setRowVisible(mPrecision, !s.components.isEmpty());
 }
 
 void ModelDetailsView::fillTabs(const ModelSummary& s) {

@@ -3,6 +3,7 @@
 // prediction type and where it came from, size, parameters and precision, hashes,
 // components, metadata and warnings; or, for a file Kiln cannot read, why.
 
+#include <QList>
 #include <QString>
 #include <QWidget>
 
@@ -18,8 +19,9 @@ class QTabWidget;
 class QTreeWidget;
 
 namespace kiln::widgets {
+class ElidedLabel;
 class MessageBanner;
-}
+}  // namespace kiln::widgets
 
 namespace kiln::app {
 
@@ -31,8 +33,9 @@ class ModelDetailsView : public QWidget {
 
   // Shows `entry`, or a hint to select a model when null.
   void setEntry(const ModelEntry* entry);
-  // A button in the header row for `action` (open folder, copy hash, ...).
-  void addHeaderAction(QAction* action);
+  // A button in the header row for `action` (open folder, copy hash, ...), with `more` in a
+  // drop-down beside it.
+  void addHeaderAction(QAction* action, const QList<QAction*>& more = {});
 
   QString shownPath() const { return mPath; }
   widgets::MessageBanner* errorBanner() const { return mError; }
@@ -41,13 +44,13 @@ class ModelDetailsView : public QWidget {
   QWidget* buildOverview();
   QWidget* buildTabs();
   QLabel* addRow(const QString& label);
-  void setRowVisible(QLabel* value, bool visible);
+  void addRow(const QString& label, QWidget* value);
   void fillFacts(const ModelEntry& entry);
   void fillTabs(const ModelSummary& summary);
 
   QStackedWidget* mStack;
-  QLabel* mName;
-  QLabel* mLocation;
+  widgets::ElidedLabel* mName;
+  widgets::ElidedLabel* mLocation;
   QHBoxLayout* mActions;
   widgets::MessageBanner* mError;
   QLabel* mProgress;
@@ -62,6 +65,7 @@ class ModelDetailsView : public QWidget {
   QLabel* mPrecision;
   QLabel* mShortHash;
   QLabel* mSha256;
+  QLabel* mHashedFile;
   QTabWidget* mTabs;
   QTreeWidget* mComponents;
   QPlainTextEdit* mEvidence;

@@ -83,8 +83,11 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
       return {};
     case Qt::FontRole:
       if (column == Hash) {
-        QFont mono(QStringLiteral("monospace"));
-        mono.setStyleHint(QFont::Monospace);
+        static const QFont mono = [] {
+          QFont f(QStringLiteral("monospace"));
+          f.setStyleHint(QFont::Monospace);
+          return f;
+        }();
         return mono;
       }
       return {};
@@ -110,7 +113,7 @@ QVariant ModelListModel::display(const ModelEntry& e, int column) const {
   switch (column) {
     case Name: return e.name();
     case Family:
-      if (e.status == ModelEntry::Status::Failed) return e.error.title;
+      if (e.status == ModelEntry::Status::Failed) return e.error.brief;
       return known ? ModelLabels::family(s.family) : QString();
     case Format: return known ? ModelLabels::format(s.format, s.layout, e.isFolder) : QString();
     case Prediction: return known ? ModelLabels::prediction(s.prediction) : QString();
@@ -135,7 +138,7 @@ QVariant ModelListModel::sortKey(const ModelEntry& e, int column) const {
 QString ModelListModel::statusText(const ModelEntry& e) const {
   switch (e.status) {
     case ModelEntry::Status::Inspecting: return tr("Inspecting…");
-    case ModelEntry::Status::HashQueued: return tr("Waiting to hash");
+    case ModelEntry::Status::HashQueued: return tr("Queued");
     case ModelEntry::Status::Hashing: return tr("Hashing %1%").arg(e.hashPercent);
     case ModelEntry::Status::Ready: return tr("Ready");
     case ModelEntry::Status::Failed: return tr("Error");
@@ -143,8 +146,19 @@ QString ModelListModel::statusText(const ModelEntry& e) const {
   return {};
 }
 
+QString ModelListModel::statusSample() const {
+  QString widest;
+  for (const QString& s : {tr("Inspecting…"), tr("Queued"), tr("Hashing %1%").arg(100), tr("Ready"), tr("Error")}) {
+    if (s.size() > widest.size()) widest = s;
+  }
+  return widest;
+}
+
 QString ModelListModel::toolTip(const ModelEntry& e, int column) const {
-  if (e.status == ModelEntry::Status::Failed && column != Name) return e.error.text;
+  if (column == Status && e.status == ModelEntry::Status::HashQueued) return tr("Waiting for its turn to be hashed");
+  if (e.status == ModelEntry::Status::Failed && column != Name) {
+    return QStringLiteral("<b>%1</b><br>%2").arg(e.error.title.toHtmlEscaped(), e.error.text.toHtmlEscaped());
+  }
   switch (column) {
     case Name: return QDir::toNativeSeparators(e.path);
     case Prediction:

@@ -36,6 +36,8 @@ class ModelListModel : public QAbstractTableModel {
   QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
   int rowOf(const QString& path) const;
+  // The widest text the status column shows, to size it.
+  QString statusSample() const;
   const ModelEntry* entryAt(int row) const;
 
  private:

@@ -163,9 +163,9 @@ QWidget* ModelsPage::buildHeader() {
   auto* add = new QToolButton(header);
   add->setDefaultAction(mAddFolder);
   add->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-  auto* rescan = new QToolButton(header);
-  rescan->setDefaultAction(mRescan);
-  rescan->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  mRescanButton = new QToolButton(header);
+  mRescanButton->setDefaultAction(mRescan);
+  mRescanButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 
   auto* layout = new QHBoxLayout(header);
   layout->setContentsMargins(16, 12, 12, 10);
@@ -176,7 +176,7 @@ QWidget* ModelsPage::buildHeader() {
   layout->addStretch(1);
   layout->addWidget(mFilter);
   layout->addWidget(add);
-  layout->addWidget(rescan);
+  layout->addWidget(mRescanButton);
   return header;
 }
 
@@ -206,7 +206,7 @@ QWidget* ModelsPage::buildBody() {
   mTable->setAlternatingRowColors(true);
   mTable->setShowGrid(false);
   mTable->setWordWrap(false);
-  mTable->setTextElideMode(Qt::ElideMiddle);
+  mTable->setTextElideMode(Qt::ElideRight);
   mTable->setContextMenuPolicy(Qt::CustomContextMenu);
   mTable->verticalHeader()->hide();
   mTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 12);
@@ -230,15 +230,28 @@ QWidget* ModelsPage::buildBody() {
                              ModelLabels::family(QStringLiteral("controlnet_sdxl"))},
                             28));
   header->resizeSection(ModelListModel::Format,
-                        fit({ModelLabels::format(QStringLiteral("safetensors"), QStringLiteral("single_file"), false)}, 28));
+                        fit({title(ModelListModel::Format), ModelLabels::format({}, {}, true),
+                             ModelLabels::format(QStringLiteral("safetensors"), QStringLiteral("single_file"), false)},
+                            28));
   header->resizeSection(ModelListModel::Prediction,
                         fit({title(ModelListModel::Prediction), ModelLabels::prediction(QStringLiteral("v_prediction"))}, 28));
   header->resizeSection(ModelListModel::Size, fit({title(ModelListModel::Size), QStringLiteral("99.99 GiB")}, 28));
   header->resizeSection(ModelListModel::Parameters, fit({title(ModelListModel::Parameters), QStringLiteral("999 M")}, 28));
   header->resizeSection(ModelListModel::Hash,
                         QFontMetrics(QFont(QStringLiteral("monospace"))).horizontalAdvance(QStringLiteral("0123456789")) + 28);
-  header->resizeSection(ModelListModel::Status, fit({title(ModelListModel::Status), tr("Waiting to hash")}, 44));
+  header->resizeSection(ModelListModel::Status, fit({title(ModelListModel::Status), mModel->statusSample()}, 40));
   header->restoreState(mSettings->viewState(kHeaderKey));
+  header->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(header, &QWidget::customContextMenuRequested, this, [this, header](const QPoint& pos) {
+    QMenu menu(this);
+    for (int column = ModelListModel::Name + 1; column < ModelListModel::ColumnCount; ++column) {
+      QAction* action = menu.addAction(mModel->headerData(column, Qt::Horizontal).toString());
+      action->setCheckable(true);
+      action->setChecked(!header->isSectionHidden(column));
+      connect(action, &QAction::toggled, header, [header, column](bool shown) { header->setSectionHidden(column, !shown); });
+    }
+    menu.exec(header->mapToGlobal(pos));
+  });
 
   mNoModels = new widgets::EmptyState(this);
   mNoModels->setObjectName(QStringLiteral("noModelsState"));
@@ -254,14 +267,14 @@ QWidget* ModelsPage::buildBody() {
   mDetails->setObjectName(QStringLiteral("modelDetails"));
   mDetails->addHeaderAction(mOpenFolder);
   mDetails->addHeaderAction(mCopyPath);
-  mDetails->addHeaderAction(mCopyHash);
+  mDetails->addHeaderAction(mCopyHash, {mCopyHash, mCopySha256});
 
   mVertical = new QSplitter(Qt::Vertical, this);
   mVertical->setChildrenCollapsible(false);
   mVertical->addWidget(mTableStack);
   mVertical->addWidget(mDetails);
-  mVertical->setStretchFactor(0, 3);
-  mVertical->setStretchFactor(1, 2);
+  mVertical->setStretchFactor(0, 1);
+  mVertical->setStretchFactor(1, 1);
 
   mHorizontal = new QSplitter(Qt::Horizontal, this);
   mHorizontal->setChildrenCollapsible(false);
@@ -269,8 +282,8 @@ QWidget* ModelsPage::buildBody() {
   mHorizontal->addWidget(mVertical);
   mHorizontal->setStretchFactor(0, 0);
   mHorizontal->setStretchFactor(1, 1);
-  mHorizontal->setSizes({fm.averageCharWidth() * 30, 10000});
-  mVertical->setSizes({6000, 4000});
+  mHorizontal->setSizes({fm.averageCharWidth() * 26, 10000});
+  mVertical->setSizes({4500, 5500});
   mHorizontal->restoreState(mSettings->viewState(kHorizontalKey));
   mVertical->restoreState(mSettings->viewState(kVerticalKey));
   return mHorizontal;
@@ -315,8 +328,11 @@ void ModelsPage::chooseFolder() { mFolders->chooseFolder(); }
 void ModelsPage::updateView() {
   const bool noFolders = mLibrary->folders().isEmpty();
   mPageStack->setCurrentIndex(noFolders ? 0 : 1);
-  mFilter->setEnabled(!noFolders);
+  // Without folders the page is the invitation to add one: nothing to filter, count or rescan.
+  mFilter->setVisible(!noFolders);
+  mSummary->setVisible(!noFolders);
   mRescan->setEnabled(!noFolders);
+  mRescanButton->setVisible(!noFolders);
 
   const bool empty = mProxy->rowCount() == 0;
   if (empty && mModel->rowCount() > 0) {

@@ -13,6 +13,7 @@ class QSortFilterProxyModel;
 class QSplitter;
 class QStackedWidget;
 class QTableView;
+class QToolButton;
 
 namespace kiln::widgets {
 class EmptyState;
@@ -85,6 +86,7 @@ class ModelsPage : public QWidget {
 
   QLabel* mSummary;
   QLineEdit* mFilter;
+  QToolButton* mRescanButton;
   QAction* mFilterIcon;
   QStackedWidget* mPageStack;  // empty state | body
   widgets::EmptyState* mNoFolders;

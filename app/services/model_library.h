@@ -61,8 +61,11 @@ class ModelLibrary : public QObject {
   // copying a file or unpacking a folder makes a burst of changes.
   void setRescanDelay(int milliseconds);
 
+  // The workers and their threads (for tests that check where the work runs).
   QThread* inspectionThread() { return &mInspectThread; }
   QThread* hashingThread() { return &mHashThread; }
+  InspectWorker* inspector() const { return mInspector; }
+  InspectWorker* hasher() const { return mHasher; }
 
  public Q_SLOTS:
   // Searches the folders again now.

@@ -1,5 +1,6 @@
 #include "state/language.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QLibraryInfo>
 #include <QLocale>
@@ -17,14 +18,16 @@ QString Language::choose(const QString& commandLine, const QString& setting) {
 bool Language::install(const QString& code) {
   auto* app = QCoreApplication::instance();
   const QLocale locale = code.isEmpty() ? QLocale::system() : QLocale(code);
-  if (locale.language() == QLocale::English || locale.language() == QLocale::C) return false;
-
   auto* kiln = new QTranslator(app);
-  if (!kiln->load(locale, QStringLiteral("kiln"), QStringLiteral("_"), QStringLiteral(":/i18n"))) {
+  // Without a translation for the language, English it is: kiln_en only holds its plural forms.
+  if (!kiln->load(locale, QStringLiteral("kiln"), QStringLiteral("_"), QStringLiteral(":/i18n")) &&
+      !kiln->load(QStringLiteral(":/i18n/kiln_en.qm"))) {
     delete kiln;
     return false;
   }
   QCoreApplication::installTranslator(kiln);
+  if (kiln->language().startsWith(QLatin1String("en"))) return false;
+
   // Qt's own dialogs (file chooser, message box buttons) when the system has qt6-translations.
   auto* qt = new QTranslator(app);
   if (qt->load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
@@ -42,6 +45,7 @@ QList<QPair<QString, QString>> Language::available() {
   const QStringList files = QDir(QStringLiteral(":/i18n")).entryList({QStringLiteral("kiln_*.qm")}, QDir::Files, QDir::Name);
   for (const QString& file : files) {
     const QString code = file.mid(5, file.size() - 8);
+    if (code == QLatin1String("en")) continue;
     const QLocale locale(code);
     QString name = locale.nativeLanguageName();
     if (!name.isEmpty()) name[0] = name[0].toUpper();

@@ -13,8 +13,8 @@ class Language {
   // The first non-empty of the arguments and $KILN_LANG; "" means the system's language.
   static QString choose(const QString& commandLine, const QString& setting);
   // Installs Kiln's translation (and Qt's own, when the system has it) for `code` ("de",
-  // "de_AT"; "" = the system's UI languages) on the application. Returns false when Kiln has
-  // no translation for it, in which case the interface stays English.
+  // "de_AT"; "" = the system's UI languages) on the application. Returns false when the
+  // interface stays English (asked for, or no translation for the language).
   static bool install(const QString& code);
   // Code and name (in its own language) of every language Kiln speaks, English first.
   static QList<QPair<QString, QString>> available();

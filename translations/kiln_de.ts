@@ -1,0 +1,760 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de">
+<context>
+    <name>ErrorMessage</name>
+    <message>
+        <source>Cannot read the file</source>
+        <translation>Die Datei kann nicht gelesen werden</translation>
+    </message>
+    <message>
+        <source>Kiln could not open or read a file it needs.</source>
+        <translation>Kiln konnte eine benötigte Datei nicht öffnen oder lesen.</translation>
+    </message>
+    <message>
+        <source>Kiln could not open or read “%1”. Check that it still exists and that you are allowed to read it.</source>
+        <translation>Kiln konnte „%1“ nicht öffnen oder lesen. Prüfen Sie, ob die Datei noch vorhanden ist und Sie sie lesen dürfen.</translation>
+    </message>
+    <message>
+        <source>Not a model Kiln can read</source>
+        <translation>Kein Modell, das Kiln lesen kann</translation>
+    </message>
+    <message>
+        <source>The data is damaged or in a format Kiln does not support.</source>
+        <translation>Die Daten sind beschädigt oder in einem Format, das Kiln nicht unterstützt.</translation>
+    </message>
+    <message>
+        <source>“%1” opens, but its content is damaged or in a format Kiln does not support.</source>
+        <translation>„%1“ lässt sich öffnen, aber der Inhalt ist beschädigt oder in einem Format, das Kiln nicht unterstützt.</translation>
+    </message>
+    <message>
+        <source>The weights do not fit</source>
+        <translation>Die Gewichte passen nicht</translation>
+    </message>
+    <message>
+        <source>The weights do not match the model they are meant for.</source>
+        <translation>Die Gewichte passen nicht zu dem Modell, für das sie bestimmt sind.</translation>
+    </message>
+    <message>
+        <source>The weights in “%1” do not match the model they are meant for.</source>
+        <translation>Die Gewichte in „%1“ passen nicht zu dem Modell, für das sie bestimmt sind.</translation>
+    </message>
+    <message>
+        <source>Impossible request</source>
+        <translation>Nicht ausführbare Anfrage</translation>
+    </message>
+    <message>
+        <source>This cannot be done as asked. The details say which setting is the problem.</source>
+        <translation>Das lässt sich so nicht ausführen. Die Details nennen die Einstellung, an der es liegt.</translation>
+    </message>
+    <message>
+        <source>Out of memory</source>
+        <translation>Nicht genug Speicher</translation>
+    </message>
+    <message>
+        <source>There was not enough memory to finish. Close other programs or choose a smaller size, then try again.</source>
+        <translation>Der Speicher hat nicht gereicht. Schließen Sie andere Programme oder wählen Sie eine kleinere Größe und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>File: %1</source>
+        <translation>Datei: %1</translation>
+    </message>
+    <message>
+        <source>Hint: %1</source>
+        <translation>Hinweis: %1</translation>
+    </message>
+    <message>
+        <source>There was not enough memory to read “%1”.</source>
+        <translation>Der Speicher hat nicht gereicht, um „%1“ zu lesen.</translation>
+    </message>
+    <message>
+        <source>Unexpected error</source>
+        <translation>Unerwarteter Fehler</translation>
+    </message>
+    <message>
+        <source>Something went wrong while reading “%1”.</source>
+        <translation>Beim Lesen von „%1“ ist etwas schiefgegangen.</translation>
+    </message>
+    <message>
+        <source>Cannot open</source>
+        <translation>Nicht zu öffnen</translation>
+    </message>
+    <message>
+        <source>Unreadable</source>
+        <translation>Nicht lesbar</translation>
+    </message>
+    <message>
+        <source>Weights do not fit</source>
+        <translation>Gewichte passen nicht</translation>
+    </message>
+</context>
+<context>
+    <name>Main</name>
+    <message>
+        <source>Kiln: a desktop studio for personal Stable Diffusion models.</source>
+        <translation>Kiln: ein Desktop-Studio für eigene Stable-Diffusion-Modelle.</translation>
+    </message>
+    <message>
+        <source>Language of the interface, e.g. de or en (default: the system&apos;s; also $KILN_LANG).</source>
+        <translation>Sprache der Oberfläche, z. B. de oder en (Standard: die des Systems; auch $KILN_LANG).</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>Kürzel</translation>
+    </message>
+    <message>
+        <source>Light or dark look for this run: system, light or dark.</source>
+        <translation>Helles oder dunkles Erscheinungsbild für diesen Start: system, light oder dark.</translation>
+    </message>
+    <message>
+        <source>look</source>
+        <translation>Aussehen</translation>
+    </message>
+    <message>
+        <source>Size of the window, e.g. 1280x800.</source>
+        <translation>Größe des Fensters, z. B. 1280x800.</translation>
+    </message>
+    <message>
+        <source>WxH</source>
+        <translation>BxH</translation>
+    </message>
+    <message>
+        <source>Save a picture of the window to FILE (PNG) once the models are loaded, then quit.</source>
+        <translation>Speichert ein Bild des Fensters in DATEI (PNG), sobald die Modelle geladen sind, und beendet sich dann.</translation>
+    </message>
+    <message>
+        <source>FILE</source>
+        <translation>DATEI</translation>
+    </message>
+    <message>
+        <source>Folders to add to the model folders (a model file adds its folder).</source>
+        <translation>Ordner, die zu den Modellordnern hinzukommen (bei einer Modelldatei ihr Ordner).</translation>
+    </message>
+    <message>
+        <source>[FOLDER...]</source>
+        <translation>[ORDNER...]</translation>
+    </message>
+    <message>
+        <source>kiln: --window-size wants WIDTHxHEIGHT, e.g. 1280x800</source>
+        <translation>kiln: --window-size erwartet BREITExHÖHE, z. B. 1280x800</translation>
+    </message>
+    <message>
+        <source>kiln: %1: no such file or folder</source>
+        <translation>kiln: %1: keine solche Datei und kein solcher Ordner</translation>
+    </message>
+    <message>
+        <source>folders</source>
+        <translation>ordner</translation>
+    </message>
+</context>
+<context>
+    <name>ModelLabels</name>
+    <message>
+        <source>Stable Diffusion 1.x</source>
+        <translation>Stable Diffusion 1.x</translation>
+    </message>
+    <message>
+        <source>Stable Diffusion 2.x</source>
+        <translation>Stable Diffusion 2.x</translation>
+    </message>
+    <message>
+        <source>SDXL</source>
+        <translation>SDXL</translation>
+    </message>
+    <message>
+        <source>SDXL refiner</source>
+        <translation>SDXL-Refiner</translation>
+    </message>
+    <message>
+        <source>SD 1.x inpainting</source>
+        <translation>SD 1.x Inpainting</translation>
+    </message>
+    <message>
+        <source>SD 2.x inpainting</source>
+        <translation>SD 2.x Inpainting</translation>
+    </message>
+    <message>
+        <source>ControlNet (SD 1.x)</source>
+        <translation>ControlNet (SD 1.x)</translation>
+    </message>
+    <message>
+        <source>ControlNet (SD 2.x)</source>
+        <translation>ControlNet (SD 2.x)</translation>
+    </message>
+    <message>
+        <source>ControlNet (SDXL)</source>
+        <translation>ControlNet (SDXL)</translation>
+    </message>
+    <message>
+        <source>LoRA (SD 1.x)</source>
+        <translation>LoRA (SD 1.x)</translation>
+    </message>
+    <message>
+        <source>LoRA (SD 2.x)</source>
+        <translation>LoRA (SD 2.x)</translation>
+    </message>
+    <message>
+        <source>LoRA (SDXL)</source>
+        <translation>LoRA (SDXL)</translation>
+    </message>
+    <message>
+        <source>VAE</source>
+        <translation>VAE</translation>
+    </message>
+    <message>
+        <source>Text encoder</source>
+        <translation>Text-Encoder</translation>
+    </message>
+    <message>
+        <source>Diffusers names</source>
+        <translation>Diffusers-Namen</translation>
+    </message>
+    <message>
+        <source>Single-file names</source>
+        <translation>Einzeldatei-Namen</translation>
+    </message>
+    <message>
+        <source>Diffusers folder</source>
+        <translation>Diffusers-Ordner</translation>
+    </message>
+    <message>
+        <source>Epsilon</source>
+        <translation>Epsilon</translation>
+    </message>
+    <message>
+        <source>v-prediction</source>
+        <translation>v-Vorhersage</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>Unbekannt</translation>
+    </message>
+    <message>
+        <source>%1 B</source>
+        <comment>billion parameters</comment>
+        <translation>%1 Mrd.</translation>
+    </message>
+    <message>
+        <source>%1 M</source>
+        <comment>million parameters</comment>
+        <translation>%1 Mio.</translation>
+    </message>
+    <message>
+        <source>%1 k</source>
+        <comment>thousand parameters</comment>
+        <translation>%1 Tsd.</translation>
+    </message>
+    <message>
+        <source>Safetensors (diffusers)</source>
+        <translation>Safetensors (Diffusers)</translation>
+    </message>
+    <message>
+        <source>Safetensors</source>
+        <translation>Safetensors</translation>
+    </message>
+    <message>
+        <source>Checkpoint (diffusers)</source>
+        <translation>Checkpoint (Diffusers)</translation>
+    </message>
+    <message>
+        <source>Checkpoint</source>
+        <translation>Checkpoint</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::MainWindow</name>
+    <message>
+        <source>Pages</source>
+        <translation>Seiten</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Modelle</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;Appearance</source>
+        <translation>&amp;Erscheinungsbild</translation>
+    </message>
+    <message>
+        <source>Follow &amp;System</source>
+        <translation>Wie das &amp;System</translation>
+    </message>
+    <message>
+        <source>&amp;Light</source>
+        <translation>&amp;Hell</translation>
+    </message>
+    <message>
+        <source>&amp;Dark</source>
+        <translation>&amp;Dunkel</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>&amp;Sprache</translation>
+    </message>
+    <message>
+        <source>System Language</source>
+        <translation>Sprache des Systems</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>&amp;About Kiln</source>
+        <translation>&amp;Über Kiln</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>Über &amp;Qt</translation>
+    </message>
+    <message>
+        <source>About Kiln</source>
+        <translation>Über Kiln</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Kiln %1&lt;/h3&gt;&lt;p&gt;A desktop studio for personal Stable Diffusion models: prepare a dataset, fine-tune on your own GPU and generate.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Kiln %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für eigene Stable-Diffusion-Modelle: Datensatz vorbereiten, auf der eigenen GPU feinabstimmen und Bilder erzeugen.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Free software under the GNU General Public License, version 3 or later. Built with Qt %1 and LibTorch.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Freie Software unter der GNU General Public License, Version 3 oder später. Erstellt mit Qt %1 und LibTorch.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Kiln will use the new language the next time it starts.</source>
+        <translation>Kiln verwendet die neue Sprache ab dem nächsten Start.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ModelDetailsView</name>
+    <message>
+        <source>Select a model to see what Kiln knows about it.</source>
+        <translation>Wählen Sie ein Modell, um zu sehen, was Kiln darüber weiß.</translation>
+    </message>
+    <message>
+        <source>Family</source>
+        <translation>Familie</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <source>Key names</source>
+        <translation>Schlüsselnamen</translation>
+    </message>
+    <message>
+        <source>Prediction</source>
+        <translation>Vorhersage</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Parameter</translation>
+    </message>
+    <message>
+        <source>Precision</source>
+        <translation>Genauigkeit</translation>
+    </message>
+    <message>
+        <source>Short hash</source>
+        <translation>Kurz-Hash</translation>
+    </message>
+    <message>
+        <source>AUTOMATIC1111&apos;s model hash: the first 10 hex digits of the SHA-256</source>
+        <translation>Modell-Hash von AUTOMATIC1111: die ersten 10 Hex-Ziffern des SHA-256</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Component</source>
+        <translation>Komponente</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>Klasse</translation>
+    </message>
+    <message>
+        <source>Tensors</source>
+        <translation>Tensoren</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Reading the model’s headers…</source>
+        <translation>Kopfdaten des Modells werden gelesen …</translation>
+    </message>
+    <message>
+        <source>%1, from %2</source>
+        <translation>%1, laut %2</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Waiting to hash…</source>
+        <translation>Wartet auf die Hash-Berechnung …</translation>
+    </message>
+    <message>
+        <source>Hashing… %1%</source>
+        <translation>Hash wird berechnet … %1 %</translation>
+    </message>
+    <message>
+        <source>No weights to hash</source>
+        <translation>Keine Gewichte zum Hashen</translation>
+    </message>
+    <message>
+        <source>Components (%1)</source>
+        <translation>Komponenten (%1)</translation>
+    </message>
+    <message>
+        <source>Detection</source>
+        <translation>Erkennung</translation>
+    </message>
+    <message>
+        <source>Metadata (%1)</source>
+        <translation>Metadaten (%1)</translation>
+    </message>
+    <message>
+        <source>Warnings (%1)</source>
+        <translation>Warnungen (%1)</translation>
+    </message>
+    <message>
+        <source>The facts of the weights that the family was told from</source>
+        <translation>Die Merkmale der Gewichte, an denen die Familie erkannt wurde</translation>
+    </message>
+    <message>
+        <source>Hashed file</source>
+        <translation>Gehashte Datei</translation>
+    </message>
+    <message>
+        <source>A folder&apos;s hash is that of its UNet&apos;s weights, as other tools compute it</source>
+        <translation>Der Hash eines Ordners ist der seiner UNet-Gewichte, wie ihn auch andere Werkzeuge berechnen</translation>
+    </message>
+    <message>
+        <source>Unknown (not stored with the weights)</source>
+        <translation>Unbekannt (nicht bei den Gewichten gespeichert)</translation>
+    </message>
+    <message>
+        <source>A .yaml file of the same name beside the model can say it, as in AUTOMATIC1111 (parameterization: &quot;v&quot;).</source>
+        <translation>Eine gleichnamige .yaml-Datei neben dem Modell kann sie angeben, wie bei AUTOMATIC1111 (parameterization: &quot;v&quot;).</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ModelLibrary</name>
+    <message>
+        <source>Looking for models…</source>
+        <translation>Modelle werden gesucht …</translation>
+    </message>
+    <message numerus="yes">
+        <source>Inspecting %n model(s)…</source>
+        <translation>
+            <numerusform>%n Modell wird untersucht …</numerusform>
+            <numerusform>%n Modelle werden untersucht …</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Hashing %1 %2% (%n more waiting)</source>
+        <translation>
+            <numerusform>Hash von %1: %2 % (%n weiteres wartet)</numerusform>
+            <numerusform>Hash von %1: %2 % (%n weitere warten)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Hashing %1 %2%</source>
+        <translation>Hash von %1: %2 %</translation>
+    </message>
+    <message numerus="yes">
+        <source>Hashing %n model(s)…</source>
+        <translation>
+            <numerusform>Hash für %n Modell wird berechnet …</numerusform>
+            <numerusform>Hashes für %n Modelle werden berechnet …</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ModelListModel</name>
+    <message>
+        <source>Inspecting…</source>
+        <translation>Wird untersucht …</translation>
+    </message>
+    <message>
+        <source>Hashing %1%</source>
+        <translation>Hash %1 %</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <source>From %1</source>
+        <translation>Laut %1</translation>
+    </message>
+    <message>
+        <source>AUTOMATIC1111 short hash; SHA-256 %1</source>
+        <translation>Kurz-Hash von AUTOMATIC1111; SHA-256 %1</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Family</source>
+        <translation>Familie</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <source>Prediction</source>
+        <translation>Vorhersage</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Parameter</translation>
+    </message>
+    <message>
+        <source>Hash</source>
+        <translation>Hash</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Wartet</translation>
+    </message>
+    <message>
+        <source>Waiting for its turn to be hashed</source>
+        <translation>Wartet, bis sein Hash berechnet wird</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ModelsPage</name>
+    <message>
+        <source>&amp;Add Model Folder…</source>
+        <translation>&amp;Modellordner hinzufügen …</translation>
+    </message>
+    <message>
+        <source>Add Folder…</source>
+        <translation>Ordner hinzufügen …</translation>
+    </message>
+    <message>
+        <source>Add a folder that holds models (Ctrl+O)</source>
+        <translation>Einen Ordner mit Modellen hinzufügen (Strg+O)</translation>
+    </message>
+    <message>
+        <source>&amp;Rescan Folders</source>
+        <translation>Ordner neu &amp;durchsuchen</translation>
+    </message>
+    <message>
+        <source>Rescan</source>
+        <translation>Neu durchsuchen</translation>
+    </message>
+    <message>
+        <source>Search the folders for models again (F5)</source>
+        <translation>Die Ordner erneut nach Modellen durchsuchen (F5)</translation>
+    </message>
+    <message>
+        <source>Open Containing Folder</source>
+        <translation>Enthaltenden Ordner öffnen</translation>
+    </message>
+    <message>
+        <source>Show in Folder</source>
+        <translation>Im Ordner zeigen</translation>
+    </message>
+    <message>
+        <source>Copy Path</source>
+        <translation>Pfad kopieren</translation>
+    </message>
+    <message>
+        <source>Copied the path</source>
+        <translation>Pfad kopiert</translation>
+    </message>
+    <message>
+        <source>Copy Short Hash</source>
+        <translation>Kurz-Hash kopieren</translation>
+    </message>
+    <message>
+        <source>Copy Hash</source>
+        <translation>Hash kopieren</translation>
+    </message>
+    <message>
+        <source>Copy AUTOMATIC1111&apos;s short hash (the first 10 hex digits of the SHA-256)</source>
+        <translation>Den Kurz-Hash von AUTOMATIC1111 kopieren (die ersten 10 Hex-Ziffern des SHA-256)</translation>
+    </message>
+    <message>
+        <source>Copied the short hash</source>
+        <translation>Kurz-Hash kopiert</translation>
+    </message>
+    <message>
+        <source>Copy SHA-256</source>
+        <translation>SHA-256 kopieren</translation>
+    </message>
+    <message>
+        <source>Copied the SHA-256</source>
+        <translation>SHA-256 kopiert</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Suchen</translation>
+    </message>
+    <message>
+        <source>Add your model folders</source>
+        <translation>Modellordner hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add a folder that holds .safetensors/.ckpt files or diffusers folders. Kiln also looks in its sub-folders and keeps the list current as files come and go.</source>
+        <translation>Fügen Sie einen Ordner mit .safetensors-/.ckpt-Dateien oder Diffusers-Ordnern hinzu. Kiln sucht auch in den Unterordnern und hält die Liste aktuell, wenn Dateien hinzukommen oder verschwinden.</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Modelle</translation>
+    </message>
+    <message>
+        <source>Filter by name, family or hash</source>
+        <translation>Nach Name, Familie oder Hash filtern</translation>
+    </message>
+    <message>
+        <source>Folders</source>
+        <translation>Ordner</translation>
+    </message>
+    <message>
+        <source>Add Model Folder</source>
+        <translation>Modellordner hinzufügen</translation>
+    </message>
+    <message>
+        <source>No models match “%1”</source>
+        <translation>Keine Modelle passen zu „%1“</translation>
+    </message>
+    <message>
+        <source>The filter looks at names, families, formats, hashes and paths.</source>
+        <translation>Der Filter durchsucht Namen, Familien, Formate, Hashes und Pfade.</translation>
+    </message>
+    <message>
+        <source>Clear Filter</source>
+        <translation>Filter leeren</translation>
+    </message>
+    <message>
+        <source>Looking for models…</source>
+        <translation>Modelle werden gesucht …</translation>
+    </message>
+    <message>
+        <source>No models in these folders</source>
+        <translation>Keine Modelle in diesen Ordnern</translation>
+    </message>
+    <message numerus="yes">
+        <source>Kiln looks for .safetensors, .ckpt, .pt, .pth and .bin files and diffusers folders, down to %n folder level(s) below each folder in the list.</source>
+        <translation>
+            <numerusform>Kiln sucht nach .safetensors-, .ckpt-, .pt-, .pth- und .bin-Dateien und Diffusers-Ordnern, bis %n Ordnerebene unter jedem Ordner der Liste.</numerusform>
+            <numerusform>Kiln sucht nach .safetensors-, .ckpt-, .pt-, .pth- und .bin-Dateien und Diffusers-Ordnern, bis %n Ordnerebenen unter jedem Ordner der Liste.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add Another Folder…</source>
+        <translation>Weiteren Ordner hinzufügen …</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s)</source>
+        <translation>
+            <numerusform>%n Modell</numerusform>
+            <numerusform>%n Modelle</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 of %n model(s)</source>
+        <translation>
+            <numerusform>%1 von %n Modell</numerusform>
+            <numerusform>%1 von %n Modellen</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n folder(s)</source>
+        <translation>
+            <numerusform>%n Ordner</numerusform>
+            <numerusform>%n Ordner</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Could not open %1</source>
+        <translation>%1 konnte nicht geöffnet werden</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::widgets::FolderListEditor</name>
+    <message>
+        <source>Add…</source>
+        <translation>Hinzufügen …</translation>
+    </message>
+    <message>
+        <source>Add a folder to the list</source>
+        <translation>Einen Ordner zur Liste hinzufügen</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Remove the selected folders from the list (nothing is deleted from disk)</source>
+        <translation>Die gewählten Ordner aus der Liste entfernen (auf der Festplatte wird nichts gelöscht)</translation>
+    </message>
+    <message>
+        <source>Choose a folder</source>
+        <translation>Ordner wählen</translation>
+    </message>
+    <message>
+        <source>%1
+This folder is missing or cannot be read.</source>
+        <translation>%1
+Dieser Ordner fehlt oder kann nicht gelesen werden.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::widgets::MessageBanner</name>
+    <message>
+        <source>Show details</source>
+        <translation>Details zeigen</translation>
+    </message>
+    <message>
+        <source>Hide details</source>
+        <translation>Details ausblenden</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,59 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>kiln::app::ModelLibrary</name>
+    <message numerus="yes">
+        <source>Inspecting %n model(s)…</source>
+        <translation>
+            <numerusform>Inspecting %n model…</numerusform>
+            <numerusform>Inspecting %n models…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Hashing %1 %2% (%n more waiting)</source>
+        <translation>
+            <numerusform>Hashing %1 %2% (%n more waiting)</numerusform>
+            <numerusform>Hashing %1 %2% (%n more waiting)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Hashing %n model(s)…</source>
+        <translation>
+            <numerusform>Hashing %n model…</numerusform>
+            <numerusform>Hashing %n models…</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ModelsPage</name>
+    <message numerus="yes">
+        <source>Kiln looks for .safetensors, .ckpt, .pt, .pth and .bin files and diffusers folders, down to %n folder level(s) below each folder in the list.</source>
+        <translation>
+            <numerusform>Kiln looks for .safetensors, .ckpt, .pt, .pth and .bin files and diffusers folders, down to %n folder level below each folder in the list.</numerusform>
+            <numerusform>Kiln looks for .safetensors, .ckpt, .pt, .pth and .bin files and diffusers folders, down to %n folder levels below each folder in the list.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s)</source>
+        <translation>
+            <numerusform>%n model</numerusform>
+            <numerusform>%n models</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 of %n model(s)</source>
+        <translation>
+            <numerusform>%1 of %n model</numerusform>
+            <numerusform>%1 of %n models</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n folder(s)</source>
+        <translation>
+            <numerusform>%n folder</numerusform>
+            <numerusform>%n folders</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
