@@ -9,9 +9,17 @@
 namespace fs = std::filesystem;
 using kiln::convert::inspect_model;
 
+namespace {
+kiln::convert::InspectOptions without_hash() {
+  kiln::convert::InspectOptions options;
+  options.hash = false;
+  return options;
+}
+}  // namespace
+
 TEST_CASE("inspecting the tiny pipeline as a folder and as a single file") {
   const fs::path folder = kiln::test::data_dir() / "golden/pipeline/tiny_sd1";
-  const auto a = inspect_model(folder, {.hash = false});
+  const auto a = inspect_model(folder, without_hash());
   CHECK(a.is_folder);
   CHECK(a.format == "diffusers");
   CHECK(a.detection.family == kiln::convert::ModelFamily::SD1);
@@ -54,7 +62,7 @@ TEST_CASE("keys outside the components of a full checkpoint are listed as other"
   ema.shape = {};
   index.add(ema);
   kiln::test::write_sparse_safetensors(dir / "sd15.safetensors", index);
-  const auto info = inspect_model(dir / "sd15.safetensors", {.hash = false});
+  const auto info = inspect_model(dir / "sd15.safetensors", without_hash());
   std::map<std::string, std::int64_t> params;
   for (const auto& c : info.components) params[c.name] = c.parameters;
   CHECK(params.at("unet") == 859520964);  // ../shared/golden/keys/sd15/meta.json
