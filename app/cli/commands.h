@@ -7,5 +7,6 @@
 namespace kiln::cli {
 
 int run_info(const QStringList& args);
+int run_tokenize(const QStringList& args);
 
 }  // namespace kiln::cli

@@ -18,6 +18,9 @@ void print_usage(std::FILE* out) {
       "Commands:\n"
       "  info PATH [--json] [--no-hash]   What a model is: family, layout, components,\n"
       "                                   prediction type, metadata, sha256 / A1111 hash\n"
+      "  tokenize TEXT [--pad sd1|sd2] [--prompt-syntax a1111|plain] [--json]\n"
+      "                                   The token ids and weights a prompt gives the text\n"
+      "                                   encoder, and its token count (n/75)\n"
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
@@ -52,6 +55,8 @@ int main(int argc, char** argv) {
   }
   args.removeAt(1);  // the command's parser sees "kiln-cli <options...>"
   if (command == QLatin1String("info")) return kiln::cli::run_info(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info; see kiln-cli --help)\n", qPrintable(command));
+  if (command == QLatin1String("tokenize")) return kiln::cli::run_tokenize(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize; see kiln-cli --help)\n",
+               qPrintable(command));
   return 2;
 }

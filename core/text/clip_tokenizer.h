@@ -32,7 +32,14 @@ class CLIPTokenizer {
   std::vector<std::int64_t> encode(std::string_view text) const;
   // The BPE strings ("photo</w>") of the text, for display and tests.
   std::vector<std::string> tokens(std::string_view text) const;
-  // diffusers' call: bos + first 75 ids + eos, padded to 77.
+  // The same with the special tokens of an SD 1.x or SD 2.x tokenizer folder. The SD 2.x
+  // folders declare their pad token "!" a special token, so a typed "!" is split off before
+  // BPE and becomes id 0 ("hi!!" -> hi</w> ! ! instead of hi</w> !!</w>); SD1 is the
+  // one-argument form. Typed "<|startoftext|>" / "<|endoftext|>" are special in both.
+  std::vector<std::int64_t> encode(std::string_view text, PadConvention specials) const;
+  std::vector<std::string> tokens(std::string_view text, PadConvention specials) const;
+  // diffusers' call: bos + first 75 ids + eos, padded to 77, with the specials of `pad`'s
+  // tokenizer folder.
   std::vector<std::int64_t> encode_padded(std::string_view text, PadConvention pad) const;
   // Id of one vocabulary entry, -1 if absent.
   std::int64_t token_id(const std::string& token) const;
