@@ -184,7 +184,7 @@ class TestCliInfo : public QObject {
   void errorsAreOneLineOnStderr_data() {
     QTest::addColumn<QString>("content");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("garbage") << "this is not a model" << "not a weight file Kiln can read";
+    QTest::newRow("garbage") << "this is not a model" << "not a safetensors file or corrupt";
     QTest::newRow("bad header") << QString::fromLatin1("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": oops}    ", 24)
                                 << "header is not valid JSON";
     QTest::newRow("no model keys") << QString() << "none of the keys Kiln looks for";
