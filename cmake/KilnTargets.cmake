@@ -6,8 +6,12 @@ target_link_libraries(kiln_pch PUBLIC torch nlohmann_json::nlohmann_json kiln_wa
 target_precompile_headers(kiln_pch PRIVATE <torch/torch.h> <nlohmann/json.hpp>
                           <string> <vector> <memory> <map> <filesystem>)
 
+# Engine targets have no QObjects: no moc pass (it would add a PCH'd TU to each of them).
+set_target_properties(kiln_pch PROPERTIES AUTOMOC OFF)
+
 function(kiln_use_torch_pch target)
   target_precompile_headers(${target} REUSE_FROM kiln_pch)
+  set_target_properties(${target} PROPERTIES AUTOMOC OFF)
 endfunction()
 
 function(kiln_core_library name)

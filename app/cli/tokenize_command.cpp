@@ -72,15 +72,20 @@ void print_human(const text::TokenizedPrompt& prompt) {
   std::cout << std::endl;
 }
 
+// The format: {"chunks": [[ids...], ...], "weights": [[...], ...], "tokens": n}, plus the
+// limit A1111 shows (75 per chunk) and whether plain mode truncated.
 nlohmann::json to_json(const text::TokenizedPrompt& prompt) {
   nlohmann::json chunks = nlohmann::json::array();
+  nlohmann::json weights = nlohmann::json::array();
   for (const auto& chunk : prompt.chunks) {
-    nlohmann::json weights = nlohmann::json::array();
-    for (const float w : chunk.weights) weights.push_back(float_as_json_number(w));
-    chunks.push_back({{"ids", chunk.ids}, {"weights", weights}});
+    nlohmann::json w = nlohmann::json::array();
+    for (const float x : chunk.weights) w.push_back(float_as_json_number(x));
+    chunks.push_back(chunk.ids);
+    weights.push_back(std::move(w));
   }
   return {{"chunks", chunks},
-          {"token_count", prompt.token_count},
+          {"weights", weights},
+          {"tokens", prompt.token_count},
           {"limit", 75 * static_cast<int>(prompt.chunks.size())},
           {"truncated", prompt.truncated}};
 }
@@ -107,7 +112,9 @@ int run_tokenize(const QStringList& args) {
                     QStringLiteral("A tokenizer folder (vocab.json + merges.txt), e.g. a diffusers model's\n"
                                    "tokenizer/. Default: the vocabulary bundled with Kiln."),
                     QStringLiteral("FOLDER")});
-  parser.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object.")});
+  parser.addOption({QStringLiteral("json"),
+                    QStringLiteral("Print one JSON object: {\"chunks\": [[ids...], ...], \"weights\": [[...], ...],\n"
+                                   "\"tokens\": n, \"limit\": 75 x chunks, \"truncated\": plain mode dropped tokens}.")});
   parser.addPositionalArgument(QStringLiteral("TEXT"), QStringLiteral("The prompt."));
   if (!parser.parse(args)) {
     std::fprintf(stderr, "kiln-cli tokenize: %s\n", qPrintable(parser.errorText()));
