@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "app/cli/cli_runner.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -17,20 +18,8 @@ using kiln::test::data_dir;
 
 namespace {
 
-struct CliResult {
-  int exitCode = -1;
-  QByteArray out;
-  QByteArray err;
-  QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-CliResult runCli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(KILN_CLI), args);
-  p.waitForFinished(120000);
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError()};
-}
+using kiln::test::CliResult;
+using kiln::test::runCli;
 
 QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
