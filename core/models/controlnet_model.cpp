@@ -164,32 +164,8 @@ ControlNetModelImpl::ControlNetModelImpl(const ControlNetConfig& config) : confi
 
 torch::Tensor ControlNetModelImpl::time_embed(const torch::Tensor& timestep, std::int64_t batch,
                                               const UNetAddedCond* added_cond, UNetIntermediates* capture) {
-  const UNet2DConditionConfig& u = config_.unet;
-  torch::Tensor t = timestep.to(conv_in->weight.device());
-  if (t.dim() == 0) t = t.reshape({1});
-  TORCH_CHECK(t.dim() == 1 && (t.size(0) == 1 || t.size(0) == batch),
-              "ControlNet timestep must be 0-d, [1] or [batch]");
-  t = t.expand({batch});
-  const torch::Tensor t_proj = timestep_embedding(t, u.block_out_channels[0], u.flip_sin_to_cos, u.freq_shift)
-                                   .to(conv_in->weight.scalar_type());  // [B, ch0]
-  if (capture) (*capture)["time_proj"] = t_proj;
-  torch::Tensor emb = time_embedding(t_proj);  // [B, temb]
-  if (capture) (*capture)["time_embedding"] = emb;
-  if (add_embedding) {
-    TORCH_CHECK(added_cond && added_cond->text_embeds.defined() && added_cond->time_ids.defined(),
-                "this ControlNet (addition_embed_type text_time) needs added_cond text_embeds and time_ids");
-    const torch::Tensor time_ids = added_cond->time_ids.to(emb.device());
-    const torch::Tensor time_proj = timestep_embedding(time_ids.flatten(), u.addition_time_embed_dim,
-                                                       u.flip_sin_to_cos, u.freq_shift);  // [B*6, d]
-    if (capture) (*capture)["add_time_proj"] = time_proj;
-    const torch::Tensor time_embeds = time_proj.reshape({time_ids.size(0), -1});  // [B, 6 d]
-    const torch::Tensor add_embeds =
-        torch::cat({added_cond->text_embeds.to(emb.device()), time_embeds}, -1).to(emb.scalar_type());
-    const torch::Tensor aug = add_embedding(add_embeds);  // [B, temb]
-    if (capture) (*capture)["add_embedding"] = aug;
-    emb = emb + aug;
-  }
-  return emb;
+  return conditioning_time_embedding(config_.unet, time_embedding, add_embedding, timestep, batch, added_cond, capture,
+                                     conv_in->weight.device(), conv_in->weight.scalar_type(), "ControlNet");
 }
 
 ControlNetOutput ControlNetModelImpl::forward(const torch::Tensor& sample, double timestep,

@@ -287,24 +287,27 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNet2DConditionConfig& 
                              torch::nn::Conv2d(torch::nn::Conv2dOptions(ch[0], config.out_channels, 3).padding(1)));
 }
 
-torch::Tensor UNet2DConditionModelImpl::time_embed(const torch::Tensor& timestep, std::int64_t batch,
-                                                   const UNetAddedCond* added_cond, UNetIntermediates* capture) {
-  torch::Tensor t = timestep.to(conv_in->weight.device());
+torch::Tensor conditioning_time_embedding(const UNet2DConditionConfig& config, TimestepEmbedding time_embedding,
+                                          TimestepEmbedding add_embedding, const torch::Tensor& timestep,
+                                          std::int64_t batch, const UNetAddedCond* added_cond,
+                                          UNetIntermediates* capture, const torch::Device& device,
+                                          torch::ScalarType dtype, const char* what) {
+  torch::Tensor t = timestep.to(device);
   if (t.dim() == 0) t = t.reshape({1});
-  TORCH_CHECK(t.dim() == 1 && (t.size(0) == 1 || t.size(0) == batch), "UNet timestep must be 0-d, [1] or [batch]");
+  TORCH_CHECK(t.dim() == 1 && (t.size(0) == 1 || t.size(0) == batch), what, " timestep must be 0-d, [1] or [batch]");
   t = t.expand({batch});
-  const torch::Tensor t_proj = timestep_embedding(t, config_.block_out_channels[0], config_.flip_sin_to_cos,
-                                                  config_.freq_shift)
-                                   .to(conv_in->weight.scalar_type());  // [B, ch0]
+  const torch::Tensor t_proj = timestep_embedding(t, config.block_out_channels[0], config.flip_sin_to_cos,
+                                                  config.freq_shift)
+                                   .to(dtype);  // [B, ch0]
   if (capture) (*capture)["time_proj"] = t_proj;
   torch::Tensor emb = time_embedding(t_proj);  // [B, temb]
   if (capture) (*capture)["time_embedding"] = emb;
   if (add_embedding) {
     TORCH_CHECK(added_cond && added_cond->text_embeds.defined() && added_cond->time_ids.defined(),
-                "this UNet (addition_embed_type text_time) needs added_cond text_embeds and time_ids");
+                "this ", what, " (addition_embed_type text_time) needs added_cond text_embeds and time_ids");
     const torch::Tensor time_ids = added_cond->time_ids.to(emb.device());
-    const torch::Tensor time_proj = timestep_embedding(time_ids.flatten(), config_.addition_time_embed_dim,
-                                                       config_.flip_sin_to_cos, config_.freq_shift);  // [B*6, d]
+    const torch::Tensor time_proj = timestep_embedding(time_ids.flatten(), config.addition_time_embed_dim,
+                                                       config.flip_sin_to_cos, config.freq_shift);  // [B*6, d]
     if (capture) (*capture)["add_time_proj"] = time_proj;
     const torch::Tensor time_embeds = time_proj.reshape({time_ids.size(0), -1});  // [B, 6 d]
     const torch::Tensor add_embeds =
@@ -314,6 +317,12 @@ torch::Tensor UNet2DConditionModelImpl::time_embed(const torch::Tensor& timestep
     emb = emb + aug;
   }
   return emb;
+}
+
+torch::Tensor UNet2DConditionModelImpl::time_embed(const torch::Tensor& timestep, std::int64_t batch,
+                                                   const UNetAddedCond* added_cond, UNetIntermediates* capture) {
+  return conditioning_time_embedding(config_, time_embedding, add_embedding, timestep, batch, added_cond, capture,
+                                     conv_in->weight.device(), conv_in->weight.scalar_type(), "UNet");
 }
 
 torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample, double timestep,

@@ -78,6 +78,15 @@ struct UNetResiduals {
 // conv_norm_out, conv_out.
 using UNetIntermediates = std::map<std::string, torch::Tensor>;
 
+// time_embedding(time_proj(t)) (+ add_embedding(text_embeds, add_time_proj(time_ids)) for SDXL):
+// [B, time_embed_dim]. Shared by the UNet and the ControlNet, which register the same modules.
+// `what` names the model in errors; `dtype` is the dtype of the model's weights.
+torch::Tensor conditioning_time_embedding(const UNet2DConditionConfig& config, TimestepEmbedding time_embedding,
+                                          TimestepEmbedding add_embedding, const torch::Tensor& timestep,
+                                          std::int64_t batch, const UNetAddedCond* added_cond,
+                                          UNetIntermediates* capture, const torch::Device& device,
+                                          torch::ScalarType dtype, const char* what);
+
 class UNet2DConditionModelImpl : public torch::nn::Module {
  public:
   explicit UNet2DConditionModelImpl(const UNet2DConditionConfig& config);
