@@ -1,11 +1,14 @@
 #include "models/autoencoder_kl.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "io/diffusers_folder.h"
+#include "models/attention.h"
 #include "models/weight_loading.h"
 
 namespace kiln::models {
@@ -108,6 +111,13 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const nlohmann::json& config,
   c.use_post_quant_conv = bool_field(config, "use_post_quant_conv", true, path);
   c.mid_block_add_attention = bool_field(config, "mid_block_add_attention", true, path);
   c.force_upcast = bool_field(config, "force_upcast", true, path);
+  if (const auto it = config.find("sample_size"); it != config.end() && !it->is_null()) {
+    // A single number in every SD VAE config; a [h, w] list takes the first.
+    const nlohmann::json& v = it->is_array() && !it->empty() ? it->front() : *it;
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 8)
+      throw FormatError("config field \"sample_size\" must be a positive image size, got " + it->dump(), path);
+    c.sample_size = v.get<std::int64_t>();
+  }
   return c;
 }
 
@@ -116,6 +126,7 @@ AutoencoderKLConfig AutoencoderKLConfig::sd() { return AutoencoderKLConfig{}; }
 AutoencoderKLConfig AutoencoderKLConfig::sdxl() {
   AutoencoderKLConfig c;
   c.scaling_factor = 0.13025;
+  c.sample_size = 1024;
   return c;
 }
 
@@ -157,8 +168,9 @@ torch::Tensor VAEAttentionImpl::forward(const torch::Tensor& x) {
   const torch::Tensor tokens = group_norm(x).view({b, c, h * w}).transpose(1, 2);  // [B, HW, C]
   const torch::Tensor q = to_q(tokens), k = to_k(tokens), v = to_v(tokens);
   const double scale = 1.0 / std::sqrt(static_cast<double>(c));  // one head of C channels
-  const torch::Tensor weights = torch::softmax(torch::matmul(q, k.transpose(1, 2)) * scale, -1);  // [B, HW, HW]
-  torch::Tensor out = to_out[0]->as<torch::nn::Linear>()->forward(torch::matmul(weights, v));    // [B, HW, C]
+  // One head: [B, 1, HW, C]; the [HW, HW] scores are what slicing bounds at large sizes.
+  const torch::Tensor attended = attention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), scale, false).squeeze(1);
+  torch::Tensor out = to_out[0]->as<torch::nn::Linear>()->forward(attended);  // [B, HW, C]
   out = out.transpose(1, 2).reshape({b, c, h, w});
   return out + x;  // residual_connection, rescale_output_factor 1
 }
@@ -282,6 +294,8 @@ AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& config) : config
 torch::Tensor AutoencoderKLImpl::encode_moments(const torch::Tensor& image) {
   TORCH_CHECK(image.dim() == 4 && image.size(1) == config_.in_channels, "VAE input must be [batch, ",
               config_.in_channels, ", H, W], got ", image.sizes());
+  const std::int64_t tile = tile_sample_size();
+  if (tiling_.enabled && (image.size(2) > tile || image.size(3) > tile)) return tiled_encode_moments(image);
   torch::Tensor h = encoder(image);
   return quant_conv ? quant_conv(h) : h;
 }
@@ -300,7 +314,96 @@ DiagonalGaussian AutoencoderKLImpl::encode(const torch::Tensor& image) { return 
 torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {
   TORCH_CHECK(latents.dim() == 4 && latents.size(1) == config_.latent_channels, "VAE latents must be [batch, ",
               config_.latent_channels, ", h, w], got ", latents.sizes());
+  const std::int64_t tile = tile_sample_size() / downscale_factor();
+  if (tiling_.enabled && (latents.size(2) > tile || latents.size(3) > tile)) return tiled_decode(latents);
   return decoder(post_quant_conv ? post_quant_conv(latents) : latents);
+}
+
+void AutoencoderKLImpl::set_tiling(const VAETiling& tiling) {
+  TORCH_CHECK(tiling.overlap >= 0.0 && tiling.overlap < 1.0, "VAE tile overlap must be in [0, 1), got ",
+              tiling.overlap);
+  TORCH_CHECK(tiling.tile_sample_size == 0 || tiling.tile_sample_size >= 2 * downscale_factor(),
+              "VAE tile size must be at least ", 2 * downscale_factor(), " pixels, got ", tiling.tile_sample_size);
+  tiling_ = tiling;
+}
+
+std::int64_t AutoencoderKLImpl::downscale_factor() const {
+  return std::int64_t{1} << (config_.block_out_channels.size() - 1);
+}
+
+std::int64_t AutoencoderKLImpl::tile_sample_size() const {
+  return tiling_.tile_sample_size > 0 ? tiling_.tile_sample_size : config_.sample_size;
+}
+
+namespace {
+
+// diffusers' blend_v / blend_h: the first `extent` rows (dim 2) or columns (dim 3) of b fade in
+// from the last ones of a: b[y] = a[end - extent + y] * (1 - y/extent) + b[y] * (y/extent), in place.
+void blend(const torch::Tensor& a, const torch::Tensor& b, std::int64_t extent, int dim) {
+  extent = std::min({a.size(dim), b.size(dim), extent});
+  if (extent <= 0) return;
+  std::vector<double> w(static_cast<std::size_t>(extent)), w_inv(static_cast<std::size_t>(extent));
+  for (std::int64_t y = 0; y < extent; ++y) {
+    w[static_cast<std::size_t>(y)] = static_cast<double>(y) / static_cast<double>(extent);
+    w_inv[static_cast<std::size_t>(y)] = 1.0 - w[static_cast<std::size_t>(y)];
+  }
+  std::vector<std::int64_t> shape(4, 1);
+  shape[static_cast<std::size_t>(dim)] = extent;
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  const torch::Tensor wb = torch::tensor(w, opts).to(b.options()).view(shape);
+  const torch::Tensor wa = torch::tensor(w_inv, opts).to(b.options()).view(shape);
+  torch::Tensor head = b.narrow(dim, 0, extent);
+  head.copy_(a.narrow(dim, a.size(dim) - extent, extent) * wa + head * wb);
+}
+
+// The shared loop of tiled encode and decode: `process` maps an input tile of `in_tile` to an
+// output tile of `out_tile`; tiles start every `stride` input units; each output tile is blended
+// with its upper and left neighbours over `blend_extent` and cropped to `limit`. Only the
+// previous row of tiles is kept.
+torch::Tensor run_tiled(const torch::Tensor& x, std::int64_t in_tile, std::int64_t stride, std::int64_t blend_extent,
+                        std::int64_t limit, const std::function<torch::Tensor(const torch::Tensor&)>& process) {
+  std::vector<torch::Tensor> previous_row, rows;
+  for (std::int64_t i = 0; i < x.size(2); i += stride) {
+    std::vector<torch::Tensor> row;
+    for (std::int64_t j = 0; j < x.size(3); j += stride) {
+      const torch::Tensor tile = x.narrow(2, i, std::min(in_tile, x.size(2) - i)).narrow(3, j, std::min(in_tile, x.size(3) - j));
+      row.push_back(process(tile));
+    }
+    std::vector<torch::Tensor> cropped;
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      // In place, in this order, like diffusers: the blended tile is what its right and lower
+      // neighbours blend with.
+      if (!previous_row.empty()) blend(previous_row[j], row[j], blend_extent, 2);
+      if (j > 0) blend(row[j - 1], row[j], blend_extent, 3);
+      cropped.push_back(row[j].narrow(2, 0, std::min(limit, row[j].size(2))).narrow(3, 0, std::min(limit, row[j].size(3))));
+    }
+    rows.push_back(torch::cat(cropped, 3));
+    previous_row = std::move(row);
+  }
+  return torch::cat(rows, 2);
+}
+
+}  // namespace
+
+torch::Tensor AutoencoderKLImpl::tiled_encode_moments(const torch::Tensor& image) {
+  const std::int64_t sample_tile = tile_sample_size();
+  const std::int64_t latent_tile = sample_tile / downscale_factor();
+  const auto stride = static_cast<std::int64_t>(static_cast<double>(sample_tile) * (1.0 - tiling_.overlap));
+  const auto blend_extent = static_cast<std::int64_t>(static_cast<double>(latent_tile) * tiling_.overlap);
+  return run_tiled(image, sample_tile, std::max<std::int64_t>(stride, 1), blend_extent, latent_tile - blend_extent,
+                   [&](const torch::Tensor& tile) {
+                     torch::Tensor h = encoder(tile);
+                     return quant_conv ? quant_conv(h) : h;
+                   });
+}
+
+torch::Tensor AutoencoderKLImpl::tiled_decode(const torch::Tensor& latents) {
+  const std::int64_t sample_tile = tile_sample_size();
+  const std::int64_t latent_tile = sample_tile / downscale_factor();
+  const auto stride = static_cast<std::int64_t>(static_cast<double>(latent_tile) * (1.0 - tiling_.overlap));
+  const auto blend_extent = static_cast<std::int64_t>(static_cast<double>(sample_tile) * tiling_.overlap);
+  return run_tiled(latents, latent_tile, std::max<std::int64_t>(stride, 1), blend_extent, sample_tile - blend_extent,
+                   [&](const torch::Tensor& tile) { return decoder(post_quant_conv ? post_quant_conv(tile) : tile); });
 }
 
 torch::Device AutoencoderKLImpl::device() const { return encoder->conv_in->weight.device(); }

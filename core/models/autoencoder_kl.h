@@ -34,6 +34,8 @@ struct AutoencoderKLConfig {
   bool use_post_quant_conv = true;
   bool mid_block_add_attention = true;
   bool force_upcast = true;  // informational: SDXL's VAE overflows in fp16
+  std::int64_t sample_size = 512;  // the image size it was trained at: the default tile size
+
 
   // From config.json. Only DownEncoderBlock2D / UpDecoderBlock2D blocks and the silu activation
   // are supported; anything else, or a missing/invalid field, throws kiln::FormatError naming `path`.
@@ -41,6 +43,15 @@ struct AutoencoderKLConfig {
 
   static AutoencoderKLConfig sd();    // SD 1.x / 2.x (scaling_factor 0.18215)
   static AutoencoderKLConfig sdxl();  // SDXL (scaling_factor 0.13025)
+};
+
+// diffusers' enable_tiling(): beyond one tile, the image (encode) or latents (decode) are cut into
+// overlapping tiles that are processed one by one and blended linearly over the overlap, so
+// memory is bounded by the tile size, not the image size, and no seam shows.
+struct VAETiling {
+  bool enabled = false;
+  std::int64_t tile_sample_size = 0;  // pixels; 0 = the config's sample_size
+  double overlap = 0.25;              // fraction of a tile shared with its neighbour
 };
 
 // diffusers' DiagonalGaussianDistribution of the encoder's moments.
@@ -180,6 +191,15 @@ class AutoencoderKLImpl : public torch::nn::Module {
   // -> image [B, out, H, W], roughly in [-1, 1].
   torch::Tensor decode(const torch::Tensor& latents);
 
+  // Tiling applies to encode/encode_moments/decode when the input exceeds one tile. Tiled and
+  // untiled results differ slightly (GroupNorm statistics are per tile), exactly as in diffusers.
+  void set_tiling(const VAETiling& tiling);
+  const VAETiling& tiling() const { return tiling_; }
+  // The tiled algorithms themselves (diffusers' tiled_encode / tiled_decode), used by the above.
+  torch::Tensor tiled_encode_moments(const torch::Tensor& image);
+  torch::Tensor tiled_decode(const torch::Tensor& latents);
+  std::int64_t downscale_factor() const;  // 2^(levels-1): 8 for SD
+
   const AutoencoderKLConfig& config() const { return config_; }
   torch::Device device() const;
   torch::Dtype dtype() const;
@@ -190,7 +210,9 @@ class AutoencoderKLImpl : public torch::nn::Module {
   torch::nn::Conv2d post_quant_conv{nullptr};  // 1x1, only with use_post_quant_conv
 
  private:
+  std::int64_t tile_sample_size() const;
   AutoencoderKLConfig config_;
+  VAETiling tiling_;
 };
 TORCH_MODULE(AutoencoderKL);
 

@@ -1,5 +1,7 @@
 #include "models/unet_blocks.h"
 
+#include "models/attention.h"
+
 #include <cmath>
 
 namespace kiln::models {
@@ -84,17 +86,13 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const std::int64_t b = x.size(0);
   // [B, N, inner] -> [B, heads, N, head_dim]
   auto split = [&](const torch::Tensor& t) { return t.view({b, -1, heads_, head_dim_}).transpose(1, 2); };
-  torch::Tensor q = split(to_q(x));
-  torch::Tensor k = split(to_k(ctx));
+  const torch::Tensor q = split(to_q(x));
+  const torch::Tensor k = split(to_k(ctx));
   const torch::Tensor v = split(to_v(ctx));
-  if (upcast_) {
-    q = q.to(torch::kFloat);
-    k = k.to(torch::kFloat);
-  }
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  const torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) * scale;  // [B, heads, N, M]
-  const torch::Tensor probs = torch::softmax(scores, -1).to(v.scalar_type());
-  const torch::Tensor out = torch::matmul(probs, v).transpose(1, 2).reshape({b, -1, heads_ * head_dim_});
+  const torch::Tensor out = attention(q, k, v, scale, upcast_)  // [B, heads, N, head_dim]
+                                .transpose(1, 2)
+                                .reshape({b, -1, heads_ * head_dim_});
   return to_out[0]->as<torch::nn::Linear>()->forward(out);  // [B, N, query_dim]
 }
 
