@@ -1,0 +1,109 @@
+#include "schedulers/dpm_solver_multistep_scheduler.h"
+
+#include <cmath>
+
+#include "schedulers/noise_schedule.h"
+
+namespace kiln::schedulers {
+
+namespace {
+
+// VP coefficients of a k-diffusion sigma (float32 as diffusers): x_t = alpha x0 + sigma_t noise.
+struct AlphaSigma {
+  float alpha;
+  float sigma;
+  float lambda;  // log(alpha) - log(sigma): half the log-SNR; +inf at sigma 0
+};
+
+AlphaSigma alpha_sigma(float sigma) {
+  const float alpha = 1 / std::sqrt(sigma * sigma + 1);
+  const float sigma_t = sigma * alpha;
+  return {alpha, sigma_t, noise::torch_log(alpha) - noise::torch_log(sigma_t)};
+}
+
+}  // namespace
+
+DPMSolverMultistepScheduler::DPMSolverMultistepScheduler(SchedulerConfig config, bool karras)
+    : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras) {}
+
+Scheduler::Schedule DPMSolverMultistepScheduler::make_schedule(std::int64_t steps) {
+  for (auto& m : model_outputs_) m = torch::Tensor();
+  lower_order_nums_ = 0;
+  // lambda_min_clipped is -inf for these configs, so the grid spans all train timesteps.
+  const torch::Tensor train_sigmas = noise::train_sigmas(alphas_cumprod());
+  if (!karras_) {
+    const std::vector<std::int64_t> t =
+        noise::solver_timesteps(timestep_spacing(), config_.num_train_timesteps, steps, config_.steps_offset);
+    return {torch::tensor(t, torch::kLong),
+            noise::interp_sigmas(std::vector<double>(t.begin(), t.end()), train_sigmas, 0.0)};
+  }
+  const torch::Tensor ts = train_sigmas.contiguous();
+  const std::vector<float> train(ts.data_ptr<float>(), ts.data_ptr<float>() + ts.numel());
+  // numpy.log of the float32 sigmas, kept in float32 (correctly rounded here; a 1-ulp difference
+  // could only move a timestep that rounds at exactly .5).
+  std::vector<float> log_sigmas;
+  log_sigmas.reserve(train.size());
+  for (const float s : train) log_sigmas.push_back(static_cast<float>(std::log(static_cast<double>(s))));
+  const std::vector<double> sigmas = noise::karras_sigmas(train.front(), train.back(), steps);
+  std::vector<std::int64_t> t;
+  std::vector<float> sigmas32;
+  for (const double s : sigmas) {
+    t.push_back(static_cast<std::int64_t>(noise::round_half_even(noise::sigma_to_t(s, log_sigmas))));
+    sigmas32.push_back(static_cast<float>(s));
+  }
+  sigmas32.push_back(0.0f);
+  return {torch::tensor(t, torch::kLong), torch::tensor(sigmas32, torch::kFloat)};
+}
+
+StepOutput DPMSolverMultistepScheduler::do_step(const torch::Tensor& model_output, std::int64_t k,
+                                                const torch::Tensor& sample_in, at::Generator* /*generator*/) {
+  const std::int64_t n = num_timesteps();
+  // With final_sigmas_type "zero" the last step is always first order; lower_order_final would
+  // also lower a third-order solver's second-to-last step (not reached with order 2).
+  const bool lower_order_final = k == n - 1;
+
+  // Data prediction (DPM-Solver++ integrates x0).
+  const AlphaSigma s0 = alpha_sigma(sigma_at(k));
+  torch::Tensor x0;
+  switch (config_.prediction_type) {
+    case PredictionType::Epsilon:
+      x0 = (sample_in - s0.sigma * model_output) / s0.alpha;
+      break;
+    case PredictionType::Sample:
+      x0 = model_output;
+      break;
+    case PredictionType::VPrediction:
+      x0 = s0.alpha * sample_in - s0.sigma * model_output;
+      break;
+  }
+  model_outputs_[0] = model_outputs_[1];
+  model_outputs_[1] = x0;
+
+  const torch::Tensor sample = sample_in.to(torch::kFloat);
+  const AlphaSigma t = alpha_sigma(sigma_at(k + 1));
+  const float h = t.lambda - s0.lambda;
+  const float phi = t.alpha * (noise::torch_exp(-h) - 1.0f);
+  torch::Tensor prev;
+  if (lower_order_nums_ < 1 || lower_order_final) {
+    // First order: DDIM in the data-prediction form.
+    prev = (t.sigma / s0.sigma) * sample - phi * x0;
+  } else {
+    const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
+    const float h_0 = s0.lambda - s1.lambda;
+    const float r0 = h_0 / h;
+    const torch::Tensor& m0 = model_outputs_[1];
+    const torch::Tensor& m1 = model_outputs_[0];
+    const torch::Tensor d1 = (1.0f / r0) * (m0 - m1);
+    // Midpoint second-order update (DPM-Solver++(2M)).
+    prev = (t.sigma / s0.sigma) * sample - phi * m0 - (0.5f * phi) * d1;
+  }
+  if (lower_order_nums_ < kSolverOrder) ++lower_order_nums_;
+  return {prev.to(model_output.scalar_type()), x0};
+}
+
+torch::Tensor DPMSolverMultistepScheduler::do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
+                                                        const torch::Tensor& timesteps) const {
+  return sigma_add_noise(original, noise, timesteps, true);
+}
+
+}  // namespace kiln::schedulers
