@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kiln needs, only those that are missing.
 # Usage: scripts/setup-debian.sh [app|test|dev]
-#   app, test: what building and testing need (tests run on Qt's offscreen platform);
-#   dev: also Xvfb (screenshots of the real app) and python3-torch (regenerating the
+#   app: what building needs;
+#   test: also python3-torch (tests check that torch.load reads the .ckpt files Kiln writes;
+#   tests run on Qt's offscreen platform);
+#   dev: also Xvfb (screenshots of the real app) and python3-numpy (regenerating the
 #   tests/data/ckpt fixtures with tests/data/ckpt/make_fixtures.py).
 set -euo pipefail
 what=${1:-app}
@@ -11,8 +13,11 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
       qt6-httpserver-dev libqt6opengl6-dev libgl-dev
       libtorch-dev libopenblas0-openmp
       libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev)
+if [ "$what" = test ] || [ "$what" = dev ]; then
+  pkgs+=(python3-torch)
+fi
 if [ "$what" = dev ]; then
-  pkgs+=(xvfb xauth python3-torch python3-numpy)
+  pkgs+=(xvfb xauth python3-numpy)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

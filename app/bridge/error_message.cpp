@@ -56,6 +56,11 @@ UserMessage ErrorMessage::fromError(const kiln::Error& error) {
       m.text = tr("There was not enough memory to finish. Close other programs or choose a smaller "
                   "size, then try again.");
       break;
+    case ErrorKind::Compute:
+      m.title = tr("The computation failed");
+      m.brief = tr("Failed");
+      m.text = tr("The engine stopped with an error while computing. The details say at which stage.");
+      break;
   }
   QStringList details;
   details << QString::fromStdString(error.message());

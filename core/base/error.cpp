@@ -11,6 +11,7 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::WeightMismatch: return "weight mismatch";
     case ErrorKind::InvalidRequest: return "invalid request";
     case ErrorKind::OutOfMemory: return "out of memory";
+    case ErrorKind::Compute: return "computation failed";
   }
   return "error";
 }

@@ -15,6 +15,7 @@ enum class ErrorKind {
   WeightMismatch,  // weights do not fit a model: missing, unexpected or mis-shaped keys
   InvalidRequest,  // a request or setting is impossible (names the field and allowed values)
   OutOfMemory,
+  Compute,         // a computation failed inside LibTorch (names the stage: "VAE decode, 1024x1024, fp16")
 };
 
 const char* to_string(ErrorKind kind);
@@ -55,6 +56,11 @@ struct InvalidRequestError : Error {
 struct OutOfMemoryError : Error {
   explicit OutOfMemoryError(std::string message, std::string hint = {})
       : Error(ErrorKind::OutOfMemory, std::move(message), {}, std::move(hint)) {}
+};
+
+struct ComputeError : Error {
+  explicit ComputeError(std::string message, std::string hint = {})
+      : Error(ErrorKind::Compute, std::move(message), {}, std::move(hint)) {}
 };
 
 // "errno text" for the last failed system call.

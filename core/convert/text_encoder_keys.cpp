@@ -1,5 +1,6 @@
 #include "convert/text_encoder_keys.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -112,6 +113,37 @@ bool map_open_clip_key(const io::TensorEntry& e, const std::string& rest, const 
   return false;
 }
 
+// Diffusers -> OpenCLIP for one key; nullopt when the key has no OpenCLIP name. `q/k/v` go to
+// their in_proj with rows [i h, (i+1) h) of the stacked tensor, h the projection's rows.
+std::optional<Mapping> open_clip_mapping(const io::TensorEntry& e, const SingleFileTextEncoder& encoder) {
+  for (const auto& [original, diffusers] : open_clip_top_names()) {
+    if (diffusers == e.name) return copy(e.name, encoder.prefix + original);
+  }
+  if (e.name == "text_projection.weight") {
+    if (!encoder.with_projection) return std::nullopt;
+    return Mapping{e.name, encoder.prefix + "text_projection", Mapping::Transform::Transpose, 0, 0};
+  }
+  static const std::string kLayers = "text_model.encoder.layers.";
+  if (!starts_with(e.name, kLayers)) return std::nullopt;
+  const std::size_t dot = e.name.find('.', kLayers.size());
+  if (dot == std::string::npos) return std::nullopt;
+  const std::string layer = e.name.substr(kLayers.size(), dot - kLayers.size());
+  const std::string sub = e.name.substr(dot + 1);
+  const std::string block = encoder.prefix + "transformer.resblocks." + layer + ".";
+  const char* qkv[] = {"self_attn.q_proj.", "self_attn.k_proj.", "self_attn.v_proj."};
+  for (std::int64_t i = 0; i < 3; ++i) {
+    if (!starts_with(sub, qkv[i])) continue;
+    const std::string param = sub.substr(std::string(qkv[i]).size());
+    if ((param != "weight" && param != "bias") || e.shape.empty()) return std::nullopt;
+    const std::int64_t h = e.shape[0];
+    return Mapping{e.name, block + "attn.in_proj_" + param, Mapping::Transform::Rows, i * h, (i + 1) * h};
+  }
+  for (const auto& [original, diffusers] : resblock_names()) {
+    if (diffusers == sub) return copy(e.name, block + original);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string TextEncoderKeyMapping::note() const {
@@ -212,6 +244,108 @@ std::vector<std::pair<std::string, at::Tensor>> translate_tensors(
         out.emplace_back(m.diffusers_key, last.t());
         break;
     }
+  }
+  return out;
+}
+
+TextEncoderKeyMap text_encoder_key_map_from_diffusers(const io::TensorIndex& diffusers,
+                                                      const SingleFileTextEncoder& encoder,
+                                                      const std::filesystem::path& path) {
+  TextEncoderKeyMap map;
+  for (const io::TensorEntry& e : diffusers.entries()) {
+    if (ends_with(e.name, "position_ids")) {
+      map.ignored.push_back(e.name);  // a buffer (arange); loaders recreate it
+      continue;
+    }
+    std::optional<Mapping> m;
+    if (encoder.style == TextEncoderKeyStyle::Transformers) {
+      // The same names under the prefix; old transformers files lack the text_model. level.
+      if (auto name = transformers_name(e.name, encoder.with_projection)) {
+        m = copy(e.name, encoder.prefix + *name);
+      }
+    } else {
+      m = open_clip_mapping(e, encoder);
+    }
+    if (!m) {
+      throw FormatError("no single-file name for " + encoder.component + " key " + e.name + " " + e.shape_string() +
+                            " (layout " + encoder.prefix + "*)",
+                        path, "the text encoder does not have the layout of this model family");
+    }
+    map.mappings.push_back(std::move(*m));
+  }
+  if (map.mappings.empty()) throw FormatError("no " + encoder.component + " weights", path);
+
+  // q, k and v of each in_proj: all three, of one shape, so that the stacked tensor splits back.
+  std::map<std::string, std::vector<const Mapping*>> parts;
+  for (const Mapping& m : map.mappings) {
+    if (m.transform == Mapping::Transform::Rows) parts[m.original_key].push_back(&m);
+  }
+  for (const auto& [original, rows] : parts) {
+    // Names are unique, so three parts are q, k and v once each.
+    bool ok = rows.size() == 3;
+    for (const Mapping* m : rows) {
+      ok = ok && diffusers.find(m->diffusers_key)->shape == diffusers.find(rows.front()->diffusers_key)->shape;
+    }
+    if (!ok) {
+      throw FormatError(
+          original + " needs q, k and v projections of one shape; got " + std::to_string(rows.size()) + " parts", path);
+    }
+  }
+  return map;
+}
+
+io::TensorIndex translate_index_to_original(const io::TensorIndex& diffusers, const TextEncoderKeyMap& map) {
+  io::TensorIndex out;
+  std::vector<io::TensorEntry> entries;
+  std::map<std::string, std::size_t> position;
+  for (const Mapping& m : map.mappings) {
+    const io::TensorEntry* src = diffusers.find(m.diffusers_key);
+    if (!src) throw FormatError("the key map names " + m.diffusers_key + ", which the index lacks");
+    auto [it, inserted] = position.try_emplace(m.original_key, entries.size());
+    if (!inserted) {
+      entries[it->second].shape[0] = std::max(entries[it->second].shape[0], m.row_end);
+      continue;
+    }
+    io::TensorEntry e;
+    e.name = m.original_key;
+    e.dtype = src->dtype;
+    e.shape = src->shape;
+    if (m.transform == Mapping::Transform::Rows) e.shape[0] = m.row_end;
+    if (m.transform == Mapping::Transform::Transpose) std::swap(e.shape[0], e.shape[1]);
+    entries.push_back(std::move(e));
+  }
+  for (io::TensorEntry& e : entries) {
+    e.nbytes = static_cast<std::uint64_t>(e.numel()) * element_size(e.dtype);
+    out.add(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> translate_tensors_to_original(
+    const TextEncoderKeyMap& map, const std::function<at::Tensor(const std::string&)>& fetch) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  std::map<std::string, std::size_t> position;
+  std::map<std::string, std::vector<std::pair<std::int64_t, at::Tensor>>> rows;
+  for (const Mapping& m : map.mappings) {
+    const auto [it, inserted] = position.try_emplace(m.original_key, out.size());
+    if (inserted) out.emplace_back(m.original_key, at::Tensor());
+    switch (m.transform) {
+      case Mapping::Transform::Copy:
+        out[it->second].second = fetch(m.diffusers_key);
+        break;
+      case Mapping::Transform::Transpose:
+        out[it->second].second = fetch(m.diffusers_key).t();
+        break;
+      case Mapping::Transform::Rows:
+        rows[m.original_key].emplace_back(m.row_begin, fetch(m.diffusers_key));
+        break;
+    }
+  }
+  for (auto& [original, parts] : rows) {
+    std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<at::Tensor> stacked;
+    for (auto& p : parts) stacked.push_back(std::move(p.second));
+    out[position.at(original)].second = at::cat(stacked, 0);
   }
   return out;
 }

@@ -87,6 +87,24 @@ io::TensorIndex translate_index(const io::TensorIndex& index, const TextEncoderK
 std::vector<std::pair<std::string, at::Tensor>> translate_tensors(
     const TextEncoderKeyMap& map, const std::function<at::Tensor(const std::string&)>& fetch);
 
+// The other direction, diffusers -> single file, from a diffusers text encoder index
+// (component-local names), in the diffusers order: the same rows as above (q, k and v each a Rows
+// mapping into their in_proj). Every key but position_ids (a buffer, kept in `ignored`) must have
+// a single-file name: a weight would otherwise be lost, so anything else throws kiln::FormatError
+// naming `path` (as do q/k/v projections of unequal or missing parts).
+TextEncoderKeyMap text_encoder_key_map_from_diffusers(const io::TensorIndex& diffusers,
+                                                      const SingleFileTextEncoder& encoder,
+                                                      const std::filesystem::path& path = {});
+
+// The single-file names, dtypes and shapes the map yields from a diffusers index.
+io::TensorIndex translate_index_to_original(const io::TensorIndex& diffusers, const TextEncoderKeyMap& map);
+
+// The tensors under single-file names, in order of first appearance; `fetch` returns a diffusers
+// tensor by its component-local name. The Rows of one original key are concatenated on dim 0 in
+// row order (a new tensor); copies and transposes are views of what fetch returns.
+std::vector<std::pair<std::string, at::Tensor>> translate_tensors_to_original(
+    const TextEncoderKeyMap& map, const std::function<at::Tensor(const std::string&)>& fetch);
+
 // Both steps for one text encoder of an opened single file.
 std::vector<std::pair<std::string, at::Tensor>> text_encoder_tensors(const io::WeightFile& file,
                                                                      const SingleFileTextEncoder& encoder);

@@ -1,0 +1,63 @@
+#pragma once
+// Stable Diffusion generation (txt2img, img2img, inpainting, ControlNet guidance) as diffusers'
+// StableDiffusion(XL)(Img2Img|Inpaint|ControlNet)Pipeline computes it, so a seed gives the
+// reference's image: every random draw comes from one LibTorch CPU generator seeded with the
+// request's seed, in diffusers' order (img2img/inpaint: the VAE posterior sample first; then the
+// initial latents for the whole batch in one call; then ancestral / DDPM noise in step()),
+// drawn in float32 on the CPU and moved to the model's device, whatever the device.
+//
+// Synchronous and Qt-free: the caller runs it on a worker thread; `stop` is checked between
+// steps and stages (a cancelled run returns cancelled = true, it is not an error).
+
+#include <cstdint>
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "pipelines/generation_request.h"
+#include "pipelines/model_loading.h"
+
+namespace kiln::pipelines {
+
+struct StepInfo {
+  std::int64_t step = 0;   // 1-based, of `total`
+  std::int64_t total = 0;  // model calls of the run (PNDM: steps + 1; img2img: the steps that run)
+  double timestep = 0;
+  double seconds = 0;      // since sampling began
+  const torch::Tensor* latents = nullptr;  // [B, 4, h, w] after this step, on the model's device
+};
+
+struct GenerationCallbacks {
+  std::function<void(std::string_view stage)> on_stage;  // "encoding prompt", "sampling", "decoding"
+  std::function<void(const StepInfo&)> on_step;
+  // Every `preview_every` steps (0 = never): a cheap RGB approximation of the latents,
+  // [B, h, w, 3] uint8 on the CPU (1/8 of the output size).
+  int preview_every = 0;
+  std::function<void(const torch::Tensor& preview, std::int64_t step)> on_preview;
+};
+
+struct GenerationResult {
+  bool cancelled = false;
+  torch::Tensor latents;  // [B, 4, h, w] float32 CPU, before the VAE
+  torch::Tensor images;   // [B, H, W, 3] float32 CPU in [0, 1]
+  std::vector<double> timesteps;  // the timesteps the UNet saw
+  std::vector<std::string> warnings;
+};
+
+// Validates the request (validate_request) and runs it. Errors are kiln::Error: invalid requests
+// before any work; failures inside LibTorch are wrapped with the stage they happened in.
+GenerationResult generate(const StableDiffusionModel& model, const GenerationRequest& request,
+                          std::stop_token stop = {}, const GenerationCallbacks& callbacks = {});
+
+// diffusers' numpy_to_pil rounding: images [B, H, W, 3] in [0, 1] -> uint8, round(x * 255).
+torch::Tensor to_uint8(const torch::Tensor& images);
+
+// A cheap approximation of the decoded image from latents (a fixed linear map of the 4 latent
+// channels to RGB, as AUTOMATIC1111's "Approx cheap" preview): [B, 4, h, w] -> [B, h, w, 3] uint8.
+torch::Tensor latent_preview(const torch::Tensor& latents, bool sdxl);
+
+}  // namespace kiln::pipelines
