@@ -66,7 +66,7 @@ Conditioning encode_prompts(const StableDiffusionModel& model, const GenerationR
   options.syntax = r.prompt_syntax;
   options.clip_skip = r.clip_skip;
   // diffusers' encode_prompt (SD and SDXL) applies clip_skip to the prompt only, never to the
-XX
+  // negative prompt; AUTOMATIC1111 applies it to both. Plain syntax is diffusers' semantics.
   PromptEncodeOptions negative_options = options;
   if (r.prompt_syntax == text::PromptSyntax::Plain) negative_options.clip_skip = 1;
   const auto encode = [&](const std::string& prompt, const PromptEncodeOptions& o) {
@@ -147,6 +147,12 @@ torch::Tensor decode_latents(models::AutoencoderKL vae, const torch::Tensor& lat
   return (image.to(torch::kFloat) / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 1}).contiguous().cpu();
 }
 
+GenerationResult cancelled_result() {
+  GenerationResult result;
+  result.cancelled = true;
+  return result;
+}
+
 }  // namespace
 
 torch::Tensor to_uint8(const torch::Tensor& images) {
@@ -184,7 +190,7 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
 
   stage("encoding prompt");
   const Conditioning cond = in_stage("prompt encoding", [&] { return encode_prompts(model, r, cfg); });
-  if (stop.stop_requested()) return GenerationResult{true};
+  if (stop.stop_requested()) return cancelled_result();
 
   const schedulers::SchedulerConfig config = schedulers::SchedulerConfig::from_json(model.scheduler_config);
   const std::unique_ptr<schedulers::Scheduler> scheduler = schedulers::make_scheduler(r.sampler, config);
@@ -232,7 +238,7 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
       return 0;
     });
   }
-  if (stop.stop_requested()) return GenerationResult{true};
+  if (stop.stop_requested()) return cancelled_result();
 
   // ControlNet images for the UNet batch ([negative..., positive...] with CFG).
   std::vector<torch::Tensor> control_images;
