@@ -8,5 +8,8 @@ namespace kiln::cli {
 
 int run_info(const QStringList& args);
 int run_tokenize(const QStringList& args);
+int run_generate(const QStringList& args);
+int run_png_info(const QStringList& args);
+int run_convert(const QStringList& args);
 
 }  // namespace kiln::cli

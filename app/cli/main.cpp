@@ -21,6 +21,13 @@ void print_usage(std::FILE* out) {
       "  tokenize TEXT [--pad sd1|sd2] [--prompt-syntax a1111|plain] [--json]\n"
       "                                   The token ids and weights a prompt gives the text\n"
       "                                   encoder, and its token count (n/75)\n"
+      "  generate --model PATH --prompt TEXT --out FILE.png [options]\n"
+      "                                   txt2img, img2img, inpainting, ControlNet; PNGs carry\n"
+      "                                   AUTOMATIC1111's parameters (see generate --help)\n"
+      "  png-info FILE                    The generation parameters a PNG carries\n"
+      "  convert IN OUT [--to single-file|diffusers] [--half|--bf16] [--format safetensors|ckpt]\n"
+      "                                   Diffusers folder <-> original single file (A1111 /\n"
+      "                                   ComfyUI layout), verified by reading it back\n"
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
@@ -56,7 +63,10 @@ int main(int argc, char** argv) {
   args.removeAt(1);  // the command's parser sees "kiln-cli <options...>"
   if (command == QLatin1String("info")) return kiln::cli::run_info(args);
   if (command == QLatin1String("tokenize")) return kiln::cli::run_tokenize(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize; see kiln-cli --help)\n",
+  if (command == QLatin1String("generate")) return kiln::cli::run_generate(args);
+  if (command == QLatin1String("png-info")) return kiln::cli::run_png_info(args);
+  if (command == QLatin1String("convert")) return kiln::cli::run_convert(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

@@ -1,0 +1,220 @@
+#include "bridge/generation_parameters.h"
+
+#include <QBuffer>
+#include <QFile>
+#include <QImageWriter>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QStringList>
+
+#include <algorithm>
+#include <array>
+
+namespace kiln::bridge {
+
+namespace {
+
+// A1111 prints floats without trailing zeros: 7, 7.5, 0.75.
+QString number(double v) { return QString::number(v, 'g', 6); }
+
+// A1111 quotes a value that contains a comma, colon or quote (json.dumps).
+QString quoted(const QString& v) {
+  if (!v.contains(QLatin1Char(',')) && !v.contains(QLatin1Char(':')) && !v.contains(QLatin1Char('"'))) return v;
+  QString escaped = v;
+  escaped.replace(QLatin1String("\\"), QLatin1String("\\\\")).replace(QLatin1String("\""), QLatin1String("\\\""));
+  return QLatin1Char('"') + escaped + QLatin1Char('"');
+}
+
+QString unquoted(QString v) {
+  v = v.trimmed();
+  if (v.size() >= 2 && v.startsWith(QLatin1Char('"')) && v.endsWith(QLatin1Char('"'))) {
+    v = v.mid(1, v.size() - 2);
+    v.replace(QLatin1String("\\\""), QLatin1String("\"")).replace(QLatin1String("\\\\"), QLatin1String("\\"));
+  }
+  return v;
+}
+
+}  // namespace
+
+QString GenerationParameters::toText() const {
+  QStringList lines;
+  lines << prompt;
+  if (!negativePrompt.isEmpty()) lines << QStringLiteral("Negative prompt: ") + negativePrompt;
+  QStringList fields;
+  fields << QStringLiteral("Steps: %1").arg(steps) << QStringLiteral("Sampler: %1").arg(quoted(sampler))
+         << QStringLiteral("CFG scale: %1").arg(number(cfgScale)) << QStringLiteral("Seed: %1").arg(seed)
+         << QStringLiteral("Size: %1x%2").arg(width).arg(height);
+  if (!modelHash.isEmpty()) fields << QStringLiteral("Model hash: %1").arg(modelHash);
+  if (!modelName.isEmpty()) fields << QStringLiteral("Model: %1").arg(quoted(modelName));
+  if (denoisingStrength) fields << QStringLiteral("Denoising strength: %1").arg(number(*denoisingStrength));
+  fields << QStringLiteral("Clip skip: %1").arg(clipSkip);
+  for (auto it = extra.cbegin(); it != extra.cend(); ++it) fields << it.key() + QStringLiteral(": ") + quoted(it.value());
+  lines << fields.join(QStringLiteral(", "));
+  return lines.join(QLatin1Char('\n'));
+}
+
+std::optional<GenerationParameters> GenerationParameters::fromText(const QString& text) {
+  QStringList lines = text.split(QLatin1Char('\n'));
+  // The last line holding "Steps:" carries the key/value fields; what comes before is the prompt,
+  // then the negative prompt (both may span several lines).
+  qsizetype fieldsLine = -1;
+  for (qsizetype i = lines.size() - 1; i >= 0; --i) {
+    if (lines[i].trimmed().startsWith(QLatin1String("Steps:"))) {
+      fieldsLine = i;
+      break;
+    }
+  }
+  if (fieldsLine < 0) return std::nullopt;
+  GenerationParameters p;
+  p.extra.clear();
+  QStringList prompt, negative;
+  bool inNegative = false;
+  for (qsizetype i = 0; i < fieldsLine; ++i) {
+    QString line = lines[i];
+    if (line.startsWith(QLatin1String("Negative prompt:"))) {
+      inNegative = true;
+      line = line.mid(16).trimmed();
+    }
+    (inNegative ? negative : prompt) << line;
+  }
+  p.prompt = prompt.join(QLatin1Char('\n')).trimmed();
+  p.negativePrompt = negative.join(QLatin1Char('\n')).trimmed();
+  // key: value pairs separated by ", "; values may be "quoted, with commas".
+  static const QRegularExpression pair(QStringLiteral(R"(\s*([\w ][\w \-/+]*):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))"));
+  const QString fields = lines.mid(fieldsLine).join(QLatin1Char(' '));
+  auto it = pair.globalMatch(fields);
+  while (it.hasNext()) {
+    const QRegularExpressionMatch m = it.next();
+    const QString key = m.captured(1).trimmed();
+    const QString value = unquoted(m.captured(2));
+    if (key == QLatin1String("Steps")) p.steps = value.toInt();
+    else if (key == QLatin1String("Sampler")) p.sampler = value;
+    else if (key == QLatin1String("CFG scale")) p.cfgScale = value.toDouble();
+    else if (key == QLatin1String("Seed")) p.seed = value.toULongLong();
+    else if (key == QLatin1String("Size")) {
+      const QStringList wh = value.split(QLatin1Char('x'));
+      if (wh.size() == 2) {
+        p.width = wh[0].toInt();
+        p.height = wh[1].toInt();
+      }
+    } else if (key == QLatin1String("Model hash")) p.modelHash = value;
+    else if (key == QLatin1String("Model")) p.modelName = value;
+    else if (key == QLatin1String("Clip skip")) p.clipSkip = value.toInt();
+    else if (key == QLatin1String("Denoising strength")) p.denoisingStrength = value.toDouble();
+    else if (!key.isEmpty()) p.extra.insert(key, value);
+  }
+  return p;
+}
+
+namespace {
+
+quint32 crc32(const QByteArray& data, qsizetype from, qsizetype length) {
+  static const auto table = [] {
+    std::array<quint32, 256> t{};
+    for (quint32 n = 0; n < 256; ++n) {
+      quint32 c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  quint32 c = 0xFFFFFFFFu;
+  for (qsizetype i = from; i < from + length; ++i) c = table[(c ^ static_cast<quint8>(data[i])) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+void appendU32(QByteArray& out, quint32 v) {
+  out.append(static_cast<char>(v >> 24)).append(static_cast<char>(v >> 16));
+  out.append(static_cast<char>(v >> 8)).append(static_cast<char>(v));
+}
+
+quint32 readU32(const QByteArray& d, qsizetype at) {
+  return (quint32(quint8(d[at])) << 24) | (quint32(quint8(d[at + 1])) << 16) | (quint32(quint8(d[at + 2])) << 8) |
+         quint32(quint8(d[at + 3]));
+}
+
+// PIL's PngInfo.add_text, as AUTOMATIC1111 writes it: tEXt when the text is Latin-1, else iTXt
+// (UTF-8, uncompressed). Qt's own writer flattens newlines, which A1111's format needs.
+QByteArray textChunk(const QString& key, const QString& text) {
+  bool latin1 = true;
+  for (const QChar c : text) latin1 = latin1 && c.unicode() < 256;
+  QByteArray body = key.toLatin1();
+  body.append('\0');
+  QByteArray type;
+  if (latin1) {
+    type = "tEXt";
+    body.append(text.toLatin1());
+  } else {
+    type = "iTXt";
+    body.append('\0').append('\0');  // uncompressed, method 0
+    body.append('\0').append('\0');  // no language tag, no translated keyword
+    body.append(text.toUtf8());
+  }
+  QByteArray chunk;
+  appendU32(chunk, static_cast<quint32>(body.size()));
+  chunk.append(type).append(body);
+  appendU32(chunk, crc32(chunk, 4, chunk.size() - 4));
+  return chunk;
+}
+
+QString inflate(const QByteArray& zlibStream) {
+  QByteArray withSize;
+  appendU32(withSize, static_cast<quint32>(std::min<qsizetype>(zlibStream.size() * 16 + 1024, 64 << 20)));
+  return QString::fromUtf8(qUncompress(withSize + zlibStream));
+}
+
+}  // namespace
+
+bool writePngWithParameters(const QString& path, const QImage& image, const QString& parameters, QString* error) {
+  QByteArray png;
+  {
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    QImageWriter writer(&buffer, "png");
+    if (!writer.write(image)) {
+      if (error) *error = writer.errorString();
+      return false;
+    }
+  }
+  // The text chunk goes before IEND (the last 12 bytes).
+  if (png.size() < 20) {
+    if (error) *error = QStringLiteral("the PNG encoder produced no data");
+    return false;
+  }
+  png.insert(png.size() - 12, textChunk(QStringLiteral("parameters"), parameters));
+  QSaveFile file(path);  // a temporary file renamed on commit: never a half-written PNG
+  if (!file.open(QIODevice::WriteOnly) || file.write(png) != png.size() || !file.commit()) {
+    if (error) *error = file.errorString();
+    return false;
+  }
+  return true;
+}
+
+QString readPngParameters(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) return {};
+  const QByteArray d = file.readAll();
+  if (!d.startsWith("\x89PNG\r\n\x1a\n")) return {};
+  for (qsizetype at = 8; at + 12 <= d.size();) {
+    const qsizetype length = readU32(d, at);
+    if (length > d.size() - at - 12) break;
+    const QByteArray type = d.mid(at + 4, 4);
+    const QByteArray body = d.mid(at + 8, length);
+    at += 12 + length;
+    const qsizetype nul = body.indexOf('\0');
+    if (nul < 0 || body.left(nul) != "parameters") continue;
+    if (type == "tEXt") return QString::fromLatin1(body.mid(nul + 1));
+    if (type == "zTXt") return inflate(body.mid(nul + 2));
+    if (type == "iTXt" && body.size() >= nul + 3) {
+      const bool compressed = body[nul + 1] != '\0';
+      const qsizetype language = body.indexOf('\0', nul + 3);
+      const qsizetype translated = language < 0 ? -1 : body.indexOf('\0', language + 1);
+      if (translated < 0) return {};
+      const QByteArray text = body.mid(translated + 1);
+      return compressed ? inflate(text) : QString::fromUtf8(text);
+    }
+  }
+  return {};
+}
+
+}  // namespace kiln::bridge

@@ -1,0 +1,284 @@
+// kiln-cli generate / png-info: the generation pipeline headless, writing PNGs with
+// AUTOMATIC1111's parameters chunk.
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QRandomGenerator>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <stop_token>
+
+#include "base/error.h"
+#include "bridge/generation_parameters.h"
+#include "bridge/image_tensor.h"
+#include "bridge/resource_paths.h"
+#include "cli/commands.h"
+#include "io/sha256.h"
+#include "pipelines/stable_diffusion_pipeline.h"
+#include "schedulers/scheduler_kind.h"
+
+namespace kiln::cli {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+extern "C" void on_interrupt(int) { interrupted.store(true); }
+
+struct UsageError {
+  std::string message;
+};
+
+std::string one_line(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+long long integer(const QCommandLineParser& p, const char* name, long long fallback) {
+  if (!p.isSet(QLatin1String(name))) return fallback;
+  bool ok = false;
+  const long long v = p.value(QLatin1String(name)).toLongLong(&ok);
+  if (!ok) throw UsageError{std::string("--") + name + " takes a whole number, got '" + p.value(QLatin1String(name)).toStdString() + "'"};
+  return v;
+}
+
+double real(const QCommandLineParser& p, const char* name, double fallback) {
+  if (!p.isSet(QLatin1String(name))) return fallback;
+  bool ok = false;
+  const double v = p.value(QLatin1String(name)).toDouble(&ok);
+  if (!ok) throw UsageError{std::string("--") + name + " takes a number, got '" + p.value(QLatin1String(name)).toStdString() + "'"};
+  return v;
+}
+
+QImage read_image(const QString& path, const char* what) {
+  QImage image(path);
+  if (image.isNull()) throw FileError(std::string("cannot read the ") + what + " (not an image, or damaged)", path.toStdString());
+  return image;
+}
+
+// FILE.png for one image, else FILE-<n>.png.
+QString output_name(const QString& out, int index, int total) {
+  if (total == 1) return out;
+  const QFileInfo info(out);
+  const QString base = info.completeBaseName(), suffix = info.suffix().isEmpty() ? QStringLiteral("png") : info.suffix();
+  return info.dir().filePath(QStringLiteral("%1-%2.%3").arg(base).arg(index).arg(suffix));
+}
+
+}  // namespace
+
+int run_generate(const QStringList& args) {
+  QCommandLineParser p;
+  p.setApplicationDescription(QStringLiteral(
+      "Generates images (txt2img, img2img, inpainting, ControlNet) and writes PNGs carrying AUTOMATIC1111's "
+      "parameters. Defaults as AUTOMATIC1111's: 20 steps, Euler a, CFG 7, the model's native size, a random seed "
+      "(printed)."));
+  p.addHelpOption();
+  const auto opt = [&](const char* name, const char* help, const char* value = nullptr) {
+    if (value) p.addOption({QLatin1String(name), QLatin1String(help), QLatin1String(value)});
+    else p.addOption({QLatin1String(name), QLatin1String(help)});
+  };
+  opt("model", "A diffusers folder or a single .safetensors/.ckpt file.", "PATH");
+  opt("prompt", "The prompt.", "TEXT");
+  opt("negative", "The negative prompt.", "TEXT");
+  opt("seed", "Seed of the first image (default: random, printed).", "N");
+  opt("steps", "Sampling steps (default 20).", "N");
+  opt("sampler", "ddim, pndm (PLMS), lms, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, unipc, ddpm or an "
+                 "AUTOMATIC1111 name such as \"DPM++ 2M Karras\" (default Euler a).", "NAME");
+  opt("cfg", "Classifier-free guidance scale (default 7; <= 1 turns it off).", "X");
+  opt("width", "Width in pixels, a multiple of 8 (default: the model's native size).", "W");
+  opt("height", "Height in pixels, a multiple of 8 (default: the model's native size).", "H");
+  opt("clip-skip", "CLIP skip in AUTOMATIC1111's numbering (1 = last layer, default).", "N");
+  opt("prompt-syntax", "a1111 (weights, BREAK; default) or plain (diffusers: the text as is).", "SYNTAX");
+  opt("prediction-type", "epsilon or v_prediction, when the model does not say.", "TYPE");
+  opt("batch", "Images in one run (FILE-0.png ...; default 1).", "N");
+  opt("count", "Runs, with seeds seed, seed+1, ... (AUTOMATIC1111's batch count; default 1).", "N");
+  opt("init-image", "img2img / inpainting: the starting image (resized to the output size).", "FILE");
+  opt("strength", "img2img / inpainting strength in [0, 1] (default 0.75).", "X");
+  opt("mask", "Inpainting: white (or opaque) = repaint.", "FILE");
+  opt("controlnet", "A ControlNet (folder or single file) to guide with.", "PATH");
+  opt("control-image", "The ControlNet's conditioning image (canny edges, pose, depth...).", "FILE");
+  opt("control-scale", "ControlNet conditioning scale (default 1).", "X");
+  opt("config", "Single files that are not a standard size: a diffusers folder holding their configs.", "DIR");
+  opt("device", "cpu (default) or cuda.", "DEVICE");
+  opt("dtype", "fp32 (default), bf16, or fp16 (CUDA only).", "TYPE");
+  opt("out", "The PNG to write.", "FILE.png");
+  if (!p.parse(args)) {
+    std::fprintf(stderr, "kiln-cli generate: %s\n", qPrintable(p.errorText()));
+    return 2;
+  }
+  if (p.isSet(QStringLiteral("help"))) {
+    std::fputs(qPrintable(p.helpText()), stdout);
+    return 0;
+  }
+  try {
+    for (const char* required : {"model", "prompt", "out"}) {
+      if (!p.isSet(QLatin1String(required))) throw UsageError{std::string("--") + required + " is required"};
+    }
+    const QString out = p.value(QStringLiteral("out"));
+    pipelines::ModelLoadOptions load;
+    const QString device = p.value(QStringLiteral("device")).toLower();
+    if (!device.isEmpty() && device != QLatin1String("cpu") && device != QLatin1String("cuda"))
+      throw UsageError{"--device must be cpu or cuda"};
+    if (device == QLatin1String("cuda")) load.device = torch::Device(torch::kCUDA);
+    const QString dtype = p.value(QStringLiteral("dtype")).toLower();
+    if (dtype == QLatin1String("bf16")) load.dtype = torch::kBFloat16;
+    else if (dtype == QLatin1String("fp16")) load.dtype = torch::kHalf;
+    else if (!dtype.isEmpty() && dtype != QLatin1String("fp32")) throw UsageError{"--dtype must be fp32, bf16 or fp16"};
+    load.config_dir = p.value(QStringLiteral("config")).toStdString();
+    load.tokenizer_dir = bridge::clipVocabularyDir();
+    const QString prediction = p.value(QStringLiteral("prediction-type"));
+    if (prediction == QLatin1String("epsilon")) load.prediction_type = convert::PredictionType::Epsilon;
+    else if (prediction == QLatin1String("v_prediction")) load.prediction_type = convert::PredictionType::VPrediction;
+    else if (!prediction.isEmpty()) throw UsageError{"--prediction-type must be epsilon or v_prediction"};
+
+    pipelines::GenerationRequest r;
+    r.prompt = p.value(QStringLiteral("prompt")).toStdString();
+    r.negative_prompt = p.value(QStringLiteral("negative")).toStdString();
+    r.steps = integer(p, "steps", 20);
+    r.guidance_scale = real(p, "cfg", 7.0);
+    r.clip_skip = static_cast<int>(integer(p, "clip-skip", 1));
+    r.batch_size = integer(p, "batch", 1);
+    const long long count = integer(p, "count", 1);
+    if (count < 1 || count > 1000) throw UsageError{"--count must be between 1 and 1000"};
+    const QString syntax = p.value(QStringLiteral("prompt-syntax"));
+    if (syntax == QLatin1String("plain")) r.prompt_syntax = text::PromptSyntax::Plain;
+    else if (!syntax.isEmpty() && syntax != QLatin1String("a1111")) throw UsageError{"--prompt-syntax must be a1111 or plain"};
+    if (p.isSet(QStringLiteral("sampler")))
+      r.sampler = schedulers::parse_scheduler_name(p.value(QStringLiteral("sampler")).toStdString());
+    const bool seed_given = p.isSet(QStringLiteral("seed"));
+    std::uint64_t seed = seed_given ? static_cast<std::uint64_t>(integer(p, "seed", 0))
+                                    : QRandomGenerator::system()->generate();
+    if (p.isSet(QStringLiteral("strength")) && !p.isSet(QStringLiteral("init-image")))
+      throw UsageError{"--strength needs --init-image"};
+    if (p.isSet(QStringLiteral("control-image")) != p.isSet(QStringLiteral("controlnet")))
+      throw UsageError{"--controlnet and --control-image go together"};
+
+    const auto started = std::chrono::steady_clock::now();
+    const std::filesystem::path model_path = p.value(QStringLiteral("model")).toStdString();
+    std::fprintf(stderr, "loading %s\n", model_path.string().c_str());
+    const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(model_path, load);
+    const std::int64_t native = pipelines::native_resolution(model);
+    r.width = integer(p, "width", native);
+    r.height = integer(p, "height", native);
+    if (p.isSet(QStringLiteral("init-image"))) {
+      const QImage init = read_image(p.value(QStringLiteral("init-image")), "init image");
+      r.init_image = bridge::initImageTensor(init, static_cast<int>(r.width), static_cast<int>(r.height));
+      r.strength = real(p, "strength", 0.75);
+    }
+    if (p.isSet(QStringLiteral("mask"))) {
+      const QImage mask = read_image(p.value(QStringLiteral("mask")), "mask");
+      r.mask = bridge::maskTensor(mask, static_cast<int>(r.width), static_cast<int>(r.height));
+    }
+    if (p.isSet(QStringLiteral("controlnet"))) {
+      pipelines::ModelLoadOptions cn_load = load;
+      cn_load.config_dir.clear();
+      const pipelines::LoadedControlNet cn =
+          pipelines::load_controlnet_model(p.value(QStringLiteral("controlnet")).toStdString(), cn_load);
+      const QImage control = read_image(p.value(QStringLiteral("control-image")), "control image");
+      r.controlnets.push_back({cn.model, cn.family,
+                               bridge::controlImageTensor(control, static_cast<int>(r.width), static_cast<int>(r.height)),
+                               real(p, "control-scale", 1.0), 0.0, 1.0});
+    }
+    r.seed = seed;
+    pipelines::validate_request(r, model);  // before hashing or sampling anything
+
+    bridge::GenerationParameters params;
+    params.prompt = QString::fromStdString(r.prompt);
+    params.negativePrompt = QString::fromStdString(r.negative_prompt);
+    params.steps = static_cast<int>(r.steps);
+    params.sampler = QString::fromUtf8(schedulers::display_name(r.sampler).data(),
+                                       static_cast<qsizetype>(schedulers::display_name(r.sampler).size()));
+    params.cfgScale = r.guidance_scale;
+    params.width = static_cast<int>(r.width);
+    params.height = static_cast<int>(r.height);
+    params.clipSkip = r.clip_skip;
+    params.modelName = QFileInfo(QString::fromStdString(model_path.string())).completeBaseName();
+    if (r.init_image.defined()) params.denoisingStrength = r.strength;
+    if (std::filesystem::is_regular_file(model_path))
+      params.modelHash = QString::fromStdString(io::sha256_file(model_path).substr(0, 10));
+
+    std::signal(SIGINT, on_interrupt);
+    std::stop_source stop;
+    const int total_images = static_cast<int>(count * r.batch_size);
+    int written = 0;
+    for (long long run = 0; run < count; ++run) {
+      r.seed = seed + static_cast<std::uint64_t>(run);
+      std::printf("seed %llu\n", static_cast<unsigned long long>(r.seed));
+      std::fflush(stdout);
+      pipelines::GenerationCallbacks callbacks;
+      callbacks.on_step = [&](const pipelines::StepInfo& info) {
+        if (interrupted.load()) stop.request_stop();
+        const double rate = info.seconds > 0 ? static_cast<double>(info.step) / info.seconds : 0.0;
+        std::fprintf(stderr, "\rrun %lld/%lld  step %lld/%lld  %.2f it/s", run + 1, count,
+                     static_cast<long long>(info.step), static_cast<long long>(info.total), rate);
+        if (info.step == info.total) std::fputc('\n', stderr);
+      };
+      const pipelines::GenerationResult result = pipelines::generate(model, r, stop.get_token(), callbacks);
+      if (result.cancelled) {
+        std::fprintf(stderr, "\nkiln-cli generate: cancelled; %d of %d images written\n", written, total_images);
+        return 130;
+      }
+      for (const std::string& w : result.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+      params.seed = r.seed;
+      for (std::int64_t i = 0; i < result.images.size(0); ++i) {
+        const QString file = output_name(out, written, total_images);
+        QString error;
+        if (!bridge::writePngWithParameters(file, bridge::imageFromTensor(result.images[i]), params.toText(), &error))
+          throw FileError("cannot write the image: " + error.toStdString(), file.toStdString());
+        std::printf("wrote %s\n", qPrintable(file));
+        ++written;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "done: %d image%s in %.1f s\n", written, written == 1 ? "" : "s", seconds);
+    return 0;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "kiln-cli generate: %s (see kiln-cli generate --help)\n", e.message.c_str());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "kiln-cli generate: %s\n", one_line(e.what()).c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kiln-cli generate: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}
+
+int run_png_info(const QStringList& args) {
+  QCommandLineParser p;
+  p.setApplicationDescription(QStringLiteral("Prints the AUTOMATIC1111 parameters a PNG carries."));
+  p.addHelpOption();
+  p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A PNG written by Kiln or AUTOMATIC1111."));
+  if (!p.parse(args)) {
+    std::fprintf(stderr, "kiln-cli png-info: %s\n", qPrintable(p.errorText()));
+    return 2;
+  }
+  if (p.isSet(QStringLiteral("help"))) {
+    std::fputs(qPrintable(p.helpText()), stdout);
+    return 0;
+  }
+  if (p.positionalArguments().size() != 1) {
+    std::fprintf(stderr, "kiln-cli png-info: expected one FILE (see kiln-cli png-info --help)\n");
+    return 2;
+  }
+  const QString file = p.positionalArguments().front();
+  if (!QFileInfo::exists(file)) {
+    std::fprintf(stderr, "kiln-cli png-info: %s: no such file\n", qPrintable(file));
+    return 1;
+  }
+  const QString text = bridge::readPngParameters(file);
+  if (text.isEmpty()) {
+    std::fprintf(stderr, "kiln-cli png-info: %s: no parameters (not a PNG from Kiln or AUTOMATIC1111)\n", qPrintable(file));
+    return 1;
+  }
+  std::printf("%s\n", qPrintable(text));
+  return 0;
+}
+
+}  // namespace kiln::cli

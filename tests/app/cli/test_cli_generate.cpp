@@ -1,0 +1,154 @@
+// kiln-cli generate / png-info end to end with the golden tiny pipeline: the PNGs equal
+// diffusers' (every byte within +-1), carry AUTOMATIC1111's parameters, and errors leave no file.
+#include <QDir>
+#include <QImage>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "support/test_support.h"
+
+using kiln::test::runCli;
+
+namespace {
+
+QString golden(const QString& rel) {
+  return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline").string()) + QLatin1Char('/') + rel;
+}
+
+// Largest per-channel difference between two images of the same size; -1 when sizes differ.
+int maxByteDiff(const QImage& a, const QImage& b) {
+  if (a.size() != b.size()) return -1;
+  const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
+  int worst = 0;
+  for (int row = 0; row < x.height(); ++row) {
+    const uchar* p = x.constScanLine(row);
+    const uchar* q = y.constScanLine(row);
+    for (int i = 0; i < x.width() * 3; ++i) worst = std::max(worst, std::abs(int(p[i]) - int(q[i])));
+  }
+  return worst;
+}
+
+}  // namespace
+
+class TestCliGenerate : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void txt2imgMatchesDiffusersAndCarriesParameters() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("castle.png"));
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("a photo of an astronaut riding a horse on mars"),
+                           QStringLiteral("--sampler"), QStringLiteral("ddim"), QStringLiteral("--steps"),
+                           QStringLiteral("10"), QStringLiteral("--cfg"), QStringLiteral("7.5"), QStringLiteral("--seed"),
+                           QStringLiteral("0"), QStringLiteral("--prompt-syntax"), QStringLiteral("plain"),
+                           QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.out.contains("seed 0"));
+    QVERIFY(r.err.contains("step 10/10"));
+    const int diff = maxByteDiff(QImage(out), QImage(golden(QStringLiteral("cases/txt2img_ddim_10_cfg7.5/image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+
+    const auto info = runCli({QStringLiteral("png-info"), out});
+    QCOMPARE(info.exitCode, 0);
+    QCOMPARE(QString::fromUtf8(info.out).trimmed(),
+             QStringLiteral("a photo of an astronaut riding a horse on mars\nSteps: 10, Sampler: DDIM, CFG scale: 7.5, "
+                            "Seed: 0, Size: 64x64, Model: tiny_sd1, Clip skip: 1"));
+  }
+
+  void img2imgMatchesDiffusers() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("landscape.png"));
+    const QString c = QStringLiteral("cases/img2img_ddim_20_strength0.6/");
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("an oil painting of a landscape"),
+                           QStringLiteral("--sampler"), QStringLiteral("DDIM"), QStringLiteral("--steps"),
+                           QStringLiteral("20"), QStringLiteral("--cfg"), QStringLiteral("7.5"), QStringLiteral("--seed"),
+                           QStringLiteral("7"), QStringLiteral("--init-image"), golden(c + QStringLiteral("input_image.png")),
+                           QStringLiteral("--strength"), QStringLiteral("0.6"), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.err.contains("step 12/12"));
+    const int diff = maxByteDiff(QImage(out), QImage(golden(c + QStringLiteral("image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+    QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains("Denoising strength: 0.6"));
+  }
+
+  void singleFileWithClipSkipMatchesDiffusers() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("cat.png"));
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1.safetensors")),
+                           QStringLiteral("--config"), golden(QStringLiteral("tiny_sd1")), QStringLiteral("--prompt"),
+                           QStringLiteral("a cute cat, (masterpiece:1.2), best quality"), QStringLiteral("--negative"),
+                           QStringLiteral("blurry, lowres"), QStringLiteral("--sampler"), QStringLiteral("Euler a"),
+                           QStringLiteral("--steps"), QStringLiteral("8"), QStringLiteral("--cfg"), QStringLiteral("5"),
+                           QStringLiteral("--seed"), QStringLiteral("1234"), QStringLiteral("--clip-skip"),
+                           QStringLiteral("2"), QStringLiteral("--prompt-syntax"), QStringLiteral("plain"),
+                           QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const int diff = maxByteDiff(QImage(out), QImage(golden(QStringLiteral("cases/txt2img_euler_a_8_cfg5_clipskip1/image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+    const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), out}).out);
+    QVERIFY(params.contains(QStringLiteral("Negative prompt: blurry, lowres\n")));
+    QVERIFY(params.contains(QStringLiteral("Sampler: Euler a, CFG scale: 5, Seed: 1234, Size: 64x64, Model hash: ")));
+    QVERIFY(params.contains(QStringLiteral("Model: tiny_sd1, Clip skip: 2")));
+  }
+
+  void batchAndCountNameFilesAndSeeds() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("b.png"));
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--steps"), QStringLiteral("2"),
+                           QStringLiteral("--seed"), QStringLiteral("5"), QStringLiteral("--batch"), QStringLiteral("2"),
+                           QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files),
+             (QStringList{QStringLiteral("b-0.png"), QStringLiteral("b-1.png"), QStringLiteral("b-2.png"),
+                          QStringLiteral("b-3.png")}));
+    const QStringList seeds{QStringLiteral("5"), QStringLiteral("5"), QStringLiteral("6"), QStringLiteral("6")};
+    for (int i = 0; i < 4; ++i) {
+      const auto info = runCli({QStringLiteral("png-info"), dir.filePath(QStringLiteral("b-%1.png").arg(i))});
+      QVERIFY(info.out.contains(QStringLiteral("Seed: %1,").arg(seeds[i]).toUtf8()));
+    }
+    // Default sampler and the native size of the tiny model (64).
+    QVERIFY(runCli({QStringLiteral("png-info"), dir.filePath(QStringLiteral("b-0.png"))})
+                .out.contains("Steps: 2, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x64"));
+  }
+
+  void errorsExitNonZeroAndWriteNothing() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("never.png"));
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--out"), out};
+    auto r = runCli(base + QStringList{QStringLiteral("--width"), QStringLiteral("68")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.trimmed().endsWith("\nkiln-cli generate: width must be a multiple of 8, got 68 (e.g. 64 or 72)"),
+             r.err.constData());
+    r = runCli(base + QStringList{QStringLiteral("--sampler"), QStringLiteral("warp drive")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("warp drive"));
+    r = runCli(base + QStringList{QStringLiteral("--strength"), QStringLiteral("0.5")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("--strength needs --init-image"));
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--out"), out});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("--model is required"));
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), dir.filePath(QStringLiteral("missing.safetensors")),
+                QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--out"), out});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("missing.safetensors"));
+    r = runCli(base + QStringList{QStringLiteral("--init-image"), golden(QStringLiteral("tiny_sd1/model_index.json"))});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("cannot read the init image"));
+    QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).isEmpty());
+
+    const auto info = runCli({QStringLiteral("png-info"), golden(QStringLiteral("tiny_sd1/model_index.json"))});
+    QCOMPARE(info.exitCode, 1);
+    QVERIFY(info.err.contains("no parameters"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliGenerate)
+#include "test_cli_generate.moc"
