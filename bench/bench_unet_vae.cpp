@@ -1,6 +1,8 @@
-// Full-size SD 1.5 UNet and VAE with random weights on CPU (fp32; bf16 as an option): one UNet
-// step at 64x64 latents, batch 2 (classifier-free guidance), and a 512x512 VAE decode, with peak
-// resident memory. Usage: bench_unet_vae [repeats=3] [bf16]
+// Full-size SD 1.5 UNet and VAE with random weights on CPU: one UNet step at 64x64 latents, batch 2
+// (classifier-free guidance) in seconds and GFLOP/s against the GEMM peak measured in the same run
+// (fp32, channels-last, and bf16 with its error against fp32), a 512x512 VAE decode, a tiled
+// 1024x1024 decode, and peak resident memory.
+// Usage: bench_unet_vae [repeats=3] [--no-bf16] [--no-tiled]
 #include <torch/torch.h>
 
 #include <sys/resource.h>
@@ -13,43 +15,99 @@
 #include "bench_util.h"
 #include "models/autoencoder_kl.h"
 #include "models/unet_2d_condition.h"
+#include "unet_flops.h"
 
 namespace {
+
 double peak_rss_gib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);  // ru_maxrss is in KiB
 }
+
+double gemm_gflops(torch::Dtype dtype) {
+  const std::int64_t n = 2048;
+  const auto a = torch::randn({n, n}).to(dtype), b = torch::randn({n, n}).to(dtype);
+  torch::Tensor c = torch::matmul(a, b);
+  const double s = kiln::bench::median_seconds(5, [&] { c = torch::matmul(a, b); });
+  return 2.0 * static_cast<double>(n * n * n) / s / 1e9;
+}
+
+// Every 4-D parameter and buffer to the channels-last layout (convolution weights).
+void to_channels_last(torch::nn::Module& m) {
+  for (auto& p : m.parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+}
+
+bool has(int argc, char** argv, const char* flag) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int threads = kiln::init_engine();
-  const int repeats = argc > 1 ? std::atoi(argv[1]) : 3;
-  const bool bf16 = argc > 2 && std::strcmp(argv[2], "bf16") == 0;
-  const auto dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
+  const int repeats = argc > 1 && argv[1][0] != '-' ? std::atoi(argv[1]) : 3;
   torch::manual_seed(0);
   c10::InferenceMode guard;
+  std::printf("LibTorch %s, %d threads\n", TORCH_VERSION, threads);
+  const double peak32 = gemm_gflops(torch::kFloat), peak16 = gemm_gflops(torch::kBFloat16);
+  std::printf("GEMM 2048 peak: fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s\n", peak32, peak16);
 
-  kiln::models::UNet2DConditionModel unet(kiln::models::UNet2DConditionConfig::sd15());
-  unet->to(dtype);
+  const auto config = kiln::models::UNet2DConditionConfig::sd15();
+  const double flops = kiln::bench::unet_flops(config, 2, 64, 64, 77);
+  std::printf("SD 1.5 UNet at 64x64 latents, batch 2: %.1f GFLOP per step (analytic)\n", flops / 1e9);
+  kiln::models::UNet2DConditionModel unet(config);
   unet->eval();
-  const auto sample = torch::randn({2, 4, 64, 64}).to(dtype);
-  const auto context = torch::randn({2, 77, 768}).to(dtype);
+  const auto sample = torch::randn({2, 4, 64, 64});
+  const auto context = torch::randn({2, 77, 768});
   const auto t = torch::tensor(500, torch::kLong);
-  unet->forward(sample, t, context);  // warm-up (oneDNN primitive creation)
-  const double s_unet = kiln::bench::median_seconds(repeats, [&] { unet->forward(sample, t, context); });
-  std::printf("SD 1.5 UNet, %s, %d threads: one step at 64x64 latents, batch 2: %.2f s (median of %d)\n",
-              bf16 ? "bf16" : "fp32", threads, s_unet, repeats);
+  const auto report = [&](const char* what, double seconds, double peak) {
+    const double rate = flops / seconds / 1e9;
+    std::printf("  %-22s %.2f s/step (median of %d), %.1f GFLOP/s = %.0f%% of the GEMM peak\n", what, seconds, repeats,
+                rate, 100.0 * rate / peak);
+  };
+  torch::Tensor reference = unet->forward(sample, t, context);  // warm-up + fp32 reference output
+  report("fp32", kiln::bench::median_seconds(repeats, [&] { unet->forward(sample, t, context); }), peak32);
+
+  to_channels_last(*unet);
+  const auto sample_cl = sample.contiguous(at::MemoryFormat::ChannelsLast);
+  const torch::Tensor out_cl = unet->forward(sample_cl, t, context);
+  report("fp32 channels-last", kiln::bench::median_seconds(repeats, [&] { unet->forward(sample_cl, t, context); }),
+         peak32);
+  std::printf("    channels-last vs contiguous: max abs diff %.2e\n", (out_cl - reference).abs().max().item<double>());
+
+  if (!has(argc, argv, "--no-bf16")) {
+    unet->to(torch::kBFloat16);
+    const auto s16 = sample.to(torch::kBFloat16), c16 = context.to(torch::kBFloat16);
+    const torch::Tensor out16 = unet->forward(s16, t, c16).to(torch::kFloat);
+    report("bf16", kiln::bench::median_seconds(repeats, [&] { unet->forward(s16, t, c16); }), peak16);
+    const double err = (out16 - reference).abs().max().item<double>();
+    const double rel = ((out16 - reference).norm() / reference.norm()).item<double>();
+    std::printf("    bf16 vs fp32 noise prediction: max abs diff %.3f, relative L2 error %.4f (output std %.3f)\n", err,
+                rel, reference.std().item<double>());
+  }
   std::printf("peak memory after the UNet: %.2f GiB\n", peak_rss_gib());
   unet = nullptr;
 
   kiln::models::AutoencoderKL vae(kiln::models::AutoencoderKLConfig::sd());
-  vae->to(dtype);
   vae->eval();
-  const auto latents = torch::randn({1, 4, 64, 64}).to(dtype);
+  const auto latents = torch::randn({1, 4, 64, 64});
   vae->decode(latents);
-  const double s_vae = kiln::bench::median_seconds(repeats, [&] { vae->decode(latents); });
-  std::printf("SD VAE decode 512x512, %s: %.2f s (median of %d)\n", bf16 ? "bf16" : "fp32", s_vae, repeats);
+  std::printf("SD VAE decode 512x512, fp32: %.2f s (median of %d)\n",
+              kiln::bench::median_seconds(repeats, [&] { vae->decode(latents); }), repeats);
   std::printf("peak memory: %.2f GiB\n", peak_rss_gib());
+  if (!has(argc, argv, "--no-tiled")) {
+    // 1024x1024 with 512-pixel tiles: 9 tiles; memory is bounded by one tile, not the image.
+    vae->set_tiling({true, 512, 0.25});
+    const auto big = torch::randn({1, 4, 128, 128});
+    const double s = kiln::bench::median_seconds(1, [&] { vae->decode(big); });
+    std::printf("SD VAE tiled decode 1024x1024 (512-pixel tiles), fp32: %.2f s; peak memory %.2f GiB\n", s,
+                peak_rss_gib());
+  }
   return 0;
 }
