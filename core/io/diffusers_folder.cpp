@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "base/python_json.h"
 #include "io/safetensors.h"
 #include "io/torch_checkpoint.h"
 
@@ -19,8 +20,9 @@ namespace {
 json read_json(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FileError("cannot open for reading", path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
-    return json::parse(in);
+    return json::parse(sanitize_python_json(text));
   } catch (const json::parse_error& e) {
     throw FormatError("not valid JSON (byte " + std::to_string(e.byte) + ")", path);
   }

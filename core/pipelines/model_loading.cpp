@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "base/python_json.h"
 #include "convert/reference_configs.h"
 #include "convert/text_encoder_keys.h"
 #include "convert/unet_keys.h"
@@ -26,7 +27,7 @@ nlohmann::json read_json(const fs::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    return nlohmann::json::parse(text.str());
+    return nlohmann::json::parse(sanitize_python_json(text.str()));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(std::string("invalid JSON: ") + e.what(), path);
   }

@@ -60,6 +60,18 @@ TEST_CASE("the tiny SD 1.x folder loads with every component") {
   CHECK_FALSE(model.unet->is_training());
 }
 
+TEST_CASE("a scheduler config that Python wrote with -Infinity loads (DPM-Solver's lambda_min_clipped)") {
+  kiln::test::ScratchDir dir;
+  fs::copy(kTinyFolder, dir / "model", fs::copy_options::recursive);
+  kiln::test::write_text(dir / "model/scheduler/scheduler_config.json",
+                         R"({"_class_name": "DPMSolverMultistepScheduler", "beta_start": 0.00085, "beta_end": 0.012,
+                             "beta_schedule": "scaled_linear", "lambda_min_clipped": -Infinity,
+                             "prediction_type": "epsilon", "num_train_timesteps": 1000})");
+  const auto model = kiln::pipelines::load_stable_diffusion(dir / "model");
+  CHECK(model.scheduler_config.at("lambda_min_clipped").is_null());
+  CHECK(model.scheduler_config.at("_class_name") == "DPMSolverMultistepScheduler");
+}
+
 TEST_CASE("the fp16 single file loads exactly the folder's weights (original names translated)") {
   auto folder = kiln::pipelines::load_stable_diffusion(kTinyFolder);
   auto file = kiln::pipelines::load_stable_diffusion(kTinyFile, tiny_file_options());
