@@ -93,6 +93,27 @@ class TestCliConvert : public QObject {
     QCOMPARE(listing(dir.path()), (std::set<std::string>{"tiny.safetensors", "back"}));
   }
 
+  void fp32RoundTripIsBitwise() {
+    kiln::test::ScratchDir dir;
+    const fs::path single = dir / "tiny32.ckpt";
+    auto r = runCli({QStringLiteral("convert"), q(tinyFolder()), q(single)});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.out.contains("ckpt single file, 564 tensors (dtypes kept)"));
+    const fs::path folder = dir / "back32";
+    r = runCli({QStringLiteral("convert"), q(single), q(folder), QStringLiteral("--config"), q(tinyFolder())});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto out = kiln::io::DiffusersFolder::open(folder);
+    const auto src = kiln::io::DiffusersFolder::open(tinyFolder());
+    std::size_t compared = 0;
+    for (const auto& c : src.components()) {
+      for (const auto& e : c.index.entries()) {
+        QVERIFY2(sameBytes(out.tensor(c.name, e.name), src.tensor(c.name, e.name)), e.name.c_str());
+        ++compared;
+      }
+    }
+    QCOMPARE(compared, std::size_t{564});
+  }
+
   void ckptLoadsInPython() {
     kiln::test::ScratchDir dir;
     const fs::path ckpt = dir / "tiny.ckpt";
