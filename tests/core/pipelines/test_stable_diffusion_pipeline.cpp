@@ -259,3 +259,38 @@ TEST_CASE("requests are validated before any work, naming the field") {
   CHECK(error(bad) == "controlnet 1 is a ControlNet (SDXL) and cannot guide a Stable Diffusion 1.x model (choose a "
                       "ControlNet made for the model's family)");
 }
+
+TEST_CASE("the SDXL path runs end to end on tiny SDXL-shaped modules") {
+  // The golden tiny SDXL UNet (cross-attention 32, pooled 24 + 6 time ids x 8) with two gelu text
+  // encoders of width 16 (the second with a 24-wide projection): 16 + 16 = 32 channels of text.
+  StableDiffusionModel m;
+  const StableDiffusionModel& sd1 = tiny_model();
+  m.family = kiln::convert::ModelFamily::SDXL;
+  m.tokenizer = sd1.tokenizer;
+  m.vae = sd1.vae;
+  m.scheduler_config = sd1.scheduler_config;
+  m.unet = kiln::models::load_unet_2d_condition(kGolden / "unet/sdxl/model");
+  m.text_encoder_2 = kiln::models::load_clip_text_model(kGolden / "clip_text/gelu/model");
+  REQUIRE(m.text_encoder_2->config().with_projection);
+  kiln::models::CLIPTextConfig plain = m.text_encoder_2->config();
+  plain.with_projection = false;
+  m.text_encoder = kiln::models::CLIPTextModel(plain);
+  m.text_encoder->eval();
+  REQUIRE(m.is_sdxl());
+
+  GenerationRequest r;
+  r.prompt = "a (lighthouse:1.2) at dusk BREAK stormy sea";
+  r.width = r.height = 64;
+  r.steps = 3;
+  r.seed = 9;
+  r.sampler = kiln::schedulers::SchedulerKind::Euler;
+  const auto without_negative = kiln::pipelines::generate(m, r);
+  CHECK(without_negative.images.sizes() == torch::IntArrayRef({1, 64, 64, 3}));
+  CHECK(torch::isfinite(without_negative.latents).all().item<bool>());
+  r.negative_prompt = "fog";
+  const auto with_negative = kiln::pipelines::generate(m, r);
+  CHECK(max_abs_diff(with_negative.latents, without_negative.latents) > 1e-4);
+  r.batch_size = 2;
+  r.guidance_scale = 1.0;
+  CHECK(kiln::pipelines::generate(m, r).latents.size(0) == 2);
+}
