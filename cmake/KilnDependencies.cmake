@@ -23,9 +23,28 @@ if(KILN_BUILD_TESTS)
   find_path(KILN_DOCTEST_INCLUDE doctest/doctest.h HINTS ${KILN_EXTRA_INCLUDE} REQUIRED)
 endif()
 
+# core/dataset (image import, face-aware crop): OpenCV for codecs and resampling, dlib for the
+# HOG face detector. Required for the desktop build; a core-only build (a GPU server with
+# nothing but LibTorch) skips kiln_dataset when they are missing.
+if(KILN_CORE_ONLY)
+  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+  find_package(dlib QUIET)
+else()
+  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+  find_package(dlib REQUIRED)
+endif()
+if(OpenCV_FOUND AND dlib_FOUND)
+  set(KILN_HAVE_DATASET ON)
+else()
+  set(KILN_HAVE_DATASET OFF)
+  message(STATUS "Kiln: OpenCV or dlib not found: core/dataset (kiln_dataset) is not built")
+endif()
+
 if(NOT KILN_CORE_ONLY)
   set(CMAKE_AUTOMOC ON)
   find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Concurrent LinguistTools)
+  # Zip import of datasets (app/services/zip_import).
+  find_package(QuaZip-Qt6 REQUIRED)
   if(KILN_BUILD_TESTS)
     find_package(Qt6 6.4 REQUIRED COMPONENTS Test)
   endif()

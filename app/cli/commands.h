@@ -11,5 +11,6 @@ int run_tokenize(const QStringList& args);
 int run_generate(const QStringList& args);
 int run_png_info(const QStringList& args);
 int run_convert(const QStringList& args);
+int run_dataset(const QStringList& args);
 
 }  // namespace kiln::cli

@@ -28,6 +28,9 @@ void print_usage(std::FILE* out) {
       "  convert IN OUT [--to single-file|diffusers] [--half|--bf16] [--format safetensors|ckpt]\n"
       "                                   Diffusers folder <-> original single file (A1111 /\n"
       "                                   ComfyUI layout), verified by reading it back\n"
+      "  dataset prepare SRC OUT_DIR --size N [--token WORD] [--filename-captions] [--json REPORT]\n"
+      "                                   Square, face-aware training crops with captions from a\n"
+      "                                   folder or .zip of photos\n"
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
@@ -66,7 +69,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("generate")) return kiln::cli::run_generate(args);
   if (command == QLatin1String("png-info")) return kiln::cli::run_png_info(args);
   if (command == QLatin1String("convert")) return kiln::cli::run_convert(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert; see kiln-cli --help)\n",
+  if (command == QLatin1String("dataset")) return kiln::cli::run_dataset(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

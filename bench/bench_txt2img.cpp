@@ -1,0 +1,142 @@
+// Full-size SD 1.5 txt2img on the CPU with random weights: the time to load the model from a
+// single file (fp16 .safetensors, what users download), then one 512x512 generation split into
+// text encoding, denoising and decoding.
+// Usage: bench_txt2img [steps=20] [size=512]
+// The model is made once in $TMPDIR/kiln-bench-sd15 (a diffusers folder with random weights and
+// the hub configs, converted to a single file by Kiln's own converter).
+#include <torch/torch.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/engine.h"
+#include "convert/checkpoint_export.h"
+#include "convert/reference_configs.h"
+#include "io/safetensors.h"
+#include "models/autoencoder_kl.h"
+#include "models/clip_text_model.h"
+#include "models/unet_2d_condition.h"
+#include "pipelines/stable_diffusion_pipeline.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double peak_rss_gib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);
+}
+
+void write_json(const fs::path& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(2); }
+
+void save_module(torch::nn::Module& m, const fs::path& file) {
+  kiln::io::NamedTensors tensors;
+  for (const auto& p : m.named_parameters()) tensors.emplace_back(p.key(), p.value());
+  for (const auto& b : m.named_buffers()) tensors.emplace_back(b.key(), b.value());
+  kiln::io::write_safetensors(file, tensors);
+}
+
+// A diffusers folder of SD 1.5 with random weights, then Kiln's conversion to one fp16 file.
+fs::path make_model(const fs::path& dir, const fs::path& clip) {
+  const fs::path single = dir / "sd15-random-fp16.safetensors";
+  if (fs::exists(single)) return single;
+  using kiln::convert::ModelFamily;
+  const fs::path folder = dir / "folder";
+  fs::create_directories(folder);
+  std::printf("making a random full-size SD 1.5 in %s (once)\n", dir.c_str());
+  torch::NoGradGuard no_grad;
+  for (const std::string c : {"unet", "vae", "text_encoder", "tokenizer", "scheduler"}) fs::create_directories(folder / c);
+  write_json(folder / "model_index.json", kiln::convert::reference_config(ModelFamily::SD1, "model_index"));
+  write_json(folder / "scheduler/scheduler_config.json", kiln::convert::reference_config(ModelFamily::SD1, "scheduler"));
+  write_json(folder / "tokenizer/tokenizer_config.json", kiln::convert::reference_config(ModelFamily::SD1, "tokenizer"));
+  fs::copy_file(clip / "vocab.json", folder / "tokenizer/vocab.json");
+  fs::copy_file(clip / "merges.txt", folder / "tokenizer/merges.txt");
+  {
+    const auto config = kiln::convert::reference_config(ModelFamily::SD1, "unet");
+    write_json(folder / "unet/config.json", config);
+    kiln::models::UNet2DConditionModel unet(kiln::models::UNet2DConditionConfig::from_json(config));
+    save_module(*unet, folder / "unet/diffusion_pytorch_model.safetensors");
+  }
+  {
+    const auto config = kiln::convert::reference_config(ModelFamily::SD1, "vae");
+    write_json(folder / "vae/config.json", config);
+    kiln::models::AutoencoderKL vae(kiln::models::AutoencoderKLConfig::from_json(config));
+    save_module(*vae, folder / "vae/diffusion_pytorch_model.safetensors");
+  }
+  {
+    const auto config = kiln::convert::reference_config(ModelFamily::SD1, "text_encoder");
+    write_json(folder / "text_encoder/config.json", config);
+    kiln::models::CLIPTextModel te(kiln::models::CLIPTextConfig::from_json(config));
+    save_module(*te, folder / "text_encoder/model.safetensors");
+  }
+  kiln::convert::ConvertRequest request;
+  request.input = folder;
+  request.output = single;
+  request.dtype = kiln::convert::ExportDType::F16;
+  kiln::convert::convert_model(request);
+  fs::remove_all(folder);
+  return single;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = kiln::init_engine();
+  const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 20;
+  const std::int64_t size = argc > 2 ? std::atoll(argv[2]) : 512;
+  const char* tmp = std::getenv("TMPDIR");
+  const fs::path dir = fs::path(tmp ? tmp : "/tmp") / "kiln-bench-sd15";
+  const fs::path clip = fs::path(KILN_SOURCE_DIR) / "resources" / "clip";
+  fs::create_directories(dir);
+  const fs::path file = make_model(dir, clip);
+  std::printf("LibTorch %s, %d threads; model %s (%.2f GiB)\n", TORCH_VERSION, threads, file.c_str(),
+              static_cast<double>(fs::file_size(file)) / (1 << 30));
+
+  kiln::pipelines::ModelLoadOptions options;
+  options.tokenizer_dir = clip;
+  auto t0 = Clock::now();
+  const kiln::pipelines::StableDiffusionModel model = kiln::pipelines::load_stable_diffusion(file, options);
+  const double load = since(t0);
+  std::printf("load from the single file (fp16 -> fp32 modules): %.2f s\n", load);
+
+  kiln::pipelines::GenerationRequest r;
+  r.prompt = "a photograph of an astronaut riding a horse, highly detailed";
+  r.negative_prompt = "blurry, lowres";
+  r.width = r.height = size;
+  r.steps = steps;
+  r.sampler = kiln::schedulers::SchedulerKind::DPMPP2MKarras;
+  r.seed = 1;
+  std::vector<std::pair<std::string, Clock::time_point>> marks;
+  kiln::pipelines::GenerationCallbacks callbacks;
+  callbacks.on_stage = [&](std::string_view s) { marks.emplace_back(std::string(s), Clock::now()); };
+  callbacks.on_step = [&](const kiln::pipelines::StepInfo& info) {
+    std::fprintf(stderr, "\rstep %lld/%lld  %.1f s", static_cast<long long>(info.step), static_cast<long long>(info.total),
+                 info.seconds);
+  };
+  t0 = Clock::now();
+  kiln::pipelines::generate(model, r, {}, callbacks);
+  const auto end = Clock::now();
+  std::fputc('\n', stderr);
+  const double total = std::chrono::duration<double>(end - t0).count();
+  std::printf("txt2img %lldx%lld, %lld steps (DPM++ 2M Karras, CFG 7, batch 1): %.1f s total\n",
+              static_cast<long long>(size), static_cast<long long>(size), static_cast<long long>(steps), total);
+  for (std::size_t i = 0; i < marks.size(); ++i) {
+    const auto next = i + 1 < marks.size() ? marks[i + 1].second : end;
+    const double s = std::chrono::duration<double>(next - marks[i].second).count();
+    std::printf("  %-16s %8.2f s  (%4.1f%%)%s\n", marks[i].first.c_str(), s, 100.0 * s / total,
+                marks[i].first == "sampling" ? (" = " + std::to_string(s / static_cast<double>(steps)) + " s/step").c_str() : "");
+  }
+  std::printf("peak memory: %.2f GiB\n", peak_rss_gib());
+  return 0;
+}
