@@ -13,7 +13,9 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
+#include <QToolButton>
 
+#include "pages/generate_page.h"
 #include "pages/models_page.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
@@ -52,11 +54,19 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
 
   mModelsPage = new ModelsPage(mLibrary, mSettings, this);
   addPage(QStringLiteral("models"), tr("Models"), QStringLiteral(":/icons/models.svg"), mModelsPage);
+  mGeneratePage = new GeneratePage(mLibrary, mSettings, this);
+  addPage(QStringLiteral("generate"), tr("Generate"), QStringLiteral(":/icons/generate.svg"), mGeneratePage);
 
   buildMenus();
   buildStatusBar();
   connect(mModelsPage, &ModelsPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+  connect(mGeneratePage, &GeneratePage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mLibrary, &ModelLibrary::activityChanged, this, &MainWindow::showActivity);
+  connect(mGeneratePage, &GeneratePage::activityChanged, this, [this](const QString& text, int percent) {
+    mJobActivity = text;
+    mJobPercent = percent;
+    updateActivity();
+  });
   showActivity(mLibrary->activity(), mLibrary->activityPercent());
 
   if (!restoreGeometry(mSettings->windowGeometry())) {
@@ -158,14 +168,30 @@ void MainWindow::buildStatusBar() {
   mProgress->setMaximumWidth(160);
   mProgress->setMaximumHeight(fontMetrics().height());
   mProgress->setTextVisible(false);
+  mCancelJob = new QToolButton(this);
+  mCancelJob->setObjectName(QStringLiteral("cancelJobButton"));
+  mCancelJob->setDefaultAction(mGeneratePage->cancelAction());
+  mCancelJob->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  mCancelJob->setAutoRaise(true);
   statusBar()->addPermanentWidget(mActivity);
   statusBar()->addPermanentWidget(mProgress);
+  statusBar()->addPermanentWidget(mCancelJob);
 }
 
 void MainWindow::showActivity(const QString& text, int percent) {
+  mLibraryActivity = text;
+  mLibraryPercent = percent;
+  updateActivity();
+}
+
+void MainWindow::updateActivity() {
+  const bool job = !mJobActivity.isEmpty();
+  const QString text = job ? mJobActivity : mLibraryActivity;
+  const int percent = job ? mJobPercent : mLibraryPercent;
   mActivity->setText(text);
   mActivity->setVisible(!text.isEmpty());
   mProgress->setVisible(!text.isEmpty());
+  mCancelJob->setVisible(job);
   if (percent < 0) {
     mProgress->setRange(0, 0);
   } else {

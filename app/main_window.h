@@ -9,10 +9,12 @@ class QLabel;
 class QProgressBar;
 class QStackedWidget;
 class QToolBar;
+class QToolButton;
 
 namespace kiln::app {
 
 class AppSettings;
+class GeneratePage;
 class ModelLibrary;
 class ModelsPage;
 
@@ -25,6 +27,7 @@ class MainWindow : public QMainWindow {
 
   ModelLibrary* library() const { return mLibrary; }
   ModelsPage* modelsPage() const { return mModelsPage; }
+  GeneratePage* generatePage() const { return mGeneratePage; }
   QString currentPage() const;
   void showPage(const QString& id);
 
@@ -37,6 +40,8 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void buildStatusBar();
   void showActivity(const QString& text, int percent);
+  // The library's and the engine's activities share the status bar; the engine's wins.
+  void updateActivity();
   void showAbout();
   void setAppearance(const QString& appearance);
   void setLanguage(const QString& code);
@@ -48,8 +53,14 @@ class MainWindow : public QMainWindow {
   QToolBar* mNavigation;
   QActionGroup* mPageActions;
   ModelsPage* mModelsPage;
+  GeneratePage* mGeneratePage;
   QLabel* mActivity;
   QProgressBar* mProgress;
+  QToolButton* mCancelJob;
+  QString mLibraryActivity;
+  int mLibraryPercent = -1;
+  QString mJobActivity;
+  int mJobPercent = -1;
 };
 
 }  // namespace kiln::app

@@ -87,6 +87,18 @@
         <source>Weights do not fit</source>
         <translation>Gewichte passen nicht</translation>
     </message>
+    <message>
+        <source>The computation failed</source>
+        <translation>Die Berechnung ist fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>The engine stopped with an error while computing. The details say at which stage.</source>
+        <translation>Die Engine hat beim Rechnen mit einem Fehler angehalten. Die Details nennen den Schritt.</translation>
+    </message>
 </context>
 <context>
     <name>Main</name>
@@ -145,6 +157,38 @@
     <message>
         <source>folders</source>
         <translation>ordner</translation>
+    </message>
+    <message>
+        <source>Page to show: models or generate.</source>
+        <translation>Anzuzeigende Seite: models oder generate.</translation>
+    </message>
+    <message>
+        <source>page</source>
+        <translation>seite</translation>
+    </message>
+    <message>
+        <source>Prompt to put on the Generate page.</source>
+        <translation>Prompt für die Seite „Erzeugen“.</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>text</translation>
+    </message>
+    <message>
+        <source>Generate once the models are listed (with --screenshot: the picture is taken when the images are done).</source>
+        <translation>Erzeugt, sobald die Modelle aufgelistet sind (mit --screenshot: das Bild wird aufgenommen, wenn die Bilder fertig sind).</translation>
+    </message>
+    <message>
+        <source>Image to start from on the Generate page (image to image).</source>
+        <translation>Ausgangsbild auf der Seite „Erzeugen“ (Bild zu Bild).</translation>
+    </message>
+    <message>
+        <source>Mask for the --input image (white = repaint): opens Inpaint.</source>
+        <translation>Maske für das Bild von --input (weiß = neu malen): öffnet Inpainting.</translation>
+    </message>
+    <message>
+        <source>kiln: %1: not an image</source>
+        <translation>kiln: %1: kein Bild</translation>
     </message>
 </context>
 <context>
@@ -262,6 +306,477 @@
     </message>
 </context>
 <context>
+    <name>kiln::app::GalleryModel</name>
+    <message>
+        <source>Seed %1, %2×%3</source>
+        <translation>Seed %1, %2×%3</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::GalleryPanel</name>
+    <message>
+        <source>Reuse Parameters</source>
+        <translation>Parameter übernehmen</translation>
+    </message>
+    <message>
+        <source>Put this image&apos;s prompt, seed and settings into the form</source>
+        <translation>Prompt, Seed und Einstellungen dieses Bildes ins Formular übernehmen</translation>
+    </message>
+    <message>
+        <source>Send to Image to Image</source>
+        <translation>An „Bild zu Bild“ senden</translation>
+    </message>
+    <message>
+        <source>To Img2img</source>
+        <translation>Zu Bild→Bild</translation>
+    </message>
+    <message>
+        <source>Start image-to-image from this image, with its parameters</source>
+        <translation>Bild zu Bild von diesem Bild aus beginnen, mit seinen Parametern</translation>
+    </message>
+    <message>
+        <source>Send to Inpaint</source>
+        <translation>An „Inpainting“ senden</translation>
+    </message>
+    <message>
+        <source>Save As…</source>
+        <translation>Speichern unter…</translation>
+    </message>
+    <message>
+        <source>Save…</source>
+        <translation>Speichern…</translation>
+    </message>
+    <message>
+        <source>Save the image as PNG with its parameters</source>
+        <translation>Das Bild als PNG mit seinen Parametern speichern</translation>
+    </message>
+    <message>
+        <source>Copy Image</source>
+        <translation>Bild kopieren</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <source>Copy the image to the clipboard</source>
+        <translation>Das Bild in die Zwischenablage kopieren</translation>
+    </message>
+    <message>
+        <source>Copy Parameters</source>
+        <translation>Parameter kopieren</translation>
+    </message>
+    <message>
+        <source>Remove from Gallery</source>
+        <translation>Aus der Galerie entfernen</translation>
+    </message>
+    <message>
+        <source>Gallery</source>
+        <translation>Galerie</translation>
+    </message>
+    <message>
+        <source>The images you generate appear here, with the settings that made them.</source>
+        <translation>Hier erscheinen die erzeugten Bilder mit den Einstellungen, die sie gemacht haben.</translation>
+    </message>
+    <message>
+        <source>Select an image to see its parameters.</source>
+        <translation>Ein Bild auswählen, um seine Parameter zu sehen.</translation>
+    </message>
+    <message>
+        <source>Save Image</source>
+        <translation>Bild speichern</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG-Bilder (*.png)</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>%1 gespeichert</translation>
+    </message>
+    <message>
+        <source>Could not save the image</source>
+        <translation>Das Bild konnte nicht gespeichert werden</translation>
+    </message>
+    <message>
+        <source>Kiln could not write %1.</source>
+        <translation>Kiln konnte %1 nicht schreiben.</translation>
+    </message>
+    <message>
+        <source>Copied the image</source>
+        <translation>Bild kopiert</translation>
+    </message>
+    <message>
+        <source>Copied the parameters</source>
+        <translation>Parameter kopiert</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::GeneratePage</name>
+    <message numerus="yes">
+        <source>%n s</source>
+        <translation>
+            <numerusform>%n s</numerusform>
+            <numerusform>%n s</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1:%2 min</source>
+        <translation>%1:%2 min</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>&amp;Erzeugen</translation>
+    </message>
+    <message>
+        <source>Generate images with these settings (Ctrl+Enter)</source>
+        <translation>Bilder mit diesen Einstellungen erzeugen (Strg+Eingabe)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>&amp;Abbrechen</translation>
+    </message>
+    <message>
+        <source>Stop after the current step (Esc)</source>
+        <translation>Nach dem laufenden Schritt anhalten (Esc)</translation>
+    </message>
+    <message>
+        <source>Open Image…</source>
+        <translation>Bild öffnen…</translation>
+    </message>
+    <message>
+        <source>Open the image to start from (or drop one on the canvas)</source>
+        <translation>Das Ausgangsbild öffnen (oder eines auf die Leinwand ziehen)</translation>
+    </message>
+    <message>
+        <source>Brush</source>
+        <translation>Pinsel</translation>
+    </message>
+    <message>
+        <source>Paint the area to repaint (B; [ and ] change the size)</source>
+        <translation>Den neu zu malenden Bereich markieren (B; [ und ] ändern die Größe)</translation>
+    </message>
+    <message>
+        <source>Eraser</source>
+        <translation>Radierer</translation>
+    </message>
+    <message>
+        <source>Erase the mask (E)</source>
+        <translation>Die Maske radieren (E)</translation>
+    </message>
+    <message>
+        <source>Clear Mask</source>
+        <translation>Maske leeren</translation>
+    </message>
+    <message>
+        <source>Fit to View</source>
+        <translation>In Ansicht einpassen</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Rückgängig</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>Wiederholen</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <source>Brush size in image pixels ([ and ])</source>
+        <translation>Pinselgröße in Bildpixeln ([ und ])</translation>
+    </message>
+    <message>
+        <source>Brush hardness: soft edge to hard edge</source>
+        <translation>Pinselhärte: weicher bis harter Rand</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Hardness</source>
+        <translation>Härte</translation>
+    </message>
+    <message>
+        <source>Drop an image here, or open one, to start from it</source>
+        <translation>Ein Bild hierher ziehen oder öffnen, um davon auszugehen</translation>
+    </message>
+    <message>
+        <source>Write a prompt and press Generate (Ctrl+Enter).
+Drop a Kiln or AUTOMATIC1111 PNG here to read its parameters.</source>
+        <translation>Prompt schreiben und „Erzeugen“ drücken (Strg+Eingabe).
+Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.</translation>
+    </message>
+    <message>
+        <source>Text to Image</source>
+        <translation>Text zu Bild</translation>
+    </message>
+    <message>
+        <source>Image to Image</source>
+        <translation>Bild zu Bild</translation>
+    </message>
+    <message>
+        <source>Inpaint</source>
+        <translation>Inpainting</translation>
+    </message>
+    <message>
+        <source>Add a model folder on the Models page first</source>
+        <translation>Zuerst auf der Seite „Modelle“ einen Modellordner hinzufügen</translation>
+    </message>
+    <message>
+        <source>Kiln has no sampler “%1”; the sampler is unchanged</source>
+        <translation>Kiln kennt den Sampler „%1“ nicht; der Sampler bleibt unverändert</translation>
+    </message>
+    <message>
+        <source>No input image</source>
+        <translation>Kein Ausgangsbild</translation>
+    </message>
+    <message>
+        <source>Open or drop the image to start from, or send one from the gallery.</source>
+        <translation>Das Ausgangsbild öffnen oder hierher ziehen, oder eines aus der Galerie senden.</translation>
+    </message>
+    <message>
+        <source>Nothing to repaint</source>
+        <translation>Nichts neu zu malen</translation>
+    </message>
+    <message>
+        <source>Paint over the part of the image to repaint with the brush.</source>
+        <translation>Mit dem Pinsel über den Teil des Bildes malen, der neu gemalt werden soll.</translation>
+    </message>
+    <message>
+        <source>Starting, seed %1…</source>
+        <translation>Start, Seed %1…</translation>
+    </message>
+    <message>
+        <source>Starting, random seed %1…</source>
+        <translation>Start, zufälliger Seed %1…</translation>
+    </message>
+    <message>
+        <source>Generating…</source>
+        <translation>Erzeugen…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>%1 wird geladen…</translation>
+    </message>
+    <message>
+        <source>Reading the prompt…</source>
+        <translation>Prompt wird gelesen…</translation>
+    </message>
+    <message>
+        <source>Decoding the image…</source>
+        <translation>Bild wird dekodiert…</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>Wird gespeichert…</translation>
+    </message>
+    <message>
+        <source>Run %1 of %2</source>
+        <translation>Durchlauf %1 von %2</translation>
+    </message>
+    <message>
+        <source>Step %1 of %2</source>
+        <translation>Schritt %1 von %2</translation>
+    </message>
+    <message>
+        <source>%1 it/s</source>
+        <translation>%1 it/s</translation>
+    </message>
+    <message>
+        <source>%1 s/it</source>
+        <translation>%1 s/it</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>noch %1</translation>
+    </message>
+    <message>
+        <source>Could not save the image</source>
+        <translation>Das Bild konnte nicht gespeichert werden</translation>
+    </message>
+    <message>
+        <source>The image is in the gallery but was not written to %1.</source>
+        <translation>Das Bild ist in der Galerie, wurde aber nicht nach %1 geschrieben.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Done: %n image(s), seed %1</source>
+        <translation>
+            <numerusform>Fertig: %n Bild, Seed %1</numerusform>
+            <numerusform>Fertig: %n Bilder, Seed %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message numerus="yes">
+        <source>Cancelled after %n image(s)</source>
+        <translation>
+            <numerusform>Abgebrochen nach %n Bild</numerusform>
+            <numerusform>Abgebrochen nach %n Bildern</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <source>The form now holds this image&apos;s parameters</source>
+        <translation>Das Formular enthält jetzt die Parameter dieses Bildes</translation>
+    </message>
+    <message>
+        <source>Not an image</source>
+        <translation>Kein Bild</translation>
+    </message>
+    <message>
+        <source>Kiln cannot read %1 as an image.</source>
+        <translation>Kiln kann %1 nicht als Bild lesen.</translation>
+    </message>
+    <message>
+        <source>Opened %1 as the input image</source>
+        <translation>%1 als Ausgangsbild geöffnet</translation>
+    </message>
+    <message>
+        <source>No parameters</source>
+        <translation>Keine Parameter</translation>
+    </message>
+    <message>
+        <source>%1 does not say how it was made (it has no “parameters” text).</source>
+        <translation>%1 verrät nicht, wie es entstanden ist (es hat keinen „parameters“-Text).</translation>
+    </message>
+    <message>
+        <source>Read the parameters of %1</source>
+        <translation>Parameter von %1 gelesen</translation>
+    </message>
+    <message>
+        <source>Open Image</source>
+        <translation>Bild öffnen</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>Bilder (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>Folder for Generated Images</source>
+        <translation>Ordner für erzeugte Bilder</translation>
+    </message>
+    <message>
+        <source>The result appears here.</source>
+        <translation>Hier erscheint das Ergebnis.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::GenerationFormView</name>
+    <message>
+        <source>No model: add a folder on the Models page</source>
+        <translation>Kein Modell: auf der Seite „Modelle“ einen Ordner hinzufügen</translation>
+    </message>
+    <message>
+        <source>What to draw, e.g. a photo of a red fox in the snow, (golden hour:1.2)</source>
+        <translation>Was gemalt werden soll, z. B. a photo of a red fox in the snow, (golden hour:1.2)</translation>
+    </message>
+    <message>
+        <source>What to avoid, e.g. blurry, low quality</source>
+        <translation>Was vermieden werden soll, z. B. blurry, low quality</translation>
+    </message>
+    <message>
+        <source>How closely the image follows the prompt (classifier-free guidance)</source>
+        <translation>Wie genau das Bild dem Prompt folgt (Classifier-free Guidance)</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>Zufällig</translation>
+    </message>
+    <message>
+        <source>Empty: a new random seed each time; a number gives the same image again</source>
+        <translation>Leer: jedes Mal ein neuer zufälliger Seed; eine Zahl ergibt wieder dasselbe Bild</translation>
+    </message>
+    <message>
+        <source>Random seed each time</source>
+        <translation>Jedes Mal ein zufälliger Seed</translation>
+    </message>
+    <message>
+        <source>Reuse the last seed</source>
+        <translation>Den letzten Seed wiederverwenden</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> px</translation>
+    </message>
+    <message>
+        <source>A multiple of 8</source>
+        <translation>Ein Vielfaches von 8</translation>
+    </message>
+    <message>
+        <source>Batch count: runs one after the other, with seed, seed + 1, …</source>
+        <translation>Anzahl der Durchläufe, einer nach dem anderen, mit Seed, Seed + 1, …</translation>
+    </message>
+    <message>
+        <source>Batch size: images drawn together in one run (more memory, faster per image)</source>
+        <translation>Bilder pro Durchlauf, gemeinsam gezogen (mehr Speicher, schneller pro Bild)</translation>
+    </message>
+    <message>
+        <source>Use the text encoder&apos;s output this many layers from the end (1 = the last layer)</source>
+        <translation>Die Ausgabe des Text-Encoders so viele Schichten vor dem Ende verwenden (1 = die letzte Schicht)</translation>
+    </message>
+    <message>
+        <source>How much of the input image is redrawn (1 = all of it)</source>
+        <translation>Wie viel des Ausgangsbildes neu gemalt wird (1 = alles)</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>Sampler</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+    <message>
+        <source>CFG scale</source>
+        <translation>CFG-Skala</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Seed</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Batches</source>
+        <translation>Durchläufe</translation>
+    </message>
+    <message>
+        <source>Clip skip</source>
+        <translation>Clip Skip</translation>
+    </message>
+    <message>
+        <source>Denoising</source>
+        <translation>Entrauschen</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>Negative prompt</source>
+        <translation>Negativer Prompt</translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::MainWindow</name>
     <message>
         <source>Pages</source>
@@ -338,6 +853,10 @@
     <message>
         <source>Kiln will use the new language the next time it starts.</source>
         <translation>Kiln verwendet die neue Sprache ab dem nächsten Start.</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>Erzeugen</translation>
     </message>
 </context>
 <context>
@@ -744,6 +1263,25 @@
 This folder is missing or cannot be read.</source>
         <translation>%1
 Dieser Ordner fehlt oder kann nicht gelesen werden.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::widgets::ImageCanvas</name>
+    <message>
+        <source>Clear Mask</source>
+        <translation>Maske leeren</translation>
+    </message>
+    <message>
+        <source>Erase</source>
+        <translation>Radieren</translation>
+    </message>
+    <message>
+        <source>Paint Mask</source>
+        <translation>Maske malen</translation>
+    </message>
+    <message>
+        <source>Load Mask</source>
+        <translation>Maske laden</translation>
     </message>
 </context>
 <context>

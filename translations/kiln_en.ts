@@ -2,6 +2,30 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>kiln::app::GeneratePage</name>
+    <message numerus="yes">
+        <source>%n s</source>
+        <translation>
+            <numerusform>%n s</numerusform>
+            <numerusform>%n s</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Done: %n image(s), seed %1</source>
+        <translation>
+            <numerusform>Done: %n image, seed %1</numerusform>
+            <numerusform>Done: %n images, seed %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Cancelled after %n image(s)</source>
+        <translation>
+            <numerusform>Cancelled after %n image</numerusform>
+            <numerusform>Cancelled after %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::ModelLibrary</name>
     <message numerus="yes">
         <source>Inspecting %n model(s)…</source>

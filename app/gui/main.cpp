@@ -10,10 +10,14 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
 
 #include "base/engine.h"
 #include "main_window.h"
+#include "pages/generate_page.h"
 #include "pages/models_page.h"
+#include "widgets/image_canvas.h"
+#include "widgets/prompt_edit.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/language.h"
@@ -37,8 +41,14 @@ class Main {
 };
 
 // Saves a picture of `window` once the models are listed, inspected and hashed, then quits.
-void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file) {
+// With `afterGeneration`, waits for a generation to end as well.
+void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, bool afterGeneration) {
   auto* library = window->library();
+  auto generated = std::make_shared<bool>(!afterGeneration);
+  QObject::connect(window->generatePage(), &kiln::app::GeneratePage::generatingChanged, window,
+                   [generated](bool generating) {
+                     if (!generating) *generated = true;
+                   });
   auto* poll = new QTimer(window);
   auto* deadline = new QTimer(window);
   deadline->setSingleShot(true);
@@ -59,8 +69,8 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file) 
       QCoreApplication::quit();
     });
   };
-  QObject::connect(poll, &QTimer::timeout, window, [library, shoot] {
-    if (library->hasScanned() && !library->isBusy()) shoot();
+  QObject::connect(poll, &QTimer::timeout, window, [library, shoot, generated] {
+    if (library->hasScanned() && !library->isBusy() && *generated) shoot();
   });
   QObject::connect(deadline, &QTimer::timeout, window, shoot);
   poll->start(100);
@@ -98,7 +108,20 @@ int main(int argc, char** argv) {
                                       Main::tr("Save a picture of the window to FILE (PNG) once the models are "
                                                "loaded, then quit."),
                                       Main::tr("FILE"));
-  parser.addOptions({lang, appearance, size, screenshot});
+  const QCommandLineOption page(QStringLiteral("page"), Main::tr("Page to show: models or generate."),
+                                Main::tr("page"));
+  const QCommandLineOption prompt(QStringLiteral("prompt"), Main::tr("Prompt to put on the Generate page."),
+                                  Main::tr("text"));
+  const QCommandLineOption generate(QStringLiteral("generate"),
+                                    Main::tr("Generate once the models are listed (with --screenshot: the picture "
+                                             "is taken when the images are done)."));
+  const QCommandLineOption input(QStringLiteral("input"),
+                                 Main::tr("Image to start from on the Generate page (image to image)."),
+                                 Main::tr("FILE"));
+  const QCommandLineOption mask(QStringLiteral("mask"),
+                                Main::tr("Mask for the --input image (white = repaint): opens Inpaint."),
+                                Main::tr("FILE"));
+  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -128,7 +151,29 @@ int main(int argc, char** argv) {
     window.library()->addFolder(info.isDir() ? info.absoluteFilePath() : info.absolutePath());
   }
   if (windowSize.isValid()) window.resize(windowSize);
+  if (parser.isSet(page)) window.showPage(parser.value(page));
+  if (parser.isSet(prompt)) window.generatePage()->promptEdit()->setPlainText(parser.value(prompt));
+  if (parser.isSet(input)) window.generatePage()->openFile(parser.value(input), true);
+  if (parser.isSet(mask)) {
+    const QImage maskImage(parser.value(mask));
+    if (maskImage.isNull()) {
+      std::fprintf(stderr, "%s\n", qPrintable(Main::tr("kiln: %1: not an image").arg(parser.value(mask))));
+      return 2;
+    }
+    window.generatePage()->setMode(kiln::app::GeneratePage::Mode::Inpaint);
+    window.generatePage()->inputCanvas()->setMask(maskImage);
+  }
   window.show();
-  if (parser.isSet(screenshot)) takeScreenshotWhenIdle(&window, parser.value(screenshot));
+  if (parser.isSet(generate)) {
+    // Once the model list is known: the page picks its model from it.
+    auto* wait = new QTimer(&window);
+    QObject::connect(wait, &QTimer::timeout, &window, [&window, wait] {
+      if (!window.library()->hasScanned() || window.library()->isBusy()) return;
+      wait->stop();
+      window.generatePage()->generate();
+    });
+    wait->start(100);
+  }
+  if (parser.isSet(screenshot)) takeScreenshotWhenIdle(&window, parser.value(screenshot), parser.isSet(generate));
   return QApplication::exec();
 }

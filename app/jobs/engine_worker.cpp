@@ -1,0 +1,202 @@
+#include "jobs/engine_worker.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QRegularExpression>
+
+#include <filesystem>
+
+#include "base/error.h"
+#include "bridge/image_tensor.h"
+#include "bridge/resource_paths.h"
+#include "pipelines/model_loading.h"
+#include "pipelines/stable_diffusion_pipeline.h"
+#include "schedulers/scheduler_kind.h"
+
+namespace kiln::app {
+
+namespace {
+
+std::filesystem::path toPath(const QString& path) { return std::filesystem::path(path.toStdString()); }
+
+// The next free number of A1111's "00042-<seed>.png" names in `folder`.
+int nextImageNumber(const QDir& folder) {
+  static const QRegularExpression numbered(QStringLiteral("^(\\d{5,})-"));
+  int next = 0;
+  for (const QString& name : folder.entryList({QStringLiteral("*.png")}, QDir::Files)) {
+    const auto match = numbered.match(name);
+    if (match.hasMatch()) next = std::max(next, match.captured(1).toInt() + 1);
+  }
+  return next;
+}
+
+// A1111's overlay for inpainting: outside the mask the result is the input image itself (the
+// VAE round trip would otherwise shift colours and blur details that were not to change), with
+// the mask's soft edge as the blend.
+QImage pasteUnmasked(const QImage& result, const QImage& input, const QImage& mask) {
+  const QSize size = result.size();
+  const QImage original =
+      input.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation).convertToFormat(QImage::Format_RGB888);
+  const QImage alpha =
+      mask.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation).convertToFormat(QImage::Format_Grayscale8);
+  QImage out = result.convertToFormat(QImage::Format_RGB888);
+  for (int y = 0; y < size.height(); ++y) {
+    uchar* o = out.scanLine(y);
+    const uchar* s = original.constScanLine(y);
+    const uchar* m = alpha.constScanLine(y);
+    for (int x = 0; x < size.width(); ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const int i = 3 * x + c;
+        o[i] = static_cast<uchar>((o[i] * m[x] + s[i] * (255 - m[x]) + 127) / 255);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct EngineWorker::Loaded {
+  QString path;
+  pipelines::StableDiffusionModel model;
+};
+
+EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<kiln::app::GenerationProgress>();
+  qRegisterMetaType<kiln::app::GeneratedImage>();
+  qRegisterMetaType<kiln::app::UserMessage>();
+}
+
+EngineWorker::~EngineWorker() = default;
+
+void EngineWorker::releaseModel() { mLoaded.reset(); }
+
+void EngineWorker::generate(const GenerationJob& job) {
+  if (job.stop.stop_requested()) {
+    Q_EMIT cancelled(job.id);
+    return;
+  }
+  Q_EMIT started(job.id);
+  try {
+    // The guard is thread-local: inference runs on this thread only.
+    c10::InferenceMode inference;
+    ensureModel(job);
+    if (runJob(job))
+      Q_EMIT finished(job.id);
+    else
+      Q_EMIT cancelled(job.id);
+  } catch (const kiln::Error& e) {
+    Q_EMIT failed(job.id, ErrorMessage::fromError(e));
+  } catch (const std::exception& e) {
+    Q_EMIT failed(job.id, ErrorMessage::fromException(e, job.modelPath));
+  }
+}
+
+void EngineWorker::ensureModel(const GenerationJob& job) {
+  if (mLoaded && mLoaded->path == job.modelPath) return;
+  Q_EMIT stageChanged(job.id, Stage::LoadingModel);
+  mLoaded.reset();  // the old model's memory goes before the new one is read
+  pipelines::ModelLoadOptions options;
+  if (torch::cuda::is_available()) {
+    options.device = torch::Device(torch::kCUDA);
+    options.dtype = torch::kHalf;
+  }
+  options.tokenizer_dir = bridge::clipVocabularyDir();
+  auto loaded = std::make_unique<Loaded>();
+  loaded->path = job.modelPath;
+  loaded->model = pipelines::load_stable_diffusion(toPath(job.modelPath), options);
+  mLoaded = std::move(loaded);
+}
+
+bool EngineWorker::runJob(const GenerationJob& job) {
+  const bridge::GenerationParameters& p = job.parameters;
+  pipelines::GenerationRequest request;
+  request.prompt = p.prompt.toStdString();
+  request.negative_prompt = p.negativePrompt.toStdString();
+  request.width = p.width;
+  request.height = p.height;
+  request.steps = p.steps;
+  request.guidance_scale = p.cfgScale;
+  request.batch_size = job.batchSize;
+  request.clip_skip = p.clipSkip;
+  request.sampler = schedulers::parse_scheduler_name(p.sampler.toStdString());
+  if (!job.initImage.isNull()) {
+    request.init_image = bridge::initImageTensor(job.initImage, p.width, p.height);
+    request.strength = p.denoisingStrength.value_or(0.75);
+    if (!job.mask.isNull()) request.mask = bridge::maskTensor(job.mask, p.width, p.height);
+  }
+
+  QDir output(job.outputFolder);
+  int number = -1;
+  if (!job.outputFolder.isEmpty()) {
+    if (!QDir().mkpath(job.outputFolder)) {
+      throw kiln::FileError("cannot create the output folder", toPath(job.outputFolder));
+    }
+    number = nextImageNumber(output);
+  }
+
+  for (int run = 0; run < job.batchCount; ++run) {
+    if (job.stop.stop_requested()) return false;
+    request.seed = p.seed + static_cast<quint64>(run);
+    GenerationProgress progress;
+    progress.run = run;
+    progress.runs = job.batchCount;
+    QElapsedTimer sincePreview;
+    pipelines::GenerationCallbacks callbacks;
+    callbacks.on_stage = [&](std::string_view stage) {
+      if (stage == "encoding prompt")
+        Q_EMIT stageChanged(job.id, Stage::EncodingPrompt);
+      else if (stage == "sampling")
+        Q_EMIT stageChanged(job.id, Stage::Sampling);
+      else if (stage == "decoding")
+        Q_EMIT stageChanged(job.id, Stage::Decoding);
+    };
+    callbacks.on_step = [&](const pipelines::StepInfo& info) {
+      progress.step = static_cast<int>(info.step);
+      progress.total = static_cast<int>(info.total);
+      progress.seconds = info.seconds;
+      Q_EMIT this->progress(job.id, progress);
+    };
+    callbacks.preview_every = 1;
+    callbacks.on_preview = [&](const torch::Tensor& preview, std::int64_t step) {
+      // Throttled here: a preview every step of a tiny model would flood the GUI thread.
+      const bool last = step >= progress.total;
+      if (sincePreview.isValid() && sincePreview.elapsed() < mPreviewInterval * 1000 && !last) return;
+      sincePreview.start();
+      Q_EMIT this->preview(job.id, bridge::imageFromUint8(preview[0]));
+    };
+
+    const pipelines::GenerationResult result = pipelines::generate(mLoaded->model, request, job.stop, callbacks);
+    if (result.cancelled) return false;
+    for (const std::string& w : result.warnings) Q_EMIT warning(job.id, QString::fromStdString(w));
+
+    if (number >= 0) Q_EMIT stageChanged(job.id, Stage::Saving);
+    const int count = static_cast<int>(result.images.size(0));
+    for (int i = 0; i < count; ++i) {
+      GeneratedImage image;
+      image.run = run;
+      image.index = i;
+      image.image = bridge::imageFromTensor(result.images[i]);
+      if (!job.mask.isNull()) image.image = pasteUnmasked(image.image, job.initImage, job.mask);
+      image.parameters = p;
+      image.parameters.seed = request.seed;
+      if (count > 1) {
+        image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(count));
+        image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(i));
+      }
+      if (number >= 0) {
+        const QString path =
+            output.filePath(QStringLiteral("%1-%2.png").arg(number++, 5, 10, QLatin1Char('0')).arg(request.seed));
+        QString error;
+        if (bridge::writePngWithParameters(path, image.image, image.parameters.toText(), &error))
+          image.path = path;
+        else
+          image.saveError = error;
+      }
+      Q_EMIT imageReady(job.id, image);
+    }
+  }
+  return true;
+}
+
+}  // namespace kiln::app

@@ -1,0 +1,103 @@
+#pragma once
+// Runs the diffusion engine off the GUI thread. One persistent instance lives in its own
+// QThread and owns the loaded model (kept until a job names another model, so device state
+// stays on one thread). Jobs arrive as queued calls of generate(); progress, throttled
+// previews and every finished image leave as signals that carry values. A job stops at the
+// next step once its stop token is requested and ends with cancelled(); images of a run that
+// did not finish are never announced or written.
+
+#include <QImage>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <stop_token>
+
+#include "bridge/error_message.h"
+#include "bridge/generation_parameters.h"
+
+namespace kiln::app {
+
+struct GenerationJob {
+  quint64 id = 0;
+  QString modelPath;
+  // What to make; `parameters.seed` is the first run's seed, run i uses seed + i (A1111's batch
+  // count). modelHash and modelName are written into the images' parameters.
+  bridge::GenerationParameters parameters;
+  int batchSize = 1;   // images per run (one sampling of a batch)
+  int batchCount = 1;  // runs
+  QImage initImage;    // img2img / inpainting; parameters.denoisingStrength is the strength
+  QImage mask;         // inpainting: white = repaint (the init image's size or any size)
+  // Each image is written there as a PNG with its parameters as soon as its run ends (atomically);
+  // empty: not written.
+  QString outputFolder;
+  std::stop_token stop;
+};
+
+struct GenerationProgress {
+  int run = 0;  // 0-based, of `runs`
+  int runs = 1;
+  int step = 0;  // 1-based, of `total` model calls of this run
+  int total = 0;
+  double seconds = 0;  // since this run's sampling began
+
+  // Fraction of the whole job done, 0..1.
+  double fraction() const { return total > 0 && runs > 0 ? (run + static_cast<double>(step) / total) / runs : 0.0; }
+};
+
+struct GeneratedImage {
+  QImage image;
+  bridge::GenerationParameters parameters;
+  int run = 0;
+  int index = 0;      // in its run's batch
+  QString path;       // where it was written; empty when it was not
+  QString saveError;  // why writing it failed
+};
+
+class EngineWorker : public QObject {
+  Q_OBJECT
+
+ public:
+  enum class Stage { LoadingModel, EncodingPrompt, Sampling, Decoding, Saving };
+  Q_ENUM(Stage)
+
+  explicit EngineWorker(QObject* parent = nullptr);
+  ~EngineWorker() override;
+
+  // Runs `job` on this object's thread; call it through a queued invocation.
+  void generate(const kiln::app::GenerationJob& job);
+  // Forgets the loaded model (frees its memory); on this object's thread.
+  void releaseModel();
+
+  // Seconds between two previews (default 0.25).
+  void setPreviewInterval(double seconds) { mPreviewInterval = seconds; }
+
+ Q_SIGNALS:
+  void started(quint64 id);
+  void stageChanged(quint64 id, kiln::app::EngineWorker::Stage stage);
+  void progress(quint64 id, const kiln::app::GenerationProgress& progress);
+  // The first image of the batch as the sampler sees it, 1/8 of the output size.
+  void preview(quint64 id, const QImage& image);
+  void imageReady(quint64 id, const kiln::app::GeneratedImage& image);
+  // The engine's remarks on a run (English).
+  void warning(quint64 id, const QString& text);
+  void finished(quint64 id);
+  void failed(quint64 id, const kiln::app::UserMessage& message);
+  void cancelled(quint64 id);
+
+ private:
+  struct Loaded;
+  void ensureModel(const GenerationJob& job);
+  // Returns false when cancelled.
+  bool runJob(const GenerationJob& job);
+
+  std::unique_ptr<Loaded> mLoaded;
+  double mPreviewInterval = 0.25;
+};
+
+}  // namespace kiln::app
+
+Q_DECLARE_METATYPE(kiln::app::GenerationJob)
+Q_DECLARE_METATYPE(kiln::app::GenerationProgress)
+Q_DECLARE_METATYPE(kiln::app::GeneratedImage)

@@ -1,0 +1,797 @@
+#include "pages/generate_page.h"
+
+#include <QAction>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QScrollArea>
+#include <QSlider>
+#include <QSplitter>
+#include <QTabBar>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "bridge/resource_paths.h"
+#include "pages/gallery_model.h"
+#include "pages/gallery_panel.h"
+#include "pages/generation_form_view.h"
+#include "schedulers/scheduler_kind.h"
+#include "services/model_library.h"
+#include "state/app_settings.h"
+#include "text/clip_tokenizer.h"
+#include "widgets/image_canvas.h"
+#include "widgets/message_banner.h"
+#include "widgets/theme.h"
+
+namespace kiln::app {
+
+namespace {
+
+const QString kSplitterKey = QStringLiteral("generate/splitter");
+const char* const kIconPath = "kilnIconPath";
+
+// Families the engine can generate with (LoRAs, VAEs and ControlNets are not listed).
+bool isGenerationModel(const ModelEntry& e) {
+  static const QStringList families{QStringLiteral("sd1"), QStringLiteral("sd2"), QStringLiteral("sdxl"),
+                                    QStringLiteral("sd1_inpaint"), QStringLiteral("sd2_inpaint")};
+  return e.isKnown() && families.contains(e.summary.family);
+}
+
+QString modeId(GeneratePage::Mode mode) {
+  switch (mode) {
+    case GeneratePage::Mode::ImageToImage:
+      return QStringLiteral("img2img");
+    case GeneratePage::Mode::Inpaint:
+      return QStringLiteral("inpaint");
+    case GeneratePage::Mode::TextToImage:
+      break;
+  }
+  return QStringLiteral("txt2img");
+}
+
+GeneratePage::Mode modeFromId(const QString& id) {
+  if (id == QLatin1String("img2img")) return GeneratePage::Mode::ImageToImage;
+  if (id == QLatin1String("inpaint")) return GeneratePage::Mode::Inpaint;
+  return GeneratePage::Mode::TextToImage;
+}
+
+QString durationText(double seconds) {
+  const int s = static_cast<int>(seconds + 0.5);
+  if (s < 60) return GeneratePage::tr("%n s", nullptr, s);
+  return GeneratePage::tr("%1:%2 min").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+QToolButton* toolButton(QAction* action, QWidget* parent, bool text = false) {
+  auto* button = new QToolButton(parent);
+  button->setDefaultAction(action);
+  button->setAutoRaise(true);
+  button->setToolButtonStyle(text ? Qt::ToolButtonTextBesideIcon : Qt::ToolButtonIconOnly);
+  return button;
+}
+
+bool isImageFile(const QString& path) { return !QImageReader::imageFormat(path).isEmpty(); }
+
+}  // namespace
+
+GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget* parent)
+    : QWidget(parent),
+      mLibrary(library),
+      mSettings(settings),
+      mGenerationSettings(std::make_unique<GenerationSettings>(settings)),
+      mGallery(new GalleryModel(this)),
+      mWorker(new EngineWorker) {
+  setAcceptDrops(true);
+  mEngineThread.setObjectName(QStringLiteral("kiln-engine"));
+  mWorker->moveToThread(&mEngineThread);
+  connect(&mEngineThread, &QThread::finished, mWorker, &QObject::deleteLater);
+  connect(mWorker, &EngineWorker::stageChanged, this, &GeneratePage::onStage);
+  connect(mWorker, &EngineWorker::progress, this, &GeneratePage::onProgress);
+  connect(mWorker, &EngineWorker::preview, this, &GeneratePage::onPreview);
+  connect(mWorker, &EngineWorker::imageReady, this, &GeneratePage::onImage);
+  connect(mWorker, &EngineWorker::warning, this, &GeneratePage::onWarning);
+  connect(mWorker, &EngineWorker::finished, this, &GeneratePage::onFinished);
+  connect(mWorker, &EngineWorker::failed, this, &GeneratePage::onFailed);
+  connect(mWorker, &EngineWorker::cancelled, this, &GeneratePage::onCancelled);
+  mEngineThread.start();
+
+  mGenerate = new QAction(tr("&Generate"), this);
+  mGenerate->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+  mGenerate->setToolTip(tr("Generate images with these settings (Ctrl+Enter)"));
+  mGenerate->setProperty(kIconPath, QStringLiteral(":/icons/generate.svg"));
+  connect(mGenerate, &QAction::triggered, this, &GeneratePage::generate);
+  mCancel = new QAction(tr("&Cancel"), this);
+  mCancel->setShortcut(QKeySequence(Qt::Key_Escape));
+  mCancel->setToolTip(tr("Stop after the current step (Esc)"));
+  connect(mCancel, &QAction::triggered, this, &GeneratePage::cancel);
+  addAction(mGenerate);
+  addAction(mCancel);
+
+  mOpenInput = new QAction(tr("Open Image…"), this);
+  mOpenInput->setToolTip(tr("Open the image to start from (or drop one on the canvas)"));
+  mOpenInput->setProperty(kIconPath, QStringLiteral(":/icons/image-open.svg"));
+  connect(mOpenInput, &QAction::triggered, this, &GeneratePage::chooseInputImage);
+  mBrush = new QAction(tr("Brush"), this);
+  mBrush->setCheckable(true);
+  mBrush->setChecked(true);
+  mBrush->setToolTip(tr("Paint the area to repaint (B; [ and ] change the size)"));
+  mBrush->setShortcut(QKeySequence(Qt::Key_B));
+  mBrush->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  mBrush->setProperty(kIconPath, QStringLiteral(":/icons/brush.svg"));
+  mEraser = new QAction(tr("Eraser"), this);
+  mEraser->setCheckable(true);
+  mEraser->setToolTip(tr("Erase the mask (E)"));
+  mEraser->setShortcut(QKeySequence(Qt::Key_E));
+  mEraser->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  mEraser->setProperty(kIconPath, QStringLiteral(":/icons/eraser.svg"));
+  connect(mBrush, &QAction::triggered, this, [this] {
+    mBrush->setChecked(true);
+    mEraser->setChecked(false);
+    updateModeView();
+  });
+  connect(mEraser, &QAction::triggered, this, [this] {
+    mEraser->setChecked(true);
+    mBrush->setChecked(false);
+    updateModeView();
+  });
+  mClearMask = new QAction(tr("Clear Mask"), this);
+  mClearMask->setProperty(kIconPath, QStringLiteral(":/icons/clear.svg"));
+  mFit = new QAction(tr("Fit to View"), this);
+  mFit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  mFit->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  mFit->setProperty(kIconPath, QStringLiteral(":/icons/fit.svg"));
+  addAction(mFit);
+
+  mSplitter = new QSplitter(Qt::Horizontal, this);
+  mSplitter->setObjectName(QStringLiteral("generateSplitter"));
+  mSplitter->setChildrenCollapsible(false);
+  mSplitter->addWidget(buildSettingsPanel());
+  mSplitter->addWidget(buildCanvasPanel());
+  mGalleryPanel = new GalleryPanel(mGallery, mGenerationSettings.get(), this);
+  mSplitter->addWidget(mGalleryPanel);
+  mSplitter->setStretchFactor(0, 0);
+  mSplitter->setStretchFactor(1, 1);
+  mSplitter->setStretchFactor(2, 0);
+  mSplitter->setSizes({360, 700, 300});
+  mSplitter->restoreState(mSettings->viewState(kSplitterKey));
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(mSplitter);
+
+  // Undo/redo follow the input canvas's stack.
+  mUndo = mInput->undoStack()->createUndoAction(this, tr("Undo"));
+  mUndo->setShortcut(QKeySequence::Undo);
+  mUndo->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  mUndo->setProperty(kIconPath, QStringLiteral(":/icons/undo.svg"));
+  mRedo = mInput->undoStack()->createRedoAction(this, tr("Redo"));
+  mRedo->setShortcut(QKeySequence::Redo);
+  mRedo->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  mRedo->setProperty(kIconPath, QStringLiteral(":/icons/redo.svg"));
+  mInput->addAction(mUndo);
+  mInput->addAction(mRedo);
+  if (auto* tools = mMaskTools->layout()) {
+    auto* row = static_cast<QHBoxLayout*>(tools);
+    row->insertWidget(row->count() - 1, toolButton(mUndo, mMaskTools));
+    row->insertWidget(row->count() - 1, toolButton(mRedo, mMaskTools));
+  }
+  connect(mClearMask, &QAction::triggered, mInput, &widgets::ImageCanvas::clearMask);
+  connect(mFit, &QAction::triggered, this, [this] {
+    mInput->zoomToFit();
+    mOutput->zoomToFit();
+  });
+
+  // The token counter reads the bundled CLIP vocabulary (the same BPE for every SD family),
+  // loaded off the GUI thread.
+  auto* tokenizerLoad = new QFutureWatcher<std::shared_ptr<const text::CLIPTokenizer>>(this);
+  connect(tokenizerLoad, &QFutureWatcherBase::finished, this, [this, tokenizerLoad] {
+    mForm->setTokenizer(tokenizerLoad->result());
+    tokenizerLoad->deleteLater();
+  });
+  tokenizerLoad->setFuture(QtConcurrent::run([]() -> std::shared_ptr<const text::CLIPTokenizer> {
+    try {
+      return std::make_shared<const text::CLIPTokenizer>(text::CLIPTokenizer::from_folder(bridge::clipVocabularyDir()));
+    } catch (const std::exception&) {
+      return nullptr;  // no counter: the prompt still works
+    }
+  }));
+
+  connect(mLibrary, &ModelLibrary::entryAdded, this, &GeneratePage::updateModels);
+  connect(mLibrary, &ModelLibrary::entryChanged, this, &GeneratePage::updateModels);
+  connect(mLibrary, &ModelLibrary::entryRemoved, this, &GeneratePage::updateModels);
+  connect(mGalleryPanel, &GalleryPanel::selectionChanged, this, &GeneratePage::updateSelection);
+  connect(mGalleryPanel, &GalleryPanel::message, this, &GeneratePage::message);
+  connect(mGalleryPanel, &GalleryPanel::failed, this, &GeneratePage::showError);
+  connect(mGalleryPanel->reuseAction(), &QAction::triggered, this, &GeneratePage::reuseSelected);
+  connect(mGalleryPanel->toImageToImageAction(), &QAction::triggered, this,
+          [this] { sendSelectedToInput(Mode::ImageToImage); });
+  connect(mGalleryPanel->toInpaintAction(), &QAction::triggered, this, [this] { sendSelectedToInput(Mode::Inpaint); });
+  connect(mInput, &widgets::ImageCanvas::maskChanged, this, &GeneratePage::updateActions);
+
+  const GenerationForm saved = mGenerationSettings->form();
+  updateModels();
+  setForm(saved);
+  setMode(modeFromId(saved.mode));
+  updateIcons();
+  updateSelection();
+  updateActions();
+}
+
+GeneratePage::~GeneratePage() {
+  saveForm();
+  mSettings->setViewState(kSplitterKey, mSplitter->saveState());
+  mStop.request_stop();
+  mEngineThread.quit();
+  mEngineThread.wait();
+}
+
+QWidget* GeneratePage::buildSettingsPanel() {
+  auto* panel = new QWidget(this);
+  panel->setObjectName(QStringLiteral("generateSettings"));
+  mForm = new GenerationFormView(panel);
+  connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateActions);
+
+  auto* scroll = new QScrollArea(panel);
+  scroll->setWidget(mForm);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+
+  mBanner = new widgets::MessageBanner(panel);
+  mBanner->setObjectName(QStringLiteral("generateBanner"));
+  mBanner->hide();
+
+  mGenerateButton = new QPushButton(panel);
+  mGenerateButton->setObjectName(QStringLiteral("generateButton"));
+  mGenerateButton->setText(mGenerate->text().remove(QLatin1Char('&')));
+  mGenerateButton->setToolTip(mGenerate->toolTip());
+  mGenerateButton->setDefault(true);
+  mGenerateButton->setMinimumHeight(fontMetrics().height() * 2 + 8);
+  QFont big = mGenerateButton->font();
+  big.setWeight(QFont::DemiBold);
+  big.setPointSizeF(big.pointSizeF() * 1.1);
+  mGenerateButton->setFont(big);
+  connect(mGenerateButton, &QPushButton::clicked, mGenerate, &QAction::trigger);
+  mCancelButton = new QPushButton(mCancel->text().remove(QLatin1Char('&')), panel);
+  mCancelButton->setObjectName(QStringLiteral("cancelButton"));
+  mCancelButton->setToolTip(mCancel->toolTip());
+  mCancelButton->setMinimumHeight(mGenerateButton->minimumHeight());
+  connect(mCancelButton, &QPushButton::clicked, mCancel, &QAction::trigger);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(mGenerateButton, 3);
+  buttons->addWidget(mCancelButton, 1);
+
+  mProgress = new QProgressBar(panel);
+  mProgress->setObjectName(QStringLiteral("generateProgress"));
+  mProgress->setRange(0, 1000);
+  mProgress->setTextVisible(false);
+  mProgress->setMaximumHeight(6);
+  mStatus = new QLabel(panel);
+  mStatus->setObjectName(QStringLiteral("generateStatus"));
+  mStatus->setForegroundRole(QPalette::PlaceholderText);
+  mStatus->setWordWrap(true);
+  mStatus->setText(tr("Ready"));
+
+  auto* bottom = new QVBoxLayout;
+  bottom->setContentsMargins(14, 6, 10, 12);
+  bottom->setSpacing(6);
+  bottom->addWidget(mBanner);
+  bottom->addLayout(buttons);
+  bottom->addWidget(mProgress);
+  bottom->addWidget(mStatus);
+
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  layout->addWidget(scroll, 1);
+  layout->addLayout(bottom);
+  panel->setMinimumWidth(300);
+  return panel;
+}
+
+QWidget* GeneratePage::buildCanvasPanel() {
+  auto* panel = new QWidget(this);
+  mModeTabs = new QTabBar(panel);
+  mModeTabs->setObjectName(QStringLiteral("modeTabs"));
+  mModeTabs->setDrawBase(false);
+  mModeTabs->setExpanding(false);
+  for (int i = 0; i < 3; ++i) mModeTabs->addTab(QString());
+  retranslateModes();
+  connect(mModeTabs, &QTabBar::currentChanged, this, [this](int index) { setMode(static_cast<Mode>(index)); });
+
+  // Row 1: the mode and the view; row 2 (image to image, inpaint): the input and the mask tools.
+  mCanvasTools = new QWidget(panel);
+  auto* tools = new QHBoxLayout(mCanvasTools);
+  tools->setContentsMargins(8, 0, 8, 4);
+  tools->setSpacing(2);
+  tools->addWidget(toolButton(mOpenInput, mCanvasTools, true));
+
+  mMaskTools = new QWidget(mCanvasTools);
+  auto* mask = new QHBoxLayout(mMaskTools);
+  mask->setContentsMargins(12, 0, 0, 0);
+  mask->setSpacing(2);
+  mask->addWidget(toolButton(mBrush, mMaskTools));
+  mask->addWidget(toolButton(mEraser, mMaskTools));
+  mBrushSize = new QSlider(Qt::Horizontal, mMaskTools);
+  mBrushSize->setObjectName(QStringLiteral("brushSizeSlider"));
+  mBrushSize->setRange(2, 256);
+  mBrushSize->setMinimumWidth(60);
+  mBrushSize->setMaximumWidth(120);
+  mBrushSize->setToolTip(tr("Brush size in image pixels ([ and ])"));
+  mHardness = new QSlider(Qt::Horizontal, mMaskTools);
+  mHardness->setObjectName(QStringLiteral("hardnessSlider"));
+  mHardness->setRange(0, 100);
+  mHardness->setMinimumWidth(50);
+  mHardness->setMaximumWidth(90);
+  mHardness->setToolTip(tr("Brush hardness: soft edge to hard edge"));
+  mask->addSpacing(8);
+  mask->addWidget(new QLabel(tr("Size"), mMaskTools));
+  mask->addWidget(mBrushSize, 1);
+  mask->addSpacing(8);
+  mask->addWidget(new QLabel(tr("Hardness"), mMaskTools));
+  mask->addWidget(mHardness, 1);
+  mask->addSpacing(8);
+  mask->addWidget(toolButton(mClearMask, mMaskTools));
+  mask->addStretch(1);
+  tools->addWidget(mMaskTools, 1);
+  tools->addStretch(0);
+
+  auto* top = new QHBoxLayout;
+  top->setContentsMargins(8, 8, 8, 4);
+  top->setSpacing(8);
+  top->addWidget(mModeTabs);
+  top->addStretch(1);
+  top->addWidget(toolButton(mFit, panel));
+
+  mInput = new widgets::ImageCanvas(panel);
+  mInput->setObjectName(QStringLiteral("inputCanvas"));
+  mInput->setAcceptDrops(true);
+  mInput->setPlaceholderText(tr("Drop an image here, or open one, to start from it"));
+  connect(mInput, &widgets::ImageCanvas::fileDropped, this, [this](const QString& path) { openFile(path, true); });
+  connect(mBrushSize, &QSlider::valueChanged, mInput, &widgets::ImageCanvas::setBrushSize);
+  connect(mInput, &widgets::ImageCanvas::brushSizeChanged, mBrushSize, &QSlider::setValue);
+  connect(mHardness, &QSlider::valueChanged, this, [this](int v) { mInput->setBrushHardness(v / 100.0); });
+  mOutput = new widgets::ImageCanvas(panel);
+  mOutput->setObjectName(QStringLiteral("outputCanvas"));
+
+  mCanvasSplitter = new QSplitter(Qt::Horizontal, panel);
+  mCanvasSplitter->setObjectName(QStringLiteral("canvasSplitter"));
+  mCanvasSplitter->setChildrenCollapsible(false);
+  mCanvasSplitter->addWidget(mInput);
+  mCanvasSplitter->addWidget(mOutput);
+
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  layout->addLayout(top);
+  layout->addWidget(mCanvasTools);
+  layout->addWidget(mCanvasSplitter, 1);
+  panel->setMinimumWidth(360);
+  return panel;
+}
+
+void GeneratePage::retranslateModes() {
+  mModeTabs->setTabText(0, tr("Text to Image"));
+  mModeTabs->setTabText(1, tr("Image to Image"));
+  mModeTabs->setTabText(2, tr("Inpaint"));
+}
+
+void GeneratePage::updateIcons() {
+  const QColor color = palette().color(QPalette::ButtonText);
+  for (QAction* action : {mGenerate, mOpenInput, mBrush, mEraser, mUndo, mRedo, mClearMask, mFit}) {
+    action->setIcon(widgets::Theme::tinted(action->property(kIconPath).toString(), color));
+  }
+  mGenerateButton->setIcon(mGenerate->icon());
+}
+
+void GeneratePage::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) {
+    updateIcons();
+    updateModeView();
+  }
+  if (event->type() == QEvent::LanguageChange) retranslateModes();
+}
+
+void GeneratePage::updateModels() {
+  QList<ModelEntry> entries;
+  for (const ModelEntry& e : mLibrary->entries()) {
+    if (isGenerationModel(e)) entries << e;
+  }
+  std::sort(entries.begin(), entries.end(), [](const ModelEntry& a, const ModelEntry& b) {
+    return QString::compare(a.name(), b.name(), Qt::CaseInsensitive) < 0;
+  });
+  QList<std::pair<QString, QString>> models;
+  for (const ModelEntry& e : entries) models.emplace_back(e.path, e.name());
+  mForm->setModels(models, mGenerationSettings->form().modelPath);
+}
+
+QString GeneratePage::selectedModelPath() const { return mForm->selectedModelPath(); }
+void GeneratePage::selectModel(const QString& path) { mForm->selectModel(path); }
+widgets::PromptEdit* GeneratePage::promptEdit() const { return mForm->promptEdit(); }
+widgets::PromptEdit* GeneratePage::negativePromptEdit() const { return mForm->negativePromptEdit(); }
+QComboBox* GeneratePage::modelCombo() const { return mForm->modelCombo(); }
+QLineEdit* GeneratePage::seedEdit() const { return mForm->seedEdit(); }
+
+void GeneratePage::setMode(Mode mode) {
+  const bool showsInput = mMode == Mode::TextToImage && mode != Mode::TextToImage;
+  mMode = mode;
+  {
+    const QSignalBlocker block(mModeTabs);
+    mModeTabs->setCurrentIndex(static_cast<int>(mode));
+  }
+  updateModeView();
+  updateActions();
+  // Once laid out: input and result share the width when the input appears.
+  if (showsInput) QTimer::singleShot(0, this, &GeneratePage::balanceCanvases);
+}
+
+void GeneratePage::updateModeView() {
+  const bool input = mMode != Mode::TextToImage;
+  const bool inpaint = mMode == Mode::Inpaint;
+  mInput->setVisible(input);
+  mOutput->setPlaceholderText(input ? tr("The result appears here.")
+                                    : tr("Write a prompt and press Generate (Ctrl+Enter).\nDrop a Kiln or "
+                                         "AUTOMATIC1111 PNG here to read its parameters."));
+  mCanvasTools->setVisible(input);
+  mMaskTools->setVisible(inpaint);
+  mForm->setStrengthVisible(input);
+  using Tool = widgets::ImageCanvas::Tool;
+  mInput->setTool(inpaint ? (mEraser->isChecked() ? Tool::Eraser : Tool::Brush) : Tool::None);
+  // Image to image ignores the mask: it is kept for Inpaint but not shown.
+  const QColor mask = widgets::Theme::isDark(palette()) ? QColor(255, 92, 122) : QColor(235, 30, 80);
+  mInput->setMaskColor(inpaint ? mask : QColor(Qt::transparent));
+}
+
+void GeneratePage::balanceCanvases() {
+  const int total = mCanvasSplitter->width() - mCanvasSplitter->handleWidth();
+  if (total > 0) mCanvasSplitter->setSizes({total / 2, total - total / 2});
+}
+
+void GeneratePage::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (mMode != Mode::TextToImage && !mCanvasesBalanced) QTimer::singleShot(0, this, &GeneratePage::balanceCanvases);
+  mCanvasesBalanced = true;
+}
+
+void GeneratePage::updateActions() {
+  const bool busy = isGenerating();
+  const bool hasModel = mForm->hasModel();
+  mGenerate->setEnabled(!busy && hasModel);
+  mGenerateButton->setEnabled(!busy && hasModel);
+  mGenerateButton->setToolTip(hasModel ? mGenerate->toolTip() : tr("Add a model folder on the Models page first"));
+  mCancel->setEnabled(busy);
+  mCancelButton->setEnabled(busy);
+  mClearMask->setEnabled(mInput->hasImage());
+  mForm->setBusy(busy);
+}
+
+void GeneratePage::updateSelection() {
+  const int row = selectedRow();
+  if (row >= 0 && !isGenerating()) mOutput->setImage(mGallery->item(row).image);
+}
+
+int GeneratePage::selectedRow() const { return mGalleryPanel->selectedRow(); }
+
+GenerationForm GeneratePage::form() const {
+  GenerationForm f;
+  f.mode = modeId(mMode);
+  f.brushSize = mBrushSize->value();
+  f.brushHardness = mHardness->value() / 100.0;
+  return mForm->form(f);
+}
+
+void GeneratePage::setForm(const GenerationForm& f) {
+  mForm->setForm(f);
+  mBrushSize->setValue(f.brushSize);
+  mHardness->setValue(static_cast<int>(f.brushHardness * 100 + 0.5));
+  mInput->setBrushSize(f.brushSize);
+  mInput->setBrushHardness(f.brushHardness);
+}
+
+void GeneratePage::saveForm() { mGenerationSettings->setForm(form()); }
+
+void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
+  GenerationForm f = form();
+  f.prompt = p.prompt;
+  f.negativePrompt = p.negativePrompt;
+  try {
+    f.sampler =
+        QString::fromUtf8(schedulers::display_name(schedulers::parse_scheduler_name(p.sampler.toStdString())).data());
+  } catch (const std::exception&) {
+    Q_EMIT message(tr("Kiln has no sampler “%1”; the sampler is unchanged").arg(p.sampler));
+  }
+  f.steps = p.steps;
+  f.cfgScale = p.cfgScale;
+  f.seed = static_cast<qint64>(p.seed);
+  f.width = p.width;
+  f.height = p.height;
+  f.clipSkip = p.clipSkip;
+  if (p.denoisingStrength) f.denoisingStrength = *p.denoisingStrength;
+  if (p.extra.contains(QStringLiteral("Batch size"))) f.batchSize = p.extra.value(QStringLiteral("Batch size")).toInt();
+  // The model, when the library has it: by A1111's short hash, else by name.
+  for (const ModelEntry& e : mLibrary->entries()) {
+    if (!isGenerationModel(e)) continue;
+    const bool byHash = !p.modelHash.isEmpty() && e.summary.shortHash().compare(p.modelHash, Qt::CaseInsensitive) == 0;
+    const bool byName = !p.modelName.isEmpty() && QFileInfo(e.path).completeBaseName() == p.modelName;
+    if (byHash || byName) {
+      f.modelPath = e.path;
+      if (byHash) break;
+    }
+  }
+  setForm(f);
+}
+
+bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) const {
+  const GenerationForm f = form();
+  bridge::GenerationParameters p;
+  p.prompt = f.prompt.trimmed();
+  p.negativePrompt = f.negativePrompt.trimmed();
+  p.steps = f.steps;
+  p.sampler = f.sampler;
+  p.cfgScale = f.cfgScale;
+  p.seed = seed;
+  p.width = f.width;
+  p.height = f.height;
+  p.clipSkip = f.clipSkip;
+  if (mMode != Mode::TextToImage) p.denoisingStrength = f.denoisingStrength;
+  const QFileInfo info(f.modelPath);
+  p.modelName = info.isDir() ? info.fileName() : info.completeBaseName();
+  if (const auto e = mLibrary->entry(f.modelPath)) p.modelHash = e->summary.shortHash();
+  return p;
+}
+
+void GeneratePage::generate() {
+  if (isGenerating() || !mForm->hasModel()) return;
+  hideError();
+  if (mMode != Mode::TextToImage && !mInput->hasImage()) {
+    showError(tr("No input image"), tr("Open or drop the image to start from, or send one from the gallery."));
+    return;
+  }
+  if (mMode == Mode::Inpaint && !mInput->hasMask()) {
+    showError(tr("Nothing to repaint"), tr("Paint over the part of the image to repaint with the brush."));
+    return;
+  }
+  const GenerationForm f = form();
+  const bool fixed = f.seed >= 0;
+  const quint64 seed = fixed ? static_cast<quint64>(f.seed) : QRandomGenerator::global()->generate();
+  mLastSeed = seed;
+  mForm->setLastSeed(seed);
+
+  GenerationJob job;
+  job.id = mNextJob++;
+  job.modelPath = selectedModelPath();
+  job.parameters = parametersFromForm(seed);
+  job.batchSize = f.batchSize;
+  job.batchCount = f.batchCount;
+  if (mMode != Mode::TextToImage) job.initImage = mInput->image();
+  if (mMode == Mode::Inpaint) job.mask = mInput->mask();
+  if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
+  mStop = std::stop_source();
+  job.stop = mStop.get_token();
+
+  mJob = job.id;
+  mJobImages = 0;
+  mJobRuns = job.batchCount;
+  saveForm();
+  // A neutral picture of the right shape for the previews to be drawn over.
+  QImage blank(job.parameters.width, job.parameters.height, QImage::Format_RGB32);
+  blank.fill(palette().color(QPalette::Base).darker(110));
+  mOutput->setImage(blank);
+  mProgress->setValue(0);
+  mStatus->setText(fixed ? tr("Starting, seed %1…").arg(seed) : tr("Starting, random seed %1…").arg(seed));
+  setActivity(tr("Generating…"), -1);
+  updateActions();
+  Q_EMIT generatingChanged(true);
+  QMetaObject::invokeMethod(
+      mWorker, [worker = mWorker, job] { worker->generate(job); }, Qt::QueuedConnection);
+}
+
+void GeneratePage::cancel() {
+  if (!isGenerating()) return;
+  mStop.request_stop();
+  mStatus->setText(tr("Cancelling…"));
+  setActivity(tr("Cancelling…"), -1);
+  mCancel->setEnabled(false);
+  mCancelButton->setEnabled(false);
+}
+
+void GeneratePage::onStage(quint64 id, EngineWorker::Stage stage) {
+  if (id != mJob || mStop.stop_requested()) return;
+  QString text;
+  switch (stage) {
+    case EngineWorker::Stage::LoadingModel:
+      text = tr("Loading %1…").arg(mForm->selectedModelName());
+      break;
+    case EngineWorker::Stage::EncodingPrompt:
+      text = tr("Reading the prompt…");
+      break;
+    case EngineWorker::Stage::Sampling:
+      return;  // the steps say more
+    case EngineWorker::Stage::Decoding:
+      text = tr("Decoding the image…");
+      break;
+    case EngineWorker::Stage::Saving:
+      text = tr("Saving…");
+      break;
+  }
+  mStatus->setText(text);
+  setActivity(text, static_cast<int>(mProgress->value() / 10));
+}
+
+void GeneratePage::onProgress(quint64 id, const GenerationProgress& p) {
+  if (id != mJob || mStop.stop_requested()) return;
+  mProgress->setValue(static_cast<int>(p.fraction() * 1000));
+  const double rate = p.seconds > 0 ? p.step / p.seconds : 0;
+  const int remaining = (p.total - p.step) + (p.runs - p.run - 1) * p.total;
+  QStringList parts;
+  if (p.runs > 1) parts << tr("Run %1 of %2").arg(p.run + 1).arg(p.runs);
+  parts << tr("Step %1 of %2").arg(p.step).arg(p.total);
+  if (rate >= 1)
+    parts << tr("%1 it/s").arg(rate, 0, 'f', 1);
+  else if (rate > 0)
+    parts << tr("%1 s/it").arg(1 / rate, 0, 'f', 1);
+  if (rate > 0 && remaining > 0) parts << tr("%1 left").arg(durationText(remaining / rate));
+  const QString text = parts.join(QStringLiteral(" · "));
+  mStatus->setText(text);
+  setActivity(text, static_cast<int>(p.fraction() * 100));
+}
+
+void GeneratePage::onPreview(quint64 id, const QImage& image) {
+  if (id != mJob) return;
+  mOutput->setPreview(image);
+}
+
+void GeneratePage::onImage(quint64 id, const GeneratedImage& image) {
+  if (id != mJob) return;
+  ++mJobImages;
+  mGallery->prepend(image.image, image.parameters, image.path);
+  mOutput->setImage(image.image);
+  mGalleryPanel->selectRow(0);
+  if (!image.saveError.isEmpty()) {
+    showError(tr("Could not save the image"),
+              tr("The image is in the gallery but was not written to %1.")
+                  .arg(QDir::toNativeSeparators(mGenerationSettings->outputFolder())),
+              image.saveError);
+  }
+}
+
+void GeneratePage::onWarning(quint64 id, const QString& text) {
+  if (id == mJob) Q_EMIT message(text);
+}
+
+void GeneratePage::onFinished(quint64 id) {
+  if (id != mJob) return;
+  endJob(tr("Done: %n image(s), seed %1", nullptr, mJobImages).arg(mLastSeed.value_or(0)));
+}
+
+void GeneratePage::onFailed(quint64 id, const UserMessage& message) {
+  if (id != mJob) return;
+  showError(message.title, message.text, message.details);
+  endJob(tr("Failed"));
+}
+
+void GeneratePage::onCancelled(quint64 id) {
+  if (id != mJob) return;
+  endJob(mJobImages > 0 ? tr("Cancelled after %n image(s)", nullptr, mJobImages) : tr("Cancelled"));
+}
+
+void GeneratePage::endJob(const QString& status) {
+  mJob = 0;
+  mProgress->setValue(0);
+  mStatus->setText(status);
+  mOutput->setPreview(QImage());
+  if (mJobImages == 0) {
+    // Nothing came out: show the selected image again, or nothing.
+    const int row = selectedRow();
+    if (row >= 0)
+      mOutput->setImage(mGallery->item(row).image);
+    else
+      mOutput->clear();
+  }
+  setActivity({}, 0);
+  updateActions();
+  Q_EMIT generatingChanged(false);
+  Q_EMIT message(status);
+}
+
+void GeneratePage::setActivity(const QString& text, int percent) { Q_EMIT activityChanged(text, percent); }
+
+void GeneratePage::showError(const QString& title, const QString& text, const QString& details) {
+  mBanner->setMessage(widgets::MessageBanner::Kind::Error, title, text, details);
+  mBanner->show();
+}
+
+void GeneratePage::hideError() { mBanner->hide(); }
+
+void GeneratePage::reuseSelected() {
+  const int row = selectedRow();
+  if (row < 0) return;
+  applyParameters(mGallery->item(row).parameters);
+  Q_EMIT message(tr("The form now holds this image's parameters"));
+}
+
+void GeneratePage::sendSelectedToInput(Mode mode) {
+  const int row = selectedRow();
+  if (row < 0) return;
+  const GalleryItem& item = mGallery->item(row);
+  applyParameters(item.parameters);
+  mInput->setImage(item.image);
+  setMode(mode);
+}
+
+void GeneratePage::setInputImage(const QImage& image) {
+  mInput->setImage(image);
+  // The engine works in multiples of 8; the input's size is the natural choice.
+  GenerationForm f = form();
+  f.width = std::max(64, image.width() / 8 * 8);
+  f.height = std::max(64, image.height() / 8 * 8);
+  mForm->setForm(f);
+  if (mMode == Mode::TextToImage) setMode(Mode::ImageToImage);
+  updateActions();
+}
+
+void GeneratePage::openFile(const QString& path, bool asInput) {
+  const QString name = QFileInfo(path).fileName();
+  QImageReader reader(path);
+  reader.setAutoTransform(true);
+  const QImage image = reader.read();
+  if (image.isNull()) {
+    showError(tr("Not an image"), tr("Kiln cannot read %1 as an image.").arg(name), reader.errorString());
+    return;
+  }
+  hideError();
+  const auto parameters = bridge::GenerationParameters::fromText(bridge::readPngParameters(path));
+  if (asInput || (mMode != Mode::TextToImage && !parameters)) {
+    setInputImage(image);
+    Q_EMIT message(tr("Opened %1 as the input image").arg(name));
+    return;
+  }
+  if (!parameters) {
+    showError(tr("No parameters"), tr("%1 does not say how it was made (it has no “parameters” text).").arg(name));
+    return;
+  }
+  applyParameters(*parameters);
+  mOutput->setImage(image);
+  Q_EMIT message(tr("Read the parameters of %1").arg(name));
+}
+
+void GeneratePage::chooseInputImage() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Open Image"), {}, tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
+  if (!path.isEmpty()) openFile(path, true);
+}
+
+void GeneratePage::chooseOutputFolder() {
+  const QString folder =
+      QFileDialog::getExistingDirectory(this, tr("Folder for Generated Images"), mGenerationSettings->outputFolder());
+  if (!folder.isEmpty()) mGenerationSettings->setOutputFolder(folder);
+}
+
+void GeneratePage::dragEnterEvent(QDragEnterEvent* event) {
+  const QMimeData* data = event->mimeData();
+  if (data->hasUrls() && !data->urls().isEmpty() && data->urls().front().isLocalFile() &&
+      isImageFile(data->urls().front().toLocalFile())) {
+    event->acceptProposedAction();
+  }
+}
+
+void GeneratePage::dropEvent(QDropEvent* event) {
+  const QList<QUrl> urls = event->mimeData()->urls();
+  if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+  event->acceptProposedAction();
+  openFile(urls.front().toLocalFile());
+}
+
+}  // namespace kiln::app

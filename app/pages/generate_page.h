@@ -1,0 +1,193 @@
+#pragma once
+// The Generate page: prompts with A1111 syntax and a token counter, the model and the sampling
+// settings on the left; text-to-image, image-to-image and inpainting on a canvas in the middle
+// with live previews; the session's gallery with each image's parameters on the right. The
+// engine runs in one persistent EngineWorker thread; the GUI thread only paints.
+
+#include <QImage>
+#include <QPointer>
+#include <QThread>
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+#include <stop_token>
+
+#include "bridge/generation_parameters.h"
+#include "jobs/engine_worker.h"
+#include "state/generation_settings.h"
+
+class QAction;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+class QSplitter;
+class QStackedWidget;
+class QTabBar;
+class QToolButton;
+
+namespace kiln::widgets {
+class ImageCanvas;
+class MessageBanner;
+class PromptEdit;
+}  // namespace kiln::widgets
+
+namespace kiln::app {
+
+class AppSettings;
+class GalleryModel;
+class GalleryPanel;
+class GenerationFormView;
+class ModelLibrary;
+struct ModelEntry;
+
+class GeneratePage : public QWidget {
+  Q_OBJECT
+
+ public:
+  enum class Mode { TextToImage, ImageToImage, Inpaint };
+
+  GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget* parent = nullptr);
+  // Stops a running generation and waits for the engine thread.
+  ~GeneratePage() override;
+
+  QAction* generateAction() const { return mGenerate; }
+  QAction* cancelAction() const { return mCancel; }
+  bool isGenerating() const { return mJob != 0; }
+
+  Mode mode() const { return mMode; }
+  void setMode(Mode mode);
+
+  // The form as it stands (the seed field's value; -1 when random).
+  GenerationForm form() const;
+  void setForm(const GenerationForm& form);
+  // Fills the form from an image's parameters (prompt, sampler, seed, size, model if known...).
+  void applyParameters(const bridge::GenerationParameters& parameters);
+  // A dropped or opened file: parameters of a Kiln/A1111 PNG, or the image-to-image input.
+  // `asInput`: the file was dropped on the input canvas.
+  void openFile(const QString& path, bool asInput = false);
+  // The input of image-to-image and inpainting; switches to image-to-image from text-to-image.
+  void setInputImage(const QImage& image);
+  // The seed of the last generation (drawn or typed); nullopt before the first.
+  std::optional<quint64> lastSeed() const { return mLastSeed; }
+  QString selectedModelPath() const;
+  void selectModel(const QString& path);
+  GenerationSettings* generationSettings() const { return mGenerationSettings.get(); }
+
+  // For tests and screenshots.
+  GenerationFormView* formView() const { return mForm; }
+  widgets::PromptEdit* promptEdit() const;
+  widgets::PromptEdit* negativePromptEdit() const;
+  widgets::ImageCanvas* inputCanvas() const { return mInput; }
+  widgets::ImageCanvas* outputCanvas() const { return mOutput; }
+  GalleryPanel* galleryPanel() const { return mGalleryPanel; }
+  GalleryModel* gallery() const { return mGallery; }
+  QComboBox* modelCombo() const;
+  QLineEdit* seedEdit() const;
+  QLabel* statusLabel() const { return mStatus; }
+  widgets::MessageBanner* banner() const { return mBanner; }
+  EngineWorker* worker() const { return mWorker; }
+  QThread* engineThread() { return &mEngineThread; }
+  // The selected gallery item's row, -1 when none.
+  int selectedRow() const;
+
+ public Q_SLOTS:
+  void generate();
+  void cancel();
+  void reuseSelected();
+  void sendSelectedToInput(kiln::app::GeneratePage::Mode mode);
+  void chooseInputImage();
+  void chooseOutputFolder();
+
+ Q_SIGNALS:
+  // A short note for the status bar.
+  void message(const QString& text);
+  // What the engine does ("Step 4 of 20 · 2.1 it/s · 8 s left"), empty when idle; percent -1
+  // when not known.
+  void activityChanged(const QString& text, int percent);
+  void generatingChanged(bool generating);
+
+ protected:
+  void changeEvent(QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  QWidget* buildSettingsPanel();
+  QWidget* buildCanvasPanel();
+  void retranslateModes();
+  void updateIcons();
+  void updateModels();
+  void updateModeView();
+  void balanceCanvases();
+  void updateActions();
+  void updateSelection();
+  void showError(const QString& title, const QString& text, const QString& details = {});
+  void hideError();
+  void setActivity(const QString& text, int percent);
+  void saveForm();
+  bridge::GenerationParameters parametersFromForm(quint64 seed) const;
+
+  void onStage(quint64 id, kiln::app::EngineWorker::Stage stage);
+  void onProgress(quint64 id, const kiln::app::GenerationProgress& progress);
+  void onPreview(quint64 id, const QImage& image);
+  void onImage(quint64 id, const kiln::app::GeneratedImage& image);
+  void onWarning(quint64 id, const QString& text);
+  void onFinished(quint64 id);
+  void onFailed(quint64 id, const kiln::app::UserMessage& message);
+  void onCancelled(quint64 id);
+  void endJob(const QString& status);
+
+  ModelLibrary* mLibrary;
+  AppSettings* mSettings;
+  std::unique_ptr<GenerationSettings> mGenerationSettings;
+  GalleryModel* mGallery;
+
+  QThread mEngineThread;
+  EngineWorker* mWorker;
+  quint64 mJob = 0;  // the running job, 0 when idle
+  quint64 mNextJob = 1;
+  std::stop_source mStop;
+  int mJobImages = 0;
+  int mJobRuns = 1;
+  std::optional<quint64> mLastSeed;
+  Mode mMode = Mode::TextToImage;
+  bool mCanvasesBalanced = false;  // the first show shares the width between input and result
+
+  QAction* mGenerate;
+  QAction* mCancel;
+  QAction* mOpenInput;
+  QAction* mBrush;
+  QAction* mEraser;
+  QAction* mUndo;
+  QAction* mRedo;
+  QAction* mClearMask;
+  QAction* mFit;
+
+  QSplitter* mSplitter;
+  GenerationFormView* mForm;
+  QPushButton* mGenerateButton;
+  QPushButton* mCancelButton;
+  QProgressBar* mProgress;
+  QLabel* mStatus;
+  widgets::MessageBanner* mBanner;
+
+  QTabBar* mModeTabs;
+  QWidget* mCanvasTools;
+  QSlider* mBrushSize;
+  QSlider* mHardness;
+  QWidget* mMaskTools;
+  QSplitter* mCanvasSplitter;
+  widgets::ImageCanvas* mInput;
+  widgets::ImageCanvas* mOutput;
+
+  GalleryPanel* mGalleryPanel;
+};
+
+}  // namespace kiln::app

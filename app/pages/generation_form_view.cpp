@@ -1,0 +1,302 @@
+#include "pages/generation_form_view.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QEvent>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpressionValidator>
+#include <QSpinBox>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+#include "schedulers/scheduler_kind.h"
+#include "text/clip_tokenizer.h"
+#include "text/prompt.h"
+#include "widgets/prompt_edit.h"
+#include "widgets/theme.h"
+
+namespace kiln::app {
+
+namespace {
+
+const char* const kIconPath = "kilnIconPath";
+
+QLabel* sectionTitle(const QString& text, QWidget* parent) {
+  auto* label = new QLabel(text, parent);
+  QFont bold = label->font();
+  bold.setWeight(QFont::DemiBold);
+  label->setFont(bold);
+  return label;
+}
+
+QString samplerName(schedulers::SchedulerKind kind) {
+  const std::string_view name = schedulers::display_name(kind);
+  return QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
+}
+
+}  // namespace
+
+GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCountTimer(new QTimer(this)) {
+  setObjectName(QStringLiteral("generationForm"));
+  mModel = new QComboBox(this);
+  mModel->setObjectName(QStringLiteral("modelCombo"));
+  mModel->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  mModel->setMinimumContentsLength(12);
+  mModel->setPlaceholderText(tr("No model: add a folder on the Models page"));
+  connect(mModel, &QComboBox::currentIndexChanged, this, &GenerationFormView::modelChanged);
+  connect(mModel, &QComboBox::activated, this, [this] { mWantedModel.clear(); });  // the user chose
+
+  mPrompt = new widgets::PromptEdit(this);
+  mPrompt->setObjectName(QStringLiteral("promptEdit"));
+  mPrompt->setPlaceholderText(tr("What to draw, e.g. a photo of a red fox in the snow, (golden hour:1.2)"));
+  mPrompt->setVisibleLines(5);
+  mNegative = new widgets::PromptEdit(this);
+  mNegative->setObjectName(QStringLiteral("negativePromptEdit"));
+  mNegative->setPlaceholderText(tr("What to avoid, e.g. blurry, low quality"));
+  mNegative->setVisibleLines(3);
+  mCountTimer->setSingleShot(true);
+  mCountTimer->setInterval(120);
+  connect(mCountTimer, &QTimer::timeout, this, &GenerationFormView::updateTokenCounts);
+  for (auto* edit : {mPrompt, mNegative}) {
+    connect(edit, &QPlainTextEdit::textChanged, mCountTimer, qOverload<>(&QTimer::start));
+  }
+
+  mSampler = new QComboBox(this);
+  mSampler->setObjectName(QStringLiteral("samplerCombo"));
+  for (const auto kind : schedulers::kAllSchedulerKinds) mSampler->addItem(samplerName(kind));
+  mSteps = new QSpinBox(this);
+  mSteps->setObjectName(QStringLiteral("stepsSpin"));
+  mSteps->setRange(1, 150);
+  mCfg = new QDoubleSpinBox(this);
+  mCfg->setObjectName(QStringLiteral("cfgSpin"));
+  mCfg->setRange(1.0, 30.0);
+  mCfg->setSingleStep(0.5);
+  mCfg->setDecimals(1);
+  mCfg->setToolTip(tr("How closely the image follows the prompt (classifier-free guidance)"));
+
+  mSeed = new QLineEdit(this);
+  mSeed->setObjectName(QStringLiteral("seedEdit"));
+  mSeed->setPlaceholderText(tr("Random"));
+  mSeed->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("\\d{0,10}")), mSeed));
+  mSeed->setClearButtonEnabled(true);
+  mSeed->setToolTip(tr("Empty: a new random seed each time; a number gives the same image again"));
+  mRandomSeed = new QToolButton(this);
+  mRandomSeed->setObjectName(QStringLiteral("randomSeedButton"));
+  mRandomSeed->setToolTip(tr("Random seed each time"));
+  mRandomSeed->setAutoRaise(true);
+  mRandomSeed->setProperty(kIconPath, QStringLiteral(":/icons/dice.svg"));
+  connect(mRandomSeed, &QToolButton::clicked, mSeed, &QLineEdit::clear);
+  mReuseSeed = new QToolButton(this);
+  mReuseSeed->setObjectName(QStringLiteral("reuseSeedButton"));
+  mReuseSeed->setToolTip(tr("Reuse the last seed"));
+  mReuseSeed->setAutoRaise(true);
+  mReuseSeed->setProperty(kIconPath, QStringLiteral(":/icons/recycle.svg"));
+  connect(mReuseSeed, &QToolButton::clicked, this, [this] {
+    if (mLastSeed) mSeed->setText(QString::number(*mLastSeed));
+  });
+  auto* seedRow = new QHBoxLayout;
+  seedRow->setSpacing(2);
+  seedRow->addWidget(mSeed, 1);
+  seedRow->addWidget(mRandomSeed);
+  seedRow->addWidget(mReuseSeed);
+
+  mWidth = new QSpinBox(this);
+  mWidth->setObjectName(QStringLiteral("widthSpin"));
+  mHeight = new QSpinBox(this);
+  mHeight->setObjectName(QStringLiteral("heightSpin"));
+  for (QSpinBox* side : {mWidth, mHeight}) {
+    side->setRange(64, 2048);
+    side->setSingleStep(64);
+    side->setSuffix(tr(" px"));
+    side->setToolTip(tr("A multiple of 8"));
+  }
+  auto* sizeRow = new QHBoxLayout;
+  sizeRow->setSpacing(4);
+  sizeRow->addWidget(mWidth, 1);
+  sizeRow->addWidget(new QLabel(QStringLiteral("×"), this));
+  sizeRow->addWidget(mHeight, 1);
+
+  mBatchCount = new QSpinBox(this);
+  mBatchCount->setObjectName(QStringLiteral("batchCountSpin"));
+  mBatchCount->setRange(1, 100);
+  mBatchCount->setToolTip(tr("Batch count: runs one after the other, with seed, seed + 1, …"));
+  mBatchSize = new QSpinBox(this);
+  mBatchSize->setObjectName(QStringLiteral("batchSizeSpin"));
+  mBatchSize->setRange(1, 16);
+  mBatchSize->setToolTip(tr("Batch size: images drawn together in one run (more memory, faster per image)"));
+  auto* batchRow = new QHBoxLayout;
+  batchRow->setSpacing(4);
+  batchRow->addWidget(mBatchCount, 1);
+  batchRow->addWidget(new QLabel(QStringLiteral("×"), this));
+  batchRow->addWidget(mBatchSize, 1);
+
+  mClipSkip = new QSpinBox(this);
+  mClipSkip->setObjectName(QStringLiteral("clipSkipSpin"));
+  mClipSkip->setRange(1, 12);
+  mClipSkip->setToolTip(tr("Use the text encoder's output this many layers from the end (1 = the last layer)"));
+  mStrength = new QDoubleSpinBox(this);
+  mStrength->setObjectName(QStringLiteral("strengthSpin"));
+  mStrength->setRange(0.0, 1.0);
+  mStrength->setSingleStep(0.05);
+  mStrength->setDecimals(2);
+  mStrength->setToolTip(tr("How much of the input image is redrawn (1 = all of it)"));
+
+  auto* grid = new QFormLayout;
+  grid->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  grid->setLabelAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+  grid->setHorizontalSpacing(10);
+  grid->setVerticalSpacing(6);
+  grid->addRow(tr("Sampler"), mSampler);
+  grid->addRow(tr("Steps"), mSteps);
+  grid->addRow(tr("CFG scale"), mCfg);
+  grid->addRow(tr("Seed"), seedRow);
+  grid->addRow(tr("Size"), sizeRow);
+  grid->addRow(tr("Batches"), batchRow);
+  grid->addRow(tr("Clip skip"), mClipSkip);
+  mStrengthLabel = new QLabel(tr("Denoising"), this);
+  grid->addRow(mStrengthLabel, mStrength);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(14, 12, 10, 8);
+  layout->setSpacing(6);
+  layout->addWidget(sectionTitle(tr("Model"), this));
+  layout->addWidget(mModel);
+  layout->addSpacing(4);
+  layout->addWidget(sectionTitle(tr("Prompt"), this));
+  layout->addWidget(mPrompt, 3);
+  layout->addWidget(sectionTitle(tr("Negative prompt"), this));
+  layout->addWidget(mNegative, 2);
+  layout->addSpacing(4);
+  layout->addLayout(grid);
+  layout->addStretch(1);
+  // Room for long prompts, but on a tall screen the settings stay close under them.
+  mPrompt->setMaximumHeight(mPrompt->fontMetrics().lineSpacing() * 12);
+  mNegative->setMaximumHeight(mNegative->fontMetrics().lineSpacing() * 7);
+  updateIcons();
+}
+
+GenerationFormView::~GenerationFormView() = default;
+
+GenerationForm GenerationFormView::form(const GenerationForm& base) const {
+  GenerationForm f = base;
+  f.modelPath = selectedModelPath();
+  f.prompt = mPrompt->toPlainText();
+  f.negativePrompt = mNegative->toPlainText();
+  f.sampler = mSampler->currentText();
+  f.steps = mSteps->value();
+  f.cfgScale = mCfg->value();
+  bool ok = false;
+  const qulonglong seed = mSeed->text().toULongLong(&ok);
+  f.seed = ok ? static_cast<qint64>(seed) : -1;
+  f.width = mWidth->value();
+  f.height = mHeight->value();
+  f.batchCount = mBatchCount->value();
+  f.batchSize = mBatchSize->value();
+  f.clipSkip = mClipSkip->value();
+  f.denoisingStrength = mStrength->value();
+  return f;
+}
+
+void GenerationFormView::setForm(const GenerationForm& f) {
+  if (!f.modelPath.isEmpty()) selectModel(f.modelPath);
+  if (f.prompt != mPrompt->toPlainText()) mPrompt->setPlainText(f.prompt);
+  if (f.negativePrompt != mNegative->toPlainText()) mNegative->setPlainText(f.negativePrompt);
+  const int sampler = mSampler->findText(f.sampler);
+  mSampler->setCurrentIndex(sampler >= 0 ? sampler : mSampler->findText(QStringLiteral("Euler a")));
+  mSteps->setValue(f.steps);
+  mCfg->setValue(f.cfgScale);
+  mSeed->setText(f.seed >= 0 ? QString::number(f.seed) : QString());
+  mWidth->setValue(f.width);
+  mHeight->setValue(f.height);
+  mBatchCount->setValue(f.batchCount);
+  mBatchSize->setValue(f.batchSize);
+  mClipSkip->setValue(f.clipSkip);
+  mStrength->setValue(f.denoisingStrength);
+}
+
+void GenerationFormView::setModels(const QList<std::pair<QString, QString>>& models, const QString& fallback) {
+  bool same = models.size() == mModel->count();
+  for (int i = 0; same && i < models.size(); ++i) same = mModel->itemData(i).toString() == models[i].first;
+  if (same) return;
+  // The remembered model wins once it is listed (models are found one by one after start-up).
+  if (mWantedModel.isEmpty() && mModel->currentIndex() < 0) mWantedModel = fallback;
+  const bool wantedListed =
+      std::any_of(models.begin(), models.end(), [this](const auto& m) { return m.first == mWantedModel; });
+  const QString current = wantedListed ? mWantedModel : selectedModelPath();
+  if (wantedListed) mWantedModel.clear();
+  {
+    const QSignalBlocker block(mModel);
+    mModel->clear();
+    for (const auto& [path, name] : models) {
+      mModel->addItem(name, path);
+      mModel->setItemData(mModel->count() - 1, QDir::toNativeSeparators(path), Qt::ToolTipRole);
+    }
+    const int index = mModel->findData(current);
+    mModel->setCurrentIndex(index >= 0 ? index : (mModel->count() > 0 ? 0 : -1));
+  }
+  Q_EMIT modelChanged();
+}
+
+QString GenerationFormView::selectedModelPath() const { return mModel->currentData().toString(); }
+QString GenerationFormView::selectedModelName() const { return mModel->currentText(); }
+bool GenerationFormView::hasModel() const { return mModel->currentIndex() >= 0; }
+
+void GenerationFormView::selectModel(const QString& path) {
+  const int index = mModel->findData(path);
+  if (index >= 0) mModel->setCurrentIndex(index);
+  mWantedModel = index >= 0 ? QString() : path;  // selected when it appears
+}
+
+void GenerationFormView::setStrengthVisible(bool visible) {
+  mStrength->setVisible(visible);
+  mStrengthLabel->setVisible(visible);
+}
+
+void GenerationFormView::setTokenizer(std::shared_ptr<const text::CLIPTokenizer> tokenizer) {
+  mTokenizer = std::move(tokenizer);
+  updateTokenCounts();
+}
+
+void GenerationFormView::setBusy(bool busy) { mModel->setEnabled(!busy); }
+
+void GenerationFormView::updateTokenCounts() {
+  countTokens(mPrompt);
+  countTokens(mNegative);
+}
+
+// A1111's counter: the prompt's tokens over 75 per started chunk ("80/150").
+void GenerationFormView::countTokens(widgets::PromptEdit* edit) {
+  if (!mTokenizer) {
+    edit->setCounterText({});
+    return;
+  }
+  try {
+    const auto tokens = text::tokenize_prompt(*mTokenizer, edit->toPlainText().toStdString(), text::PromptSyntax::A1111,
+                                              text::PadConvention::SD1);
+    const int limit = 75 * std::max<int>(1, static_cast<int>(tokens.chunks.size()));
+    edit->setCounterText(QStringLiteral("%1/%2").arg(tokens.token_count).arg(limit));
+  } catch (const std::exception&) {
+    edit->setCounterText({});
+  }
+}
+
+void GenerationFormView::updateIcons() {
+  const QColor color = palette().color(QPalette::ButtonText);
+  for (QToolButton* button : {mRandomSeed, mReuseSeed}) {
+    button->setIcon(widgets::Theme::tinted(button->property(kIconPath).toString(), color));
+  }
+}
+
+void GenerationFormView::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) updateIcons();
+}
+
+}  // namespace kiln::app

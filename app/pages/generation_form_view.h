@@ -1,0 +1,96 @@
+#pragma once
+// The left side of the Generate page: the model, the prompts (with A1111 syntax highlighting
+// and the "n/75" token counter) and the sampling settings, read and written as one
+// GenerationForm.
+
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+#include "state/generation_settings.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QTimer;
+class QToolButton;
+
+namespace kiln::text {
+class CLIPTokenizer;
+}
+
+namespace kiln::widgets {
+class PromptEdit;
+}
+
+namespace kiln::app {
+
+class GenerationFormView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit GenerationFormView(QWidget* parent = nullptr);
+  ~GenerationFormView() override;
+
+  // Every field but the page's own (mode, brush), which keep `base`'s values.
+  GenerationForm form(const GenerationForm& base = {}) const;
+  void setForm(const GenerationForm& form);
+
+  // (path, name) of the models to offer; keeps the selection when it is still there, else
+  // `fallback`, else the first.
+  void setModels(const QList<std::pair<QString, QString>>& models, const QString& fallback = {});
+  QString selectedModelPath() const;
+  QString selectedModelName() const;
+  void selectModel(const QString& path);
+  bool hasModel() const;
+
+  // The denoising strength is shown for image-to-image and inpainting only.
+  void setStrengthVisible(bool visible);
+  // What "reuse the last seed" puts in the seed field.
+  void setLastSeed(std::optional<quint64> seed) { mLastSeed = seed; }
+  // The counter's tokenizer (counting stays off without one).
+  void setTokenizer(std::shared_ptr<const text::CLIPTokenizer> tokenizer);
+  void setBusy(bool busy);
+
+  QComboBox* modelCombo() const { return mModel; }
+  widgets::PromptEdit* promptEdit() const { return mPrompt; }
+  widgets::PromptEdit* negativePromptEdit() const { return mNegative; }
+  QLineEdit* seedEdit() const { return mSeed; }
+
+ Q_SIGNALS:
+  void modelChanged();
+
+ protected:
+  void changeEvent(QEvent* event) override;
+
+ private:
+  void updateIcons();
+  void updateTokenCounts();
+  void countTokens(widgets::PromptEdit* edit);
+
+  std::shared_ptr<const text::CLIPTokenizer> mTokenizer;
+  std::optional<quint64> mLastSeed;
+  QString mWantedModel;  // a model to select once the library lists it
+  QTimer* mCountTimer;
+  QComboBox* mModel;
+  widgets::PromptEdit* mPrompt;
+  widgets::PromptEdit* mNegative;
+  QComboBox* mSampler;
+  QSpinBox* mSteps;
+  QDoubleSpinBox* mCfg;
+  QLineEdit* mSeed;
+  QToolButton* mRandomSeed;
+  QToolButton* mReuseSeed;
+  QSpinBox* mWidth;
+  QSpinBox* mHeight;
+  QSpinBox* mBatchCount;
+  QSpinBox* mBatchSize;
+  QSpinBox* mClipSkip;
+  QLabel* mStrengthLabel;
+  QDoubleSpinBox* mStrength;
+};
+
+}  // namespace kiln::app

@@ -1,0 +1,65 @@
+#pragma once
+// What the Generate page remembers across runs: the last prompt and settings, the mode and the
+// brush, and where generated images go. Kept in the same settings file as AppSettings (its own
+// "generate/" group), read and written as one typed form.
+
+#include <QObject>
+#include <QSettings>
+#include <QString>
+
+#include <memory>
+
+namespace kiln::app {
+
+class AppSettings;
+
+struct GenerationForm {
+  QString modelPath;
+  QString prompt;
+  QString negativePrompt;
+  QString sampler = QStringLiteral("Euler a");  // A1111 display name
+  int steps = 20;
+  double cfgScale = 7.0;
+  qint64 seed = -1;  // -1: a new random seed for every generation
+  int width = 512;
+  int height = 512;
+  int batchCount = 1;
+  int batchSize = 1;
+  int clipSkip = 1;
+  double denoisingStrength = 0.75;
+  QString mode = QStringLiteral("txt2img");  // "txt2img", "img2img", "inpaint"
+  int brushSize = 48;
+  double brushHardness = 0.7;
+
+  bool operator==(const GenerationForm&) const = default;
+};
+
+class GenerationSettings : public QObject {
+  Q_OBJECT
+  Q_PROPERTY(QString outputFolder READ outputFolder WRITE setOutputFolder NOTIFY outputFolderChanged)
+
+ public:
+  // Shares `settings`' file.
+  explicit GenerationSettings(AppSettings* settings, QObject* parent = nullptr);
+  ~GenerationSettings() override;
+
+  GenerationForm form() const;
+  void setForm(const GenerationForm& form);
+
+  // Where every generated image is written (default: Pictures/Kiln).
+  QString outputFolder() const;
+  void setOutputFolder(const QString& folder);
+  // Whether images are written there at all (default true).
+  bool saveAutomatically() const;
+  void setSaveAutomatically(bool save);
+
+  void sync();
+
+ Q_SIGNALS:
+  void outputFolderChanged(const QString& folder);
+
+ private:
+  std::unique_ptr<QSettings> mSettings;
+};
+
+}  // namespace kiln::app

@@ -1,0 +1,452 @@
+// The Generate page driven as a user would, with the tiny SD 1.x pipeline (a diffusers folder
+// in a temporary model folder): generate at 64x64 and find the image in the gallery and on disk
+// with its parameters; cancel mid-run and find the page responsive with nothing written; read
+// parameters back from a dropped PNG; inpaint with a painted mask; the token counter.
+#include <QComboBox>
+#include <QDir>
+#include <QDropEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QToolButton>
+#include <QtTest>
+
+#include <filesystem>
+#include <memory>
+
+#include "base/engine.h"
+#include "bridge/generation_parameters.h"
+#include "jobs/engine_worker.h"
+#include "pages/gallery_model.h"
+#include "pages/gallery_panel.h"
+#include "pages/generate_page.h"
+#include "services/model_library.h"
+#include "state/app_settings.h"
+#include "state/generation_settings.h"
+#include "state/language.h"
+#include "widgets/gallery_view.h"
+#include "widgets/image_canvas.h"
+#include "widgets/message_banner.h"
+#include "widgets/prompt_edit.h"
+
+using kiln::app::AppSettings;
+using kiln::app::GalleryModel;
+using kiln::app::GeneratePage;
+using kiln::app::GenerationForm;
+using kiln::app::ModelEntry;
+using kiln::app::ModelLibrary;
+using kiln::bridge::GenerationParameters;
+
+namespace {
+
+constexpr int kTimeout = 120'000;
+
+const QString kGolden = QStringLiteral(KILN_TEST_DATA "/golden/pipeline");
+
+struct Studio {
+  explicit Studio(const QString& settingsFile)
+      : settings(std::make_unique<AppSettings>(settingsFile)),
+        library(std::make_unique<ModelLibrary>(settings.get())),
+        page(std::make_unique<GeneratePage>(library.get(), settings.get())) {
+    page->resize(1280, 800);
+    page->show();
+  }
+  ~Studio() {
+    page.reset();
+    library.reset();
+    settings.reset();
+  }
+
+  std::unique_ptr<AppSettings> settings;
+  std::unique_ptr<ModelLibrary> library;
+  std::unique_ptr<GeneratePage> page;
+};
+
+QStringList filesIn(const QString& folder) {
+  return QDir(folder).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
+}
+
+}  // namespace
+
+class TestGeneratePage : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase();
+  void init();
+  void generatesIntoTheGalleryWithItsParameters();
+  void drawsAndShowsARandomSeed();
+  void batchCountAndSizeMakeEveryImage();
+  void cancelsMidGenerationWithNothingWritten();
+  void shortcutsGenerateAndCancel();
+  void readsParametersFromADroppedPng();
+  void reusesTheParametersOfAGalleryImage();
+  void inpaintsThePaintedMask();
+  void maskStrokesUndoAndRedo();
+  void countsPromptTokens();
+  void remembersTheFormAcrossRuns();
+
+ private:
+  QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
+  QString models() const { return mDir->filePath(QStringLiteral("models")); }
+  QString output() const { return mDir->filePath(QStringLiteral("output")); }
+  QString tinyModel() const { return models() + QStringLiteral("/tiny_sd1"); }
+  // Waits until the tiny model is listed and hashed, and fills the form for a quick run.
+  void prepare(Studio& s, int steps = 3, qint64 seed = 42);
+  void generateAndWait(Studio& s);
+
+  std::unique_ptr<QTemporaryDir> mDir;
+};
+
+void TestGeneratePage::initTestCase() {
+  QStandardPaths::setTestModeEnabled(true);
+  kiln::init_engine();
+  QVERIFY(!kiln::app::Language::install(QStringLiteral("en")));
+}
+
+void TestGeneratePage::init() {
+  mDir = std::make_unique<QTemporaryDir>();
+  QVERIFY(mDir->isValid());
+  namespace fs = std::filesystem;
+  fs::create_directories(models().toStdString());
+  fs::copy(fs::path(kGolden.toStdString()) / "tiny_sd1", tinyModel().toStdString(), fs::copy_options::recursive);
+  AppSettings settings(settingsFile());
+  settings.setModelFolders({models()});
+  kiln::app::GenerationSettings generation(&settings);
+  generation.setOutputFolder(output());
+}
+
+void TestGeneratePage::prepare(Studio& s, int steps, qint64 seed) {
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->modelCombo()->count() == 1, kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(tinyModel())->status == ModelEntry::Status::Ready, kTimeout);
+  QCOMPARE(s.page->selectedModelPath(), tinyModel());
+  GenerationForm f = s.page->form();
+  f.prompt = QStringLiteral("a photo of a (red:1.2) fox");
+  f.negativePrompt = QStringLiteral("blurry");
+  f.sampler = QStringLiteral("Euler a");
+  f.steps = steps;
+  f.cfgScale = 7.5;
+  f.seed = seed;
+  f.width = 64;
+  f.height = 64;
+  f.batchCount = 1;
+  f.batchSize = 1;
+  f.clipSkip = 1;
+  s.page->setForm(f);
+}
+
+void TestGeneratePage::generateAndWait(Studio& s) {
+  QSignalSpy done(s.page.get(), &GeneratePage::generatingChanged);
+  QVERIFY(s.page->generateAction()->isEnabled());
+  s.page->generateAction()->trigger();
+  QVERIFY(s.page->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QVERIFY(s.page->banner()->isHidden());
+}
+
+void TestGeneratePage::generatesIntoTheGalleryWithItsParameters() {
+  Studio s(settingsFile());
+  prepare(s);
+  // The engine runs on its own thread, never on the GUI thread.
+  QThread* stepThread = nullptr;
+  connect(
+      s.page->worker(), &kiln::app::EngineWorker::progress, s.page->worker(),
+      [&stepThread] { stepThread = QThread::currentThread(); }, Qt::DirectConnection);
+  QSignalSpy progress(s.page->worker(), &kiln::app::EngineWorker::progress);
+  generateAndWait(s);
+  QCOMPARE(stepThread, s.page->engineThread());
+  QVERIFY(progress.count() >= 3);
+
+  QCOMPARE(s.page->gallery()->rowCount(), 1);
+  const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
+  QCOMPARE(item.image.size(), QSize(64, 64));
+  const GenerationParameters& p = item.parameters;
+  QCOMPARE(p.prompt, QStringLiteral("a photo of a (red:1.2) fox"));
+  QCOMPARE(p.negativePrompt, QStringLiteral("blurry"));
+  QCOMPARE(p.steps, 3);
+  QCOMPARE(p.sampler, QStringLiteral("Euler a"));
+  QCOMPARE(p.cfgScale, 7.5);
+  QCOMPARE(p.seed, quint64(42));
+  QCOMPARE(p.width, 64);
+  QCOMPARE(p.height, 64);
+  QCOMPARE(p.modelName, QStringLiteral("tiny_sd1"));
+  QCOMPARE(p.modelHash, s.library->entry(tinyModel())->summary.shortHash());
+  QCOMPARE(p.modelHash.size(), 10);
+  QVERIFY(!p.denoisingStrength);
+
+  // Shown selected, and written with A1111's parameters chunk.
+  QCOMPARE(s.page->selectedRow(), 0);
+  QCOMPARE(s.page->outputCanvas()->image().size(), QSize(64, 64));
+  QCOMPARE(filesIn(output()), QStringList{QStringLiteral("00000-42.png")});
+  QCOMPARE(item.path, QDir(output()).filePath(QStringLiteral("00000-42.png")));
+  QCOMPARE(kiln::bridge::readPngParameters(item.path), p.toText());
+  QCOMPARE(QImage(item.path).convertToFormat(QImage::Format_RGB888), item.image.convertToFormat(QImage::Format_RGB888));
+
+  // The same seed gives the same image again.
+  generateAndWait(s);
+  QCOMPARE(s.page->gallery()->rowCount(), 2);
+  QCOMPARE(s.page->gallery()->item(0).image, s.page->gallery()->item(1).image);
+  QCOMPARE(filesIn(output()).size(), 2);
+}
+
+void TestGeneratePage::drawsAndShowsARandomSeed() {
+  Studio s(settingsFile());
+  // Nothing selected: the gallery's buttons are off.
+  const auto buttons = s.page->galleryPanel()->findChildren<QPushButton*>();
+  QCOMPARE(buttons.size(), 4);
+  for (const QPushButton* b : buttons) QVERIFY2(!b->isEnabled(), qPrintable(b->text()));
+  prepare(s, 2, -1);
+  QVERIFY(s.page->seedEdit()->text().isEmpty());
+  generateAndWait(s);
+  for (const QPushButton* b : buttons) QVERIFY2(b->isEnabled(), qPrintable(b->text()));
+  QVERIFY(s.page->lastSeed().has_value());
+  const quint64 seed = *s.page->lastSeed();
+  QVERIFY(seed <= 0xffffffffULL);
+  QCOMPARE(s.page->gallery()->item(0).parameters.seed, seed);
+  QVERIFY(s.page->statusLabel()->text().contains(QString::number(seed)));
+  QVERIFY(s.page->seedEdit()->text().isEmpty());  // still random for the next run
+  s.page->findChild<QToolButton*>(QStringLiteral("reuseSeedButton"))->click();
+  QCOMPARE(s.page->seedEdit()->text(), QString::number(seed));
+  s.page->findChild<QToolButton*>(QStringLiteral("randomSeedButton"))->click();
+  QVERIFY(s.page->seedEdit()->text().isEmpty());
+}
+
+void TestGeneratePage::batchCountAndSizeMakeEveryImage() {
+  Studio s(settingsFile());
+  prepare(s, 2, 7);
+  GenerationForm f = s.page->form();
+  f.batchCount = 2;
+  f.batchSize = 2;
+  s.page->setForm(f);
+  generateAndWait(s);
+  QCOMPARE(s.page->gallery()->rowCount(), 4);
+  QList<quint64> seeds;
+  for (int row = 3; row >= 0; --row) seeds << s.page->gallery()->item(row).parameters.seed;
+  QCOMPARE(seeds, (QList<quint64>{7, 7, 8, 8}));
+  QCOMPARE(s.page->gallery()->item(3).parameters.extra.value(QStringLiteral("Batch pos")), QStringLiteral("0"));
+  QCOMPARE(s.page->gallery()->item(2).parameters.extra.value(QStringLiteral("Batch pos")), QStringLiteral("1"));
+  QCOMPARE(filesIn(output()).size(), 4);
+  // The gallery fills its rows before it goes down.
+  auto* view = s.page->galleryPanel()->view();
+  QCOMPARE(view->visualRect(view->model()->index(1, 0)).top(), view->visualRect(view->model()->index(0, 0)).top());
+}
+
+void TestGeneratePage::cancelsMidGenerationWithNothingWritten() {
+  Studio s(settingsFile());
+  prepare(s, 150, 3);
+  GenerationForm f = s.page->form();
+  f.batchCount = 5;
+  s.page->setForm(f);
+  QSignalSpy progress(s.page->worker(), &kiln::app::EngineWorker::progress);
+  QSignalSpy cancelled(s.page->worker(), &kiln::app::EngineWorker::cancelled);
+  s.page->generateAction()->trigger();
+  QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 2, kTimeout);
+  QVERIFY(s.page->cancelAction()->isEnabled());
+  s.page->cancelAction()->trigger();
+  // The GUI thread never waited: the page answers at once, and the engine stops within a step.
+  QVERIFY(s.page->isGenerating());
+  QVERIFY(!s.page->cancelAction()->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), 10'000);
+  QCOMPARE(cancelled.count(), 1);
+  QCOMPARE(s.page->gallery()->rowCount(), 0);
+  QVERIFY(filesIn(output()).isEmpty());
+  QCOMPARE(s.page->statusLabel()->text(), QStringLiteral("Cancelled"));
+  QVERIFY(s.page->generateAction()->isEnabled());
+
+  // And it generates again afterwards.
+  f.steps = 2;
+  f.batchCount = 1;
+  s.page->setForm(f);
+  generateAndWait(s);
+  QCOMPARE(s.page->gallery()->rowCount(), 1);
+  QCOMPARE(filesIn(output()).size(), 1);
+}
+
+void TestGeneratePage::shortcutsGenerateAndCancel() {
+  Studio s(settingsFile());
+  prepare(s, 150, 5);
+  s.page->activateWindow();
+  s.page->promptEdit()->setFocus();
+  QSignalSpy progress(s.page->worker(), &kiln::app::EngineWorker::progress);
+  QTest::keyClick(s.page->promptEdit(), Qt::Key_Return, Qt::ControlModifier);
+  QVERIFY(s.page->isGenerating());
+  QCOMPARE(s.page->promptEdit()->toPlainText(), QStringLiteral("a photo of a (red:1.2) fox"));  // no new line
+  QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, kTimeout);
+  QTest::keyClick(s.page->promptEdit(), Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), 10'000);
+  QCOMPARE(s.page->gallery()->rowCount(), 0);
+}
+
+void TestGeneratePage::readsParametersFromADroppedPng() {
+  Studio s(settingsFile());
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->modelCombo()->count() == 1, kTimeout);
+  // As AUTOMATIC1111 writes it.
+  const QString a1111 = QStringLiteral(
+      "masterpiece, (castle:1.3) on a hill\nNegative prompt: lowres, bad anatomy\nSteps: 28, Sampler: DPM++ 2M Karras, "
+      "CFG scale: 6.5, Seed: 1234567890, Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
+      "Clip skip: 2, Version: v1.9.0");
+  QImage picture(32, 48, QImage::Format_RGB888);
+  picture.fill(Qt::darkCyan);
+  const QString file = mDir->filePath(QStringLiteral("a1111.png"));
+  QString error;
+  QVERIFY2(kiln::bridge::writePngWithParameters(file, picture, a1111, &error), qPrintable(error));
+
+  QMimeData data;
+  data.setUrls({QUrl::fromLocalFile(file)});
+  QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(s.page.get(), &enter);
+  QVERIFY(enter.isAccepted());
+  QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(s.page.get(), &drop);
+
+  const GenerationForm f = s.page->form();
+  QCOMPARE(f.prompt, QStringLiteral("masterpiece, (castle:1.3) on a hill"));
+  QCOMPARE(f.negativePrompt, QStringLiteral("lowres, bad anatomy"));
+  QCOMPARE(f.steps, 28);
+  QCOMPARE(f.sampler, QStringLiteral("DPM++ 2M Karras"));
+  QCOMPARE(f.cfgScale, 6.5);
+  QCOMPARE(f.seed, qint64(1234567890));
+  QCOMPARE(f.width, 512);
+  QCOMPARE(f.height, 768);
+  QCOMPARE(f.clipSkip, 2);
+  QCOMPARE(f.modelPath, tinyModel());  // no such model here: the selection stays
+  QVERIFY(s.page->banner()->isHidden());
+
+  // A PNG without parameters says so.
+  const QString plain = mDir->filePath(QStringLiteral("plain.png"));
+  QVERIFY(picture.save(plain));
+  s.page->openFile(plain);
+  QVERIFY(!s.page->banner()->isHidden());
+  QCOMPARE(s.page->form().steps, 28);
+}
+
+void TestGeneratePage::reusesTheParametersOfAGalleryImage() {
+  Studio s(settingsFile());
+  prepare(s, 2, 99);
+  generateAndWait(s);
+  GenerationForm f = s.page->form();
+  f.prompt = QStringLiteral("something else");
+  f.seed = -1;
+  f.steps = 9;
+  s.page->setForm(f);
+  s.page->reuseSelected();
+  QCOMPARE(s.page->form().prompt, QStringLiteral("a photo of a (red:1.2) fox"));
+  QCOMPARE(s.page->form().seed, qint64(99));
+  QCOMPARE(s.page->form().steps, 2);
+
+  s.page->sendSelectedToInput(GeneratePage::Mode::ImageToImage);
+  QCOMPARE(s.page->mode(), GeneratePage::Mode::ImageToImage);
+  QCOMPARE(s.page->inputCanvas()->image().size(), QSize(64, 64));
+  generateAndWait(s);
+  QCOMPARE(s.page->gallery()->rowCount(), 2);
+  QVERIFY(s.page->gallery()->item(0).parameters.denoisingStrength.has_value());
+}
+
+void TestGeneratePage::inpaintsThePaintedMask() {
+  Studio s(settingsFile());
+  prepare(s, 3, 11);
+  QImage start(64, 64, QImage::Format_RGB32);
+  start.fill(QColor(40, 90, 200));
+  s.page->setInputImage(start);
+  s.page->setMode(GeneratePage::Mode::Inpaint);
+  // Without a mask there is nothing to repaint.
+  s.page->generateAction()->trigger();
+  QVERIFY(!s.page->isGenerating());
+  QVERIFY(!s.page->banner()->isHidden());
+
+  auto* canvas = s.page->inputCanvas();
+  QCOMPARE(canvas->tool(), kiln::widgets::ImageCanvas::Tool::Brush);
+  canvas->setBrushSize(16);
+  canvas->setBrushHardness(1.0);
+  canvas->paintStroke({QPointF(8, 8), QPointF(24, 8)});
+  QVERIFY(canvas->hasMask());
+  const QImage mask = canvas->mask();
+  QCOMPARE(qGray(mask.pixel(16, 8)), 255);
+  QCOMPARE(qGray(mask.pixel(48, 48)), 0);
+  generateAndWait(s);
+  QCOMPARE(s.page->gallery()->rowCount(), 1);
+  const QImage result = s.page->gallery()->item(0).image;
+  // Outside the mask the input stays as it was (A1111's overlay); the stroke is repainted.
+  QCOMPARE(result.pixelColor(56, 56), QColor(40, 90, 200));
+  QVERIFY(result.pixelColor(16, 8) != QColor(40, 90, 200));
+}
+
+void TestGeneratePage::maskStrokesUndoAndRedo() {
+  Studio s(settingsFile());
+  QImage start(128, 96, QImage::Format_RGB32);
+  start.fill(Qt::gray);
+  s.page->setInputImage(start);
+  s.page->setMode(GeneratePage::Mode::Inpaint);
+  auto* canvas = s.page->inputCanvas();
+  canvas->setBrushSize(20);
+  canvas->setBrushHardness(0.5);
+  canvas->paintStroke({QPointF(20, 20), QPointF(100, 20)});
+  QVERIFY(canvas->hasMask());
+  // A soft brush: full in the middle, fading at the edge.
+  QCOMPARE(qGray(canvas->mask().pixel(60, 20)), 255);
+  const int edge = qGray(canvas->mask().pixel(60, 28));
+  QVERIFY2(edge > 0 && edge < 255, qPrintable(QString::number(edge)));
+  canvas->setTool(kiln::widgets::ImageCanvas::Tool::Eraser);
+  canvas->paintStroke({QPointF(60, 20)});
+  QCOMPARE(qGray(canvas->mask().pixel(60, 20)), 0);
+  QCOMPARE(canvas->undoStack()->count(), 2);
+  canvas->undoStack()->undo();
+  QCOMPARE(qGray(canvas->mask().pixel(60, 20)), 255);
+  canvas->undoStack()->undo();
+  QVERIFY(!canvas->hasMask());
+  canvas->undoStack()->redo();
+  QVERIFY(canvas->hasMask());
+  canvas->clearMask();
+  QVERIFY(!canvas->hasMask());
+  canvas->undoStack()->undo();
+  QVERIFY(canvas->hasMask());
+
+  // A mask from a file: gray levels, scaled to the image.
+  QImage loaded(64, 48, QImage::Format_Grayscale8);
+  loaded.fill(0);
+  for (int y = 0; y < 48; ++y) {
+    for (int x = 32; x < 64; ++x) loaded.setPixel(x, y, qRgb(255, 255, 255));
+  }
+  canvas->setMask(loaded);
+  QCOMPARE(qGray(canvas->mask().pixel(10, 50)), 0);
+  QCOMPARE(qGray(canvas->mask().pixel(120, 50)), 255);
+  canvas->undoStack()->undo();
+  QCOMPARE(qGray(canvas->mask().pixel(60, 20)), 255);
+}
+
+void TestGeneratePage::countsPromptTokens() {
+  Studio s(settingsFile());
+  s.page->promptEdit()->setPlainText(QStringLiteral("a photo of a cat"));
+  QTRY_COMPARE_WITH_TIMEOUT(s.page->promptEdit()->counterText(), QStringLiteral("5/75"), 10'000);
+  QString longPrompt;
+  for (int i = 0; i < 40; ++i) longPrompt += QStringLiteral("red fox, ");
+  s.page->promptEdit()->setPlainText(longPrompt);
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->promptEdit()->counterText().endsWith(QLatin1String("/150")), 10'000);
+}
+
+void TestGeneratePage::remembersTheFormAcrossRuns() {
+  {
+    Studio s(settingsFile());
+    prepare(s, 17, 1234);
+    s.page->setMode(GeneratePage::Mode::ImageToImage);
+  }
+  // Another model that sorts first and may be listed first: the remembered one still wins.
+  namespace fs = std::filesystem;
+  fs::copy(tinyModel().toStdString(), (models() + QStringLiteral("/a_model")).toStdString(),
+           fs::copy_options::recursive);
+  Studio s(settingsFile());
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->modelCombo()->count() == 2, kTimeout);
+  QCOMPARE(s.page->modelCombo()->itemData(0).toString(), models() + QStringLiteral("/a_model"));
+  QCOMPARE(s.page->form().steps, 17);
+  QCOMPARE(s.page->form().seed, qint64(1234));
+  QCOMPARE(s.page->form().prompt, QStringLiteral("a photo of a (red:1.2) fox"));
+  QCOMPARE(s.page->mode(), GeneratePage::Mode::ImageToImage);
+  QCOMPARE(s.page->selectedModelPath(), tinyModel());
+}
+
+QTEST_MAIN(TestGeneratePage)
+#include "test_generate_page.moc"
