@@ -223,4 +223,13 @@ at::Tensor DiffusersFolder::tensor(const std::string& component_name, const std:
   return file->tensor(name);
 }
 
+std::vector<std::pair<std::string, at::Tensor>> DiffusersFolder::tensors(const std::string& component) const {
+  const DiffusersComponent* c = this->component(component);
+  if (!c) throw FormatError("the folder has no component \"" + component + "\"", root_);
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  out.reserve(c->index.size());
+  for (const auto& e : c->index.entries()) out.emplace_back(e.name, tensor(component, e.name));
+  return out;
+}
+
 }  // namespace kiln::io

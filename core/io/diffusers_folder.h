@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +64,9 @@ class DiffusersFolder {
 
   // One tensor of one component, on the CPU in its stored dtype.
   at::Tensor tensor(const std::string& component, const std::string& name) const;
+  // Every tensor of one component by name (component-local names), in index order: what a
+  // module's load_weights takes.
+  std::vector<std::pair<std::string, at::Tensor>> tensors(const std::string& component) const;
 
  private:
   std::filesystem::path root_;

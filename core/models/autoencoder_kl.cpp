@@ -415,9 +415,7 @@ AutoencoderKL load_autoencoder_kl(const io::DiffusersFolder& folder, const std::
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("VAE \"" + component + "\" has no weights", c->folder);
   AutoencoderKL model(AutoencoderKLConfig::from_json(c->config, c->config_file));
-  NamedTensorList tensors;
-  tensors.reserve(c->index.size());
-  for (const auto& e : c->index.entries()) tensors.emplace_back(e.name, folder.tensor(c->name, e.name));
+  const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.model_name = "AutoencoderKL";
   options.source = c->folder;

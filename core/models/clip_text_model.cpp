@@ -207,9 +207,7 @@ CLIPTextModel load_clip_text_model(const io::DiffusersFolder& folder, const std:
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("text encoder \"" + component + "\" has no weights", c->folder);
   CLIPTextModel model(CLIPTextConfig::from_json(c->config, c->config_file));
-  NamedTensorList tensors;
-  tensors.reserve(c->index.size());
-  for (const auto& e : c->index.entries()) tensors.emplace_back(e.name, folder.tensor(c->name, e.name));
+  const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.ignored_keys = {"text_model.embeddings.position_ids"};
   options.model_name = model->config().with_projection ? "CLIPTextModelWithProjection" : "CLIPTextModel";

@@ -219,9 +219,7 @@ ControlNetModel load_controlnet(const fs::path& component_folder) {
   const io::DiffusersComponent& c = folder.components().front();
   if (!c.has_weights()) throw FormatError("ControlNet has no weights", c.folder);
   ControlNetModel model(ControlNetConfig::from_json(c.config, c.config_file));
-  NamedTensorList tensors;
-  tensors.reserve(c.index.size());
-  for (const auto& e : c.index.entries()) tensors.emplace_back(e.name, folder.tensor(c.name, e.name));
+  const NamedTensorList tensors = folder.tensors(c.name);
   WeightLoadOptions options;
   options.model_name = "ControlNetModel";
   options.source = c.folder;

@@ -382,9 +382,7 @@ UNet2DConditionModel load_unet_2d_condition(const io::DiffusersFolder& folder, c
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("UNet \"" + component + "\" has no weights", c->folder);
   UNet2DConditionModel model(UNet2DConditionConfig::from_json(c->config, c->config_file));
-  NamedTensorList tensors;
-  tensors.reserve(c->index.size());
-  for (const auto& e : c->index.entries()) tensors.emplace_back(e.name, folder.tensor(c->name, e.name));
+  const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.model_name = "UNet2DConditionModel";
   options.source = c->folder;

@@ -60,13 +60,6 @@ void load_module(torch::nn::Module& module, const models::NamedTensorList& tenso
   module.eval();
 }
 
-models::NamedTensorList folder_tensors(const io::DiffusersFolder& folder, const io::DiffusersComponent& c) {
-  models::NamedTensorList tensors;
-  tensors.reserve(c.index.size());
-  for (const auto& e : c.index.entries()) tensors.emplace_back(e.name, folder.tensor(c.name, e.name));
-  return tensors;
-}
-
 const io::DiffusersComponent& require_component(const io::DiffusersFolder& folder, const std::string& name) {
   const io::DiffusersComponent* c = folder.component(name);
   if (!c) throw FormatError("the model folder has no " + name + " component", folder.root());
@@ -141,19 +134,19 @@ void load_from_folder(StableDiffusionModel& model, const ModelLoadOptions& optio
 
   const io::DiffusersComponent& te = require_component(folder, "text_encoder");
   model.text_encoder = models::CLIPTextModel(models::CLIPTextConfig::from_json(te.config, te.config_file));
-  load_module(*model.text_encoder, folder_tensors(folder, te), "CLIPTextModel text_encoder", te.folder, options);
+  load_module(*model.text_encoder, folder.tensors(te.name), "CLIPTextModel text_encoder", te.folder, options);
   if (folder.component("text_encoder_2")) {
     const io::DiffusersComponent& te2 = require_component(folder, "text_encoder_2");
     model.text_encoder_2 = models::CLIPTextModel(models::CLIPTextConfig::from_json(te2.config, te2.config_file));
-    load_module(*model.text_encoder_2, folder_tensors(folder, te2), "CLIPTextModelWithProjection text_encoder_2",
+    load_module(*model.text_encoder_2, folder.tensors(te2.name), "CLIPTextModelWithProjection text_encoder_2",
                 te2.folder, options);
   }
   const io::DiffusersComponent& unet = require_component(folder, "unet");
   model.unet = models::UNet2DConditionModel(models::UNet2DConditionConfig::from_json(unet.config, unet.config_file));
-  load_module(*model.unet, folder_tensors(folder, unet), "UNet2DConditionModel", unet.folder, options);
+  load_module(*model.unet, folder.tensors(unet.name), "UNet2DConditionModel", unet.folder, options);
   const io::DiffusersComponent& vae = require_component(folder, "vae");
   model.vae = models::AutoencoderKL(models::AutoencoderKLConfig::from_json(vae.config, vae.config_file));
-  load_module(*model.vae, folder_tensors(folder, vae), "AutoencoderKL", vae.folder, options);
+  load_module(*model.vae, folder.tensors(vae.name), "AutoencoderKL", vae.folder, options);
 }
 
 void load_from_single_file(StableDiffusionModel& model, const ModelLoadOptions& options) {
@@ -252,7 +245,7 @@ LoadedControlNet load_controlnet_model(const fs::path& path, const ModelLoadOpti
       throw InvalidRequestError("\"" + path.filename().string() + "\" is not a ControlNet",
                                 "it holds a " + std::string(convert::display_name(loaded.family)) + " model");
     loaded.model = models::ControlNetModel(models::ControlNetConfig::from_json(c.config, c.config_file));
-    load_module(*loaded.model, folder_tensors(folder, c), "ControlNetModel", c.folder, options);
+    load_module(*loaded.model, folder.tensors(c.name), "ControlNetModel", c.folder, options);
     return loaded;
   }
   const std::unique_ptr<io::WeightFile> file = io::open_weight_file(path);
