@@ -7,32 +7,13 @@
 #include <torch/torch.h>
 
 #include "base/error.h"
+#include "convert/key_parsing.h"
 
 namespace kiln::convert {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
-// Consumes `lit` at the front of `s`.
-bool take(std::string_view& s, std::string_view lit) {
-  if (!starts_with(s, lit)) return false;
-  s.remove_prefix(lit.size());
-  return true;
-}
-
-// Consumes "N." at the front of `s`.
-bool take_index(std::string_view& s, int& n) {
-  const char* first = s.data();
-  const char* last = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(first, last, n);
-  if (ec != std::errc{} || ptr == first || ptr == last || *ptr != '.' || n < 0) return false;
-  s.remove_prefix(static_cast<std::size_t>(ptr - first) + 1);
-  return true;
-}
-
-std::string str(std::string_view s) { return std::string(s); }
-std::string num(int n) { return std::to_string(n); }
+using namespace key_parsing;
 
 [[noreturn]] void unmapped(const std::string& key, const char* side) {
   throw FormatError(std::string("no ") + side + " name for UNet key " + key);
