@@ -413,6 +413,7 @@ void folder_to_single_file(Job& job, const io::DiffusersFolder& folder) {
   // every source tensor of every component, bit for bit after the dtype conversion.
   TempPath temp(temp_sibling(job.req.output, "convert"));
   const std::size_t written = tensors.size();
+  for (const auto& [key, value] : job.req.metadata) metadata[key] = value;
   const auto file = write_and_reopen(job, temp.path(), tensors, metadata);
   std::size_t checked = 0;
   std::set<std::string> used;
@@ -668,6 +669,7 @@ void resave_single_file(Job& job, const io::WeightFile& file) {
   }
   TempPath temp(temp_sibling(job.req.output, "convert"));
   const std::size_t written = tensors.size();
+  for (const auto& [key, value] : job.req.metadata) metadata[key] = value;
   const auto out = write_and_reopen(job, temp.path(), tensors, metadata);
   std::size_t checked = 0;
   for (const auto& e : file.index().entries()) {

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -70,6 +71,9 @@ struct ConvertRequest {
   PredictionType prediction = PredictionType::Unknown;
   // Overrides family detection (for models too small to detect, e.g. tests).
   std::optional<ModelFamily> family;
+  // Extra safetensors metadata for a single-file output (e.g. a trained model's base, steps and
+  // token); .ckpt files have no place for it.
+  std::map<std::string, std::string> metadata;
   // Replace an existing OUT (only a file by a file, or a diffusers folder by a folder).
   bool overwrite = false;
 };

@@ -1,0 +1,288 @@
+#include "training/session_export.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <tuple>
+#include <sstream>
+
+#include "base/error.h"
+#include "convert/checkpoint_export.h"
+#include "io/atomic_file.h"
+#include "io/diffusers_folder.h"
+#include "io/safetensors.h"
+#include "pipelines/model_loading.h"
+#include "training/trainer.h"
+
+namespace kiln::training {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string_view to_string(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::Ckpt: return "ckpt";
+    case ExportFormat::Diffusers: return "diffusers";
+    case ExportFormat::Safetensors: break;
+  }
+  return "safetensors";
+}
+
+ExportFormat parse_export_format(std::string_view name) {
+  for (auto f : {ExportFormat::Safetensors, ExportFormat::Ckpt, ExportFormat::Diffusers}) {
+    if (name == to_string(f)) return f;
+  }
+  throw InvalidRequestError("unknown export format '" + std::string(name) + "'; accepted: safetensors, ckpt, diffusers");
+}
+
+namespace {
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+std::uint64_t size_on_disk(const fs::path& p) {
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return fs::file_size(p, ec);
+  std::uint64_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
+
+// A temporary sibling of `out`, removed on destruction unless released.
+struct TempPath {
+  fs::path path;
+  explicit TempPath(const fs::path& out) : path(out.parent_path() / ("." + out.filename().string() + ".kiln-export")) {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  ~TempPath() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+std::map<std::string, std::string> training_metadata(const TrainingSettings& s, const CheckpointInfo& c) {
+  return {{"kiln.base_model", s.base_model.filename().string()},
+          {"kiln.method", std::string(to_string(s.method))},
+          {"kiln.steps", std::to_string(c.global_step)},
+          {"kiln.text_encoder_steps", std::to_string(s.text_encoder.steps)},
+          {"kiln.unet_steps", std::to_string(s.unet.steps)},
+          {"kiln.text_encoder_lr", number(s.text_encoder.learning_rate)},
+          {"kiln.unet_lr", number(s.unet.learning_rate)},
+          {"kiln.token", s.token},
+          {"kiln.resolution", std::to_string(s.resolution)},
+          {"kiln.seed", std::to_string(s.seed)}};
+}
+
+void check_output(const SessionExportRequest& r) {
+  if (r.output.empty()) throw InvalidRequestError("export: no output path");
+  if (fs::exists(r.output) && !r.overwrite) {
+    throw InvalidRequestError("the output " + r.output.string() + " already exists", "choose another name or overwrite it");
+  }
+  if (!r.output.parent_path().empty() && !fs::is_directory(r.output.parent_path())) {
+    throw FileError("the output folder does not exist", r.output.parent_path());
+  }
+}
+
+SessionExportResult export_lora(const SessionExportRequest& r, const TrainingSettings& s, const CheckpointInfo& c) {
+  if (r.format != ExportFormat::Safetensors) {
+    throw InvalidRequestError("a LoRA is exported as .safetensors (kohya layout), not " + std::string(to_string(r.format)));
+  }
+  const auto checkpoint = io::SafetensorsFile::open(c.path);
+  const torch::Dtype dtype = r.half ? torch::kHalf : torch::kFloat;
+  io::NamedTensors tensors;
+  std::map<std::string, bool> modules;
+  for (const auto& entry : checkpoint->index().entries()) {
+    const std::string& name = entry.name;
+    if (!name.starts_with("lora.")) continue;
+    const std::string key = name.substr(5);
+    tensors.emplace_back(key, checkpoint->tensor(name).to(dtype).contiguous());
+    modules[key.substr(0, key.find('.'))] = key.starts_with("lora_te");
+  }
+  if (tensors.empty()) throw FormatError("the checkpoint holds no LoRA tensors", c.path);
+  for (const auto& [module, te] : modules) {
+    tensors.emplace_back(module + ".alpha", torch::tensor(s.lora_alpha, torch::TensorOptions().dtype(dtype)).reshape({}));
+  }
+  auto metadata = training_metadata(s, c);
+  metadata["ss_network_module"] = "networks.lora";
+  metadata["ss_network_dim"] = std::to_string(s.lora_rank);
+  metadata["ss_network_alpha"] = number(s.lora_alpha);
+  metadata["ss_base_model_version"] = "sd_v1";
+  metadata["ss_sd_model_name"] = s.base_model.filename().string();
+  metadata["ss_steps"] = std::to_string(c.global_step);
+  metadata["ss_resolution"] = "(" + std::to_string(s.resolution) + ", " + std::to_string(s.resolution) + ")";
+  metadata["ss_mixed_precision"] = std::string(to_string(s.mixed_precision));
+  metadata["ss_training_comment"] = "Kiln LoRA, token " + s.token;
+
+  TempPath temp(r.output);
+  io::write_safetensors(temp.path, tensors, metadata);
+  const auto back = io::SafetensorsFile::open(temp.path);
+  if (back->index().size() != tensors.size()) throw WeightMismatchError("verification failed: tensor count", r.output);
+  for (const auto& [name, t] : tensors) {
+    if (!torch::equal(back->tensor(name), t)) throw WeightMismatchError("verification failed: '" + name + "' differs", r.output);
+  }
+  std::error_code ec;
+  fs::rename(temp.path, r.output, ec);
+  if (ec) throw FileError("cannot move the export into place: " + ec.message(), r.output);
+  temp.path.clear();
+  SessionExportResult result;
+  result.output = r.output;
+  result.lora = true;
+  result.steps = c.global_step;
+  result.tensors = tensors.size();
+  result.bytes = size_on_disk(r.output);
+  return result;
+}
+
+void copy_tree(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::copy(from, to, fs::copy_options::recursive, ec);
+  if (ec) throw FileError("cannot copy " + from.string() + ": " + ec.message(), to);
+}
+
+void write_component(torch::nn::Module& module, const fs::path& template_dir, const fs::path& out_dir,
+                     const std::string& weights_name, torch::Dtype dtype) {
+  fs::create_directories(out_dir);
+  std::error_code ec;
+  fs::copy_file(template_dir / "config.json", out_dir / "config.json", ec);
+  if (ec) throw FileError("cannot copy the component config: " + ec.message(), template_dir / "config.json");
+  io::NamedTensors tensors;
+  for (const auto& p : module.named_parameters()) tensors.emplace_back(p.key(), p.value().detach().to(torch::kCPU, dtype).contiguous());
+  for (const auto& b : module.named_buffers()) tensors.emplace_back(b.key(), b.value().detach().to(torch::kCPU).contiguous());
+  io::write_safetensors(out_dir / weights_name, tensors, {{"format", "pt"}});
+}
+
+SessionExportResult export_model(const SessionExportRequest& r, const TrainingSettings& s, const CheckpointInfo& c,
+                                 const std::function<void(std::string_view)>& log) {
+  auto say = [&](const std::string& m) { if (log) log(m); };
+  pipelines::ModelLoadOptions options;
+  options.config_dir = s.config_dir;
+  options.tokenizer_dir = s.tokenizer_dir;
+  say("loading the base model");
+  pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(s.base_model, options);
+  {
+    const auto checkpoint = io::SafetensorsFile::open(c.path);
+    torch::NoGradGuard no_grad;
+    for (auto [module, prefix] : {std::pair<torch::nn::Module*, std::string>{model.text_encoder.get(), "text_encoder."},
+                                  std::pair<torch::nn::Module*, std::string>{model.unet.get(), "unet."}}) {
+      for (auto& p : module->named_parameters()) {
+        const std::string name = prefix + p.key();
+        if (checkpoint->index().contains(name)) p.value().copy_(checkpoint->tensor(name));
+      }
+    }
+  }
+  TempPath temp(r.output);
+  fs::create_directories(temp.path);
+  // A diffusers template with the base model's configs, tokenizer and scheduler.
+  fs::path template_dir = s.base_model;
+  if (!fs::is_directory(s.base_model)) {
+    say("reading the base model's configs");
+    convert::ConvertRequest to_folder;
+    to_folder.input = s.base_model;
+    to_folder.output = temp.path / "template";
+    to_folder.to = convert::KeyLayout::Diffusers;
+    to_folder.config_dir = s.config_dir;
+    to_folder.clip_vocab_dir = s.tokenizer_dir;
+    to_folder.prediction = model.prediction_type;
+    convert::convert_model(to_folder);
+    template_dir = to_folder.output;
+  }
+  const fs::path folder = temp.path / "model";
+  fs::create_directories(folder);
+  const torch::Dtype dtype = r.half ? torch::kHalf : torch::kFloat;
+  say("writing the trained weights");
+  for (const auto& entry : fs::directory_iterator(template_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "unet") {
+      write_component(*model.unet, entry.path(), folder / name, "diffusion_pytorch_model.safetensors", dtype);
+    } else if (name == "vae") {
+      write_component(*model.vae, entry.path(), folder / name, "diffusion_pytorch_model.safetensors", dtype);
+    } else if (name == "text_encoder") {
+      write_component(*model.text_encoder, entry.path(), folder / name, "model.safetensors", dtype);
+    } else if (entry.is_directory()) {
+      if (name == "tokenizer" || name == "scheduler") copy_tree(entry.path(), folder / name);
+    } else if (name == "model_index.json") {
+      // Only the components written here: a safety checker or feature extractor stays behind.
+      json index = json::parse(std::ifstream(entry.path()));
+      for (auto it = index.begin(); it != index.end();) {
+        const bool keep = it.key().starts_with("_") || it.key() == "unet" || it.key() == "vae" || it.key() == "text_encoder" ||
+                          it.key() == "tokenizer" || it.key() == "scheduler";
+        if (!keep) it.value() = json::array({nullptr, nullptr});
+        ++it;
+      }
+      io::write_file_atomically(folder / name, index.dump(2) + "\n");
+    }
+  }
+  SessionExportResult result;
+  result.output = r.output;
+  result.steps = c.global_step;
+  if (r.format == ExportFormat::Diffusers) {
+    std::error_code ec;
+    if (fs::exists(r.output) && r.overwrite) fs::remove_all(r.output, ec);
+    fs::rename(folder, r.output, ec);
+    if (ec) throw FileError("cannot move the export into place: " + ec.message(), r.output);
+  } else {
+    say("writing " + r.output.filename().string());
+    convert::ConvertRequest to_file;
+    to_file.input = folder;
+    to_file.output = r.output;
+    to_file.to = convert::KeyLayout::SingleFile;
+    to_file.format = r.format == ExportFormat::Ckpt ? convert::SingleFileFormat::Ckpt : convert::SingleFileFormat::Safetensors;
+    to_file.config_dir = s.config_dir;
+    to_file.overwrite = r.overwrite;
+    to_file.metadata = training_metadata(s, c);
+    const auto converted = convert::convert_model(to_file);
+    result.notes = converted.notes;
+  }
+
+  // Verified by reloading through the model loader.
+  say("verifying");
+  pipelines::ModelLoadOptions reload_options;
+  reload_options.config_dir = s.config_dir.empty() && r.format != ExportFormat::Diffusers ? fs::path() : s.config_dir;
+  reload_options.tokenizer_dir = s.tokenizer_dir;
+  try {
+    const pipelines::StableDiffusionModel back = pipelines::load_stable_diffusion(r.output, reload_options);
+    using Pair = std::tuple<torch::nn::Module*, const torch::nn::Module*, const char*>;
+    for (const auto& [a, b, what] : {Pair{model.unet.get(), back.unet.get(), "unet"},
+                                     Pair{model.text_encoder.get(), back.text_encoder.get(), "text encoder"}}) {
+      const auto pb = b->named_parameters();
+      for (const auto& p : a->named_parameters()) {
+        const torch::Tensor* other = pb.find(p.key());
+        if (!other || !torch::equal(p.value().detach().to(dtype).to(torch::kFloat), *other)) {
+          throw WeightMismatchError(std::string("verification failed: the ") + what + " weight '" + p.key() +
+                                        "' did not read back as written",
+                                    r.output);
+        }
+        ++result.tensors;
+      }
+    }
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(r.output, ec);
+    throw;
+  }
+  result.bytes = size_on_disk(r.output);
+  return result;
+}
+
+}  // namespace
+
+SessionExportResult export_session(const SessionExportRequest& request,
+                                   const std::function<void(std::string_view)>& on_log) {
+  const TrainingSettings settings = read_session_settings(request.session);
+  const auto checkpoint = latest_checkpoint(request.session);
+  if (!checkpoint) {
+    throw InvalidRequestError("the session " + request.session.string() + " has no checkpoint yet: nothing to export",
+                              "train at least one step first");
+  }
+  check_output(request);
+  if (settings.method == TrainingMethod::LoRA) return export_lora(request, settings, *checkpoint);
+  return export_model(request, settings, *checkpoint, on_log);
+}
+
+}  // namespace kiln::training

@@ -1,0 +1,691 @@
+#include "training/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "base/error.h"
+#include "dataset/captions.h"
+#include "dataset/prepare_dataset.h"
+#include "dataset/training_image.h"
+#include "io/atomic_file.h"
+#include "io/safetensors.h"
+#include "pipelines/model_loading.h"
+#include "pipelines/stable_diffusion_pipeline.h"
+#include "training/diffusion_loss.h"
+#include "training/lora_network.h"
+#include "training/mixed_precision.h"
+#include "training/optimizer.h"
+
+namespace kiln::training {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kCheckpointKey = "kiln_checkpoint";
+
+fs::path settings_path(const fs::path& dir) { return dir / "settings.json"; }
+fs::path checkpoint_path(const fs::path& dir) { return dir / "checkpoints" / "latest.safetensors"; }
+fs::path metrics_path(const fs::path& dir) { return dir / "metrics.jsonl"; }
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError("cannot read the file", path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  if (statm >> size >> resident) return resident * 4096ull;
+  return 0;
+}
+
+std::string format_step(std::int64_t step) {
+  std::string s = std::to_string(step);
+  return std::string(s.size() < 6 ? 6 - s.size() : 0, '0') + s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Examples and session files
+
+std::vector<TrainingExample> training_examples(const TrainingSettings& settings) {
+  std::vector<TrainingExample> out;
+  for (const fs::path& image : dataset::list_images(settings.images)) {
+    TrainingExample e;
+    e.image = image;
+    std::string caption;
+    if (settings.captions == CaptionSource::CaptionFiles) {
+      if (auto c = dataset::read_caption(image); c && !c->text.empty()) {
+        caption = c->text;
+        e.from_caption_file = true;
+      }
+    }
+    if (caption.empty()) caption = dataset::caption_from_filename(image);
+    e.prompt = settings.token.empty() ? caption : dataset::add_instance_token(caption, settings.token);
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) {
+    throw InvalidRequestError("the image folder " + settings.images.string() + " has no image to train on");
+  }
+  return out;
+}
+
+void create_session(const fs::path& dir, const TrainingSettings& settings) {
+  if (fs::exists(settings_path(dir))) {
+    throw InvalidRequestError("a training session already exists in " + dir.string(),
+                              "resume it, or choose an empty folder");
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw FileError("cannot create the session folder: " + ec.message(), dir);
+  write_session_settings(dir, settings);
+}
+
+TrainingSettings read_session_settings(const fs::path& dir) {
+  const fs::path path = settings_path(dir);
+  if (!fs::exists(path)) throw FileError("not a training session (no settings.json)", dir);
+  json j;
+  try {
+    j = json::parse(read_text(path));
+  } catch (const json::exception& e) {
+    throw FormatError(std::string("settings.json is not valid JSON: ") + e.what(), path);
+  }
+  return settings_from_json(j, path);
+}
+
+void write_session_settings(const fs::path& dir, const TrainingSettings& settings) {
+  io::write_file_atomically(settings_path(dir), to_json(settings).dump(2) + "\n");
+}
+
+namespace {
+
+CheckpointInfo checkpoint_info_from(const fs::path& path, const std::map<std::string, std::string>& metadata) {
+  const auto it = metadata.find(kCheckpointKey);
+  if (it == metadata.end()) throw FormatError("not a Kiln training checkpoint (no kiln_checkpoint metadata)", path);
+  CheckpointInfo info;
+  info.path = path;
+  try {
+    const json j = json::parse(it->second);
+    info.stage = j.at("stage").get<std::string>() == "text_encoder" ? Stage::TextEncoder : Stage::UNet;
+    info.stage_step = j.at("stage_step").get<std::int64_t>();
+    info.global_step = j.at("global_step").get<std::int64_t>();
+    info.finished = j.value("finished", false);
+  } catch (const json::exception& e) {
+    throw FormatError(std::string("the checkpoint's kiln_checkpoint metadata is broken: ") + e.what(), path);
+  }
+  return info;
+}
+
+}  // namespace
+
+std::optional<CheckpointInfo> latest_checkpoint(const fs::path& dir) {
+  const fs::path path = checkpoint_path(dir);
+  if (!fs::exists(path)) return std::nullopt;
+  const auto header = io::read_safetensors_header(path);
+  return checkpoint_info_from(path, header.metadata);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+namespace {
+
+struct StagePosition {
+  std::size_t stage_index = 0;
+  std::int64_t stage_step = 0;
+  std::int64_t global_step = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(fs::path dir, std::stop_token stop, const TrainingCallbacks& callbacks)
+      : dir_(std::move(dir)), stop_(std::move(stop)), cb_(callbacks) {}
+
+  TrainingOutcome run(bool resume) {
+    settings_ = read_session_settings(dir_);
+    validate_settings(settings_);
+    fs::create_directories(dir_ / "checkpoints");
+    log_.open(dir_ / "log.txt", std::ios::app);
+    stages_ = settings_.stages();
+    total_steps_ = 0;
+    for (Stage s : stages_) total_steps_ += settings_.stage(s).steps;
+
+    load_model();
+    std::optional<CheckpointInfo> checkpoint = resume ? latest_checkpoint(dir_) : std::nullopt;
+    if (!resume && fs::exists(checkpoint_path(dir_))) {
+      throw InvalidRequestError("the session " + dir_.string() + " already has a checkpoint",
+                                "resume it, or start a new session");
+    }
+    gen_ = at::make_generator<at::CPUGeneratorImpl>(settings_.seed);
+    setup_lora();
+    StagePosition pos;
+    if (checkpoint) {
+      pos = restore(*checkpoint);
+      log("resumed from " + checkpoint->path.string() + " at step " + std::to_string(pos.global_step));
+    } else {
+      std::error_code ec;
+      fs::remove(metrics_path(dir_), ec);
+      log("training " + std::string(to_string(settings_.method)) + " on " + settings_.base_model.string() + ", " +
+          std::to_string(total_steps_) + " steps");
+    }
+    truncate_metrics(pos.global_step);
+    prepare_data();
+
+    TrainingOutcome outcome;
+    outcome.total_steps = total_steps_;
+    for (; pos.stage_index < stages_.size(); ++pos.stage_index, pos.stage_step = 0) {
+      const bool stopped = run_stage(pos);
+      outcome.global_step = pos.global_step;
+      if (stopped) {
+        outcome.stopped = true;
+        outcome.checkpoint = latest_checkpoint(dir_);
+        log("stopped at step " + std::to_string(pos.global_step) + "; checkpoint saved");
+        return outcome;
+      }
+    }
+    outcome.finished = true;
+    outcome.global_step = pos.global_step;
+    outcome.checkpoint = latest_checkpoint(dir_);
+    log("finished: " + std::to_string(pos.global_step) + " steps");
+    return outcome;
+  }
+
+ private:
+  void log(const std::string& message) {
+    if (log_) log_ << message << '\n' << std::flush;
+    if (cb_.on_log) cb_.on_log(message);
+  }
+
+  void load_model() {
+    pipelines::ModelLoadOptions options;
+    options.device = torch::Device(settings_.device);
+    options.dtype = torch::kFloat;
+    options.config_dir = settings_.config_dir;
+    options.tokenizer_dir = settings_.tokenizer_dir;
+    pipelines::check_device_dtype(options.device, options.dtype);
+    log("loading " + settings_.base_model.string());
+    model_ = pipelines::load_stable_diffusion(settings_.base_model, options);
+    if (model_.is_sdxl()) {
+      throw InvalidRequestError("training SDXL models is not supported yet: choose an SD 1.x or 2.x base model");
+    }
+    if (model_.is_inpainting()) throw InvalidRequestError("training inpainting models is not supported");
+    device_ = options.device;
+    schedule_ = noise_schedule(model_.scheduler_config);
+    pad_ = model_.family == convert::ModelFamily::SD2 ? text::PadConvention::SD2 : text::PadConvention::SD1;
+    for (auto* m : std::initializer_list<torch::nn::Module*>{model_.text_encoder.get(), model_.unet.get(), model_.vae.get()}) {
+      for (auto& p : m->parameters()) p.set_requires_grad(false);
+    }
+    model_.vae->eval();
+  }
+
+  void setup_lora() {
+    if (settings_.method != TrainingMethod::LoRA) return;
+    // A generator of its own, so the adapters' initial values do not depend on anything else.
+    at::Generator init = at::make_generator<at::CPUGeneratorImpl>(settings_.seed ^ 0x4c6f5241ull);
+    if (settings_.lora_text_encoder) {
+      te_lora_ = LoRANetwork(*model_.text_encoder, "lora_te", text_encoder_lora_targets(), settings_.lora_rank,
+                             settings_.lora_alpha, init);
+    }
+    unet_lora_ = LoRANetwork(*model_.unet, "lora_unet", unet_lora_targets(), settings_.lora_rank, settings_.lora_alpha,
+                             init);
+    te_lora_.set_requires_grad(false);
+    unet_lora_.set_requires_grad(false);
+  }
+
+  // --- data -----------------------------------------------------------------------------------
+
+  torch::Tensor pixels_of(const fs::path& image) const {
+    const dataset::RGBImage rgb = dataset::load_training_image(image, settings_.resolution);
+    torch::Tensor t = torch::from_blob(const_cast<std::uint8_t*>(rgb.pixels.data()), {rgb.height, rgb.width, 3},
+                                       torch::kUInt8)
+                          .permute({2, 0, 1})
+                          .to(torch::kFloat)
+                          .div(127.5)
+                          .sub(1.0);
+    return t.contiguous();
+  }
+
+  torch::Tensor ids_of(const std::string& prompt) const {
+    const auto ids = model_.tokenizer->encode_padded(prompt, pad_);
+    return torch::tensor(ids, torch::kLong);
+  }
+
+  void ensure_class_images() {
+    fs::path folder = settings_.class_images.empty() ? dir_ / "class_images" : settings_.class_images;
+    fs::create_directories(folder);
+    std::vector<fs::path> existing = dataset::list_images(folder);
+    const int missing = settings_.num_class_images - static_cast<int>(existing.size());
+    if (missing > 0) {
+      log("generating " + std::to_string(missing) + " class images for \"" + settings_.class_prompt + "\"");
+      for (int i = 0; i < missing; ++i) {
+        if (stop_.stop_requested()) throw InvalidRequestError("stopped while generating class images");
+        const int n = static_cast<int>(existing.size()) + i;
+        pipelines::GenerationRequest request;
+        request.prompt = settings_.class_prompt;
+        request.width = request.height = settings_.resolution;
+        request.steps = settings_.sample_steps;
+        request.seed = settings_.seed + static_cast<std::uint64_t>(n);
+        request.sampler = schedulers::SchedulerKind::DPMPP2MKarras;
+        const auto result = pipelines::generate(model_, request, stop_);
+        write_image(folder / ("class-" + format_step(n) + ".png"), result.images[0]);
+      }
+      existing = dataset::list_images(folder);
+    }
+    existing.resize(static_cast<std::size_t>(settings_.num_class_images));
+    for (const auto& image : existing) classes_.push_back(TrainingExample{image, settings_.class_prompt, false});
+  }
+
+  void write_image(const fs::path& path, const torch::Tensor& image01) const {
+    const torch::Tensor u8 = pipelines::to_uint8(image01.unsqueeze(0))[0].contiguous();
+    dataset::RGBImage rgb;
+    rgb.height = static_cast<int>(u8.size(0));
+    rgb.width = static_cast<int>(u8.size(1));
+    rgb.pixels.assign(u8.data_ptr<std::uint8_t>(), u8.data_ptr<std::uint8_t>() + u8.numel());
+    dataset::write_png(path, rgb);
+  }
+
+  // Pixels or (cache_latents) VAE moments of every example, and their token ids.
+  void prepare_data() {
+    instances_ = training_examples(settings_);
+    if (settings_.prior_preservation()) ensure_class_images();
+    log(std::to_string(instances_.size()) + " instance images" +
+        (classes_.empty() ? std::string() : ", " + std::to_string(classes_.size()) + " class images"));
+    auto encode_all = [&](const std::vector<TrainingExample>& examples, std::vector<torch::Tensor>& inputs,
+                          std::vector<torch::Tensor>& ids) {
+      torch::NoGradGuard no_grad;
+      for (const auto& e : examples) {
+        torch::Tensor pixels = pixels_of(e.image);
+        if (settings_.cache_latents) {
+          inputs.push_back(model_.vae->encode_moments(pixels.unsqueeze(0).to(device_))[0]);
+        } else {
+          inputs.push_back(pixels);
+        }
+        ids.push_back(ids_of(e.prompt));
+      }
+    };
+    encode_all(instances_, instance_inputs_, instance_ids_);
+    encode_all(classes_, class_inputs_, class_ids_);
+  }
+
+  // The example index at position p of the endless, per-epoch shuffled sequence of `n` examples.
+  std::int64_t example_at(std::int64_t p, std::int64_t n, std::uint64_t salt) {
+    const std::int64_t epoch = p / n;
+    const auto key = std::make_pair(salt, epoch);
+    auto it = permutations_.find(key);
+    if (it == permutations_.end()) {
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(settings_.seed * 1000003ull + salt * 7919ull +
+                                                                 static_cast<std::uint64_t>(epoch));
+      if (permutations_.size() > 64) permutations_.clear();
+      it = permutations_.emplace(key, torch::randperm(n, g, torch::kLong)).first;
+    }
+    return it->second[p % n].item<std::int64_t>();
+  }
+
+  struct Batch {
+    torch::Tensor inputs;  // pixels [B,3,R,R] or moments [B,8,h,w]
+    torch::Tensor ids;     // [B, 77]
+    std::vector<std::int64_t> instance_index;
+  };
+
+  Batch batch_for(Stage stage, std::int64_t micro_step) {
+    const std::uint64_t salt = stage == Stage::TextEncoder ? 1 : 2;
+    std::vector<torch::Tensor> inputs, ids;
+    Batch b;
+    const std::int64_t n = static_cast<std::int64_t>(instances_.size());
+    for (int k = 0; k < settings_.batch_size; ++k) {
+      const std::int64_t i = example_at(micro_step * settings_.batch_size + k, n, salt);
+      inputs.push_back(instance_inputs_[static_cast<std::size_t>(i)]);
+      ids.push_back(instance_ids_[static_cast<std::size_t>(i)]);
+      b.instance_index.push_back(i);
+    }
+    if (!classes_.empty()) {
+      const std::int64_t m = static_cast<std::int64_t>(classes_.size());
+      for (int k = 0; k < settings_.batch_size; ++k) {
+        const std::int64_t i = example_at(micro_step * settings_.batch_size + k, m, salt + 16);
+        inputs.push_back(class_inputs_[static_cast<std::size_t>(i)]);
+        ids.push_back(class_ids_[static_cast<std::size_t>(i)]);
+        b.instance_index.push_back(-1 - i);
+      }
+    }
+    b.inputs = torch::stack(inputs).to(device_);
+    b.ids = torch::stack(ids).to(device_);
+    return b;
+  }
+
+  // --- stages ---------------------------------------------------------------------------------
+
+  NamedParameters trainable(Stage stage) {
+    NamedParameters out;
+    if (settings_.method == TrainingMethod::LoRA) {
+      LoRANetwork& net = stage == Stage::TextEncoder ? te_lora_ : unet_lora_;
+      return net.parameters();
+    }
+    torch::nn::Module& m = stage == Stage::TextEncoder ? static_cast<torch::nn::Module&>(*model_.text_encoder)
+                                                       : static_cast<torch::nn::Module&>(*model_.unet);
+    const std::string prefix = stage == Stage::TextEncoder ? "text_encoder." : "unet.";
+    for (const auto& p : m.named_parameters()) out.emplace_back(prefix + p.key(), p.value());
+    return out;
+  }
+
+  void set_trainable(Stage stage) {
+    for (auto& p : model_.text_encoder->parameters()) p.set_requires_grad(false);
+    for (auto& p : model_.unet->parameters()) p.set_requires_grad(false);
+    te_lora_.set_requires_grad(false);
+    unet_lora_.set_requires_grad(false);
+    if (settings_.method == TrainingMethod::LoRA) {
+      (stage == Stage::TextEncoder ? te_lora_ : unet_lora_).set_requires_grad(true);
+    } else {
+      for (auto& [name, p] : trainable(stage)) p.set_requires_grad(true);
+    }
+  }
+
+  // Text encoder output for a batch; cached per example while the text encoder is frozen.
+  torch::Tensor hidden_states(Stage stage, const Batch& batch) {
+    if (stage == Stage::TextEncoder) {
+      if (!te_lora_.empty()) te_lora_.apply();
+      return model_.text_encoder->forward(batch.ids).last_hidden_state;
+    }
+    torch::NoGradGuard no_grad;
+    if (!te_lora_.empty()) te_lora_.apply();
+    std::vector<torch::Tensor> rows;
+    for (std::size_t k = 0; k < batch.instance_index.size(); ++k) {
+      const std::int64_t key = batch.instance_index[k];
+      auto it = hidden_cache_.find(key);
+      if (it == hidden_cache_.end()) {
+        it = hidden_cache_.emplace(key, model_.text_encoder->forward(batch.ids.slice(0, k, k + 1)).last_hidden_state[0])
+                 .first;
+      }
+      rows.push_back(it->second);
+    }
+    return torch::stack(rows);
+  }
+
+  // Runs one stage from pos.stage_step; returns true when a stop request ended it.
+  bool run_stage(StagePosition& pos) {
+    const Stage stage = stages_[pos.stage_index];
+    const StageSettings& ss = settings_.stage(stage);
+    set_trainable(stage);
+    hidden_cache_.clear();
+    model_.unet->train();
+    model_.text_encoder->train();
+    NamedParameters params = trainable(stage);
+    AdamWOptions adam{settings_.adam_beta1, settings_.adam_beta2, settings_.weight_decay, settings_.adam_epsilon};
+    AdamW optimizer(params, adam);
+    if (pending_optimizer_ && pending_stage_ == stage) {
+      optimizer.load_state(*pending_optimizer_, pending_optimizer_steps_, checkpoint_path(dir_).string());
+    }
+    pending_optimizer_.reset();
+    const LRSchedule lr_schedule{settings_.lr_schedule, settings_.warmup_steps, ss.steps};
+    DiffusionLossOptions loss_options;
+    loss_options.prediction = model_.prediction_type;
+    loss_options.prior_preservation = settings_.prior_preservation();
+    loss_options.prior_loss_weight = settings_.prior_loss_weight;
+    loss_options.offset_noise = settings_.offset_noise;
+    loss_options.min_snr_gamma = settings_.min_snr_gamma;
+    MixedPrecisionContext precision(settings_.mixed_precision, device_);
+    if (pos.stage_step < ss.steps) log("stage " + std::string(to_string(stage)) + ": " + std::to_string(ss.steps) + " steps");
+
+    std::int64_t last_saved = pos.stage_step;
+    while (pos.stage_step < ss.steps) {
+      if (stop_.stop_requested()) {
+        if (pos.stage_step != last_saved) save_checkpoint(stage, pos, optimizer);
+        return true;
+      }
+      const auto started = std::chrono::steady_clock::now();
+      const double lr = ss.learning_rate * lr_schedule.factor(pos.stage_step);
+      double loss_sum = 0;
+      for (int a = 0; a < settings_.gradient_accumulation; ++a) {
+        const Batch batch = batch_for(stage, pos.stage_step * settings_.gradient_accumulation + a);
+        torch::Tensor latents;
+        {
+          torch::NoGradGuard no_grad;
+          const torch::Tensor moments =
+              settings_.cache_latents ? batch.inputs : model_.vae->encode_moments(batch.inputs);
+          latents = sample_latents(moments, model_.vae->config().scaling_factor, gen_);
+        }
+        torch::Tensor loss;
+        {
+          auto autocast = precision.autocast();
+          const torch::Tensor hidden = hidden_states(stage, batch);
+          if (stage == Stage::UNet && !unet_lora_.empty()) unet_lora_.apply();
+          loss = diffusion_loss(model_.unet, latents, hidden, schedule_, gen_, loss_options).loss;
+        }
+        const double value = loss.item<double>();
+        if (!std::isfinite(value)) fail_non_finite("loss", stage, pos);
+        loss_sum += value / settings_.gradient_accumulation;
+        precision.backward(loss / settings_.gradient_accumulation);
+      }
+      const bool step_ok = precision.unscale(params);
+      const double grad_norm = clip_grad_norm(params, settings_.max_grad_norm);
+      if (step_ok && !std::isfinite(grad_norm)) fail_non_finite("gradient norm", stage, pos);
+      if (step_ok) optimizer.step(lr);
+      optimizer.zero_grad();
+      precision.update(step_ok);
+      ++pos.stage_step;
+      ++pos.global_step;
+
+      StepMetrics m;
+      m.step = pos.global_step;
+      m.total_steps = total_steps_;
+      m.stage = stage;
+      m.stage_step = pos.stage_step;
+      m.stage_steps = ss.steps;
+      m.loss = loss_sum;
+      m.lr = lr;
+      m.grad_norm = grad_norm;
+      m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      m.memory = resident_bytes();
+      append_metrics(m);
+      if (cb_.on_step) cb_.on_step(m);
+
+      const bool stage_end = pos.stage_step == ss.steps;
+      if (stage_end || (settings_.save_every > 0 && pos.stage_step % settings_.save_every == 0)) {
+        save_checkpoint(stage, pos, optimizer);
+        last_saved = pos.stage_step;
+      }
+      if (settings_.sample_every > 0 && (pos.stage_step % settings_.sample_every == 0 || stage_end)) {
+        write_samples(stage, pos);
+      }
+    }
+    return false;
+  }
+
+  [[noreturn]] void fail_non_finite(const std::string& what, Stage stage, const StagePosition& pos) {
+    const auto checkpoint = latest_checkpoint(dir_);
+    const std::string kept = checkpoint ? "the last good checkpoint (step " + std::to_string(checkpoint->global_step) + ") is kept"
+                                        : "no checkpoint had been saved yet";
+    log("the " + what + " became NaN or infinite at " + std::string(to_string(stage)) + " step " +
+        std::to_string(pos.stage_step + 1) + "; training stopped, " + kept);
+    throw ComputeError("training: the " + what + " became NaN or infinite at " + std::string(to_string(stage)) +
+                           " step " + std::to_string(pos.stage_step + 1) + "; " + kept,
+                       "lower the learning rate, or resume from the checkpoint");
+  }
+
+  void write_samples(Stage stage, const StagePosition& pos) {
+    torch::NoGradGuard no_grad;
+    if (!te_lora_.empty()) te_lora_.apply();
+    if (!unet_lora_.empty()) unet_lora_.apply();
+    model_.unet->eval();
+    model_.text_encoder->eval();
+    fs::create_directories(dir_ / "samples");
+    for (std::size_t i = 0; i < settings_.sample_prompts.size(); ++i) {
+      pipelines::GenerationRequest request;
+      request.prompt = settings_.sample_prompts[i];
+      request.width = request.height = settings_.resolution;
+      request.steps = settings_.sample_steps;
+      request.seed = settings_.sample_seed;
+      request.sampler = schedulers::SchedulerKind::DPMPP2MKarras;
+      const auto result = pipelines::generate(model_, request);
+      const fs::path path = dir_ / "samples" /
+                            (format_step(pos.global_step) + "-" + std::string(to_string(stage)) + "-" + std::to_string(i) + ".png");
+      write_image(path, result.images[0]);
+      if (cb_.on_sample) cb_.on_sample(path, pos.global_step, request.prompt);
+    }
+    model_.unet->train();
+    model_.text_encoder->train();
+  }
+
+  // --- checkpoints ------------------------------------------------------------------------------
+
+  void save_checkpoint(Stage stage, const StagePosition& pos, const AdamW& optimizer) {
+    io::NamedTensors tensors;
+    if (settings_.method == TrainingMethod::LoRA) {
+      for (const LoRANetwork* net : {&te_lora_, &unet_lora_}) {
+        for (const auto& [name, t] : net->parameters()) tensors.emplace_back("lora." + name, t.detach());
+      }
+    } else {
+      const bool te_trained = std::find(stages_.begin(), stages_.end(), Stage::TextEncoder) != stages_.end();
+      if (te_trained) {
+        for (const auto& p : model_.text_encoder->named_parameters()) tensors.emplace_back("text_encoder." + p.key(), p.value().detach());
+      }
+      if (stage == Stage::UNet) {
+        for (const auto& p : model_.unet->named_parameters()) tensors.emplace_back("unet." + p.key(), p.value().detach());
+      }
+    }
+    for (const auto& [name, t] : optimizer.state()) tensors.emplace_back("optimizer." + name, t);
+    tensors.emplace_back("rng.generator", gen_.get_state());
+    const bool finished = pos.stage_index + 1 == stages_.size() && pos.stage_step == settings_.stage(stage).steps;
+    const json meta = {{"version", 1},
+                       {"stage", to_string(stage)},
+                       {"stage_step", pos.stage_step},
+                       {"global_step", pos.global_step},
+                       {"optimizer_steps", optimizer.steps()},
+                       {"finished", finished},
+                       {"method", to_string(settings_.method)},
+                       {"base_model", settings_.base_model.string()}};
+    io::write_safetensors(checkpoint_path(dir_), tensors, {{kCheckpointKey, meta.dump()}});
+    CheckpointInfo info{checkpoint_path(dir_), stage, pos.stage_step, pos.global_step, finished};
+    log("checkpoint at step " + std::to_string(pos.global_step));
+    if (cb_.on_checkpoint) cb_.on_checkpoint(info);
+  }
+
+  StagePosition restore(const CheckpointInfo& info) {
+    const auto file = io::SafetensorsFile::open(info.path);
+    const json meta = json::parse(file->metadata().at(kCheckpointKey));
+    const std::string source = info.path.string();
+    io::NamedTensors lora, optimizer;
+    std::map<std::string, torch::Tensor> te, unet;
+    torch::Tensor rng;
+    for (const auto& entry : file->index().entries()) {
+      const std::string& name = entry.name;
+      torch::Tensor t = file->tensor(name);
+      if (name.starts_with("lora.")) lora.emplace_back(name.substr(5), t);
+      else if (name.starts_with("optimizer.")) optimizer.emplace_back(name.substr(10), t);
+      else if (name.starts_with("text_encoder.")) te[name.substr(13)] = t;
+      else if (name.starts_with("unet.")) unet[name.substr(5)] = t;
+      else if (name == "rng.generator") rng = t;
+    }
+    if (!rng.defined()) throw FormatError("the checkpoint has no generator state", info.path);
+    auto copy_into = [&](torch::nn::Module& m, const std::map<std::string, torch::Tensor>& values, const char* what) {
+      if (values.empty()) return;
+      torch::NoGradGuard no_grad;
+      for (auto& p : m.named_parameters()) {
+        const auto it = values.find(p.key());
+        if (it == values.end() || it->second.sizes() != p.value().sizes()) {
+          throw FormatError(std::string("the checkpoint's ") + what + " weight '" + p.key() + "' is missing or mis-shaped",
+                            info.path);
+        }
+        p.value().copy_(it->second);
+      }
+    };
+    copy_into(*model_.text_encoder, te, "text encoder");
+    copy_into(*model_.unet, unet, "UNet");
+    if (settings_.method == TrainingMethod::LoRA) {
+      if (!te_lora_.empty()) te_lora_.load(lora, source);
+      unet_lora_.load(lora, source);
+    }
+    gen_.set_state(rng.contiguous());
+
+    StagePosition pos;
+    pos.global_step = info.global_step;
+    const auto it = std::find(stages_.begin(), stages_.end(), info.stage);
+    if (it == stages_.end()) throw FormatError("the checkpoint's stage is not in the session's settings", info.path);
+    pos.stage_index = static_cast<std::size_t>(it - stages_.begin());
+    pos.stage_step = info.stage_step;
+    if (pos.stage_step >= settings_.stage(info.stage).steps) {
+      ++pos.stage_index;
+      pos.stage_step = 0;
+    } else {
+      pending_optimizer_ = std::move(optimizer);
+      pending_optimizer_steps_ = meta.value("optimizer_steps", info.stage_step);
+      pending_stage_ = info.stage;
+    }
+    return pos;
+  }
+
+  // --- metrics ----------------------------------------------------------------------------------
+
+  void append_metrics(const StepMetrics& m) {
+    const json j = {{"step", m.step},         {"stage", to_string(m.stage)}, {"stage_step", m.stage_step},
+                    {"loss", m.loss},         {"lr", m.lr},                   {"grad_norm", m.grad_norm},
+                    {"seconds", m.seconds},   {"memory", m.memory}};
+    std::ofstream out(metrics_path(dir_), std::ios::app);
+    out << j.dump() << '\n';
+    if (!out) throw FileError("cannot append to the metrics log", metrics_path(dir_));
+  }
+
+  // Drops records past `step` (left by a run that was killed after its last checkpoint).
+  void truncate_metrics(std::int64_t step) {
+    const fs::path path = metrics_path(dir_);
+    if (!fs::exists(path)) return;
+    std::istringstream in(read_text(path));
+    std::string line, kept;
+    bool dropped = false;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      try {
+        if (json::parse(line).at("step").get<std::int64_t>() > step) {
+          dropped = true;
+          continue;
+        }
+      } catch (const json::exception&) {
+        dropped = true;  // a half-written last line
+        continue;
+      }
+      kept += line + '\n';
+    }
+    if (dropped) io::write_file_atomically(path, kept);
+  }
+
+  fs::path dir_;
+  std::stop_token stop_;
+  const TrainingCallbacks& cb_;
+  TrainingSettings settings_;
+  std::vector<Stage> stages_;
+  std::int64_t total_steps_ = 0;
+  std::ofstream log_;
+  pipelines::StableDiffusionModel model_;
+  torch::Device device_{torch::kCPU};
+  NoiseSchedule schedule_;
+  text::PadConvention pad_ = text::PadConvention::SD1;
+  at::Generator gen_;
+  LoRANetwork te_lora_, unet_lora_;
+  std::vector<TrainingExample> instances_, classes_;
+  std::vector<torch::Tensor> instance_inputs_, instance_ids_, class_inputs_, class_ids_;
+  std::map<std::pair<std::uint64_t, std::int64_t>, torch::Tensor> permutations_;
+  std::map<std::int64_t, torch::Tensor> hidden_cache_;
+  std::optional<NamedParameters> pending_optimizer_;
+  std::int64_t pending_optimizer_steps_ = 0;
+  Stage pending_stage_ = Stage::UNet;
+};
+
+}  // namespace
+
+TrainingOutcome run_training(const fs::path& session, std::stop_token stop, const TrainingCallbacks& callbacks,
+                             const RunOptions& options) {
+  Trainer trainer(session, std::move(stop), callbacks);
+  return trainer.run(options.resume);
+}
+
+}  // namespace kiln::training
