@@ -1,0 +1,329 @@
+// Training sessions on the golden tiny SD 1.x pipeline: both stages run, an overfitted image's
+// loss falls, resuming after a crash gives bit for bit the weights of an uninterrupted run, stop
+// requests save, exports reload, LoRA checkpoints export in the kohya layout.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <numeric>
+#include <stop_token>
+
+#include "base/error.h"
+#include "io/safetensors.h"
+#include "pipelines/model_loading.h"
+#include "support/test_support.h"
+#include "training/session_export.h"
+#include "training/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace kiln;
+using namespace kiln::training;
+
+namespace {
+
+const fs::path kTiny = test::data_dir() / "golden/pipeline/tiny_sd1";
+
+struct CrashAt : std::runtime_error {
+  CrashAt() : std::runtime_error("simulated crash") {}
+};
+
+// Two face photos in a folder, one with a caption.
+fs::path make_images(const test::ScratchDir& scratch) {
+  const fs::path images = scratch / "images";
+  fs::create_directories(images);
+  fs::copy_file(test::data_dir() / "faces/hopper_portrait.jpg", images / "hopper.jpg");
+  fs::copy_file(test::data_dir() / "faces/portrait_beach.jpg", images / "beach_person (2).jpg");
+  test::write_text(images / "hopper.txt", "a painting of a man");
+  return images;
+}
+
+TrainingSettings tiny_settings(const fs::path& images) {
+  TrainingSettings s;
+  s.base_model = kTiny;
+  s.images = images;
+  s.token = "sks";
+  s.resolution = 64;
+  s.text_encoder = {2, 1e-4};
+  s.unet = {4, 1e-4};
+  s.save_every = 2;
+  s.seed = 7;
+  return s;
+}
+
+std::map<std::string, torch::Tensor> checkpoint_tensors(const fs::path& session) {
+  const auto file = io::SafetensorsFile::open(session / "checkpoints/latest.safetensors");
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& e : file->index().entries()) out[e.name] = file->tensor(e.name).clone();
+  return out;
+}
+
+std::vector<nlohmann::json> metrics(const fs::path& session) {
+  std::ifstream in(session / "metrics.jsonl");
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("training examples carry the exact prompts") {
+  test::ScratchDir scratch("kiln-train");
+  const TrainingSettings s = tiny_settings(make_images(scratch));
+  const auto examples = training_examples(s);
+  REQUIRE(examples.size() == 2);
+  CHECK(examples[0].prompt == "sks, beach person");  // fast-stable-diffusion's file-name rule + token
+  CHECK_FALSE(examples[0].from_caption_file);
+  CHECK(examples[1].prompt == "sks, a painting of a man");
+  CHECK(examples[1].from_caption_file);
+}
+
+TEST_CASE("settings are validated and round-trip through JSON") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.sample_prompts = {"a photo of sks"};
+  s.method = TrainingMethod::LoRA;
+  const TrainingSettings back = settings_from_json(to_json(s));
+  CHECK(to_json(back) == to_json(s));
+  CHECK_NOTHROW(validate_settings(s));
+
+  TrainingSettings bad = s;
+  bad.resolution = 100;
+  CHECK_THROWS_WITH_AS(validate_settings(bad), doctest::Contains("resolution"), InvalidRequestError);
+  bad = s;
+  bad.text_encoder.steps = bad.unet.steps = 0;
+  CHECK_THROWS_AS(validate_settings(bad), InvalidRequestError);
+  bad = s;
+  bad.sample_every = 5;
+  bad.sample_prompts.clear();
+  CHECK_THROWS_WITH_AS(validate_settings(bad), doctest::Contains("sample"), InvalidRequestError);
+  bad = s;
+  bad.mixed_precision = MixedPrecision::F16;
+  CHECK_THROWS_WITH_AS(validate_settings(bad), doctest::Contains("CUDA"), InvalidRequestError);
+  CHECK_THROWS_AS(settings_from_json(nlohmann::json{{"method", "hypernetwork"}}, "settings.json"), FormatError);
+  CHECK_THROWS_AS(settings_from_json(nlohmann::json{{"unet_steps", "many"}}, "settings.json"), FormatError);
+}
+
+TEST_CASE("both stages run, and a crashed run resumes to the same weights bit for bit") {
+  test::ScratchDir scratch("kiln-train");
+  const TrainingSettings s = tiny_settings(make_images(scratch));
+
+  const fs::path straight = scratch / "straight";
+  create_session(straight, s);
+  std::vector<StepMetrics> seen;
+  TrainingCallbacks cb;
+  cb.on_step = [&](const StepMetrics& m) { seen.push_back(m); };
+  const TrainingOutcome a = run_training(straight, {}, cb);
+  CHECK(a.finished);
+  CHECK(a.global_step == 6);
+  REQUIRE(seen.size() == 6);
+  CHECK(seen[0].stage == Stage::TextEncoder);
+  CHECK(seen[1].stage == Stage::TextEncoder);
+  CHECK(seen[2].stage == Stage::UNet);
+  CHECK(seen[2].stage_step == 1);
+  CHECK(seen[5].step == 6);
+  CHECK(seen[0].lr == doctest::Approx(1e-4));       // linear decay, no warm-up
+  CHECK(seen[1].lr == doctest::Approx(0.5e-4));
+  CHECK(seen[5].lr == doctest::Approx(0.25e-4));
+  for (const auto& m : seen) CHECK(std::isfinite(m.loss));
+  CHECK(metrics(straight).size() == 6);
+  REQUIRE(latest_checkpoint(straight));
+  CHECK(latest_checkpoint(straight)->finished);
+
+  // The same run killed after step 5 (its last checkpoint is step 4), then resumed.
+  const fs::path crashed = scratch / "crashed";
+  create_session(crashed, s);
+  TrainingCallbacks crash;
+  crash.on_step = [](const StepMetrics& m) {
+    if (m.step == 5) throw CrashAt();
+  };
+  CHECK_THROWS_AS(run_training(crashed, {}, crash), CrashAt);
+  REQUIRE(latest_checkpoint(crashed));
+  CHECK(latest_checkpoint(crashed)->global_step == 4);
+  CHECK(metrics(crashed).size() == 5);  // step 5 was logged before the crash
+  const TrainingOutcome b = run_training(crashed);
+  CHECK(b.finished);
+  CHECK(metrics(crashed).size() == 6);
+
+  const auto want = checkpoint_tensors(straight);
+  const auto got = checkpoint_tensors(crashed);
+  REQUIRE(want.size() == got.size());
+  std::size_t compared = 0;
+  for (const auto& [name, t] : want) {
+    REQUIRE_MESSAGE(got.count(name), name);
+    CHECK_MESSAGE(torch::equal(t, got.at(name)), name);
+    ++compared;
+  }
+  CHECK(compared > 100);
+  CHECK(want.count("text_encoder.text_model.final_layer_norm.weight"));
+  CHECK(want.count("unet.conv_in.weight"));
+  // The text encoder really changed in stage 1 and stayed frozen in stage 2.
+  const auto base = pipelines::load_stable_diffusion(kTiny);
+  CHECK_FALSE(torch::equal(want.at("text_encoder.text_model.final_layer_norm.weight"),
+                           base.text_encoder->named_parameters()["text_model.final_layer_norm.weight"]));
+  CHECK_FALSE(torch::equal(want.at("unet.conv_in.weight"), base.unet->named_parameters()["conv_in.weight"]));
+}
+
+TEST_CASE("a stop request saves a checkpoint; resuming finishes") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.save_every = 0;
+  s.text_encoder.steps = 0;
+  s.unet.steps = 5;
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  std::stop_source stop;
+  TrainingCallbacks cb;
+  cb.on_step = [&](const StepMetrics& m) {
+    if (m.step == 3) stop.request_stop();
+  };
+  const TrainingOutcome first = run_training(session, stop.get_token(), cb);
+  CHECK(first.stopped);
+  CHECK_FALSE(first.finished);
+  REQUIRE(first.checkpoint);
+  CHECK(first.checkpoint->global_step == 3);
+  CHECK_FALSE(first.checkpoint->finished);
+  const TrainingOutcome second = run_training(session);
+  CHECK(second.finished);
+  CHECK(second.global_step == 5);
+
+  // Extending a finished session continues from its checkpoint.
+  s.unet.steps = 7;
+  write_session_settings(session, s);
+  const TrainingOutcome extended = run_training(session);
+  CHECK(extended.finished);
+  CHECK(extended.global_step == 7);
+  CHECK(metrics(session).size() == 7);
+}
+
+TEST_CASE("the loss of an overfitted image falls") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.text_encoder.steps = 0;
+  s.unet = {60, 2e-3};
+  s.lr_schedule = LRScheduleKind::Constant;
+  s.save_every = 0;
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  std::vector<double> losses;
+  TrainingCallbacks cb;
+  cb.on_step = [&](const StepMetrics& m) { losses.push_back(m.loss); };
+  run_training(session, {}, cb);
+  REQUIRE(losses.size() == 60);
+  const double first = std::accumulate(losses.begin(), losses.begin() + 15, 0.0) / 15;
+  const double last = std::accumulate(losses.end() - 15, losses.end(), 0.0) / 15;
+  MESSAGE("mean loss, first 15 steps: " << first << ", last 15: " << last);
+  CHECK(last < 0.8 * first);
+}
+
+TEST_CASE("a DreamBooth session exports a model that reloads with the trained weights") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.text_encoder.steps = 1;
+  s.unet.steps = 2;
+  s.config_dir = kTiny;  // the tiny model's configs for the single-file export
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+
+  SessionExportRequest early{session, scratch / "early.safetensors"};
+  CHECK_THROWS_WITH_AS(export_session(early), doctest::Contains("no checkpoint"), InvalidRequestError);
+
+  run_training(session);
+  const auto trained = checkpoint_tensors(session);
+  for (const ExportFormat format : {ExportFormat::Safetensors, ExportFormat::Ckpt, ExportFormat::Diffusers}) {
+    INFO(to_string(format));
+    const fs::path out = scratch / (std::string("model.") + std::string(to_string(format)));
+    SessionExportRequest request{session, out, format, format == ExportFormat::Safetensors};
+    const SessionExportResult result = export_session(request);
+    CHECK(fs::exists(out));
+    CHECK(result.steps == 3);
+    CHECK(result.tensors > 100);
+    pipelines::ModelLoadOptions options;
+    options.config_dir = kTiny;
+    const auto back = pipelines::load_stable_diffusion(out, options);
+    const torch::Dtype dtype = request.half ? torch::kHalf : torch::kFloat;
+    CHECK(torch::equal(back.unet->named_parameters()["conv_in.weight"],
+                       trained.at("unet.conv_in.weight").to(dtype).to(torch::kFloat)));
+    CHECK(torch::equal(back.text_encoder->named_parameters()["text_model.final_layer_norm.weight"],
+                       trained.at("text_encoder.text_model.final_layer_norm.weight").to(dtype).to(torch::kFloat)));
+    if (format == ExportFormat::Safetensors) {
+      const auto file = io::SafetensorsFile::open(out);
+      CHECK(file->metadata().at("kiln.token") == "sks");
+      CHECK(file->metadata().at("kiln.steps") == "3");
+      CHECK(file->index().find("model.diffusion_model.input_blocks.0.0.weight")->dtype == DType::F16);
+    }
+    // Nothing left beside the output.
+    for (const auto& e : fs::directory_iterator(scratch.path())) {
+      CHECK_MESSAGE(e.path().filename().string().find(".kiln-export") == std::string::npos, e.path());
+    }
+  }
+  SessionExportRequest again{session, scratch / "model.safetensors"};
+  CHECK_THROWS_WITH_AS(export_session(again), doctest::Contains("already exists"), InvalidRequestError);
+}
+
+TEST_CASE("a LoRA session trains adapters only and exports the kohya layout") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.method = TrainingMethod::LoRA;
+  s.lora_rank = 2;
+  s.lora_alpha = 1;
+  s.lora_text_encoder = true;
+  s.text_encoder = {1, 1e-2};
+  s.unet = {2, 1e-2};
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  run_training(session);
+  const auto ckpt = checkpoint_tensors(session);
+  for (const auto& [name, t] : ckpt) {
+    CHECK_MESSAGE((name.starts_with("lora.") || name.starts_with("optimizer.") || name == "rng.generator"), name);
+  }
+
+  const fs::path out = scratch / "sks.safetensors";
+  const SessionExportResult result = export_session({session, out, ExportFormat::Safetensors, true});
+  CHECK(result.lora);
+  const auto file = io::SafetensorsFile::open(out);
+  // The tiny UNet has 2 + 1 + 3 transformer blocks with attn1/attn2 x to_q/k/v/out.0; the text
+  // encoder 5 layers x q/k/v/out_proj; each adapter: lora_down, lora_up, alpha.
+  std::size_t unet_down = 0, te_down = 0;
+  for (const auto& e : file->index().entries()) {
+    if (e.name.ends_with(".lora_down.weight")) (e.name.starts_with("lora_unet_") ? unet_down : te_down)++;
+  }
+  CHECK(te_down == 20);
+  CHECK(unet_down % 8 == 0);
+  CHECK(unet_down > 0);
+  const auto* down = file->index().find("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight");
+  REQUIRE(down != nullptr);
+  CHECK(down->dtype == DType::F16);
+  CHECK(down->shape == std::vector<std::int64_t>{2, 32});
+  CHECK(file->index().contains("lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight"));
+  CHECK(file->tensor("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.alpha").item<float>() == 1.0f);
+  CHECK(file->metadata().at("ss_network_dim") == "2");
+  // Trained: the up matrices left zero.
+  CHECK(file->tensor("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight").abs().sum().item<float>() > 0);
+  CHECK_THROWS_AS(export_session({session, scratch / "x.ckpt", ExportFormat::Ckpt}), InvalidRequestError);
+}
+
+TEST_CASE("prior preservation generates the missing class images") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.class_prompt = "a photo of a person";
+  s.num_class_images = 2;
+  s.sample_steps = 2;
+  s.text_encoder.steps = 0;
+  s.unet.steps = 2;
+  s.sample_every = 2;
+  s.sample_prompts = {"a photo of sks"};
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  std::vector<fs::path> samples;
+  TrainingCallbacks cb;
+  cb.on_sample = [&](const fs::path& p, std::int64_t, const std::string&) { samples.push_back(p); };
+  CHECK(run_training(session, {}, cb).finished);
+  CHECK(fs::exists(session / "class_images/class-000000.png"));
+  CHECK(fs::exists(session / "class_images/class-000001.png"));
+  REQUIRE(samples.size() == 1);
+  CHECK(fs::exists(samples[0]));
+}
