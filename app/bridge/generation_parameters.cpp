@@ -38,7 +38,16 @@ QString unquoted(QString v) {
 
 QString GenerationParameters::toText() const {
   QStringList lines;
-  lines << prompt;
+  QString promptLine = prompt;
+  QStringList hashes;
+  for (const LoRAUse& l : loras) {
+    if (!promptLine.isEmpty()) promptLine += QLatin1Char(' ');
+    promptLine += QStringLiteral("<lora:%1:%2>").arg(l.name, number(l.weight));
+    // A1111 drops ':' and ',' from the name here, since they separate the entries.
+    if (!l.hash.isEmpty())
+      hashes << QString(l.name).remove(QLatin1Char(':')).remove(QLatin1Char(',')) + QStringLiteral(": ") + l.hash;
+  }
+  lines << promptLine;
   if (!negativePrompt.isEmpty()) lines << QStringLiteral("Negative prompt: ") + negativePrompt;
   QStringList fields;
   fields << QStringLiteral("Steps: %1").arg(steps) << QStringLiteral("Sampler: %1").arg(quoted(sampler))
@@ -48,6 +57,7 @@ QString GenerationParameters::toText() const {
   if (!modelName.isEmpty()) fields << QStringLiteral("Model: %1").arg(quoted(modelName));
   if (denoisingStrength) fields << QStringLiteral("Denoising strength: %1").arg(number(*denoisingStrength));
   fields << QStringLiteral("Clip skip: %1").arg(clipSkip);
+  if (!hashes.isEmpty()) fields << QStringLiteral("Lora hashes: ") + quoted(hashes.join(QStringLiteral(", ")));
   for (auto it = extra.cbegin(); it != extra.cend(); ++it) fields << it.key() + QStringLiteral(": ") + quoted(it.value());
   lines << fields.join(QStringLiteral(", "));
   return lines.join(QLatin1Char('\n'));
@@ -78,6 +88,15 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
     (inNegative ? negative : prompt) << line;
   }
   p.prompt = prompt.join(QLatin1Char('\n')).trimmed();
+  // <lora:name:weight> (A1111 also accepts <lora:name>, weight 1, and extra ":te:unet" parts).
+  static const QRegularExpression tag(QStringLiteral(R"(\s*<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>)"));
+  for (auto tags = tag.globalMatch(p.prompt); tags.hasNext();) {
+    const QRegularExpressionMatch m = tags.next();
+    bool ok = false;
+    const double weight = m.captured(2).toDouble(&ok);
+    p.loras << LoRAUse{m.captured(1).trimmed(), ok ? weight : 1.0, {}};
+  }
+  if (!p.loras.isEmpty()) p.prompt = p.prompt.remove(tag).trimmed();
   p.negativePrompt = negative.join(QLatin1Char('\n')).trimmed();
   // key: value pairs separated by ", "; values may be "quoted, with commas".
   static const QRegularExpression pair(QStringLiteral(R"(\s*([\w ][\w \-/+]*):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))"));
@@ -101,6 +120,16 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
     else if (key == QLatin1String("Model")) p.modelName = value;
     else if (key == QLatin1String("Clip skip")) p.clipSkip = value.toInt();
     else if (key == QLatin1String("Denoising strength")) p.denoisingStrength = value.toDouble();
+    else if (key == QLatin1String("Lora hashes")) {
+      for (const QString& entry : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const qsizetype colon = entry.lastIndexOf(QLatin1Char(':'));
+        if (colon < 0) continue;
+        const QString name = entry.left(colon).trimmed(), hash = entry.mid(colon + 1).trimmed();
+        for (LoRAUse& l : p.loras) {
+          if (QString(l.name).remove(QLatin1Char(':')).remove(QLatin1Char(',')) == name) l.hash = hash;
+        }
+      }
+    }
     else if (!key.isEmpty()) p.extra.insert(key, value);
   }
   return p;

@@ -8,14 +8,27 @@
 //   Model: v1-5-pruned-emaonly, Clip skip: 1
 //
 // (the last line is one line; img2img adds "Denoising strength: 0.75").
+//
+// LoRAs are written as A1111 writes them: a <lora:name:weight> tag per LoRA at the end of the
+// prompt line, and `Lora hashes: "name: 0123456789ab, ..."` (the first 12 digits of the file's
+// addnet hash), so A1111 and civitai recognise them; fromText takes the tags back out of the prompt.
 
 #include <QImage>
+#include <QList>
 #include <QMap>
 #include <QString>
 
 #include <optional>
 
 namespace kiln::bridge {
+
+struct LoRAUse {
+  QString name;    // the file name without extension (A1111's name for it)
+  double weight = 1.0;
+  QString hash;    // A1111's short LoRA hash (12 hex digits); empty when unknown
+
+  bool operator==(const LoRAUse&) const = default;
+};
 
 struct GenerationParameters {
   QString prompt;
@@ -30,6 +43,7 @@ struct GenerationParameters {
   QString modelName;  // file name without extension
   int clipSkip = 1;
   std::optional<double> denoisingStrength;  // img2img / inpainting
+  QList<LoRAUse> loras;                     // in the order they were applied
   // Keys this struct does not model ("Hires upscale", "VAE hash", ...), kept for display.
   QMap<QString, QString> extra;
 

@@ -12,5 +12,7 @@ int run_generate(const QStringList& args);
 int run_png_info(const QStringList& args);
 int run_convert(const QStringList& args);
 int run_dataset(const QStringList& args);
+int run_train(const QStringList& args);
+int run_export(const QStringList& args);
 
 }  // namespace kiln::cli

@@ -7,6 +7,7 @@
 #include <QRandomGenerator>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "bridge/resource_paths.h"
 #include "cli/commands.h"
 #include "io/sha256.h"
+#include "pipelines/lora.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
 
@@ -60,6 +62,25 @@ QImage read_image(const QString& path, const char* what) {
   QImage image(path);
   if (image.isNull()) throw FileError(std::string("cannot read the ") + what + " (not an image, or damaged)", path.toStdString());
   return image;
+}
+
+// FILE[:WEIGHT]: split at the last ':' only when a number follows, so Windows paths (C:/loras/x.safetensors)
+// and "dir:with:colons/x.safetensors" stay whole.
+pipelines::LoRASpec parse_lora(const QString& value) {
+  pipelines::LoRASpec spec;
+  QString path = value;
+  if (const qsizetype colon = value.lastIndexOf(QLatin1Char(':')); colon >= 0) {
+    bool ok = false;
+    const double weight = value.mid(colon + 1).toDouble(&ok);
+    if (ok) {
+      if (!std::isfinite(weight)) throw UsageError{"--lora weight must be a finite number, got '" + value.toStdString() + "'"};
+      path = value.left(colon);
+      spec.weight = weight;
+    }
+  }
+  if (path.isEmpty()) throw UsageError{"--lora takes FILE[:WEIGHT], got '" + value.toStdString() + "'"};
+  spec.path = path.toStdString();
+  return spec;
 }
 
 // FILE.png for one image, else FILE-<n>.png.
@@ -104,6 +125,8 @@ int run_generate(const QStringList& args) {
   opt("controlnet", "A ControlNet (folder or single file) to guide with.", "PATH");
   opt("control-image", "The ControlNet's conditioning image (canny edges, pose, depth...).", "FILE");
   opt("control-scale", "ControlNet conditioning scale (default 1).", "X");
+  opt("lora", "A LoRA to apply, with an optional weight (default 1; e.g. style.safetensors:0.7). Repeat for "
+              "several; kohya/A1111 and diffusers/PEFT files of the model's base.", "FILE[:WEIGHT]");
   opt("config", "Single files that are not a standard size: a diffusers folder holding their configs.", "DIR");
   opt("device", "cpu (default) or cuda.", "DEVICE");
   opt("dtype", "fp32 (default), bf16, or fp16 (CUDA only).", "TYPE");
@@ -151,6 +174,8 @@ int run_generate(const QStringList& args) {
     else if (!syntax.isEmpty() && syntax != QLatin1String("a1111")) throw UsageError{"--prompt-syntax must be a1111 or plain"};
     if (p.isSet(QStringLiteral("sampler")))
       r.sampler = schedulers::parse_scheduler_name(p.value(QStringLiteral("sampler")).toStdString());
+    std::vector<pipelines::LoRASpec> loras;
+    for (const QString& value : p.values(QStringLiteral("lora"))) loras.push_back(parse_lora(value));
     const bool seed_given = p.isSet(QStringLiteral("seed"));
     std::uint64_t seed = seed_given ? static_cast<std::uint64_t>(integer(p, "seed", 0))
                                     : QRandomGenerator::system()->generate();
@@ -187,6 +212,13 @@ int run_generate(const QStringList& args) {
     }
     r.seed = seed;
     pipelines::validate_request(r, model);  // before hashing or sampling anything
+    // Merged into the weights for the whole command (the process ends before anything else uses
+    // the model, so nothing is restored).
+    if (!loras.empty()) {
+      std::fprintf(stderr, "applying %zu LoRA%s\n", loras.size(), loras.size() == 1 ? "" : "s");
+      const pipelines::AppliedLoRAs applied = pipelines::apply_loras(model, loras);
+      std::fprintf(stderr, "LoRAs changed %zu weights\n", applied.changed_weights());
+    }
 
     bridge::GenerationParameters params;
     params.prompt = QString::fromStdString(r.prompt);
@@ -202,6 +234,11 @@ int run_generate(const QStringList& args) {
     if (r.init_image.defined()) params.denoisingStrength = r.strength;
     if (std::filesystem::is_regular_file(model_path))
       params.modelHash = QString::fromStdString(io::sha256_file(model_path).substr(0, 10));
+    for (const pipelines::LoRASpec& l : loras) {
+      const QString file = QString::fromStdString(l.path.string());
+      params.loras << bridge::LoRAUse{QFileInfo(file).completeBaseName(), l.weight,
+                                      QString::fromStdString(pipelines::lora_file_hash(l.path).substr(0, 12))};
+    }
 
     std::signal(SIGINT, on_interrupt);
     std::stop_source stop;

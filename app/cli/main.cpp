@@ -31,6 +31,11 @@ void print_usage(std::FILE* out) {
       "  dataset prepare SRC OUT_DIR --size N [--token WORD] [--filename-captions] [--json REPORT]\n"
       "                                   Square, face-aware training crops with captions from a\n"
       "                                   folder or .zip of photos\n"
+      "  train --session DIR [--base MODEL --images DIR] [--token WORD] [--lora-rank N] [--resume]\n"
+      "                                   DreamBooth (text encoder, then UNet) or LoRA training\n"
+      "                                   with checkpoints and exact resume (see train --help)\n"
+      "  export --session DIR --out FILE [--half] [--format safetensors|ckpt|diffusers]\n"
+      "                                   The trained model or LoRA, verified by reloading\n"
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
@@ -70,7 +75,9 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("png-info")) return kiln::cli::run_png_info(args);
   if (command == QLatin1String("convert")) return kiln::cli::run_convert(args);
   if (command == QLatin1String("dataset")) return kiln::cli::run_dataset(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset; see kiln-cli --help)\n",
+  if (command == QLatin1String("train")) return kiln::cli::run_train(args);
+  if (command == QLatin1String("export")) return kiln::cli::run_export(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

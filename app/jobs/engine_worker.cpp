@@ -1,7 +1,10 @@
 #include "jobs/engine_worker.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QHash>
 #include <QRegularExpression>
 
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include "base/error.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
+#include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
@@ -59,6 +63,10 @@ QImage pasteUnmasked(const QImage& result, const QImage& input, const QImage& ma
 struct EngineWorker::Loaded {
   QString path;
   pipelines::StableDiffusionModel model;
+  pipelines::AppliedLoRAs loras;          // merged into `model`'s weights
+  QList<bridge::LoRAUse> loraParameters;  // how the images' parameters name them
+  // A1111's LoRA hash by "path|size|modified": a file is hashed once while it stays the same.
+  QHash<QString, QString> loraHashes;
 };
 
 EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
@@ -81,6 +89,7 @@ void EngineWorker::generate(const GenerationJob& job) {
     // The guard is thread-local: inference runs on this thread only.
     c10::InferenceMode inference;
     ensureModel(job);
+    ensureLoRAs(job);
     if (runJob(job))
       Q_EMIT finished(job.id);
     else
@@ -106,6 +115,24 @@ void EngineWorker::ensureModel(const GenerationJob& job) {
   loaded->path = job.modelPath;
   loaded->model = pipelines::load_stable_diffusion(toPath(job.modelPath), options);
   mLoaded = std::move(loaded);
+}
+
+void EngineWorker::ensureLoRAs(const GenerationJob& job) {
+  std::vector<pipelines::LoRASpec> specs;
+  for (const LoRAChoice& l : job.loras) specs.push_back({toPath(l.path), l.weight});
+  if (specs == mLoaded->loras.specs()) return;
+  Q_EMIT stageChanged(job.id, Stage::ApplyingLoRAs);
+  mLoaded->loras.restore();  // first the plain model again: a failure below leaves it so
+  mLoaded->loraParameters.clear();
+  mLoaded->loras = pipelines::apply_loras(mLoaded->model, specs);
+  for (const LoRAChoice& l : job.loras) {
+    const QFileInfo info(l.path);
+    const QString key = QStringLiteral("%1|%2|%3").arg(l.path).arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+    auto hash = mLoaded->loraHashes.find(key);
+    if (hash == mLoaded->loraHashes.end())
+      hash = mLoaded->loraHashes.insert(key, QString::fromStdString(pipelines::lora_file_hash(toPath(l.path)).substr(0, 12)));
+    mLoaded->loraParameters << bridge::LoRAUse{info.completeBaseName(), l.weight, *hash};
+  }
 }
 
 bool EngineWorker::runJob(const GenerationJob& job) {
@@ -180,6 +207,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       if (!job.mask.isNull()) image.image = pasteUnmasked(image.image, job.initImage, job.mask);
       image.parameters = p;
       image.parameters.seed = request.seed;
+      image.parameters.loras = mLoaded->loraParameters;
       if (count > 1) {
         image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(count));
         image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(i));

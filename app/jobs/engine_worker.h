@@ -16,6 +16,7 @@
 
 #include "bridge/error_message.h"
 #include "bridge/generation_parameters.h"
+#include "state/generation_settings.h"
 
 namespace kiln::app {
 
@@ -29,6 +30,10 @@ struct GenerationJob {
   int batchCount = 1;  // runs
   QImage initImage;    // img2img / inpainting; parameters.denoisingStrength is the strength
   QImage mask;         // inpainting: white = repaint (the init image's size or any size)
+  // Merged into the model before the first run, in order; the worker keeps them merged while the
+  // next jobs name the same list and restores the weights when it changes. Written into each
+  // image's parameters (parameters.loras is filled by the worker).
+  QList<LoRAChoice> loras;
   // Each image is written there as a PNG with its parameters as soon as its run ends (atomically);
   // empty: not written.
   QString outputFolder;
@@ -59,7 +64,7 @@ class EngineWorker : public QObject {
   Q_OBJECT
 
  public:
-  enum class Stage { LoadingModel, EncodingPrompt, Sampling, Decoding, Saving };
+  enum class Stage { LoadingModel, ApplyingLoRAs, EncodingPrompt, Sampling, Decoding, Saving };
   Q_ENUM(Stage)
 
   explicit EngineWorker(QObject* parent = nullptr);
@@ -89,6 +94,7 @@ class EngineWorker : public QObject {
  private:
   struct Loaded;
   void ensureModel(const GenerationJob& job);
+  void ensureLoRAs(const GenerationJob& job);
   // Returns false when cancelled.
   bool runJob(const GenerationJob& job);
 

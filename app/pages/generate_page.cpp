@@ -50,6 +50,15 @@ bool isGenerationModel(const ModelEntry& e) {
   return e.isKnown() && families.contains(e.summary.family);
 }
 
+// The LoRA family that fits a generation model's family ("sd1_inpaint" -> "lora_sd1").
+QString loraFamilyFor(const QString& modelFamily) {
+  if (modelFamily.startsWith(QLatin1String("sdxl"))) return QStringLiteral("lora_sdxl");
+  if (modelFamily.startsWith(QLatin1String("sd2"))) return QStringLiteral("lora_sd2");
+  return QStringLiteral("lora_sd1");
+}
+
+bool isLoRA(const ModelEntry& e) { return e.isKnown() && e.summary.family.startsWith(QLatin1String("lora_")); }
+
 QString modeId(GeneratePage::Mode mode) {
   switch (mode) {
     case GeneratePage::Mode::ImageToImage:
@@ -241,6 +250,7 @@ QWidget* GeneratePage::buildSettingsPanel() {
   panel->setObjectName(QStringLiteral("generateSettings"));
   mForm = new GenerationFormView(panel);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateActions);
+  connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateLoRALibrary);
 
   auto* scroll = new QScrollArea(panel);
   scroll->setWidget(mForm);
@@ -415,6 +425,23 @@ void GeneratePage::updateModels() {
   QList<std::pair<QString, QString>> models;
   for (const ModelEntry& e : entries) models.emplace_back(e.path, e.name());
   mForm->setModels(models, mGenerationSettings->form().modelPath);
+  updateLoRALibrary();
+}
+
+// The library's LoRAs made for the selected model's base, for the form's "Add" menu.
+void GeneratePage::updateLoRALibrary() {
+  const auto model = mLibrary->entry(selectedModelPath());
+  const QString family = model ? loraFamilyFor(model->summary.family) : QString();
+  QList<ModelEntry> entries;
+  for (const ModelEntry& e : mLibrary->entries()) {
+    if (isLoRA(e) && (family.isEmpty() || e.summary.family == family)) entries << e;
+  }
+  std::sort(entries.begin(), entries.end(), [](const ModelEntry& a, const ModelEntry& b) {
+    return QString::compare(a.name(), b.name(), Qt::CaseInsensitive) < 0;
+  });
+  QList<std::pair<QString, QString>> loras;
+  for (const ModelEntry& e : entries) loras.emplace_back(e.path, e.name());
+  mForm->setLoRALibrary(loras);
 }
 
 QString GeneratePage::selectedModelPath() const { return mForm->selectedModelPath(); }
@@ -520,6 +547,25 @@ void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
   f.clipSkip = p.clipSkip;
   if (p.denoisingStrength) f.denoisingStrength = *p.denoisingStrength;
   if (p.extra.contains(QStringLiteral("Batch size"))) f.batchSize = p.extra.value(QStringLiteral("Batch size")).toInt();
+  // LoRAs by A1111's name (the file name): those already listed, else the library's.
+  QList<LoRAChoice> loras;
+  QStringList missing;
+  for (const bridge::LoRAUse& use : p.loras) {
+    QString path;
+    for (const LoRAChoice& l : f.loras) {
+      if (QFileInfo(l.path).completeBaseName() == use.name) path = l.path;
+    }
+    for (const ModelEntry& e : mLibrary->entries()) {
+      if (path.isEmpty() && isLoRA(e) && QFileInfo(e.path).completeBaseName() == use.name) path = e.path;
+    }
+    if (path.isEmpty())
+      missing << use.name;
+    else
+      loras << LoRAChoice{path, use.weight};
+  }
+  f.loras = loras;
+  if (!missing.isEmpty())
+    Q_EMIT message(tr("Not in the library, left out: %1").arg(missing.join(QStringLiteral(", "))));
   // The model, when the library has it: by A1111's short hash, else by name.
   for (const ModelEntry& e : mLibrary->entries()) {
     if (!isGenerationModel(e)) continue;
@@ -577,6 +623,7 @@ void GeneratePage::generate() {
   job.batchCount = f.batchCount;
   if (mMode != Mode::TextToImage) job.initImage = mInput->image();
   if (mMode == Mode::Inpaint) job.mask = mInput->mask();
+  job.loras = f.loras;
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
   mStop = std::stop_source();
   job.stop = mStop.get_token();
@@ -613,6 +660,9 @@ void GeneratePage::onStage(quint64 id, EngineWorker::Stage stage) {
   switch (stage) {
     case EngineWorker::Stage::LoadingModel:
       text = tr("Loading %1…").arg(mForm->selectedModelName());
+      break;
+    case EngineWorker::Stage::ApplyingLoRAs:
+      text = tr("Applying LoRAs…");
       break;
     case EngineWorker::Stage::EncodingPrompt:
       text = tr("Reading the prompt…");

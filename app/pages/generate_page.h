@@ -124,6 +124,7 @@ class GeneratePage : public QWidget {
   void retranslateModes();
   void updateIcons();
   void updateModels();
+  void updateLoRALibrary();
   void updateModeView();
   void balanceCanvases();
   void updateActions();

@@ -4,10 +4,13 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QEvent>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QRegularExpressionValidator>
 #include <QSpinBox>
 #include <QTimer>
@@ -19,6 +22,7 @@
 #include "schedulers/scheduler_kind.h"
 #include "text/clip_tokenizer.h"
 #include "text/prompt.h"
+#include "widgets/elided_label.h"
 #include "widgets/prompt_edit.h"
 #include "widgets/theme.h"
 
@@ -27,6 +31,7 @@ namespace kiln::app {
 namespace {
 
 const char* const kIconPath = "kilnIconPath";
+const char* const kLoRAPath = "kilnLoRAPath";
 
 QLabel* sectionTitle(const QString& text, QWidget* parent) {
   auto* label = new QLabel(text, parent);
@@ -148,6 +153,25 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mStrength->setDecimals(2);
   mStrength->setToolTip(tr("How much of the input image is redrawn (1 = all of it)"));
 
+  mAddLoRA = new QToolButton(this);
+  mAddLoRA->setObjectName(QStringLiteral("addLoRAButton"));
+  mAddLoRA->setText(tr("Add…"));
+  mAddLoRA->setToolTip(tr("Add a LoRA: a style or subject trained for this model's base, merged in with the "
+                          "weight beside it (1 = full strength, 0 = off)"));
+  mAddLoRA->setAutoRaise(true);
+  connect(mAddLoRA, &QToolButton::clicked, this, &GenerationFormView::chooseLoRA);
+  auto* loraTitle = new QHBoxLayout;
+  loraTitle->setContentsMargins(0, 0, 0, 0);
+  loraTitle->addWidget(sectionTitle(tr("LoRAs"), this));
+  loraTitle->addStretch(1);
+  loraTitle->addWidget(mAddLoRA);
+  mLoRAList = new QWidget(this);
+  mLoRAList->setObjectName(QStringLiteral("loraList"));
+  mLoRARows = new QVBoxLayout(mLoRAList);
+  mLoRARows->setContentsMargins(0, 0, 0, 0);
+  mLoRARows->setSpacing(2);
+  mLoRAList->hide();
+
   auto* grid = new QFormLayout;
   grid->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
   grid->setLabelAlignment(Qt::AlignLeft | Qt::AlignVCenter);
@@ -173,6 +197,8 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   layout->addWidget(mPrompt, 3);
   layout->addWidget(sectionTitle(tr("Negative prompt"), this));
   layout->addWidget(mNegative, 2);
+  layout->addLayout(loraTitle);
+  layout->addWidget(mLoRAList);
   layout->addSpacing(4);
   layout->addLayout(grid);
   layout->addStretch(1);
@@ -201,6 +227,7 @@ GenerationForm GenerationFormView::form(const GenerationForm& base) const {
   f.batchSize = mBatchSize->value();
   f.clipSkip = mClipSkip->value();
   f.denoisingStrength = mStrength->value();
+  f.loras = loras();
   return f;
 }
 
@@ -219,6 +246,7 @@ void GenerationFormView::setForm(const GenerationForm& f) {
   mBatchSize->setValue(f.batchSize);
   mClipSkip->setValue(f.clipSkip);
   mStrength->setValue(f.denoisingStrength);
+  if (f.loras != loras()) setLoRAs(f.loras);
 }
 
 void GenerationFormView::setModels(const QList<std::pair<QString, QString>>& models, const QString& fallback) {
@@ -266,6 +294,98 @@ void GenerationFormView::setTokenizer(std::shared_ptr<const text::CLIPTokenizer>
 
 void GenerationFormView::setBusy(bool busy) { mModel->setEnabled(!busy); }
 
+void GenerationFormView::setLoRALibrary(const QList<std::pair<QString, QString>>& loras) { mLoRALibrary = loras; }
+
+QList<LoRAChoice> GenerationFormView::loras() const {
+  QList<LoRAChoice> list;
+  for (int i = 0; i < mLoRARows->count(); ++i) {
+    const QWidget* row = mLoRARows->itemAt(i)->widget();
+    if (!row) continue;
+    const auto* weight = row->findChild<QDoubleSpinBox*>(QStringLiteral("loraWeightSpin"));
+    list << LoRAChoice{row->property(kLoRAPath).toString(), weight ? weight->value() : 1.0};
+  }
+  return list;
+}
+
+void GenerationFormView::setLoRAs(const QList<LoRAChoice>& loras) {
+  while (mLoRARows->count() > 0) removeLoRA(mLoRARows->itemAt(0)->widget());
+  for (const LoRAChoice& l : loras) addLoRA(l.path, l.weight);
+}
+
+void GenerationFormView::addLoRA(const QString& path, double weight) {
+  for (int i = 0; i < mLoRARows->count(); ++i) {
+    QWidget* row = mLoRARows->itemAt(i)->widget();
+    if (row && row->property(kLoRAPath).toString() == path) {
+      row->findChild<QDoubleSpinBox*>(QStringLiteral("loraWeightSpin"))->setValue(weight);
+      return;
+    }
+  }
+  auto* row = new QWidget(mLoRAList);
+  row->setObjectName(QStringLiteral("loraRow"));
+  row->setProperty(kLoRAPath, path);
+  auto* name = new widgets::ElidedLabel(Qt::ElideMiddle, row);
+  name->setText(QFileInfo(path).completeBaseName());
+  name->setToolTip(QDir::toNativeSeparators(path));
+  auto* spin = new QDoubleSpinBox(row);
+  spin->setObjectName(QStringLiteral("loraWeightSpin"));
+  spin->setRange(-5.0, 5.0);
+  spin->setSingleStep(0.05);
+  spin->setDecimals(2);
+  spin->setValue(weight);
+  spin->setToolTip(tr("Weight: how strongly the LoRA changes the model (1 = as trained, 0 = off, negative = the "
+                      "opposite)"));
+  auto* remove = new QToolButton(row);
+  remove->setObjectName(QStringLiteral("removeLoRAButton"));
+  remove->setAutoRaise(true);
+  remove->setToolTip(tr("Remove this LoRA"));
+  remove->setProperty(kIconPath, QStringLiteral(":/icons/clear.svg"));
+  remove->setIcon(widgets::Theme::tinted(remove->property(kIconPath).toString(), palette().color(QPalette::ButtonText)));
+  connect(remove, &QToolButton::clicked, this, [this, row] { removeLoRA(row); });
+  auto* rowLayout = new QHBoxLayout(row);
+  rowLayout->setContentsMargins(0, 0, 0, 0);
+  rowLayout->setSpacing(4);
+  rowLayout->addWidget(name, 1);
+  rowLayout->addWidget(spin);
+  rowLayout->addWidget(remove);
+  mLoRARows->addWidget(row);
+  mLoRAList->show();
+}
+
+void GenerationFormView::removeLoRA(QWidget* row) {
+  if (!row) return;
+  mLoRARows->removeWidget(row);
+  row->hide();
+  row->deleteLater();
+  mLoRAList->setVisible(mLoRARows->count() > 0);
+}
+
+// The library's LoRAs in a menu (with "Browse…"), or straight to the file dialog without any.
+void GenerationFormView::chooseLoRA() {
+  if (mLoRALibrary.isEmpty()) {
+    browseLoRA();
+    return;
+  }
+  QMenu menu(this);
+  const QList<LoRAChoice> listed = loras();
+  for (const auto& [path, name] : mLoRALibrary) {
+    QAction* action = menu.addAction(name);
+    connect(action, &QAction::triggered, this, [this, path] { addLoRA(path); });
+    action->setToolTip(QDir::toNativeSeparators(path));
+    action->setEnabled(std::none_of(listed.begin(), listed.end(), [&](const LoRAChoice& l) { return l.path == path; }));
+  }
+  menu.addSeparator();
+  connect(menu.addAction(tr("Browse…")), &QAction::triggered, this, &GenerationFormView::browseLoRA);
+  menu.exec(mAddLoRA->mapToGlobal(QPoint(0, mAddLoRA->height())));
+}
+
+void GenerationFormView::browseLoRA() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Add a LoRA"), mLoRAFolder,
+                                                    tr("LoRA files (*.safetensors *.pt *.ckpt *.bin)"));
+  if (path.isEmpty()) return;
+  mLoRAFolder = QFileInfo(path).absolutePath();
+  addLoRA(path);
+}
+
 void GenerationFormView::updateTokenCounts() {
   countTokens(mPrompt);
   countTokens(mNegative);
@@ -290,6 +410,9 @@ void GenerationFormView::countTokens(widgets::PromptEdit* edit) {
 void GenerationFormView::updateIcons() {
   const QColor color = palette().color(QPalette::ButtonText);
   for (QToolButton* button : {mRandomSeed, mReuseSeed}) {
+    button->setIcon(widgets::Theme::tinted(button->property(kIconPath).toString(), color));
+  }
+  for (QToolButton* button : mLoRAList->findChildren<QToolButton*>(QStringLiteral("removeLoRAButton"))) {
     button->setIcon(widgets::Theme::tinted(button->property(kIconPath).toString(), color));
   }
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The left side of the Generate page: the model, the prompts (with A1111 syntax highlighting
-// and the "n/75" token counter) and the sampling settings, read and written as one
-// GenerationForm.
+// and the "n/75" token counter), the LoRAs with their weights and the sampling settings, read
+// and written as one GenerationForm.
 
 #include <QWidget>
 
@@ -17,6 +17,7 @@ class QLineEdit;
 class QSpinBox;
 class QTimer;
 class QToolButton;
+class QVBoxLayout;
 
 namespace kiln::text {
 class CLIPTokenizer;
@@ -55,6 +56,14 @@ class GenerationFormView : public QWidget {
   void setTokenizer(std::shared_ptr<const text::CLIPTokenizer> tokenizer);
   void setBusy(bool busy);
 
+  // The LoRAs "Add" offers, (path, name): the library's LoRAs of the model's base. Any file can
+  // be chosen as well.
+  void setLoRALibrary(const QList<std::pair<QString, QString>>& loras);
+  // Appends a LoRA row (a path already listed takes the weight instead).
+  void addLoRA(const QString& path, double weight = 1.0);
+  QWidget* loraList() const { return mLoRAList; }
+  QToolButton* addLoRAButton() const { return mAddLoRA; }
+
   QComboBox* modelCombo() const { return mModel; }
   widgets::PromptEdit* promptEdit() const { return mPrompt; }
   widgets::PromptEdit* negativePromptEdit() const { return mNegative; }
@@ -70,6 +79,11 @@ class GenerationFormView : public QWidget {
   void updateIcons();
   void updateTokenCounts();
   void countTokens(widgets::PromptEdit* edit);
+  QList<LoRAChoice> loras() const;
+  void setLoRAs(const QList<LoRAChoice>& loras);
+  void removeLoRA(QWidget* row);
+  void chooseLoRA();
+  void browseLoRA();
 
   std::shared_ptr<const text::CLIPTokenizer> mTokenizer;
   std::optional<quint64> mLastSeed;
@@ -91,6 +105,11 @@ class GenerationFormView : public QWidget {
   QSpinBox* mClipSkip;
   QLabel* mStrengthLabel;
   QDoubleSpinBox* mStrength;
+  QToolButton* mAddLoRA;
+  QWidget* mLoRAList;      // one row per LoRA: name, weight, remove
+  QVBoxLayout* mLoRARows;
+  QList<std::pair<QString, QString>> mLoRALibrary;
+  QString mLoRAFolder;     // where the file dialog opens
 };
 
 }  // namespace kiln::app

@@ -50,6 +50,15 @@ GenerationForm GenerationSettings::form() const {
   f.mode = v("mode", d.mode).toString();
   f.brushSize = v("brushSize", d.brushSize).toInt();
   f.brushHardness = v("brushHardness", d.brushHardness).toDouble();
+  const int loras = mSettings->beginReadArray(kGroup + QLatin1String("loras"));
+  for (int i = 0; i < loras; ++i) {
+    mSettings->setArrayIndex(i);
+    LoRAChoice l;
+    l.path = mSettings->value(QStringLiteral("path")).toString();
+    l.weight = mSettings->value(QStringLiteral("weight"), 1.0).toDouble();
+    if (!l.path.isEmpty()) f.loras << l;
+  }
+  mSettings->endArray();
   return f;
 }
 
@@ -73,6 +82,14 @@ void GenerationSettings::setForm(const GenerationForm& f) {
   set("mode", f.mode);
   set("brushSize", f.brushSize);
   set("brushHardness", f.brushHardness);
+  mSettings->remove(kGroup + QLatin1String("loras"));
+  mSettings->beginWriteArray(kGroup + QLatin1String("loras"), static_cast<int>(f.loras.size()));
+  for (int i = 0; i < f.loras.size(); ++i) {
+    mSettings->setArrayIndex(i);
+    mSettings->setValue(QStringLiteral("path"), f.loras[i].path);
+    mSettings->setValue(QStringLiteral("weight"), f.loras[i].weight);
+  }
+  mSettings->endArray();
 }
 
 QString GenerationSettings::outputFolder() const {

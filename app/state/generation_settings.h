@@ -3,6 +3,7 @@
 // brush, and where generated images go. Kept in the same settings file as AppSettings (its own
 // "generate/" group), read and written as one typed form.
 
+#include <QList>
 #include <QObject>
 #include <QSettings>
 #include <QString>
@@ -12,6 +13,14 @@
 namespace kiln::app {
 
 class AppSettings;
+
+// One entry of the Generate page's LoRA list: merged into the model with `weight` before a run.
+struct LoRAChoice {
+  QString path;
+  double weight = 1.0;
+
+  bool operator==(const LoRAChoice&) const = default;
+};
 
 struct GenerationForm {
   QString modelPath;
@@ -30,6 +39,7 @@ struct GenerationForm {
   QString mode = QStringLiteral("txt2img");  // "txt2img", "img2img", "inpaint"
   int brushSize = 48;
   double brushHardness = 0.7;
+  QList<LoRAChoice> loras;
 
   bool operator==(const GenerationForm&) const = default;
 };

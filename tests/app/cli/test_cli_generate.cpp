@@ -1,7 +1,15 @@
 // kiln-cli generate / png-info end to end with the golden tiny pipeline: the PNGs equal
 // diffusers' (every byte within +-1), carry AUTOMATIC1111's parameters, and errors leave no file.
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtEndian>
+
+#include <cmath>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -29,6 +37,50 @@ int maxByteDiff(const QImage& a, const QImage& b) {
     for (int i = 0; i < x.width() * 3; ++i) worst = std::max(worst, std::abs(int(p[i]) - int(q[i])));
   }
   return worst;
+}
+
+// A kohya LoRA for the tiny model's first self-attention query (rank 4, alpha 2), written by hand
+// (no LibTorch in this test). Returns the sha256 of its data section (A1111's LoRA hash).
+QByteArray writeTinyLoRA(const QString& path) {
+  const QString name = QStringLiteral("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q");
+  struct Tensor {
+    QString key;
+    QList<int> shape;
+  };
+  const QList<Tensor> tensors{{name + QStringLiteral(".lora_down.weight"), {4, 32}},
+                              {name + QStringLiteral(".lora_up.weight"), {32, 4}},
+                              {name + QStringLiteral(".alpha"), {}}};
+  QJsonObject header;
+  QByteArray data;
+  int k = 0;
+  for (const Tensor& t : tensors) {
+    int count = 1;
+    QJsonArray shape;
+    for (int d : t.shape) {
+      count *= d;
+      shape.append(d);
+    }
+    const qsizetype begin = data.size();
+    for (int i = 0; i < count; ++i) {
+      const float v = t.shape.isEmpty() ? 2.0f : static_cast<float>(0.5 * std::sin(++k * 0.7));
+      char bytes[4];
+      qToLittleEndian(v, bytes);
+      data.append(bytes, 4);
+    }
+    header.insert(t.key, QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
+                                     {QStringLiteral("shape"), shape},
+                                     {QStringLiteral("data_offsets"), QJsonArray{begin, data.size()}}});
+  }
+  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+  while (json.size() % 8 != 0) json.append(' ');
+  char length[8];
+  qToLittleEndian(static_cast<quint64>(json.size()), length);
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly)) return {};
+  file.write(length, 8);
+  file.write(json);
+  file.write(data);
+  return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
 }
 
 }  // namespace
@@ -115,6 +167,60 @@ class TestCliGenerate : public QObject {
     // Default sampler and the native size of the tiny model (64).
     QVERIFY(runCli({QStringLiteral("png-info"), dir.filePath(QStringLiteral("b-0.png"))})
                 .out.contains("Steps: 2, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x64"));
+  }
+
+  void loraIsAppliedAndRecorded() {
+    QTemporaryDir dir;
+    const QString lora = dir.filePath(QStringLiteral("tiny_style.safetensors"));
+    const QByteArray hash = writeTinyLoRA(lora);
+    QVERIFY(!hash.isEmpty());
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("a castle"), QStringLiteral("--steps"),
+                           QStringLiteral("2"), QStringLiteral("--width"), QStringLiteral("64"), QStringLiteral("--height"),
+                           QStringLiteral("64"), QStringLiteral("--seed"), QStringLiteral("3"), QStringLiteral("--out")};
+    const QString plain = dir.filePath(QStringLiteral("plain.png")), styled = dir.filePath(QStringLiteral("styled.png"));
+    auto r = runCli(base + QStringList{plain});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    r = runCli(base + QStringList{styled, QStringLiteral("--lora"), lora + QStringLiteral(":0.8")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("applying 1 LoRA\n"), r.err.constData());
+    QVERIFY2(r.err.contains("LoRAs changed 1 weights"), r.err.constData());
+    QVERIFY(QImage(plain) != QImage(styled));
+    const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), styled}).out).trimmed();
+    QVERIFY2(params.startsWith(QStringLiteral("a castle <lora:tiny_style:0.8>\nSteps: 2,")), qPrintable(params));
+    QVERIFY2(params.endsWith(QStringLiteral("Clip skip: 1, Lora hashes: \"tiny_style: %1\"")
+                                 .arg(QString::fromLatin1(hash.left(12)))),
+             qPrintable(params));
+    // Weight 0 merges nothing: the image without the LoRA.
+    const QString zero = dir.filePath(QStringLiteral("zero.png"));
+    r = runCli(base + QStringList{zero, QStringLiteral("--lora"), lora + QStringLiteral(":0")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(QImage(zero), QImage(plain));
+  }
+
+  void badLoRAExitsNonZeroAndWritesNothing() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("never.png"));
+    const QString bad = dir.filePath(QStringLiteral("notes.safetensors"));
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("these are not weights");
+    file.close();
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--steps"),
+                           QStringLiteral("2"), QStringLiteral("--out"), out, QStringLiteral("--lora")};
+    auto r = runCli(base + QStringList{bad + QStringLiteral(":0.5")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("kiln-cli generate: " + bad.toUtf8() + ": "), r.err.constData());
+    // A LoRA of another base: the tiny model's own weights are not a LoRA at all.
+    r = runCli(base + QStringList{golden(QStringLiteral("tiny_sd1.safetensors"))});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("\"tiny_sd1.safetensors\" is a Stable Diffusion 1.x model, not a LoRA"), r.err.constData());
+    // No number after the last ':': all of it is the path.
+    r = runCli(base + QStringList{dir.filePath(QStringLiteral("absent.safetensors:strong"))});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("absent.safetensors:strong"), r.err.constData());
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("notes.safetensors")});
   }
 
   void errorsExitNonZeroAndWriteNothing() {

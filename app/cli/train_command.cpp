@@ -1,0 +1,341 @@
+// kiln-cli train / export: DreamBooth (two stages) and LoRA sessions without the GUI.
+#include <QCommandLineParser>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <stop_token>
+#include <thread>
+
+#include "base/error.h"
+#include "bridge/resource_paths.h"
+#include "cli/commands.h"
+#include "training/session_export.h"
+#include "training/trainer.h"
+
+namespace kiln::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using training::TrainingSettings;
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted.store(true); }
+
+std::string one_line(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+const char* kTrainHelp =
+    "Usage: kiln-cli train --session DIR [--base MODEL --images DIR] [options]\n"
+    "\n"
+    "Fine-tunes a Stable Diffusion 1.x / 2.x model on a folder of images. A new session folder is\n"
+    "created from the options (--base and --images are required then); an existing one is\n"
+    "continued with --resume, exactly where its last checkpoint left it (also after a crash or\n"
+    "kill -9). DreamBooth runs in two stages: the text encoder with the UNet frozen, then the UNet\n"
+    "with the text encoder frozen; either may have 0 steps. --lora-rank trains LoRA adapters\n"
+    "instead. Prompts: the .txt caption beside each image, else its file name\n"
+    "(fast-stable-diffusion's rule), with the instance token added.\n"
+    "Progress goes to stderr; Ctrl-C saves a checkpoint and stops (resume later with --resume).\n"
+    "\n"
+    "Options:\n"
+    "  --session DIR              Session folder (settings.json, checkpoints/, samples/, metrics.jsonl)\n"
+    "  --base MODEL               Base model: single file or diffusers folder\n"
+    "  --images DIR               Instance images (e.g. from `kiln-cli dataset prepare`)\n"
+    "  --token WORD               Instance token added to every prompt\n"
+    "  --filename-captions        Prompts from file names even where a caption file exists\n"
+    "  --class-prompt TEXT        Prior preservation with class images of TEXT (generated with\n"
+    "                             the base model when the session has fewer than --num-class-images)\n"
+    "  --num-class-images N       Class images (default 100)\n"
+    "  --prior-loss-weight X      Weight of the class-image loss (default 1)\n"
+    "  --text-encoder-steps N     Stage 1 steps (default 350; 0 skips it)\n"
+    "  --unet-steps N             Stage 2 steps (default 1500; 0 skips it)\n"
+    "  --lr-text X                Stage 1 learning rate (default 1e-6)\n"
+    "  --lr-unet X                Stage 2 learning rate (default 2e-6)\n"
+    "  --lr-schedule NAME         linear (default), constant, constant_with_warmup, cosine\n"
+    "  --warmup-steps N           Warm-up steps (default 0)\n"
+    "  --resolution N             Training resolution (default 512)\n"
+    "  --batch-size N             Images per step (default 1)\n"
+    "  --gradient-accumulation N  Batches per optimizer step (default 1)\n"
+    "  --offset-noise X           Offset noise (0 = off; fast-stable-diffusion uses 0.1)\n"
+    "  --min-snr-gamma X          min-SNR loss weighting (0 = off; 5 is usual)\n"
+    "  --lora-rank N              Train LoRA adapters of rank N instead of the full model\n"
+    "  --lora-alpha X             LoRA alpha (default: the rank)\n"
+    "  --lora-text-encoder        Also adapt the text encoder (stage 1)\n"
+    "  --save-every N             Checkpoint every N steps of a stage (default 500; 0: stage ends)\n"
+    "  --sample-every N           Sample images every N steps (needs --sample-prompt)\n"
+    "  --sample-prompt TEXT       A sample prompt (repeatable)\n"
+    "  --seed N                   Seed (default 1337)\n"
+    "  --device cpu|cuda          Device (default cpu)\n"
+    "  --mixed-precision no|fp16|bf16  CUDA only (default no)\n"
+    "  --config DIR               Diffusers folder with configs for a single-file base that is\n"
+    "                             not a reference size\n"
+    "  --resume                   Continue an existing session (step options extend it)\n"
+    "  -h, --help                 This help\n";
+
+const char* kExportHelp =
+    "Usage: kiln-cli export --session DIR --out FILE [--half] [--format safetensors|ckpt|diffusers]\n"
+    "\n"
+    "Writes what a training session made from its latest checkpoint: a DreamBooth model as one\n"
+    ".safetensors file (default; metadata: base model, steps, learning rates, token, resolution),\n"
+    "a .ckpt or a diffusers folder; a LoRA as a kohya/AUTOMATIC1111 .safetensors. Verified by\n"
+    "reloading it.\n"
+    "\n"
+    "Options:\n"
+    "  --session DIR     The session folder\n"
+    "  --out FILE        File or folder to create\n"
+    "  --format NAME     safetensors (default), ckpt, diffusers\n"
+    "  --half            fp16 weights (default fp32)\n"
+    "  --overwrite       Replace an existing output\n"
+    "  -h, --help        This help\n";
+
+template <typename T>
+bool number_option(const QCommandLineParser& p, const QString& name, T& out) {
+  if (!p.isSet(name)) return true;
+  bool ok = false;
+  const QString text = p.value(name);
+  if constexpr (std::is_floating_point_v<T>) {
+    out = static_cast<T>(text.toDouble(&ok));
+  } else if constexpr (std::is_unsigned_v<T>) {
+    out = static_cast<T>(text.toULongLong(&ok));
+  } else {
+    out = static_cast<T>(text.toLongLong(&ok));
+  }
+  if (!ok) {
+    std::fprintf(stderr, "kiln-cli train: --%s must be a number, got '%s'\n", qPrintable(name), qPrintable(text));
+  }
+  return ok;
+}
+
+}  // namespace
+
+int run_train(const QStringList& args) {
+  QCommandLineParser p;
+  p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+  p.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Help.")});
+  const QStringList valued = {"session", "base", "images", "token", "class-prompt", "num-class-images",
+                              "prior-loss-weight", "text-encoder-steps", "unet-steps", "lr-text", "lr-unet",
+                              "lr-schedule", "warmup-steps", "resolution", "batch-size", "gradient-accumulation",
+                              "offset-noise", "min-snr-gamma", "lora-rank", "lora-alpha", "save-every",
+                              "sample-every", "sample-prompt", "seed", "device", "mixed-precision", "config"};
+  for (const QString& name : valued) p.addOption({name, name, QStringLiteral("VALUE")});
+  for (const char* flag : {"filename-captions", "lora-text-encoder", "resume"}) {
+    p.addOption({QString::fromLatin1(flag), QString::fromLatin1(flag)});
+  }
+  if (!p.parse(args)) {
+    std::fprintf(stderr, "kiln-cli train: %s (see kiln-cli train --help)\n", qPrintable(p.errorText()));
+    return 2;
+  }
+  if (p.isSet(QStringLiteral("help"))) {
+    std::fputs(kTrainHelp, stdout);
+    return 0;
+  }
+  if (!p.positionalArguments().isEmpty()) {
+    std::fprintf(stderr, "kiln-cli train: unexpected argument '%s' (see kiln-cli train --help)\n",
+                 qPrintable(p.positionalArguments().first()));
+    return 2;
+  }
+  if (!p.isSet(QStringLiteral("session"))) {
+    std::fprintf(stderr, "kiln-cli train: --session DIR is required (see kiln-cli train --help)\n");
+    return 2;
+  }
+  const fs::path session = p.value(QStringLiteral("session")).toStdString();
+  const bool exists = fs::exists(session / "settings.json");
+  const bool resume = p.isSet(QStringLiteral("resume"));
+
+  try {
+    TrainingSettings s;
+    if (exists) {
+      if (!resume) {
+        std::fprintf(stderr, "kiln-cli train: %s is already a training session; continue it with --resume\n",
+                     session.string().c_str());
+        return 2;
+      }
+      s = training::read_session_settings(session);
+      for (const char* fixed : {"base", "images", "token", "class-prompt", "resolution", "lora-rank", "lora-alpha",
+                                "batch-size", "seed", "config", "filename-captions", "lora-text-encoder"}) {
+        if (p.isSet(QString::fromLatin1(fixed))) {
+          std::fprintf(stderr,
+                       "kiln-cli train: --%s cannot change in an existing session (only step counts, learning "
+                       "rates, sampling, saving and the device can); start a new session instead\n",
+                       fixed);
+          return 2;
+        }
+      }
+    } else {
+      if (!p.isSet(QStringLiteral("base")) || !p.isSet(QStringLiteral("images"))) {
+        std::fprintf(stderr, "kiln-cli train: a new session needs --base MODEL and --images DIR\n");
+        return 2;
+      }
+      s.base_model = p.value(QStringLiteral("base")).toStdString();
+      s.images = p.value(QStringLiteral("images")).toStdString();
+      if (p.isSet(QStringLiteral("config"))) s.config_dir = p.value(QStringLiteral("config")).toStdString();
+      if (!fs::is_directory(s.base_model)) s.tokenizer_dir = bridge::clipVocabularyDir();
+      s.token = p.value(QStringLiteral("token")).toStdString();
+      s.class_prompt = p.value(QStringLiteral("class-prompt")).toStdString();
+      if (p.isSet(QStringLiteral("filename-captions"))) s.captions = training::CaptionSource::FileNames;
+      if (p.isSet(QStringLiteral("lora-rank"))) {
+        s.method = training::TrainingMethod::LoRA;
+        if (!number_option(p, QStringLiteral("lora-rank"), s.lora_rank)) return 2;
+        s.lora_alpha = s.lora_rank;
+        // LoRA learns far faster than a full fine-tune: kohya's usual rate.
+        if (!p.isSet(QStringLiteral("lr-unet"))) s.unet.learning_rate = 1e-4;
+        if (!p.isSet(QStringLiteral("lr-text"))) s.text_encoder.learning_rate = 5e-5;
+      }
+      s.lora_text_encoder = p.isSet(QStringLiteral("lora-text-encoder"));
+      if (!number_option(p, QStringLiteral("lora-alpha"), s.lora_alpha) ||
+          !number_option(p, QStringLiteral("resolution"), s.resolution) ||
+          !number_option(p, QStringLiteral("batch-size"), s.batch_size) ||
+          !number_option(p, QStringLiteral("num-class-images"), s.num_class_images) ||
+          !number_option(p, QStringLiteral("prior-loss-weight"), s.prior_loss_weight) ||
+          !number_option(p, QStringLiteral("seed"), s.seed)) {
+        return 2;
+      }
+    }
+    if (!number_option(p, QStringLiteral("text-encoder-steps"), s.text_encoder.steps) ||
+        !number_option(p, QStringLiteral("unet-steps"), s.unet.steps) ||
+        !number_option(p, QStringLiteral("lr-text"), s.text_encoder.learning_rate) ||
+        !number_option(p, QStringLiteral("lr-unet"), s.unet.learning_rate) ||
+        !number_option(p, QStringLiteral("warmup-steps"), s.warmup_steps) ||
+        !number_option(p, QStringLiteral("gradient-accumulation"), s.gradient_accumulation) ||
+        !number_option(p, QStringLiteral("offset-noise"), s.offset_noise) ||
+        !number_option(p, QStringLiteral("min-snr-gamma"), s.min_snr_gamma) ||
+        !number_option(p, QStringLiteral("save-every"), s.save_every) ||
+        !number_option(p, QStringLiteral("sample-every"), s.sample_every)) {
+      return 2;
+    }
+    if (p.isSet(QStringLiteral("lr-schedule"))) {
+      s.lr_schedule = training::parse_lr_schedule(p.value(QStringLiteral("lr-schedule")).toStdString());
+    }
+    if (p.isSet(QStringLiteral("sample-prompt"))) {
+      s.sample_prompts.clear();
+      for (const QString& prompt : p.values(QStringLiteral("sample-prompt"))) s.sample_prompts.push_back(prompt.toStdString());
+    }
+    if (p.isSet(QStringLiteral("device"))) s.device = p.value(QStringLiteral("device")).toStdString();
+    if (p.isSet(QStringLiteral("mixed-precision"))) {
+      const QString mp = p.value(QStringLiteral("mixed-precision"));
+      if (mp == QLatin1String("fp16")) s.mixed_precision = training::MixedPrecision::F16;
+      else if (mp == QLatin1String("bf16")) s.mixed_precision = training::MixedPrecision::BF16;
+      else if (mp == QLatin1String("no")) s.mixed_precision = training::MixedPrecision::No;
+      else {
+        std::fprintf(stderr, "kiln-cli train: --mixed-precision must be no, fp16 or bf16\n");
+        return 2;
+      }
+    }
+    training::validate_settings(s);
+    if (exists) {
+      training::write_session_settings(session, s);
+    } else {
+      training::create_session(session, s);
+    }
+
+    // Ctrl-C: the handler only sets a flag; a watcher turns it into a stop request.
+    std::stop_source stop;
+    std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);
+    std::jthread watcher([&stop](std::stop_token done) {
+      while (!done.stop_requested()) {
+        if (g_interrupted.load()) {
+          std::fputs("kiln-cli train: interrupted; saving a checkpoint...\n", stderr);
+          stop.request_stop();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+
+    double ema = 0;
+    training::TrainingCallbacks cb;
+    cb.on_log = [](std::string_view m) { std::fprintf(stderr, "kiln-cli train: %s\n", std::string(m).c_str()); };
+    cb.on_step = [&ema](const training::StepMetrics& m) {
+      ema = ema == 0 ? m.seconds : 0.9 * ema + 0.1 * m.seconds;
+      const double eta = ema * static_cast<double>(m.total_steps - m.step);
+      std::fprintf(stderr, "[%s %lld/%lld] step %lld/%lld  loss %.5f  lr %.3g  %.2f s/step  %.0f MiB  ETA %s\n",
+                   std::string(training::to_string(m.stage)).c_str(), static_cast<long long>(m.stage_step),
+                   static_cast<long long>(m.stage_steps), static_cast<long long>(m.step),
+                   static_cast<long long>(m.total_steps), m.loss, m.lr, m.seconds,
+                   static_cast<double>(m.memory) / (1024.0 * 1024.0), clock_text(eta).c_str());
+    };
+    cb.on_sample = [](const fs::path& path, std::int64_t step, const std::string&) {
+      std::fprintf(stderr, "kiln-cli train: sample at step %lld: %s\n", static_cast<long long>(step), path.string().c_str());
+    };
+    const training::TrainingOutcome outcome = training::run_training(session, stop.get_token(), cb);
+    watcher.request_stop();
+    if (outcome.stopped) {
+      std::cout << "stopped at step " << outcome.global_step << " of " << outcome.total_steps
+                << "; continue with: kiln-cli train --session " << session.string() << " --resume" << std::endl;
+      return 130;
+    }
+    std::cout << "trained " << outcome.global_step << " steps; export with: kiln-cli export --session "
+              << session.string() << " --out FILE" << std::endl;
+    return 0;
+  } catch (const kiln::InvalidRequestError& e) {
+    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+  }
+  return 1;
+}
+
+int run_export(const QStringList& args) {
+  QCommandLineParser p;
+  p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+  p.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Help.")});
+  for (const char* name : {"session", "out", "format"}) {
+    p.addOption({QString::fromLatin1(name), QString::fromLatin1(name), QStringLiteral("VALUE")});
+  }
+  p.addOption({QStringLiteral("half"), QStringLiteral("fp16")});
+  p.addOption({QStringLiteral("overwrite"), QStringLiteral("overwrite")});
+  if (!p.parse(args)) {
+    std::fprintf(stderr, "kiln-cli export: %s (see kiln-cli export --help)\n", qPrintable(p.errorText()));
+    return 2;
+  }
+  if (p.isSet(QStringLiteral("help"))) {
+    std::fputs(kExportHelp, stdout);
+    return 0;
+  }
+  if (!p.isSet(QStringLiteral("session")) || !p.isSet(QStringLiteral("out"))) {
+    std::fprintf(stderr, "kiln-cli export: --session DIR and --out FILE are required (see kiln-cli export --help)\n");
+    return 2;
+  }
+  try {
+    training::SessionExportRequest request;
+    request.session = p.value(QStringLiteral("session")).toStdString();
+    request.output = p.value(QStringLiteral("out")).toStdString();
+    request.half = p.isSet(QStringLiteral("half"));
+    request.overwrite = p.isSet(QStringLiteral("overwrite"));
+    if (p.isSet(QStringLiteral("format"))) {
+      request.format = training::parse_export_format(p.value(QStringLiteral("format")).toStdString());
+    }
+    const auto result = training::export_session(request, [](std::string_view m) {
+      std::fprintf(stderr, "kiln-cli export: %s\n", std::string(m).c_str());
+    });
+    for (const auto& note : result.notes) std::fprintf(stderr, "kiln-cli export: note: %s\n", one_line(note).c_str());
+    std::cout << "wrote " << result.output.string() << ": " << (result.lora ? "LoRA" : "model") << " after "
+              << result.steps << " steps, " << result.tensors << " tensors, " << (request.half ? "fp16" : "fp32")
+              << ", " << result.bytes << " bytes; verified" << std::endl;
+    return 0;
+  } catch (const kiln::InvalidRequestError& e) {
+    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+  }
+  return 1;
+}
+
+}  // namespace kiln::cli
