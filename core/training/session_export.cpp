@@ -243,8 +243,9 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
   // Verified by reloading through the model loader.
   say("verifying");
   pipelines::ModelLoadOptions reload_options;
-  reload_options.config_dir = s.config_dir.empty() && r.format != ExportFormat::Diffusers ? fs::path() : s.config_dir;
-  reload_options.tokenizer_dir = s.tokenizer_dir;
+  // A single file carries no configs: the template's describe it (also for non-reference sizes).
+  if (r.format != ExportFormat::Diffusers) reload_options.config_dir = template_dir;
+  reload_options.tokenizer_dir = s.tokenizer_dir.empty() ? template_dir / "tokenizer" : s.tokenizer_dir;
   try {
     const pipelines::StableDiffusionModel back = pipelines::load_stable_diffusion(r.output, reload_options);
     using Pair = std::tuple<torch::nn::Module*, const torch::nn::Module*, const char*>;

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "io/safetensors.h"
+#include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
 #include "support/test_support.h"
 #include "training/session_export.h"
@@ -304,6 +305,27 @@ TEST_CASE("a LoRA session trains adapters only and exports the kohya layout") {
   // Trained: the up matrices left zero.
   CHECK(file->tensor("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight").abs().sum().item<float>() > 0);
   CHECK_THROWS_AS(export_session({session, scratch / "x.ckpt", ExportFormat::Ckpt}), InvalidRequestError);
+
+  // Round trip: the generator's LoRA loader merges the exported file into a fresh model, giving
+  // the weights the training adapters computed (W0 + alpha/rank * up @ down, here in fp16).
+  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(kTiny);
+  const std::string q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight";
+  const torch::Tensor w0 = model.unet->named_parameters()[q].detach().clone();
+  const std::string te = "text_model.encoder.layers.0.self_attn.q_proj.weight";
+  const torch::Tensor t0 = model.text_encoder->named_parameters()[te].detach().clone();
+  pipelines::AppliedLoRAs applied = pipelines::apply_loras(model, {pipelines::LoRASpec{out, 0.5}});
+  auto merged = [&](const std::string& name) {
+    const torch::Tensor up = file->tensor(name + ".lora_up.weight").to(torch::kFloat);
+    const torch::Tensor down = file->tensor(name + ".lora_down.weight").to(torch::kFloat);
+    return 0.5 * (1.0 / 2.0) * torch::mm(up, down);
+  };
+  CHECK(torch::allclose(model.unet->named_parameters()[q],
+                        w0 + merged("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"), 1e-6, 1e-7));
+  CHECK(torch::allclose(model.text_encoder->named_parameters()[te],
+                        t0 + merged("lora_te_text_model_encoder_layers_0_self_attn_q_proj"), 1e-6, 1e-7));
+  CHECK_FALSE(torch::equal(model.unet->named_parameters()[q], w0));
+  applied.restore();
+  CHECK(torch::equal(model.unet->named_parameters()[q], w0));
 }
 
 TEST_CASE("prior preservation generates the missing class images") {

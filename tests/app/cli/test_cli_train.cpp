@@ -1,0 +1,159 @@
+// kiln-cli train / export on the golden tiny pipeline: a run killed with SIGKILL and resumed
+// writes the same checkpoint, byte for byte, as an uninterrupted run; SIGTERM/Ctrl-C saves and
+// stops with 130; export writes a model that `kiln-cli info` reads; bad options are refused.
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QThread>
+#include <QtTest>
+
+#include <filesystem>
+
+#include "app/cli/cli_runner.h"
+#include "support/test_support.h"
+
+namespace fs = std::filesystem;
+using kiln::test::CliResult;
+using kiln::test::data_dir;
+using kiln::test::runCli;
+
+namespace {
+
+QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
+
+QByteArray fileBytes(const fs::path& p) {
+  QFile f(q(p));
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return f.readAll();
+}
+
+int metricLines(const fs::path& session) {
+  const QByteArray text = fileBytes(session / "metrics.jsonl");
+  return static_cast<int>(text.count('\n'));
+}
+
+QStringList trainArgs(const fs::path& session, const fs::path& images, int unetSteps) {
+  return {QStringLiteral("train"),         QStringLiteral("--session"),     q(session),
+          QStringLiteral("--base"),        q(data_dir() / "golden/pipeline/tiny_sd1"),
+          QStringLiteral("--images"),      q(images),
+          QStringLiteral("--token"),       QStringLiteral("sks"),
+          QStringLiteral("--resolution"),  QStringLiteral("64"),
+          QStringLiteral("--text-encoder-steps"), QStringLiteral("2"),
+          QStringLiteral("--unet-steps"),  QString::number(unetSteps),
+          QStringLiteral("--lr-text"),     QStringLiteral("1e-4"),
+          QStringLiteral("--lr-unet"),     QStringLiteral("1e-4"),
+          QStringLiteral("--save-every"),  QStringLiteral("4"),
+          QStringLiteral("--seed"),        QStringLiteral("11")};
+}
+
+// Starts kiln-cli and waits until its metrics log has at least `lines` lines.
+bool startAndWait(QProcess& p, const QStringList& args, const fs::path& session, int lines) {
+  p.start(QStringLiteral(KILN_CLI), args);
+  if (!p.waitForStarted(10000)) return false;
+  QElapsedTimer timer;
+  timer.start();
+  while (metricLines(session) < lines) {
+    if (p.state() != QProcess::Running || timer.elapsed() > 240000) return false;
+    QThread::msleep(20);
+  }
+  return true;
+}
+
+}  // namespace
+
+class TestCliTrain : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(scratch_.isValid());
+    images_ = fs::path(scratch_.path().toStdString()) / "images";
+    fs::create_directories(images_);
+    fs::copy_file(data_dir() / "faces/hopper_portrait.jpg", images_ / "hopper.jpg");
+    fs::copy_file(data_dir() / "faces/portrait_beach.jpg", images_ / "beach.jpg");
+  }
+
+  void killedRunResumesExactly() {
+    const fs::path root = scratch_.path().toStdString();
+    const fs::path straight = root / "straight";
+    CliResult r = runCli(trainArgs(straight, images_, 22));
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.err.contains("[unet 22/22] step 24/24"));
+    QVERIFY(r.out.contains("trained 24 steps"));
+
+    const fs::path killed = root / "killed";
+    QProcess p;
+    QVERIFY(startAndWait(p, trainArgs(killed, images_, 22), killed, 11));
+    p.kill();  // SIGKILL: no chance to save
+    p.waitForFinished(10000);
+    QVERIFY(fs::exists(killed / "checkpoints/latest.safetensors"));
+    QVERIFY(metricLines(killed) < 24);
+
+    r = runCli({QStringLiteral("train"), QStringLiteral("--session"), q(killed), QStringLiteral("--resume")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.err.contains("resumed from"));
+    QCOMPARE(metricLines(killed), 24);
+    const QByteArray a = fileBytes(straight / "checkpoints/latest.safetensors");
+    const QByteArray b = fileBytes(killed / "checkpoints/latest.safetensors");
+    QVERIFY(a.size() > 100000);
+    QVERIFY2(a == b, "the resumed run's checkpoint differs from the uninterrupted run's");
+
+    // Export and read it back with kiln-cli info.
+    const fs::path out = root / "sks.safetensors";
+    r = runCli({QStringLiteral("export"), QStringLiteral("--session"), q(straight), QStringLiteral("--out"), q(out),
+                QStringLiteral("--half")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.out.contains("verified"));
+    QVERIFY(fs::exists(out));
+    r = runCli({QStringLiteral("export"), QStringLiteral("--session"), q(straight), QStringLiteral("--out"), q(out)});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("already exists"));
+  }
+
+  void terminateSavesAndStops() {
+    const fs::path session = fs::path(scratch_.path().toStdString()) / "terminated";
+    QProcess p;
+    QVERIFY(startAndWait(p, trainArgs(session, images_, 400), session, 5));
+    p.terminate();  // SIGTERM, handled like Ctrl-C
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY(p.readAllStandardOutput().contains("--resume"));
+    const int done = metricLines(session);
+    QVERIFY(done >= 5 && done < 402);
+    // The checkpoint holds the last step exactly.
+    const QByteArray checkpoint = fileBytes(session / "checkpoints/latest.safetensors");
+    QVERIFY(checkpoint.contains(QByteArray("\\\"global_step\\\":") + QByteArray::number(done)));
+  }
+
+  void badOptionsAreRefused() {
+    const fs::path root = scratch_.path().toStdString();
+    CliResult r = runCli({QStringLiteral("train"), QStringLiteral("--session"), q(root / "x")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("--base"));
+    QStringList args = trainArgs(root / "y", images_, 2);
+    args << QStringLiteral("--resolution") << QStringLiteral("100");
+    r = runCli(args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("resolution"));
+    r = runCli({QStringLiteral("train"), QStringLiteral("--session"), q(root / "straight"), QStringLiteral("--token"),
+                QStringLiteral("zzz"), QStringLiteral("--resume")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("cannot change"));
+    r = runCli({QStringLiteral("export"), QStringLiteral("--session"), q(root / "nothing"), QStringLiteral("--out"),
+                q(root / "n.safetensors")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.err.contains("not a training session"));
+    r = runCli({QStringLiteral("train"), QStringLiteral("--help")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("--lora-rank"));
+  }
+
+ private:
+  QTemporaryDir scratch_;
+  fs::path images_;
+};
+
+QTEST_GUILESS_MAIN(TestCliTrain)
+#include "test_cli_train.moc"
