@@ -15,6 +15,7 @@
 #include <QToolBar>
 #include <QToolButton>
 
+#include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
 #include "services/model_library.h"
@@ -54,6 +55,8 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
 
   mModelsPage = new ModelsPage(mLibrary, mSettings, this);
   addPage(QStringLiteral("models"), tr("Models"), QStringLiteral(":/icons/models.svg"), mModelsPage);
+  mDatasetPage = new DatasetPage(mSettings, this);
+  addPage(QStringLiteral("dataset"), tr("Dataset"), QStringLiteral(":/icons/dataset.svg"), mDatasetPage);
   mGeneratePage = new GeneratePage(mLibrary, mSettings, this);
   addPage(QStringLiteral("generate"), tr("Generate"), QStringLiteral(":/icons/generate.svg"), mGeneratePage);
 
@@ -61,6 +64,10 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
   buildStatusBar();
   connect(mModelsPage, &ModelsPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mGeneratePage, &GeneratePage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+  connect(mDatasetPage, &DatasetPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+  for (QAction* action : {mDatasetPage->openAction(), mDatasetPage->importAction()}) {
+    connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("dataset")); });
+  }
   connect(mLibrary, &ModelLibrary::activityChanged, this, &MainWindow::showActivity);
   connect(mGeneratePage, &GeneratePage::activityChanged, this, [this](const QString& text, int percent) {
     mJobActivity = text;
@@ -114,6 +121,9 @@ void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(mModelsPage->addFolderAction());
   file->addAction(mModelsPage->rescanAction());
+  file->addSeparator();
+  file->addAction(mDatasetPage->openAction());
+  file->addAction(mDatasetPage->importAction());
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));

@@ -14,6 +14,7 @@ class QToolButton;
 namespace kiln::app {
 
 class AppSettings;
+class DatasetPage;
 class GeneratePage;
 class ModelLibrary;
 class ModelsPage;
@@ -28,6 +29,7 @@ class MainWindow : public QMainWindow {
   ModelLibrary* library() const { return mLibrary; }
   ModelsPage* modelsPage() const { return mModelsPage; }
   GeneratePage* generatePage() const { return mGeneratePage; }
+  DatasetPage* datasetPage() const { return mDatasetPage; }
   QString currentPage() const;
   void showPage(const QString& id);
 
@@ -54,6 +56,7 @@ class MainWindow : public QMainWindow {
   QActionGroup* mPageActions;
   ModelsPage* mModelsPage;
   GeneratePage* mGeneratePage;
+  DatasetPage* mDatasetPage;
   QLabel* mActivity;
   QProgressBar* mProgress;
   QToolButton* mCancelJob;

@@ -159,10 +159,6 @@
         <translation>ordner</translation>
     </message>
     <message>
-        <source>Page to show: models or generate.</source>
-        <translation>Anzuzeigende Seite: models oder generate.</translation>
-    </message>
-    <message>
         <source>page</source>
         <translation>seite</translation>
     </message>
@@ -189,6 +185,18 @@
     <message>
         <source>kiln: %1: not an image</source>
         <translation>kiln: %1: kein Bild</translation>
+    </message>
+    <message>
+        <source>Page to show: models, dataset or generate.</source>
+        <translation>Anzuzeigende Seite: models, dataset oder generate.</translation>
+    </message>
+    <message>
+        <source>Dataset folder to open on the Dataset page.</source>
+        <translation>Datensatzordner, der auf der Seite „Datensatz“ geöffnet wird.</translation>
+    </message>
+    <message>
+        <source>FOLDER</source>
+        <translation>ORDNER</translation>
     </message>
 </context>
 <context>
@@ -303,6 +311,442 @@
     <message>
         <source>Checkpoint</source>
         <translation>Checkpoint</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::DatasetDelegate</name>
+    <message>
+        <source>Face</source>
+        <translation>Gesicht</translation>
+    </message>
+    <message>
+        <source>No face</source>
+        <translation>Kein Gesicht</translation>
+    </message>
+    <message>
+        <source>Too small</source>
+        <translation>Zu klein</translation>
+    </message>
+    <message>
+        <source>Duplicate</source>
+        <translation>Doppelt</translation>
+    </message>
+    <message>
+        <source>No caption</source>
+        <translation>Keine Beschriftung</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::DatasetPage</name>
+    <message>
+        <source>Preparing %1 of %2 · %3</source>
+        <translation>Bereite %1 von %2 vor · %3</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>&amp;Open Dataset…</source>
+        <translation>Datensatz ö&amp;ffnen…</translation>
+    </message>
+    <message>
+        <source>Open a dataset folder, or choose an empty one for a new dataset</source>
+        <translation>Einen Datensatzordner öffnen, oder einen leeren für einen neuen Datensatz wählen</translation>
+    </message>
+    <message>
+        <source>&amp;Import Photos…</source>
+        <translation>Fotos &amp;importieren…</translation>
+    </message>
+    <message>
+        <source>Prepare photos into this dataset (Ctrl+I; or drop them here)</source>
+        <translation>Fotos für diesen Datensatz vorbereiten (Strg+I; oder hier ablegen)</translation>
+    </message>
+    <message>
+        <source>Import &amp;Folder…</source>
+        <translation>&amp;Ordner importieren…</translation>
+    </message>
+    <message>
+        <source>Prepare every photo of a folder and its subfolders</source>
+        <translation>Alle Fotos eines Ordners und seiner Unterordner vorbereiten</translation>
+    </message>
+    <message>
+        <source>Import &amp;Zip…</source>
+        <translation>&amp;Zip importieren…</translation>
+    </message>
+    <message>
+        <source>Prepare the photos of a .zip archive (checked before anything is written)</source>
+        <translation>Die Fotos eines .zip-Archivs vorbereiten (geprüft, bevor etwas geschrieben wird)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>&amp;Abbrechen</translation>
+    </message>
+    <message>
+        <source>Stop the import after the photos being prepared now (Esc)</source>
+        <translation>Den Import nach den gerade vorbereiteten Fotos beenden (Esc)</translation>
+    </message>
+    <message>
+        <source>Reset Crop</source>
+        <translation>Ausschnitt zurücksetzen</translation>
+    </message>
+    <message>
+        <source>Put the crop back where Kiln proposed it (R)</source>
+        <translation>Den Ausschnitt dorthin zurücksetzen, wo Kiln ihn vorgeschlagen hat (R)</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Rückgängig</translation>
+    </message>
+    <message>
+        <source>Undo the last crop or caption edit (Ctrl+Z)</source>
+        <translation>Die letzte Änderung an Ausschnitt oder Beschriftung rückgängig machen (Strg+Z)</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>Wiederholen</translation>
+    </message>
+    <message>
+        <source>Redo the edit undone last (Ctrl+Shift+Z)</source>
+        <translation>Die zuletzt rückgängig gemachte Änderung wiederholen (Strg+Umschalt+Z)</translation>
+    </message>
+    <message>
+        <source>No dataset open</source>
+        <translation>Kein Datensatz geöffnet</translation>
+    </message>
+    <message>
+        <source>A dataset is a folder of prepared photos: square crops around the faces, each with a caption. Choose a folder (an empty one starts a new dataset), or drop photos, a folder or a .zip here.</source>
+        <translation>Ein Datensatz ist ein Ordner vorbereiteter Fotos: quadratische Ausschnitte um die Gesichter, jeder mit einer Beschriftung. Wählen Sie einen Ordner (ein leerer beginnt einen neuen Datensatz), oder legen Sie Fotos, einen Ordner oder ein .zip hier ab.</translation>
+    </message>
+    <message>
+        <source>Choose Dataset Folder…</source>
+        <translation>Datensatzordner wählen…</translation>
+    </message>
+    <message>
+        <source>This dataset is empty</source>
+        <translation>Dieser Datensatz ist leer</translation>
+    </message>
+    <message>
+        <source>Drop photos, a folder or a .zip here, or import them. Kiln crops each one square around the faces and writes a caption beside it; the originals stay untouched.</source>
+        <translation>Legen Sie Fotos, einen Ordner oder ein .zip hier ab, oder importieren Sie sie. Kiln schneidet jedes quadratisch um die Gesichter zu und schreibt eine Beschriftung daneben; die Originale bleiben unverändert.</translation>
+    </message>
+    <message>
+        <source>Import Photos…</source>
+        <translation>Fotos importieren…</translation>
+    </message>
+    <message>
+        <source>e.g. phtmejhn</source>
+        <translation>z. B. phtmejhn</translation>
+    </message>
+    <message>
+        <source>The instance token: a rare word that will stand for your subject. New captions get it first, and the training prompt shows it.</source>
+        <translation>Das Instanz-Token: ein seltenes Wort, das für Ihr Motiv stehen wird. Neue Beschriftungen beginnen damit, und der Trainings-Prompt zeigt es.</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> px</translation>
+    </message>
+    <message>
+        <source>The side of the square images prepared from new photos</source>
+        <translation>Die Seitenlänge der quadratischen Bilder, die aus neuen Fotos vorbereitet werden</translation>
+    </message>
+    <message>
+        <source>Captions from file names</source>
+        <translation>Beschriftungen aus Dateinamen</translation>
+    </message>
+    <message>
+        <source>Photos without a .txt caption get their file name as caption (“phtmejhn (1).jpg” becomes “phtmejhn”)</source>
+        <translation>Fotos ohne .txt-Beschriftung erhalten ihren Dateinamen als Beschriftung („phtmejhn (1).jpg“ wird zu „phtmejhn“)</translation>
+    </message>
+    <message>
+        <source>Instance token</source>
+        <translation>Instanz-Token</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Select an image to see its crop</source>
+        <translation>Wählen Sie ein Bild, um seinen Ausschnitt zu sehen</translation>
+    </message>
+    <message>
+        <source>Drag the square to move it, its corners to resize it; arrows move it, + and - resize it. The image is made again from the original when you let go.</source>
+        <translation>Ziehen Sie das Quadrat, um es zu verschieben, seine Ecken, um die Größe zu ändern; Pfeiltasten verschieben es, + und - ändern die Größe. Beim Loslassen wird das Bild neu aus dem Original erstellt.</translation>
+    </message>
+    <message>
+        <source>Crop</source>
+        <translation>Ausschnitt</translation>
+    </message>
+    <message>
+        <source>No caption: training uses the file name</source>
+        <translation>Keine Beschriftung: das Training verwendet den Dateinamen</translation>
+    </message>
+    <message>
+        <source>The exact prompt training reads for this image: its caption, or without one its file name (fast-stable-diffusion&apos;s rule), with the instance token first</source>
+        <translation>Der genaue Prompt, den das Training für dieses Bild liest: seine Beschriftung, oder ohne eine seinen Dateinamen (Regel von fast-stable-diffusion), mit dem Instanz-Token vorn</translation>
+    </message>
+    <message>
+        <source>Edit many captions</source>
+        <translation>Viele Beschriftungen bearbeiten</translation>
+    </message>
+    <message>
+        <source>Selected images</source>
+        <translation>Ausgewählte Bilder</translation>
+    </message>
+    <message>
+        <source>All images</source>
+        <translation>Alle Bilder</translation>
+    </message>
+    <message>
+        <source>Add Instance Token</source>
+        <translation>Instanz-Token hinzufügen</translation>
+    </message>
+    <message>
+        <source>Put the instance token first in each caption that lacks it</source>
+        <translation>Das Instanz-Token an den Anfang jeder Beschriftung setzen, der es fehlt</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Suchen</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>Ersetzen durch</translation>
+    </message>
+    <message>
+        <source>Replace</source>
+        <translation>Ersetzen</translation>
+    </message>
+    <message>
+        <source>Caption for images without one</source>
+        <translation>Beschriftung für Bilder ohne eine</translation>
+    </message>
+    <message>
+        <source>Fill Empty</source>
+        <translation>Leere füllen</translation>
+    </message>
+    <message>
+        <source>Apply to</source>
+        <translation>Anwenden auf</translation>
+    </message>
+    <message>
+        <source>Caption</source>
+        <translation>Beschriftung</translation>
+    </message>
+    <message>
+        <source>Training prompt</source>
+        <translation>Trainings-Prompt</translation>
+    </message>
+    <message>
+        <source>Cannot use this folder</source>
+        <translation>Dieser Ordner kann nicht verwendet werden</translation>
+    </message>
+    <message>
+        <source>Kiln could not create the folder “%1”.</source>
+        <translation>Kiln konnte den Ordner „%1“ nicht anlegen.</translation>
+    </message>
+    <message>
+        <source>Choose a Dataset Folder</source>
+        <translation>Datensatzordner wählen</translation>
+    </message>
+    <message>
+        <source>Import Photos</source>
+        <translation>Fotos importieren</translation>
+    </message>
+    <message>
+        <source>Images and archives (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.zip);;All files (*)</source>
+        <translation>Bilder und Archive (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.zip);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Import a Folder of Photos</source>
+        <translation>Einen Ordner mit Fotos importieren</translation>
+    </message>
+    <message>
+        <source>Import a Zip of Photos</source>
+        <translation>Ein Zip mit Fotos importieren</translation>
+    </message>
+    <message>
+        <source>Zip archives (*.zip)</source>
+        <translation>Zip-Archive (*.zip)</translation>
+    </message>
+    <message>
+        <source>Looking at the photos…</source>
+        <translation>Fotos werden angesehen…</translation>
+    </message>
+    <message>
+        <source>Preparing photos…</source>
+        <translation>Fotos werden vorbereitet…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Import cancelled: %n photo(s) prepared</source>
+        <translation>
+            <numerusform>Import abgebrochen: %n Foto vorbereitet</numerusform>
+            <numerusform>Import abgebrochen: %n Fotos vorbereitet</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Prepared %n photo(s)</source>
+        <translation>
+            <numerusform>%n Foto vorbereitet</numerusform>
+            <numerusform>%n Fotos vorbereitet</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Import notes</source>
+        <translation>Hinweise zum Import</translation>
+    </message>
+    <message>
+        <source>See the details.</source>
+        <translation>Siehe Details.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n photo(s) could not be used</source>
+        <translation>
+            <numerusform>%n Foto konnte nicht verwendet werden</numerusform>
+            <numerusform>%n Fotos konnten nicht verwendet werden</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1. The details say why for each.</source>
+        <translation>%1. Die Details nennen jeweils den Grund.</translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation>Datensatz</translation>
+    </message>
+    <message>
+        <source>Reading the dataset…</source>
+        <translation>Datensatz wird gelesen…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n Bild</numerusform>
+            <numerusform>%n Bilder</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n with a face</source>
+        <translation>
+            <numerusform>%n mit Gesicht</numerusform>
+            <numerusform>%n mit Gesicht</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n to look at</source>
+        <translation>
+            <numerusform>%n zum Ansehen</numerusform>
+            <numerusform>%n zum Ansehen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Undo %1</source>
+        <translation>%1 rückgängig machen</translation>
+    </message>
+    <message>
+        <source>Redo %1</source>
+        <translation>%1 wiederholen</translation>
+    </message>
+    <message>
+        <source>Looks like a near-duplicate of %1</source>
+        <translation>Sieht fast gleich aus wie %1</translation>
+    </message>
+    <message>
+        <source>No crop information for this image</source>
+        <translation>Keine Ausschnittsangaben für dieses Bild</translation>
+    </message>
+    <message>
+        <source>Loading the original…</source>
+        <translation>Original wird geladen…</translation>
+    </message>
+    <message>
+        <source>%1 × %1 px at (%2, %3) of %4 × %5</source>
+        <translation>%1 × %1 px bei (%2, %3) von %4 × %5</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n face(s)</source>
+        <translation>
+            <numerusform>%n Gesicht</numerusform>
+            <numerusform>%n Gesichter</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>moved by hand</source>
+        <translation>von Hand verschoben</translation>
+    </message>
+    <message>
+        <source>The crop is where Kiln proposed it</source>
+        <translation>Der Ausschnitt ist dort, wo Kiln ihn vorgeschlagen hat</translation>
+    </message>
+    <message>
+        <source>Cannot reset the crop</source>
+        <translation>Ausschnitt kann nicht zurückgesetzt werden</translation>
+    </message>
+    <message>
+        <source>Cannot write the caption</source>
+        <translation>Beschriftung kann nicht geschrieben werden</translation>
+    </message>
+    <message>
+        <source>Kiln could not write the caption of “%1”.</source>
+        <translation>Kiln konnte die Beschriftung von „%1“ nicht schreiben.</translation>
+    </message>
+    <message>
+        <source>Caption Edit</source>
+        <translation>Beschriftungsänderung</translation>
+    </message>
+    <message>
+        <source>No instance token</source>
+        <translation>Kein Instanz-Token</translation>
+    </message>
+    <message>
+        <source>Type the instance token in the field above first.</source>
+        <translation>Geben Sie zuerst das Instanz-Token im Feld oben ein.</translation>
+    </message>
+    <message>
+        <source>Nothing to find</source>
+        <translation>Nichts zu suchen</translation>
+    </message>
+    <message>
+        <source>Type the text to find first.</source>
+        <translation>Geben Sie zuerst den zu suchenden Text ein.</translation>
+    </message>
+    <message>
+        <source>No caption to fill in</source>
+        <translation>Keine Beschriftung zum Einfüllen</translation>
+    </message>
+    <message>
+        <source>Type the caption for images without one first.</source>
+        <translation>Geben Sie zuerst die Beschriftung für Bilder ohne eine ein.</translation>
+    </message>
+    <message>
+        <source>No caption needed a change</source>
+        <translation>Keine Beschriftung musste geändert werden</translation>
+    </message>
+    <message numerus="yes">
+        <source>Edit of %n Caption(s)</source>
+        <translation>
+            <numerusform>Änderung von %n Beschriftung</numerusform>
+            <numerusform>Änderung von %n Beschriftungen</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Changed %n caption(s)</source>
+        <translation>
+            <numerusform>%n Beschriftung geändert</numerusform>
+            <numerusform>%n Beschriftungen geändert</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::DatasetWorker</name>
+    <message>
+        <source>%1: ignored %2 (not an image)</source>
+        <translation>%1: %2 übergangen (kein Bild)</translation>
     </message>
 </context>
 <context>
@@ -672,6 +1116,14 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>The result appears here.</source>
         <translation>Hier erscheint das Ergebnis.</translation>
     </message>
+    <message>
+        <source>Not in the library, left out: %1</source>
+        <translation>Nicht in der Bibliothek, weggelassen: %1</translation>
+    </message>
+    <message>
+        <source>Applying LoRAs…</source>
+        <translation>LoRAs werden angewendet …</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>
@@ -775,6 +1227,38 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Negative prompt</source>
         <translation>Negativer Prompt</translation>
     </message>
+    <message>
+        <source>Add…</source>
+        <translation>Hinzufügen …</translation>
+    </message>
+    <message>
+        <source>Add a LoRA: a style or subject trained for this model&apos;s base, merged in with the weight beside it (1 = full strength, 0 = off)</source>
+        <translation>Ein LoRA hinzufügen: ein für die Basis dieses Modells trainierter Stil oder Gegenstand, mit dem Gewicht daneben eingerechnet (1 = volle Stärke, 0 = aus)</translation>
+    </message>
+    <message>
+        <source>LoRAs</source>
+        <translation>LoRAs</translation>
+    </message>
+    <message>
+        <source>Weight: how strongly the LoRA changes the model (1 = as trained, 0 = off, negative = the opposite)</source>
+        <translation>Gewicht: wie stark das LoRA das Modell verändert (1 = wie trainiert, 0 = aus, negativ = das Gegenteil)</translation>
+    </message>
+    <message>
+        <source>Remove this LoRA</source>
+        <translation>Dieses LoRA entfernen</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Durchsuchen …</translation>
+    </message>
+    <message>
+        <source>Add a LoRA</source>
+        <translation>LoRA hinzufügen</translation>
+    </message>
+    <message>
+        <source>LoRA files (*.safetensors *.pt *.ckpt *.bin)</source>
+        <translation>LoRA-Dateien (*.safetensors *.pt *.ckpt *.bin)</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::MainWindow</name>
@@ -857,6 +1341,10 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Generate</source>
         <translation>Erzeugen</translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation>Datensatz</translation>
     </message>
 </context>
 <context>

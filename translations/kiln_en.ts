@@ -2,6 +2,72 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>kiln::app::DatasetPage</name>
+    <message numerus="yes">
+        <source>Import cancelled: %n photo(s) prepared</source>
+        <translation>
+            <numerusform>Import cancelled: %n photo prepared</numerusform>
+            <numerusform>Import cancelled: %n photos prepared</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Prepared %n photo(s)</source>
+        <translation>
+            <numerusform>Prepared %n photo</numerusform>
+            <numerusform>Prepared %n photos</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n photo(s) could not be used</source>
+        <translation>
+            <numerusform>%n photo could not be used</numerusform>
+            <numerusform>%n photos could not be used</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n image</numerusform>
+            <numerusform>%n images</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n with a face</source>
+        <translation>
+            <numerusform>%n with a face</numerusform>
+            <numerusform>%n with a face</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n to look at</source>
+        <translation>
+            <numerusform>%n to look at</numerusform>
+            <numerusform>%n to look at</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n face(s)</source>
+        <translation>
+            <numerusform>%n face</numerusform>
+            <numerusform>%n faces</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Edit of %n Caption(s)</source>
+        <translation>
+            <numerusform>Edit of %n Caption</numerusform>
+            <numerusform>Edit of %n Captions</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Changed %n caption(s)</source>
+        <translation>
+            <numerusform>Changed %n caption</numerusform>
+            <numerusform>Changed %n captions</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::GeneratePage</name>
     <message numerus="yes">
         <source>%n s</source>

@@ -14,6 +14,7 @@
 
 #include "base/engine.h"
 #include "main_window.h"
+#include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
 #include "widgets/image_canvas.h"
@@ -69,8 +70,9 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
       QCoreApplication::quit();
     });
   };
-  QObject::connect(poll, &QTimer::timeout, window, [library, shoot, generated] {
-    if (library->hasScanned() && !library->isBusy() && *generated) shoot();
+  QObject::connect(poll, &QTimer::timeout, window, [window, library, shoot, generated] {
+    if (library->hasScanned() && !library->isBusy() && *generated && !window->datasetPage()->isBusy())
+      shoot();
   });
   QObject::connect(deadline, &QTimer::timeout, window, shoot);
   poll->start(100);
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
                                       Main::tr("Save a picture of the window to FILE (PNG) once the models are "
                                                "loaded, then quit."),
                                       Main::tr("FILE"));
-  const QCommandLineOption page(QStringLiteral("page"), Main::tr("Page to show: models or generate."),
+  const QCommandLineOption page(QStringLiteral("page"), Main::tr("Page to show: models, dataset or generate."),
                                 Main::tr("page"));
   const QCommandLineOption prompt(QStringLiteral("prompt"), Main::tr("Prompt to put on the Generate page."),
                                   Main::tr("text"));
@@ -121,7 +123,9 @@ int main(int argc, char** argv) {
   const QCommandLineOption mask(QStringLiteral("mask"),
                                 Main::tr("Mask for the --input image (white = repaint): opens Inpaint."),
                                 Main::tr("FILE"));
-  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate});
+  const QCommandLineOption dataset(QStringLiteral("dataset"), Main::tr("Dataset folder to open on the Dataset page."),
+                                   Main::tr("FOLDER"));
+  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
   }
   if (windowSize.isValid()) window.resize(windowSize);
   if (parser.isSet(page)) window.showPage(parser.value(page));
+  if (parser.isSet(dataset)) window.datasetPage()->openDataset(parser.value(dataset));
   if (parser.isSet(prompt)) window.generatePage()->promptEdit()->setPlainText(parser.value(prompt));
   if (parser.isSet(input)) window.generatePage()->openFile(parser.value(input), true);
   if (parser.isSet(mask)) {
