@@ -22,4 +22,15 @@ echo "gpu tests: $?" >> "$out/results.txt"
 echo "unit tests: $?" >> "$out/results.txt"
 build/gpu/bench/bench_gemm 4096 > "$out/bench_gemm.txt" 2>&1
 build/gpu/bench/bench_weight_open 2 /tmp > "$out/bench_weight_open.txt" 2>&1
+# One full-size SD 1.5 DreamBooth UNet step at 512, fp16 and bf16 mixed precision; the card's
+# peak memory from nvidia-smi sampled every 100 ms while it runs (the C++ API has no stable
+# allocator statistics across LibTorch versions).
+for precision in fp16 bf16; do
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$out/train-$precision-mem.csv" 2>/dev/null &
+  smi=$!
+  build/gpu/bench/bench_train full 512 cuda "$precision" 5 > "$out/bench_train_$precision.txt" 2>&1
+  kill "$smi" 2>/dev/null
+  echo "peak nvidia-smi memory.used (MiB): $(sort -n "$out/train-$precision-mem.csv" | tail -1)" >> "$out/bench_train_$precision.txt"
+done
+build/gpu/bench/bench_train tiny 20 > "$out/bench_train_tiny.txt" 2>&1
 cat "$out/device.txt" "$out/results.txt" "$out"/bench_*.txt
