@@ -309,6 +309,7 @@ class Trainer {
     if (settings_.prior_preservation()) ensure_class_images();
     log(std::to_string(instances_.size()) + " instance images" +
         (classes_.empty() ? std::string() : ", " + std::to_string(classes_.size()) + " class images"));
+    for (const auto& e : instances_) log("  " + e.image.filename().string() + ": \"" + e.prompt + "\"");
     auto encode_all = [&](const std::vector<TrainingExample>& examples, std::vector<torch::Tensor>& inputs,
                           std::vector<torch::Tensor>& ids) {
       torch::NoGradGuard no_grad;

@@ -200,6 +200,28 @@ TEST_CASE("a stop request saves a checkpoint; resuming finishes") {
   CHECK(metrics(session).size() == 7);
 }
 
+TEST_CASE("a loss that becomes NaN stops the run and keeps the last good checkpoint") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.text_encoder.steps = 0;
+  s.unet = {40, 1.0};  // absurd on purpose: the weights blow up within a few steps
+  s.lr_schedule = LRScheduleKind::Constant;
+  s.save_every = 1;
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  std::int64_t last_step = 0;
+  TrainingCallbacks cb;
+  cb.on_step = [&](const StepMetrics& m) { last_step = m.step; };
+  CHECK_THROWS_WITH_AS(run_training(session, {}, cb), doctest::Contains("NaN or infinite"), ComputeError);
+  CHECK(last_step < 40);
+  const auto checkpoint = latest_checkpoint(session);
+  REQUIRE(checkpoint);
+  CHECK(checkpoint->global_step == last_step);  // the last finite step, nothing after it
+  for (const auto& [name, t] : checkpoint_tensors(session)) {
+    if (t.is_floating_point()) CHECK_MESSAGE(torch::isfinite(t).all().item<bool>(), name);
+  }
+}
+
 TEST_CASE("the loss of an overfitted image falls") {
   test::ScratchDir scratch("kiln-train");
   TrainingSettings s = tiny_settings(make_images(scratch));
