@@ -32,6 +32,12 @@ std::string one_line(std::string s) {
   return s;
 }
 
+// One line on stderr; exit code 2 for an impossible request, 1 for failed work.
+int report_error(const std::exception& e) {
+  std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+  return dynamic_cast<const kiln::InvalidRequestError*>(&e) != nullptr ? 2 : 1;
+}
+
 std::string clock_text(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
   char buf[32];
@@ -282,13 +288,9 @@ int run_train(const QStringList& args) {
     std::cout << "trained " << outcome.global_step << " steps; export with: kiln-cli export --session "
               << session.string() << " --out FILE" << std::endl;
     return 0;
-  } catch (const kiln::InvalidRequestError& e) {
-    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
-    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+    return report_error(e);
   }
-  return 1;
 }
 
 int run_export(const QStringList& args) {
@@ -329,13 +331,9 @@ int run_export(const QStringList& args) {
               << result.steps << " steps, " << result.tensors << " tensors, " << (request.half ? "fp16" : "fp32")
               << ", " << result.bytes << " bytes; verified" << std::endl;
     return 0;
-  } catch (const kiln::InvalidRequestError& e) {
-    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
-    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+    return report_error(e);
   }
-  return 1;
 }
 
 }  // namespace kiln::cli

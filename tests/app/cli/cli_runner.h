@@ -2,10 +2,13 @@
 // Runs the kiln-cli under test (KILN_CLI, set by CMake) and collects what it printed.
 
 #include <QByteArray>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QStringList>
+
+#include <filesystem>
 
 namespace kiln::test {
 
@@ -15,6 +18,15 @@ struct CliResult {
   QByteArray err;
   QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
 };
+
+inline QString q(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+
+// The whole file, empty when it cannot be read.
+inline QByteArray fileBytes(const std::filesystem::path& p) {
+  QFile f(q(p));
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return f.readAll();
+}
 
 inline CliResult runCli(const QStringList& args) {
   QProcess p;

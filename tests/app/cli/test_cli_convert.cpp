@@ -18,11 +18,12 @@
 
 namespace fs = std::filesystem;
 using kiln::test::data_dir;
+using kiln::test::fileBytes;
+using kiln::test::q;
 using kiln::test::runCli;
 
 namespace {
 
-QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
 fs::path tinyFolder() { return data_dir() / "golden/pipeline/tiny_sd1"; }
 fs::path tinyFile() { return data_dir() / "golden/pipeline/tiny_sd1.safetensors"; }
 

@@ -18,17 +18,11 @@
 namespace fs = std::filesystem;
 using kiln::test::CliResult;
 using kiln::test::data_dir;
+using kiln::test::fileBytes;
+using kiln::test::q;
 using kiln::test::runCli;
 
 namespace {
-
-QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
-
-QByteArray fileBytes(const fs::path& p) {
-  QFile f(q(p));
-  if (!f.open(QIODevice::ReadOnly)) return {};
-  return f.readAll();
-}
 
 quint32 crc32(const QByteArray& data) {
   quint32 crc = 0xFFFFFFFFu;

@@ -17,9 +17,9 @@ using kiln::test::data_dir;
 namespace {
 
 using kiln::test::CliResult;
+using kiln::test::fileBytes;
+using kiln::test::q;
 using kiln::test::runCli;
-
-QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 fs::path keys(const std::string& model) { return data_dir() / "golden/keys" / model; }
 

@@ -19,9 +19,9 @@ using kiln::test::data_dir;
 namespace {
 
 using kiln::test::CliResult;
+using kiln::test::fileBytes;
+using kiln::test::q;
 using kiln::test::runCli;
-
-QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 const nlohmann::json& goldenPrompts() {
   static const nlohmann::json prompts =
