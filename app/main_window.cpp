@@ -18,6 +18,7 @@
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
+#include "pages/train_page.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/language.h"
@@ -57,6 +58,8 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
   addPage(QStringLiteral("models"), tr("Models"), QStringLiteral(":/icons/models.svg"), mModelsPage);
   mDatasetPage = new DatasetPage(mSettings, this);
   addPage(QStringLiteral("dataset"), tr("Dataset"), QStringLiteral(":/icons/dataset.svg"), mDatasetPage);
+  mTrainPage = new TrainPage(mLibrary, mSettings, this);
+  addPage(QStringLiteral("train"), tr("Train"), QStringLiteral(":/icons/train.svg"), mTrainPage);
   mGeneratePage = new GeneratePage(mLibrary, mSettings, this);
   addPage(QStringLiteral("generate"), tr("Generate"), QStringLiteral(":/icons/generate.svg"), mGeneratePage);
 
@@ -65,6 +68,7 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
   connect(mModelsPage, &ModelsPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mGeneratePage, &GeneratePage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mDatasetPage, &DatasetPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+  connect(mTrainPage, &TrainPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   for (QAction* action : {mDatasetPage->openAction(), mDatasetPage->importAction()}) {
     connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("dataset")); });
   }

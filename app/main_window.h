@@ -18,6 +18,7 @@ class DatasetPage;
 class GeneratePage;
 class ModelLibrary;
 class ModelsPage;
+class TrainPage;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -30,6 +31,7 @@ class MainWindow : public QMainWindow {
   ModelsPage* modelsPage() const { return mModelsPage; }
   GeneratePage* generatePage() const { return mGeneratePage; }
   DatasetPage* datasetPage() const { return mDatasetPage; }
+  TrainPage* trainPage() const { return mTrainPage; }
   QString currentPage() const;
   void showPage(const QString& id);
 
@@ -57,6 +59,7 @@ class MainWindow : public QMainWindow {
   ModelsPage* mModelsPage;
   GeneratePage* mGeneratePage;
   DatasetPage* mDatasetPage;
+  TrainPage* mTrainPage;
   QLabel* mActivity;
   QProgressBar* mProgress;
   QToolButton* mCancelJob;

@@ -187,16 +187,28 @@
         <translation>kiln: %1: kein Bild</translation>
     </message>
     <message>
-        <source>Page to show: models, dataset or generate.</source>
-        <translation>Anzuzeigende Seite: models, dataset oder generate.</translation>
-    </message>
-    <message>
         <source>Dataset folder to open on the Dataset page.</source>
         <translation>Datensatzordner, der auf der Seite „Datensatz“ geöffnet wird.</translation>
     </message>
     <message>
         <source>FOLDER</source>
         <translation>ORDNER</translation>
+    </message>
+    <message>
+        <source>Page to show: models, dataset, train or generate.</source>
+        <translation>Anzuzeigende Seite: models, dataset, train oder generate.</translation>
+    </message>
+    <message>
+        <source>Training session folder to open on the Train page.</source>
+        <translation>Trainingssitzungsordner, der auf der Seite „Training“ geöffnet wird.</translation>
+    </message>
+    <message>
+        <source>Start or resume the --training-session&apos;s training (with --screenshot: the picture is taken when it ends).</source>
+        <translation>Startet oder setzt das Training von --training-session fort (mit --screenshot: das Bild wird aufgenommen, wenn es endet).</translation>
+    </message>
+    <message>
+        <source>kiln: %1: not a training session</source>
+        <translation>kiln: %1: keine Trainingssitzung</translation>
     </message>
 </context>
 <context>
@@ -311,6 +323,35 @@
     <message>
         <source>Checkpoint</source>
         <translation>Checkpoint</translation>
+    </message>
+</context>
+<context>
+    <name>TrainSession</name>
+    <message>
+        <source>Rough CUDA memory need: unknown for this kind of model.</source>
+        <translation>Grober CUDA-Speicherbedarf: für diese Modellart unbekannt.</translation>
+    </message>
+    <message>
+        <source>Rough CUDA memory need: %1 GB (fp32, batch %2).</source>
+        <translation>Grober CUDA-Speicherbedarf: %1 GB (fp32, Batch %2).</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) have no caption file: their file name becomes the prompt.</source>
+        <translation>
+            <numerusform>%n Bild hat keine Beschriftungsdatei: sein Dateiname wird zum Prompt.</numerusform>
+            <numerusform>%n Bilder haben keine Beschriftungsdatei: ihr Dateiname wird zum Prompt.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) are smaller than %1 px: they are scaled up (blurry).</source>
+        <translation>
+            <numerusform>%n Bild ist kleiner als %1 px: es wird hochskaliert (unscharf).</numerusform>
+            <numerusform>%n Bilder sind kleiner als %1 px: sie werden hochskaliert (unscharf).</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The model was trained at %1 px; training at %2 px may give worse results.</source>
+        <translation>Das Modell wurde mit %1 px trainiert; Training mit %2 px kann schlechtere Ergebnisse liefern.</translation>
     </message>
 </context>
 <context>
@@ -1346,6 +1387,10 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Dataset</source>
         <translation>Datensatz</translation>
     </message>
+    <message>
+        <source>Train</source>
+        <translation>Training</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::ModelDetailsView</name>
@@ -1722,6 +1767,525 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Could not open %1</source>
         <translation>%1 konnte nicht geöffnet werden</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::TrainCharts</name>
+    <message>
+        <source>Text encoder</source>
+        <translation>Text-Encoder</translation>
+    </message>
+    <message>
+        <source>Text encoder (smoothed)</source>
+        <translation>Text-Encoder (geglättet)</translation>
+    </message>
+    <message>
+        <source>UNet</source>
+        <translation>UNet</translation>
+    </message>
+    <message>
+        <source>UNet (smoothed)</source>
+        <translation>UNet (geglättet)</translation>
+    </message>
+    <message>
+        <source>Stage change</source>
+        <translation>Stufenwechsel</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>Verlust</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Lernrate</translation>
+    </message>
+    <message>
+        <source>Steps per second</source>
+        <translation>Schritte pro Sekunde</translation>
+    </message>
+    <message>
+        <source>Memory (MB)</source>
+        <translation>Speicher (MB)</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::TrainFormView</name>
+    <message>
+        <source>Base model</source>
+        <translation>Basismodell</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>Bilder</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>Prompts from</source>
+        <translation>Prompts aus</translation>
+    </message>
+    <message>
+        <source>Class prompt</source>
+        <translation>Klassen-Prompt</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Methode</translation>
+    </message>
+    <message>
+        <source>Alpha</source>
+        <translation>Alpha</translation>
+    </message>
+    <message>
+        <source>LoRA rank</source>
+        <translation>LoRA-Rang</translation>
+    </message>
+    <message>
+        <source>at</source>
+        <translation>mit</translation>
+    </message>
+    <message>
+        <source>Text encoder</source>
+        <translation>Text-Encoder</translation>
+    </message>
+    <message>
+        <source>UNet</source>
+        <translation>UNet</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <source>Resolution</source>
+        <translation>Auflösung</translation>
+    </message>
+    <message>
+        <source>Save every</source>
+        <translation>Speichern alle</translation>
+    </message>
+    <message>
+        <source>Sample every</source>
+        <translation>Beispiele alle</translation>
+    </message>
+    <message>
+        <source>Sample prompt</source>
+        <translation>Beispiel-Prompt</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Gerät</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Seed</translation>
+    </message>
+    <message>
+        <source>Model and images</source>
+        <translation>Modell und Bilder</translation>
+    </message>
+    <message>
+        <source>Stages (steps at learning rate)</source>
+        <translation>Stufen (Schritte mit Lernrate)</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Lauf</translation>
+    </message>
+    <message>
+        <source>Choose a model file or diffusers folder that is not in the library</source>
+        <translation>Eine Modelldatei oder einen Diffusers-Ordner wählen, der nicht in der Bibliothek ist</translation>
+    </message>
+    <message>
+        <source>Model File…</source>
+        <translation>Modelldatei …</translation>
+    </message>
+    <message>
+        <source>Diffusers Folder…</source>
+        <translation>Diffusers-Ordner …</translation>
+    </message>
+    <message>
+        <source>Choose the folder of training images</source>
+        <translation>Den Ordner der Trainingsbilder wählen</translation>
+    </message>
+    <message>
+        <source>Folder of training images</source>
+        <translation>Ordner der Trainingsbilder</translation>
+    </message>
+    <message>
+        <source>The rare word that will mean your subject, added to every prompt</source>
+        <translation>Das seltene Wort, das für Ihr Motiv stehen wird; es kommt in jeden Prompt</translation>
+    </message>
+    <message>
+        <source>Caption files (.txt)</source>
+        <translation>Beschriftungsdateien (.txt)</translation>
+    </message>
+    <message>
+        <source>File names</source>
+        <translation>Dateinamen</translation>
+    </message>
+    <message>
+        <source>Optional: e.g. “photo of a person” (prior preservation)</source>
+        <translation>Optional: z. B. „photo of a person“ (Prior Preservation)</translation>
+    </message>
+    <message>
+        <source>Size of the LoRA adapters (4–32 is usual)</source>
+        <translation>Größe der LoRA-Adapter (4–32 ist üblich)</translation>
+    </message>
+    <message>
+        <source>Stage ends only</source>
+        <translation>Nur am Stufenende</translation>
+    </message>
+    <message>
+        <source> steps</source>
+        <translation> Schritte</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Nie</translation>
+    </message>
+    <message>
+        <source>e.g. photo of sks person, portrait</source>
+        <translation>z. B. photo of sks person, portrait</translation>
+    </message>
+    <message>
+        <source>Stage 1: the text encoder learns the token; 0 skips it</source>
+        <translation>Stufe 1: Der Text-Encoder lernt das Token; 0 überspringt sie</translation>
+    </message>
+    <message>
+        <source>Stage 2: the UNet learns the subject; 0 skips it</source>
+        <translation>Stufe 2: Das UNet lernt das Motiv; 0 überspringt sie</translation>
+    </message>
+    <message>
+        <source>Choose the Base Model</source>
+        <translation>Basismodell wählen</translation>
+    </message>
+    <message>
+        <source>Models (*.safetensors *.ckpt)</source>
+        <translation>Modelle (*.safetensors *.ckpt)</translation>
+    </message>
+    <message>
+        <source>Choose a Diffusers Folder</source>
+        <translation>Diffusers-Ordner wählen</translation>
+    </message>
+    <message>
+        <source>Choose the Training Images</source>
+        <translation>Trainingsbilder wählen</translation>
+    </message>
+    <message>
+        <source>LoRA: steps for text-encoder adapters; 0 trains the UNet only</source>
+        <translation>LoRA: Schritte für die Text-Encoder-Adapter; 0 trainiert nur das UNet</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::TrainPage</name>
+    <message numerus="yes">
+        <source>%n s</source>
+        <translation>
+            <numerusform>%n s</numerusform>
+            <numerusform>%n s</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1:%2 min</source>
+        <translation>%1:%2 min</translation>
+    </message>
+    <message>
+        <source>%1:%2 h</source>
+        <translation>%1:%2 h</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>&amp;Starten</translation>
+    </message>
+    <message>
+        <source>Start training, or resume from the last checkpoint (Ctrl+Enter)</source>
+        <translation>Training starten oder ab dem letzten Checkpoint fortsetzen (Strg+Eingabe)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pause</translation>
+    </message>
+    <message>
+        <source>Save a checkpoint and pause; Resume continues exactly (Ctrl+P)</source>
+        <translation>Einen Checkpoint speichern und pausieren; Fortsetzen macht genau dort weiter (Strg+P)</translation>
+    </message>
+    <message>
+        <source>Stop &amp;&amp; Save</source>
+        <translation>Stoppen &amp;&amp; speichern</translation>
+    </message>
+    <message>
+        <source>Save a checkpoint and stop (Esc)</source>
+        <translation>Einen Checkpoint speichern und stoppen (Esc)</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>Neu …</translation>
+    </message>
+    <message>
+        <source>Create a training session in a new folder</source>
+        <translation>Eine Trainingssitzung in einem neuen Ordner anlegen</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>Öffnen …</translation>
+    </message>
+    <message>
+        <source>Open a training session folder</source>
+        <translation>Einen Trainingssitzungsordner öffnen</translation>
+    </message>
+    <message>
+        <source>No session yet</source>
+        <translation>Noch keine Sitzung</translation>
+    </message>
+    <message>
+        <source>The session folder: settings, checkpoints, samples and charts</source>
+        <translation>Der Sitzungsordner: Einstellungen, Checkpoints, Beispiele und Diagramme</translation>
+    </message>
+    <message>
+        <source>Extend by</source>
+        <translation>Verlängern um</translation>
+    </message>
+    <message>
+        <source>Export as</source>
+        <translation>Exportieren als</translation>
+    </message>
+    <message>
+        <source>Extend</source>
+        <translation>Verlängern</translation>
+    </message>
+    <message>
+        <source>Add this many UNet steps and continue training</source>
+        <translation>So viele UNet-Schritte hinzufügen und weitertrainieren</translation>
+    </message>
+    <message>
+        <source> steps</source>
+        <translation> Schritte</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Exportieren …</translation>
+    </message>
+    <message>
+        <source>Write the trained model (or LoRA) to a file that the Models page lists</source>
+        <translation>Das trainierte Modell (oder LoRA) in eine Datei schreiben, die die Seite „Modelle“ anzeigt</translation>
+    </message>
+    <message>
+        <source>File format of the export</source>
+        <translation>Dateiformat des Exports</translation>
+    </message>
+    <message>
+        <source>Half-precision weights: half the size</source>
+        <translation>Gewichte in halber Genauigkeit: halbe Größe</translation>
+    </message>
+    <message>
+        <source>No training session</source>
+        <translation>Keine Trainingssitzung</translation>
+    </message>
+    <message>
+        <source>Fill in the settings on the left, then create a session folder. Kiln keeps the settings, checkpoints, samples and charts there, so training can pause and resume.</source>
+        <translation>Füllen Sie links die Einstellungen aus und legen Sie dann einen Sitzungsordner an. Kiln bewahrt dort Einstellungen, Checkpoints, Beispiele und Diagramme auf, damit das Training pausieren und fortgesetzt werden kann.</translation>
+    </message>
+    <message>
+        <source>New Session…</source>
+        <translation>Neue Sitzung …</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>Protokoll</translation>
+    </message>
+    <message>
+        <source>Prompts</source>
+        <translation>Prompts</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>Bild</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>Starten</translation>
+    </message>
+    <message>
+        <source>Not trained yet.</source>
+        <translation>Noch nicht trainiert.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Finished: %n step(s). Extend to train more, or export.</source>
+        <translation>
+            <numerusform>Fertig: %n Schritt. Verlängern Sie, um weiterzutrainieren, oder exportieren Sie.</numerusform>
+            <numerusform>Fertig: %n Schritte. Verlängern Sie, um weiterzutrainieren, oder exportieren Sie.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Checkpoint at step %1 of %2: Resume continues from there.</source>
+        <translation>Checkpoint bei Schritt %1 von %2: Fortsetzen macht dort weiter.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) ready to train.</source>
+        <translation>
+            <numerusform>%n Bild bereit zum Training.</numerusform>
+            <numerusform>%n Bilder bereit zum Training.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>From the caption file</source>
+        <translation>Aus der Beschriftungsdatei</translation>
+    </message>
+    <message>
+        <source>From the file name</source>
+        <translation>Aus dem Dateinamen</translation>
+    </message>
+    <message>
+        <source>No images found yet.</source>
+        <translation>Noch keine Bilder gefunden.</translation>
+    </message>
+    <message numerus="yes">
+        <source>The exact prompt the text encoder sees for each of the %n image(s):</source>
+        <translation>
+            <numerusform>Der genaue Prompt, den der Text-Encoder für das %n Bild sieht:</numerusform>
+            <numerusform>Der genaue Prompt, den der Text-Encoder für jedes der %n Bilder sieht:</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Choose an Empty Folder for the Session</source>
+        <translation>Einen leeren Ordner für die Sitzung wählen</translation>
+    </message>
+    <message>
+        <source>Open a Training Session</source>
+        <translation>Eine Trainingssitzung öffnen</translation>
+    </message>
+    <message>
+        <source>Step %1 of %2</source>
+        <translation>Schritt %1 von %2</translation>
+    </message>
+    <message>
+        <source>Ready to start</source>
+        <translation>Bereit zum Start</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Wird gestartet …</translation>
+    </message>
+    <message>
+        <source>Pausing: saving a checkpoint…</source>
+        <translation>Pausieren: Checkpoint wird gespeichert …</translation>
+    </message>
+    <message>
+        <source>Stopping: saving a checkpoint…</source>
+        <translation>Stoppen: Checkpoint wird gespeichert …</translation>
+    </message>
+    <message numerus="yes">
+        <source>Extended by %n UNet step(s).</source>
+        <translation>
+            <numerusform>Um %n UNet-Schritt verlängert.</numerusform>
+            <numerusform>Um %n UNet-Schritte verlängert.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Step %1</source>
+        <translation>Schritt %1</translation>
+    </message>
+    <message>
+        <source>Step %1: %2</source>
+        <translation>Schritt %1: %2</translation>
+    </message>
+    <message>
+        <source>Text encoder</source>
+        <translation>Text-Encoder</translation>
+    </message>
+    <message>
+        <source>UNet</source>
+        <translation>UNet</translation>
+    </message>
+    <message>
+        <source>%1 · step %2 of %3 · loss %4 · %5 it/s · %6 left</source>
+        <translation>%1 · Schritt %2 von %3 · Verlust %4 · %5 it/s · noch %6</translation>
+    </message>
+    <message>
+        <source>Training: step %1 of %2 · %3 left</source>
+        <translation>Training: Schritt %1 von %2 · noch %3</translation>
+    </message>
+    <message numerus="yes">
+        <source>Finished: %n step(s). Export the model, or extend the training.</source>
+        <translation>
+            <numerusform>Fertig: %n Schritt. Exportieren Sie das Modell oder verlängern Sie das Training.</numerusform>
+            <numerusform>Fertig: %n Schritte. Exportieren Sie das Modell oder verlängern Sie das Training.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Training finished</source>
+        <translation>Training beendet</translation>
+    </message>
+    <message>
+        <source>Paused at step %1 of %2: Resume continues exactly from here.</source>
+        <translation>Pausiert bei Schritt %1 von %2: Fortsetzen macht genau hier weiter.</translation>
+    </message>
+    <message>
+        <source>Stopped at step %1 of %2; the checkpoint is saved.</source>
+        <translation>Gestoppt bei Schritt %1 von %2; der Checkpoint ist gespeichert.</translation>
+    </message>
+    <message>
+        <source>Checkpoint saved at step %1</source>
+        <translation>Checkpoint bei Schritt %1 gespeichert</translation>
+    </message>
+    <message>
+        <source>Training failed</source>
+        <translation>Training fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Choose Where the Diffusers Folder Goes</source>
+        <translation>Wählen, wohin der Diffusers-Ordner kommt</translation>
+    </message>
+    <message>
+        <source>Export the Trained Model</source>
+        <translation>Das trainierte Modell exportieren</translation>
+    </message>
+    <message>
+        <source>Model (*.%1)</source>
+        <translation>Modell (*.%1)</translation>
+    </message>
+    <message>
+        <source>Exporting to %1…</source>
+        <translation>Export nach %1 …</translation>
+    </message>
+    <message>
+        <source>Exported %1 (%2 MB, step %3).</source>
+        <translation>%1 exportiert (%2 MB, Schritt %3).</translation>
+    </message>
+    <message>
+        <source>LoRA exported</source>
+        <translation>LoRA exportiert</translation>
+    </message>
+    <message>
+        <source>Model exported</source>
+        <translation>Modell exportiert</translation>
+    </message>
+    <message>
+        <source>“%1” is written and verified; the Models page lists it.</source>
+        <translation>„%1“ ist geschrieben und geprüft; die Seite „Modelle“ zeigt es an.</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>%1 exportiert</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Export fehlgeschlagen</translation>
     </message>
 </context>
 <context>

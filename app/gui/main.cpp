@@ -17,6 +17,7 @@
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
+#include "pages/train_page.h"
 #include "widgets/image_canvas.h"
 #include "widgets/prompt_edit.h"
 #include "services/model_library.h"
@@ -71,7 +72,8 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
     });
   };
   QObject::connect(poll, &QTimer::timeout, window, [window, library, shoot, generated] {
-    if (library->hasScanned() && !library->isBusy() && *generated && !window->datasetPage()->isBusy())
+    if (library->hasScanned() && !library->isBusy() && *generated && !window->datasetPage()->isBusy() &&
+        !window->trainPage()->isRunning())
       shoot();
   });
   QObject::connect(deadline, &QTimer::timeout, window, shoot);
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
                                       Main::tr("Save a picture of the window to FILE (PNG) once the models are "
                                                "loaded, then quit."),
                                       Main::tr("FILE"));
-  const QCommandLineOption page(QStringLiteral("page"), Main::tr("Page to show: models, dataset or generate."),
+  const QCommandLineOption page(QStringLiteral("page"), Main::tr("Page to show: models, dataset, train or generate."),
                                 Main::tr("page"));
   const QCommandLineOption prompt(QStringLiteral("prompt"), Main::tr("Prompt to put on the Generate page."),
                                   Main::tr("text"));
@@ -125,7 +127,13 @@ int main(int argc, char** argv) {
                                 Main::tr("FILE"));
   const QCommandLineOption dataset(QStringLiteral("dataset"), Main::tr("Dataset folder to open on the Dataset page."),
                                    Main::tr("FOLDER"));
-  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset});
+  // Not "--session": QGuiApplication takes that one (X11 session management).
+  const QCommandLineOption session(QStringLiteral("training-session"),
+                                   Main::tr("Training session folder to open on the Train page."), Main::tr("FOLDER"));
+  const QCommandLineOption train(QStringLiteral("train"),
+                                 Main::tr("Start or resume the --training-session's training (with --screenshot: the picture "
+                                          "is taken when it ends)."));
+  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -157,6 +165,10 @@ int main(int argc, char** argv) {
   if (windowSize.isValid()) window.resize(windowSize);
   if (parser.isSet(page)) window.showPage(parser.value(page));
   if (parser.isSet(dataset)) window.datasetPage()->openDataset(parser.value(dataset));
+  if (parser.isSet(session) && !window.trainPage()->openSession(parser.value(session))) {
+    std::fprintf(stderr, "%s\n", qPrintable(Main::tr("kiln: %1: not a training session").arg(parser.value(session))));
+    return 2;
+  }
   if (parser.isSet(prompt)) window.generatePage()->promptEdit()->setPlainText(parser.value(prompt));
   if (parser.isSet(input)) window.generatePage()->openFile(parser.value(input), true);
   if (parser.isSet(mask)) {
@@ -179,6 +191,7 @@ int main(int argc, char** argv) {
     });
     wait->start(100);
   }
+  if (parser.isSet(train)) window.trainPage()->start();
   if (parser.isSet(screenshot)) takeScreenshotWhenIdle(&window, parser.value(screenshot), parser.isSet(generate));
   return QApplication::exec();
 }

@@ -1,0 +1,236 @@
+// The Train page driven as a user would, with the tiny SD 1.x pipeline and a few face photos:
+// the form is checked before Start (the exact prompt per image, missing captions, an impossible
+// resolution); a two-stage run fills the charts with one point per step and marks the stage
+// boundary, writes the log and a checkpoint; Stop-and-save mid-run leaves a checkpoint and the
+// page responsive, Resume finishes and Extend adds UNet steps; Export writes a model that joins
+// the library.
+#include <QComboBox>
+#include <QDir>
+#include <QLabel>
+#include <QLineSeries>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include <filesystem>
+#include <memory>
+
+#include "base/engine.h"
+#include "pages/train_charts.h"
+#include "pages/train_form_view.h"
+#include "pages/train_page.h"
+#include "pages/train_session.h"
+#include "services/model_library.h"
+#include "state/app_settings.h"
+#include "state/language.h"
+#include "widgets/message_banner.h"
+
+using kiln::app::AppSettings;
+using kiln::app::ModelLibrary;
+using kiln::app::TrainForm;
+using kiln::app::TrainPage;
+
+namespace {
+
+constexpr int kTimeout = 240'000;
+
+const QString kTinyModel = QStringLiteral(KILN_TEST_DATA "/golden/pipeline/tiny_sd1");
+const QString kFaces = QStringLiteral(KILN_TEST_DATA "/faces");
+
+struct Studio {
+  explicit Studio(const QString& settingsFile)
+      : settings(std::make_unique<AppSettings>(settingsFile)),
+        library(std::make_unique<ModelLibrary>(settings.get())),
+        page(std::make_unique<TrainPage>(library.get(), settings.get())) {
+    page->resize(1280, 800);
+    page->show();
+  }
+  ~Studio() {
+    page.reset();
+    library.reset();
+    settings.reset();
+  }
+
+  std::unique_ptr<AppSettings> settings;
+  std::unique_ptr<ModelLibrary> library;
+  std::unique_ptr<TrainPage> page;
+};
+
+}  // namespace
+
+class TestTrainPage : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase();
+  void init();
+  void checksTheFormBeforeStart();
+  void trainsBothStagesIntoTheCharts();
+  void stopsMidRunThenResumesAndExtends();
+  void exportsIntoTheLibrary();
+
+ private:
+  QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
+  QString images() const { return mDir->filePath(QStringLiteral("images")); }
+  QString session() const { return mDir->filePath(QStringLiteral("session")); }
+  TrainForm quickForm(qint64 textSteps, qint64 unetSteps) const;
+  void runAndWait(TrainPage& page);
+
+  std::unique_ptr<QTemporaryDir> mDir;
+};
+
+void TestTrainPage::initTestCase() {
+  QStandardPaths::setTestModeEnabled(true);
+  kiln::init_engine();
+  QVERIFY(!kiln::app::Language::install(QStringLiteral("en")));
+}
+
+void TestTrainPage::init() {
+  mDir = std::make_unique<QTemporaryDir>();
+  QVERIFY(mDir->isValid());
+  QVERIFY(QDir().mkpath(images()));
+  // Four photos are enough for a run; one gets a caption file.
+  for (const QString& name : {QStringLiteral("hopper_portrait.jpg"), QStringLiteral("portrait_beach.jpg"),
+                              QStringLiteral("face_fills_frame.jpg"), QStringLiteral("profile_camera.png")}) {
+    QVERIFY(QFile::copy(kFaces + QLatin1Char('/') + name, images() + QLatin1Char('/') + name));
+  }
+  QFile caption(images() + QStringLiteral("/hopper_portrait.txt"));
+  QVERIFY(caption.open(QIODevice::WriteOnly));
+  caption.write("photo of sks person, black and white");
+}
+
+TrainForm TestTrainPage::quickForm(qint64 textSteps, qint64 unetSteps) const {
+  TrainForm f;
+  f.baseModel = kTinyModel;
+  f.images = images();
+  f.token = QStringLiteral("sks");
+  f.textEncoderSteps = textSteps;
+  f.textEncoderLearningRate = 1e-4;
+  f.unetSteps = unetSteps;
+  f.unetLearningRate = 1e-4;
+  f.resolution = 64;
+  f.saveEvery = 0;
+  f.sampleEvery = 0;
+  f.seed = 7;
+  return f;
+}
+
+void TestTrainPage::runAndWait(TrainPage& page) {
+  page.start();
+  QVERIFY(page.isRunning());
+  QTRY_VERIFY_WITH_TIMEOUT(!page.isRunning(), kTimeout);
+}
+
+void TestTrainPage::checksTheFormBeforeStart() {
+  Studio s(settingsFile());
+  TrainForm f = quickForm(2, 4);
+  s.page->formView()->setForm(f);
+  s.page->waitForCheck();
+  // The exact prompt of every image; three have no caption file.
+  QCOMPARE(s.page->promptList()->topLevelItemCount(), 4);
+  QStringList prompts;
+  for (int i = 0; i < 4; ++i) prompts << s.page->promptList()->topLevelItem(i)->text(1);
+  QVERIFY2(prompts.contains(QStringLiteral("photo of sks person, black and white")), qPrintable(prompts.join('|')));
+  for (const QString& p : prompts) QVERIFY2(p.contains(QStringLiteral("sks")), qPrintable(p));
+  QVERIFY2(s.page->checkLabel()->text().contains(QStringLiteral("3 image(s) have no caption file")),
+           qPrintable(s.page->checkLabel()->text()));
+  // An impossible resolution is named before Start.
+  f.resolution = 96;
+  s.page->formView()->setForm(f);
+  s.page->waitForCheck();
+  QVERIFY2(s.page->checkLabel()->text().contains(QStringLiteral("resolution must be a multiple of 64")),
+           qPrintable(s.page->checkLabel()->text()));
+  // On CUDA, a rough memory need.
+  f.resolution = 64;
+  f.device = QStringLiteral("cuda");
+  s.page->formView()->setForm(f);
+  s.page->waitForCheck();
+  QVERIFY2(s.page->checkLabel()->text().contains(QStringLiteral("CUDA memory")),
+           qPrintable(s.page->checkLabel()->text()));
+}
+
+void TestTrainPage::trainsBothStagesIntoTheCharts() {
+  Studio s(settingsFile());
+  s.page->formView()->setForm(quickForm(2, 4));
+  QVERIFY(s.page->newSession(session()));
+  QCOMPARE(s.page->startButton()->text(), QStringLiteral("Start"));
+  runAndWait(*s.page);
+  QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(s.page->banner()->details()));
+
+  kiln::app::TrainCharts* charts = s.page->charts();
+  QCOMPARE(charts->lossSeries(true)->count(), 2);
+  QCOMPARE(charts->lossSeries(false)->count(), 4);
+  QCOMPARE(charts->smoothedSeries(false)->count(), 4);
+  QCOMPARE(charts->learningRateSeries()->count(), 6);
+  QCOMPARE(charts->memorySeries()->count(), 6);
+  QCOMPARE(charts->boundaryStep(), 3);
+  QCOMPARE(charts->boundarySeries()->count(), 2);
+  QVERIFY(s.page->logView()->document()->blockCount() > 1);
+  QVERIFY(QFile::exists(session() + QStringLiteral("/checkpoints/latest.safetensors")));
+  QVERIFY(!s.page->startButton()->isEnabled());  // finished: extend or export
+
+  // Reopening the session shows the same charts (from metrics.jsonl), and it is remembered.
+  Studio again(settingsFile());
+  QCOMPARE(again.page->sessionFolder(), QDir::cleanPath(session()));
+  QCOMPARE(again.page->charts()->lossSeries(true)->count(), 2);
+  QCOMPARE(again.page->charts()->lossSeries(false)->count(), 4);
+  QCOMPARE(again.page->charts()->boundaryStep(), 3);
+}
+
+void TestTrainPage::stopsMidRunThenResumesAndExtends() {
+  Studio s(settingsFile());
+  s.page->formView()->setForm(quickForm(2, 200));
+  QVERIFY(s.page->newSession(session()));
+  s.page->start();
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->charts()->lastStep() >= 4, kTimeout);
+  s.page->stopAndSave();
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isRunning(), kTimeout);
+  QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Stopped, qPrintable(s.page->banner()->details()));
+  const kiln::app::SessionState stopped = kiln::app::TrainSession::state(session());
+  QVERIFY(stopped.hasCheckpoint);
+  QVERIFY2(stopped.step >= 4 && stopped.step < 202, qPrintable(QString::number(stopped.step)));
+  // Responsive: Resume is offered, the settings are the session's now.
+  QVERIFY(s.page->startButton()->isEnabled());
+  QCOMPARE(s.page->startButton()->text(), QStringLiteral("Resume"));
+  QVERIFY(!s.page->formView()->isEnabled());
+  QVERIFY(!s.page->stopButton()->isEnabled());
+
+  runAndWait(*s.page);
+  QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(s.page->banner()->details()));
+  QCOMPARE(s.page->charts()->lastStep(), 202);
+  QCOMPARE(s.page->charts()->lossSeries(false)->count(), 200);  // one point per step across the pause
+  QCOMPARE(s.page->charts()->boundaryStep(), 3);
+
+  // Extend: three more UNet steps, continued from the finished checkpoint.
+  s.page->extend(3);
+  QVERIFY(s.page->isRunning());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isRunning(), kTimeout);
+  QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(s.page->banner()->details()));
+  QCOMPARE(s.page->charts()->lastStep(), 205);
+  QCOMPARE(kiln::app::TrainSession::state(session()).step, 205);
+}
+
+void TestTrainPage::exportsIntoTheLibrary() {
+  Studio s(settingsFile());
+  s.page->formView()->setForm(quickForm(0, 2));
+  QVERIFY(s.page->newSession(session()));
+  runAndWait(*s.page);
+  QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(s.page->banner()->details()));
+  const QString models = mDir->filePath(QStringLiteral("models"));
+  QVERIFY(QDir().mkpath(models));
+  const QString output = models + QStringLiteral("/trained.safetensors");
+  QSignalSpy done(s.page.get(), &TrainPage::exportFinished);
+  s.page->exportTo(output, QStringLiteral("safetensors"), true);
+  QVERIFY(done.wait(kTimeout));
+  QVERIFY2(done.at(0).at(0).toBool(), qPrintable(s.page->banner()->details()));
+  QVERIFY(QFile::exists(output));
+  QVERIFY(s.library->folders().contains(QDir::cleanPath(models)));
+  QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(output).has_value(), kTimeout);
+}
+
+QTEST_MAIN(TestTrainPage)
+#include "test_train_page.moc"
