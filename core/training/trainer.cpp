@@ -188,6 +188,7 @@ class Trainer {
           std::to_string(total_steps_) + " steps");
     }
     truncate_metrics(pos.global_step);
+    if (!checkpoint) snapshot_dataset();
     prepare_data();
 
     TrainingOutcome outcome;
@@ -304,8 +305,49 @@ class Trainer {
   }
 
   // Pixels or (cache_latents) VAE moments of every example, and their token ids.
+  // A fresh run copies its images and their exact prompts into <session>/dataset, so that edits
+  // to the dataset folder during or after training cannot change what a resumed run sees.
+  void snapshot_dataset() {
+    const std::vector<TrainingExample> examples = training_examples(settings_);
+    const fs::path folder = dir_ / "dataset";
+    std::error_code ec;
+    fs::remove_all(folder, ec);
+    fs::create_directories(folder);
+    json list = json::array();
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+      const std::string name = format_step(static_cast<std::int64_t>(i)) + "-" + examples[i].image.filename().string();
+      fs::copy_file(examples[i].image, folder / name, ec);
+      if (ec) throw FileError("cannot copy the image into the session: " + ec.message(), examples[i].image);
+      list.push_back({{"image", name},
+                      {"prompt", examples[i].prompt},
+                      {"source", examples[i].image.string()},
+                      {"from_caption_file", examples[i].from_caption_file}});
+    }
+    io::write_file_atomically(folder / "dataset.json", json{{"images", list}}.dump(2) + "\n");
+  }
+
+  std::vector<TrainingExample> snapshot_examples() {
+    const fs::path path = dir_ / "dataset" / "dataset.json";
+    if (!fs::exists(path)) {
+      log("this session has no copy of its images (dataset/dataset.json): reading " + settings_.images.string());
+      return training_examples(settings_);
+    }
+    std::vector<TrainingExample> out;
+    try {
+      const json list = json::parse(read_text(path));
+      for (const auto& item : list.at("images")) {
+        out.push_back(TrainingExample{dir_ / "dataset" / item.at("image").get<std::string>(),
+                                      item.at("prompt").get<std::string>(), item.value("from_caption_file", false)});
+      }
+    } catch (const json::exception& e) {
+      throw FormatError(std::string("the session's image list is broken: ") + e.what(), path);
+    }
+    if (out.empty()) throw FormatError("the session's image list is empty", path);
+    return out;
+  }
+
   void prepare_data() {
-    instances_ = training_examples(settings_);
+    instances_ = snapshot_examples();
     if (settings_.prior_preservation()) ensure_class_images();
     log(std::to_string(instances_.size()) + " instance images" +
         (classes_.empty() ? std::string() : ", " + std::to_string(classes_.size()) + " class images"));

@@ -8,6 +8,8 @@
 //                                encoder / UNet, or LoRA tensors), AdamW state, the step and the
 //                                generator state; metadata "kiln_checkpoint" (JSON)
 //   samples/<stage>-<step>-<i>.png  sample images
+//   dataset/                     the images as the run started, with dataset.json (each image's
+//                                exact prompt and where it came from): a resumed run reads these
 //   class_images/                prior-preservation images generated with the base model
 //   log.txt                      what happened, in words
 //

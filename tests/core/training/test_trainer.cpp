@@ -142,6 +142,11 @@ TEST_CASE("both stages run, and a crashed run resumes to the same weights bit fo
     if (m.step == 5) throw CrashAt();
   };
   CHECK_THROWS_AS(run_training(crashed, {}, crash), CrashAt);
+  // Editing the dataset between the crash and the resume changes nothing: the run trains on the
+  // copy it made when it started.
+  REQUIRE(fs::exists(crashed / "dataset/dataset.json"));
+  test::write_text(s.images / "hopper.txt", "a completely different caption");
+  fs::remove(s.images / "beach_person (2).jpg");
   REQUIRE(latest_checkpoint(crashed));
   CHECK(latest_checkpoint(crashed)->global_step == 4);
   CHECK(metrics(crashed).size() == 5);  // step 5 was logged before the crash
