@@ -67,7 +67,7 @@ QString durationText(double seconds) {
 }
 
 bool isTrainableModel(const ModelEntry& e) {
-  static const QStringList families{QStringLiteral("sd1"), QStringLiteral("sd2")};
+  static const QStringList families{QStringLiteral("sd1"), QStringLiteral("sd2"), QStringLiteral("sdxl")};
   return e.isKnown() && families.contains(e.summary.family);
 }
 

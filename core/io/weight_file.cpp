@@ -34,9 +34,12 @@ std::unique_ptr<WeightFile> open_weight_file(const std::filesystem::path& path) 
   const auto got = in.gcount();
   // torch.save writes a zip ("PK\3\4"); before PyTorch 1.6 it wrote a bare pickle (0x80).
   if (got >= 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4) return TorchCheckpointFile::open(path);
+  // safetensors: 8-byte header length, then the JSON header's '{'. Checked before the bare
+  // pickle's 0x80, which is also what a header length ending in 0x80 starts with. (A legacy
+  // torch.save pickle has byte 8 inside its magic number, 0xf9.)
+  if (got == 9 && magic[8] == '{') return SafetensorsFile::open(path);
   if (got >= 1 && magic[0] == 0x80) return TorchCheckpointFile::open(path);
-  // safetensors: 8-byte header length, then the JSON header's '{'.
-  if ((got == 9 && magic[8] == '{') || path.extension() == ".safetensors") return SafetensorsFile::open(path);
+  if (path.extension() == ".safetensors") return SafetensorsFile::open(path);
   throw FormatError("not a weight file Kiln can read: neither safetensors nor a PyTorch checkpoint", path);
 }
 

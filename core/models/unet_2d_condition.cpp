@@ -319,6 +319,13 @@ torch::Tensor conditioning_time_embedding(const UNet2DConditionConfig& config, T
   return emb;
 }
 
+void UNet2DConditionModelImpl::set_gradient_checkpointing(bool on) {
+  gradient_checkpointing_ = on;
+  for (const auto& block : *down_blocks) block->as<UNetDownBlock>()->gradient_checkpointing = on;
+  mid_block->gradient_checkpointing = on;
+  for (const auto& block : *up_blocks) block->as<UNetUpBlock>()->gradient_checkpointing = on;
+}
+
 torch::Tensor UNet2DConditionModelImpl::time_embed(const torch::Tensor& timestep, std::int64_t batch,
                                                    const UNetAddedCond* added_cond, UNetIntermediates* capture) {
   return conditioning_time_embedding(config_, time_embedding, add_embedding, timestep, batch, added_cond, capture,

@@ -106,6 +106,12 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
 
   const UNet2DConditionConfig& config() const { return config_; }
 
+  // Training: recompute each resnet and attention of the down, mid and up blocks in the backward pass
+  // instead of keeping their activations (diffusers' enable_gradient_checkpointing). Only takes effect
+  // in grad mode; off by default; not part of the state dict.
+  void set_gradient_checkpointing(bool on);
+  bool gradient_checkpointing() const { return gradient_checkpointing_; }
+
   torch::nn::Conv2d conv_in{nullptr};
   TimestepEmbedding time_embedding{nullptr};
   TimestepEmbedding add_embedding{nullptr};    // only with addition_embed_type "text_time"
@@ -117,6 +123,7 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
 
  private:
   UNet2DConditionConfig config_;
+  bool gradient_checkpointing_ = false;
 };
 TORCH_MODULE(UNet2DConditionModel);
 

@@ -1,8 +1,11 @@
 #include "models/unet_blocks.h"
 
 #include "models/attention.h"
+#include "models/checkpointing.h"
 
 #include <cmath>
+#include <memory>
+#include <vector>
 
 namespace kiln::models {
 
@@ -25,6 +28,16 @@ torch::nn::LayerNorm layer_norm(std::int64_t dim) {
 
 torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias = true) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+
+// module->forward(x, y) (a ResnetBlock2D with temb, a Transformer2DModel with the context), under
+// checkpointed() when the block checkpoints and grad mode is on.
+template <typename ModuleImpl>
+torch::Tensor run(const std::shared_ptr<ModuleImpl>& module, const torch::Tensor& x, const torch::Tensor& y,
+                  bool checkpoint) {
+  if (!checkpoint || !torch::GradMode::is_enabled()) return module->forward(x, y);
+  return checkpointed([module](const std::vector<torch::Tensor>& in) { return module->forward(in[0], in[1]); }, {x, y},
+                      module->parameters());
 }
 
 }  // namespace
@@ -214,8 +227,8 @@ torch::Tensor UNetDownBlockImpl::forward(const torch::Tensor& x, const torch::Te
                                          const torch::Tensor& context, std::vector<torch::Tensor>& skips) {
   torch::Tensor h = x;
   for (std::size_t i = 0; i < resnets->size(); ++i) {
-    h = resnets[i]->as<ResnetBlock2D>()->forward(h, temb);                             // [B, out, H, W]
-    if (attentions) h = attentions[i]->as<Transformer2DModel>()->forward(h, context);  // same shape
+    h = run(resnets->ptr<ResnetBlock2DImpl>(i), h, temb, gradient_checkpointing);  // [B, out, H, W]
+    if (attentions) h = run(attentions->ptr<Transformer2DModelImpl>(i), h, context, gradient_checkpointing);
     skips.push_back(h);
   }
   if (downsamplers) {
@@ -249,8 +262,8 @@ torch::Tensor UNetUpBlockImpl::forward(const torch::Tensor& x, const torch::Tens
     TORCH_CHECK(!skips.empty(), "UNet up block: ran out of skip connections");
     h = torch::cat({h, skips.back()}, 1);  // [B, prev + skip, H, W]
     skips.pop_back();
-    h = resnets[i]->as<ResnetBlock2D>()->forward(h, temb);                             // [B, out, H, W]
-    if (attentions) h = attentions[i]->as<Transformer2DModel>()->forward(h, context);  // same shape
+    h = run(resnets->ptr<ResnetBlock2DImpl>(i), h, temb, gradient_checkpointing);  // [B, out, H, W]
+    if (attentions) h = run(attentions->ptr<Transformer2DModelImpl>(i), h, context, gradient_checkpointing);
   }
   if (upsamplers) h = upsamplers[0]->as<Upsample2D>()->forward(h, std::move(upsample_size));  // [B, out, 2H, 2W]
   return h;
@@ -268,10 +281,10 @@ UNetMidBlock2DCrossAttnImpl::UNetMidBlock2DCrossAttnImpl(const UNetBlockOptions&
 
 torch::Tensor UNetMidBlock2DCrossAttnImpl::forward(const torch::Tensor& x, const torch::Tensor& temb,
                                                    const torch::Tensor& context) {
-  torch::Tensor h = resnets[0]->as<ResnetBlock2D>()->forward(x, temb);  // [B, C, H, W]
+  torch::Tensor h = run(resnets->ptr<ResnetBlock2DImpl>(0), x, temb, gradient_checkpointing);  // [B, C, H, W]
   for (std::size_t i = 0; i < attentions->size(); ++i) {
-    h = attentions[i]->as<Transformer2DModel>()->forward(h, context);
-    h = resnets[i + 1]->as<ResnetBlock2D>()->forward(h, temb);
+    h = run(attentions->ptr<Transformer2DModelImpl>(i), h, context, gradient_checkpointing);
+    h = run(resnets->ptr<ResnetBlock2DImpl>(i + 1), h, temb, gradient_checkpointing);
   }
   return h;
 }

@@ -172,6 +172,10 @@ class UNetDownBlockImpl : public torch::nn::Module {
   torch::nn::ModuleList attentions{nullptr};  // Transformer2DModel; only for CrossAttnDownBlock2D
   torch::nn::ModuleList resnets{nullptr};
   torch::nn::ModuleList downsamplers{nullptr};
+
+  // Training: each resnet and attention call under checkpointed() (models/checkpointing.h) while
+  // grad mode is on. A plain member, not part of the state dict.
+  bool gradient_checkpointing = false;
 };
 TORCH_MODULE(UNetDownBlock);
 
@@ -188,6 +192,8 @@ class UNetUpBlockImpl : public torch::nn::Module {
   torch::nn::ModuleList attentions{nullptr};
   torch::nn::ModuleList resnets{nullptr};
   torch::nn::ModuleList upsamplers{nullptr};
+
+  bool gradient_checkpointing = false;  // as UNetDownBlockImpl's
 };
 TORCH_MODULE(UNetUpBlock);
 
@@ -199,6 +205,8 @@ class UNetMidBlock2DCrossAttnImpl : public torch::nn::Module {
 
   torch::nn::ModuleList attentions{nullptr};
   torch::nn::ModuleList resnets{nullptr};
+
+  bool gradient_checkpointing = false;  // as UNetDownBlockImpl's
 };
 TORCH_MODULE(UNetMidBlock2DCrossAttn);
 

@@ -33,7 +33,8 @@ torch::Tensor sample_latents(const torch::Tensor& moments, double scaling_factor
 
 DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Tensor& latents,
                              const torch::Tensor& encoder_hidden_states, const NoiseSchedule& schedule,
-                             at::Generator& generator, const DiffusionLossOptions& options) {
+                             at::Generator& generator, const DiffusionLossOptions& options,
+                             const models::UNetAddedCond* added_cond) {
   const std::int64_t batch = latents.size(0);
   if (options.prior_preservation && batch % 2 != 0) {
     throw InvalidRequestError("prior preservation needs a batch of instance and class images in equal numbers");
@@ -63,7 +64,8 @@ DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Ten
     case convert::PredictionType::Epsilon:
     case convert::PredictionType::Unknown: out.target = out.noise; break;
   }
-  out.model_pred = unet->forward(out.noisy_latents, out.timesteps.to(latents.device()), encoder_hidden_states);
+  out.model_pred =
+      unet->forward(out.noisy_latents, out.timesteps.to(latents.device()), encoder_hidden_states, added_cond);
 
   torch::Tensor pred = out.model_pred.to(torch::kFloat);
   torch::Tensor target = out.target.to(torch::kFloat);

@@ -53,8 +53,10 @@ torch::Tensor sample_latents(const torch::Tensor& moments, double scaling_factor
 
 // Steps 2-3 and the loss, on latents from sample_latents. `encoder_hidden_states` [B, 77, dim]
 // carries gradients when the text encoder is being trained.
+// `added_cond`: SDXL's pooled text embeddings and micro-conditioning ids; null for SD 1.x/2.x.
 DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Tensor& latents,
                              const torch::Tensor& encoder_hidden_states, const NoiseSchedule& schedule,
-                             at::Generator& generator, const DiffusionLossOptions& options);
+                             at::Generator& generator, const DiffusionLossOptions& options,
+                             const models::UNetAddedCond* added_cond = nullptr);
 
 }  // namespace kiln::training

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <tuple>
 #include <sstream>
 
@@ -112,7 +113,15 @@ SessionExportResult export_lora(const SessionExportRequest& r, const TrainingSet
   metadata["ss_network_module"] = "networks.lora";
   metadata["ss_network_dim"] = std::to_string(s.lora_rank);
   metadata["ss_network_alpha"] = number(s.lora_alpha);
-  metadata["ss_base_model_version"] = "sd_v1";
+  // kohya's base model names, from the family the trainer recorded.
+  std::string family;
+  try {
+    family = json::parse(checkpoint->metadata().at("kiln_checkpoint")).value("family", "sd1");
+  } catch (const std::exception&) {
+    family = "sd1";
+  }
+  metadata["ss_base_model_version"] = family == "sdxl" ? "sdxl_base_v1-0" : family == "sd2" ? "sd_v2" : "sd_v1";
+  metadata["kiln.family"] = family;
   metadata["ss_sd_model_name"] = s.base_model.filename().string();
   metadata["ss_steps"] = std::to_string(c.global_step);
   metadata["ss_resolution"] = "(" + std::to_string(s.resolution) + ", " + std::to_string(s.resolution) + ")";
@@ -168,8 +177,10 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
   {
     const auto checkpoint = io::SafetensorsFile::open(c.path);
     torch::NoGradGuard no_grad;
-    for (auto [module, prefix] : {std::pair<torch::nn::Module*, std::string>{model.text_encoder.get(), "text_encoder."},
-                                  std::pair<torch::nn::Module*, std::string>{model.unet.get(), "unet."}}) {
+    std::vector<std::pair<torch::nn::Module*, std::string>> trained = {{model.text_encoder.get(), "text_encoder."},
+                                                                       {model.unet.get(), "unet."}};
+    if (model.is_sdxl()) trained.emplace_back(model.text_encoder_2.get(), "text_encoder_2.");
+    for (auto [module, prefix] : trained) {
       for (auto& p : module->named_parameters()) {
         const std::string name = prefix + p.key();
         if (checkpoint->index().contains(name)) p.value().copy_(checkpoint->tensor(name));
@@ -204,14 +215,17 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
       write_component(*model.vae, entry.path(), folder / name, "diffusion_pytorch_model.safetensors", dtype);
     } else if (name == "text_encoder") {
       write_component(*model.text_encoder, entry.path(), folder / name, "model.safetensors", dtype);
+    } else if (name == "text_encoder_2" && model.is_sdxl()) {
+      write_component(*model.text_encoder_2, entry.path(), folder / name, "model.safetensors", dtype);
     } else if (entry.is_directory()) {
-      if (name == "tokenizer" || name == "scheduler") copy_tree(entry.path(), folder / name);
+      if (name == "tokenizer" || name == "tokenizer_2" || name == "scheduler") copy_tree(entry.path(), folder / name);
     } else if (name == "model_index.json") {
       // Only the components written here: a safety checker or feature extractor stays behind.
       json index = json::parse(std::ifstream(entry.path()));
       for (auto it = index.begin(); it != index.end();) {
-        const bool keep = it.key().starts_with("_") || it.key() == "unet" || it.key() == "vae" || it.key() == "text_encoder" ||
-                          it.key() == "tokenizer" || it.key() == "scheduler";
+        static const std::set<std::string> written = {"unet",        "vae",       "text_encoder", "text_encoder_2",
+                                                      "tokenizer",   "tokenizer_2", "scheduler"};
+        const bool keep = it.key().starts_with("_") || written.count(it.key()) > 0;
         if (!keep) it.value() = json::array({nullptr, nullptr});
         ++it;
       }
@@ -249,8 +263,12 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
   try {
     const pipelines::StableDiffusionModel back = pipelines::load_stable_diffusion(r.output, reload_options);
     using Pair = std::tuple<torch::nn::Module*, const torch::nn::Module*, const char*>;
-    for (const auto& [a, b, what] : {Pair{model.unet.get(), back.unet.get(), "unet"},
-                                     Pair{model.text_encoder.get(), back.text_encoder.get(), "text encoder"}}) {
+    std::vector<Pair> compared = {Pair{model.unet.get(), back.unet.get(), "unet"},
+                                  Pair{model.text_encoder.get(), back.text_encoder.get(), "text encoder"}};
+    if (model.is_sdxl() && back.is_sdxl()) {
+      compared.emplace_back(model.text_encoder_2.get(), back.text_encoder_2.get(), "second text encoder");
+    }
+    for (const auto& [a, b, what] : compared) {
       const auto pb = b->named_parameters();
       for (const auto& p : a->named_parameters()) {
         const torch::Tensor* other = pb.find(p.key());

@@ -225,17 +225,24 @@ class Trainer {
     pipelines::check_device_dtype(options.device, options.dtype);
     log("loading " + settings_.base_model.string());
     model_ = pipelines::load_stable_diffusion(settings_.base_model, options);
-    if (model_.is_sdxl()) {
-      throw InvalidRequestError("training SDXL models is not supported yet: choose an SD 1.x or 2.x base model");
-    }
     if (model_.is_inpainting()) throw InvalidRequestError("training inpainting models is not supported");
     device_ = options.device;
     schedule_ = noise_schedule(model_.scheduler_config);
     pad_ = model_.family == convert::ModelFamily::SD2 ? text::PadConvention::SD2 : text::PadConvention::SD1;
-    for (auto* m : std::initializer_list<torch::nn::Module*>{model_.text_encoder.get(), model_.unet.get(), model_.vae.get()}) {
+    for (auto& [name, m] : text_encoders()) {
+      for (auto& p : m->parameters()) p.set_requires_grad(false);
+    }
+    for (auto* m : std::initializer_list<torch::nn::Module*>{model_.unet.get(), model_.vae.get()}) {
       for (auto& p : m->parameters()) p.set_requires_grad(false);
     }
     model_.vae->eval();
+  }
+
+  // The text encoders with their checkpoint prefixes: one, or SDXL's two.
+  std::vector<std::pair<std::string, torch::nn::Module*>> text_encoders() {
+    std::vector<std::pair<std::string, torch::nn::Module*>> out{{"text_encoder", model_.text_encoder.get()}};
+    if (model_.is_sdxl()) out.emplace_back("text_encoder_2", model_.text_encoder_2.get());
+    return out;
   }
 
   void setup_lora() {
@@ -243,12 +250,17 @@ class Trainer {
     // A generator of its own, so the adapters' initial values do not depend on anything else.
     at::Generator init = at::make_generator<at::CPUGeneratorImpl>(settings_.seed ^ 0x4c6f5241ull);
     if (settings_.lora_text_encoder) {
-      te_lora_ = LoRANetwork(*model_.text_encoder, "lora_te", text_encoder_lora_targets(), settings_.lora_rank,
-                             settings_.lora_alpha, init);
+      // kohya's names: lora_te_ for SD 1.x/2.x, lora_te1_ / lora_te2_ for SDXL's two encoders.
+      const auto encoders = text_encoders();
+      for (std::size_t i = 0; i < encoders.size(); ++i) {
+        const std::string prefix = model_.is_sdxl() ? "lora_te" + std::to_string(i + 1) : "lora_te";
+        te_loras_.emplace_back(*encoders[i].second, prefix, text_encoder_lora_targets(), settings_.lora_rank,
+                               settings_.lora_alpha, init);
+        te_loras_.back().set_requires_grad(false);
+      }
     }
     unet_lora_ = LoRANetwork(*model_.unet, "lora_unet", unet_lora_targets(), settings_.lora_rank, settings_.lora_alpha,
                              init);
-    te_lora_.set_requires_grad(false);
     unet_lora_.set_requires_grad(false);
   }
 
@@ -265,9 +277,12 @@ class Trainer {
     return t.contiguous();
   }
 
+  // [77] ids; SDXL: [2, 77], the second padded as text_encoder_2's tokenizer pads ("!" = 0).
   torch::Tensor ids_of(const std::string& prompt) const {
-    const auto ids = model_.tokenizer->encode_padded(prompt, pad_);
-    return torch::tensor(ids, torch::kLong);
+    const torch::Tensor ids = torch::tensor(model_.tokenizer->encode_padded(prompt, pad_), torch::kLong);
+    if (!model_.is_sdxl()) return ids;
+    const torch::Tensor ids_2 = torch::tensor(model_.tokenizer->encode_padded(prompt, text::PadConvention::SD2), torch::kLong);
+    return torch::stack({ids, ids_2});
   }
 
   void ensure_class_images() {
@@ -385,7 +400,7 @@ class Trainer {
 
   struct Batch {
     torch::Tensor inputs;  // pixels [B,3,R,R] or moments [B,8,h,w]
-    torch::Tensor ids;     // [B, 77]
+    torch::Tensor ids;     // [B, 77]; SDXL [B, 2, 77]
     std::vector<std::int64_t> instance_index;
   };
 
@@ -419,47 +434,74 @@ class Trainer {
   NamedParameters trainable(Stage stage) {
     NamedParameters out;
     if (settings_.method == TrainingMethod::LoRA) {
-      LoRANetwork& net = stage == Stage::TextEncoder ? te_lora_ : unet_lora_;
-      return net.parameters();
+      if (stage == Stage::UNet) return unet_lora_.parameters();
+      for (const auto& net : te_loras_) {
+        for (auto& p : net.parameters()) out.push_back(p);
+      }
+      return out;
     }
-    torch::nn::Module& m = stage == Stage::TextEncoder ? static_cast<torch::nn::Module&>(*model_.text_encoder)
-                                                       : static_cast<torch::nn::Module&>(*model_.unet);
-    const std::string prefix = stage == Stage::TextEncoder ? "text_encoder." : "unet.";
-    for (const auto& p : m.named_parameters()) out.emplace_back(prefix + p.key(), p.value());
+    if (stage == Stage::UNet) {
+      for (const auto& p : model_.unet->named_parameters()) out.emplace_back("unet." + p.key(), p.value());
+      return out;
+    }
+    for (auto& [prefix, m] : text_encoders()) {
+      for (const auto& p : m->named_parameters()) out.emplace_back(prefix + "." + p.key(), p.value());
+    }
     return out;
   }
 
   void set_trainable(Stage stage) {
-    for (auto& p : model_.text_encoder->parameters()) p.set_requires_grad(false);
-    for (auto& p : model_.unet->parameters()) p.set_requires_grad(false);
-    te_lora_.set_requires_grad(false);
-    unet_lora_.set_requires_grad(false);
-    if (settings_.method == TrainingMethod::LoRA) {
-      (stage == Stage::TextEncoder ? te_lora_ : unet_lora_).set_requires_grad(true);
-    } else {
-      for (auto& [name, p] : trainable(stage)) p.set_requires_grad(true);
+    for (auto& [name, m] : text_encoders()) {
+      for (auto& p : m->parameters()) p.set_requires_grad(false);
     }
+    for (auto& p : model_.unet->parameters()) p.set_requires_grad(false);
+    for (auto& net : te_loras_) net.set_requires_grad(false);
+    unet_lora_.set_requires_grad(false);
+    for (auto& [name, p] : trainable(stage)) p.set_requires_grad(true);
   }
 
-  // Text encoder output for a batch; cached per example while the text encoder is frozen.
-  torch::Tensor hidden_states(Stage stage, const Batch& batch) {
-    if (stage == Stage::TextEncoder) {
-      if (!te_lora_.empty()) te_lora_.apply();
-      return model_.text_encoder->forward(batch.ids).last_hidden_state;
-    }
+  struct Conditioning {
+    torch::Tensor hidden;  // [B, 77, C]
+    torch::Tensor pooled;  // SDXL [B, projection]; undefined otherwise
+  };
+
+  // What the UNet is conditioned on, as the training scripts encode it: SD 1.x/2.x the last
+  // hidden state; SDXL the penultimate hidden states of both encoders concatenated, and the
+  // projected pooled output of the second (train_dreambooth_lora_sdxl.py's encode_prompt).
+  Conditioning encode(const torch::Tensor& ids) {
+    for (auto& net : te_loras_) net.apply();
+    if (!model_.is_sdxl()) return {model_.text_encoder->forward(ids).last_hidden_state, {}};
+    const auto one = model_.text_encoder->forward(ids.select(1, 0), true);
+    const auto two = model_.text_encoder_2->forward(ids.select(1, 1), true);
+    return {torch::cat({one.hidden_states.end()[-2], two.hidden_states.end()[-2]}, -1), two.text_embeds};
+  }
+
+  // Text conditioning for a batch; cached per example while the text encoders are frozen.
+  Conditioning conditioning(Stage stage, const Batch& batch) {
+    if (stage == Stage::TextEncoder) return encode(batch.ids);
     torch::NoGradGuard no_grad;
-    if (!te_lora_.empty()) te_lora_.apply();
-    std::vector<torch::Tensor> rows;
+    std::vector<torch::Tensor> hidden, pooled;
     for (std::size_t k = 0; k < batch.instance_index.size(); ++k) {
       const std::int64_t key = batch.instance_index[k];
       auto it = hidden_cache_.find(key);
       if (it == hidden_cache_.end()) {
-        it = hidden_cache_.emplace(key, model_.text_encoder->forward(batch.ids.slice(0, k, k + 1)).last_hidden_state[0])
-                 .first;
+        const std::int64_t row = static_cast<std::int64_t>(k);
+        it = hidden_cache_.emplace(key, encode(batch.ids.slice(0, row, row + 1))).first;
       }
-      rows.push_back(it->second);
+      hidden.push_back(it->second.hidden[0]);
+      if (it->second.pooled.defined()) pooled.push_back(it->second.pooled[0]);
     }
-    return torch::stack(rows);
+    return {torch::stack(hidden), pooled.empty() ? torch::Tensor() : torch::stack(pooled)};
+  }
+
+  // SDXL's micro-conditioning: original size, crop corner, target size. Kiln's datasets are
+  // square crops at the training resolution, so (R, R, 0, 0, R, R), as a prepared image gives.
+  models::UNetAddedCond added_conditioning(const Conditioning& c) const {
+    const auto r = static_cast<float>(settings_.resolution);
+    models::UNetAddedCond added;
+    added.text_embeds = c.pooled;
+    added.time_ids = torch::tensor({r, r, 0.0f, 0.0f, r, r}).view({1, 6}).repeat({c.pooled.size(0), 1}).to(c.pooled.options());
+    return added;
   }
 
   // Runs one stage from pos.stage_step; returns true when a stop request ended it.
@@ -508,9 +550,13 @@ class Trainer {
         torch::Tensor loss;
         {
           auto autocast = precision.autocast();
-          const torch::Tensor hidden = hidden_states(stage, batch);
+          const Conditioning cond = conditioning(stage, batch);
           if (stage == Stage::UNet && !unet_lora_.empty()) unet_lora_.apply();
-          loss = diffusion_loss(model_.unet, latents, hidden, schedule_, gen_, loss_options).loss;
+          models::UNetAddedCond added;
+          if (cond.pooled.defined()) added = added_conditioning(cond);
+          loss = diffusion_loss(model_.unet, latents, cond.hidden, schedule_, gen_, loss_options,
+                                cond.pooled.defined() ? &added : nullptr)
+                     .loss;
         }
         const double value = loss.item<double>();
         if (!std::isfinite(value)) fail_non_finite("loss", stage, pos);
@@ -565,7 +611,7 @@ class Trainer {
 
   void write_samples(Stage stage, const StagePosition& pos) {
     torch::NoGradGuard no_grad;
-    if (!te_lora_.empty()) te_lora_.apply();
+    for (auto& net : te_loras_) net.apply();
     if (!unet_lora_.empty()) unet_lora_.apply();
     model_.unet->eval();
     model_.text_encoder->eval();
@@ -592,13 +638,12 @@ class Trainer {
   void save_checkpoint(Stage stage, const StagePosition& pos, const AdamW& optimizer) {
     io::NamedTensors tensors;
     if (settings_.method == TrainingMethod::LoRA) {
-      for (const LoRANetwork* net : {&te_lora_, &unet_lora_}) {
-        for (const auto& [name, t] : net->parameters()) tensors.emplace_back("lora." + name, t.detach());
-      }
+      for (const auto& [name, t] : trainable(Stage::TextEncoder)) tensors.emplace_back("lora." + name, t.detach());
+      for (const auto& [name, t] : trainable(Stage::UNet)) tensors.emplace_back("lora." + name, t.detach());
     } else {
       const bool te_trained = std::find(stages_.begin(), stages_.end(), Stage::TextEncoder) != stages_.end();
       if (te_trained) {
-        for (const auto& p : model_.text_encoder->named_parameters()) tensors.emplace_back("text_encoder." + p.key(), p.value().detach());
+        for (const auto& [name, t] : trainable(Stage::TextEncoder)) tensors.emplace_back(name, t.detach());
       }
       if (stage == Stage::UNet) {
         for (const auto& p : model_.unet->named_parameters()) tensors.emplace_back("unet." + p.key(), p.value().detach());
@@ -614,6 +659,7 @@ class Trainer {
                        {"optimizer_steps", optimizer.steps()},
                        {"finished", finished},
                        {"method", to_string(settings_.method)},
+                       {"family", convert::to_string(model_.family)},
                        {"base_model", settings_.base_model.string()}};
     io::write_safetensors(checkpoint_path(dir_), tensors, {{kCheckpointKey, meta.dump()}});
     CheckpointInfo info{checkpoint_path(dir_), stage, pos.stage_step, pos.global_step, finished};
@@ -626,7 +672,7 @@ class Trainer {
     const json meta = json::parse(file->metadata().at(kCheckpointKey));
     const std::string source = info.path.string();
     io::NamedTensors lora, optimizer;
-    std::map<std::string, torch::Tensor> te, unet;
+    std::map<std::string, torch::Tensor> te, te2, unet;
     torch::Tensor rng;
     for (const auto& entry : file->index().entries()) {
       const std::string& name = entry.name;
@@ -634,6 +680,7 @@ class Trainer {
       if (name.starts_with("lora.")) lora.emplace_back(name.substr(5), t);
       else if (name.starts_with("optimizer.")) optimizer.emplace_back(name.substr(10), t);
       else if (name.starts_with("text_encoder.")) te[name.substr(13)] = t;
+      else if (name.starts_with("text_encoder_2.")) te2[name.substr(15)] = t;
       else if (name.starts_with("unet.")) unet[name.substr(5)] = t;
       else if (name == "rng.generator") rng = t;
     }
@@ -651,9 +698,10 @@ class Trainer {
       }
     };
     copy_into(*model_.text_encoder, te, "text encoder");
+    if (model_.is_sdxl()) copy_into(*model_.text_encoder_2, te2, "second text encoder");
     copy_into(*model_.unet, unet, "UNet");
     if (settings_.method == TrainingMethod::LoRA) {
-      if (!te_lora_.empty()) te_lora_.load(lora, source);
+      for (auto& net : te_loras_) net.load(lora, source);
       unet_lora_.load(lora, source);
     }
     gen_.set_state(rng.contiguous());
@@ -721,11 +769,12 @@ class Trainer {
   NoiseSchedule schedule_;
   text::PadConvention pad_ = text::PadConvention::SD1;
   at::Generator gen_;
-  LoRANetwork te_lora_, unet_lora_;
+  std::vector<LoRANetwork> te_loras_;  // none, one, or SDXL's two
+  LoRANetwork unet_lora_;
   std::vector<TrainingExample> instances_, classes_;
   std::vector<torch::Tensor> instance_inputs_, instance_ids_, class_inputs_, class_ids_;
   std::map<std::pair<std::uint64_t, std::int64_t>, torch::Tensor> permutations_;
-  std::map<std::int64_t, torch::Tensor> hidden_cache_;
+  std::map<std::int64_t, Conditioning> hidden_cache_;
   std::optional<NamedParameters> pending_optimizer_;
   std::int64_t pending_optimizer_steps_ = 0;
   Stage pending_stage_ = Stage::UNet;

@@ -191,6 +191,15 @@ TEST_CASE("open_weight_file recognises content, not extensions") {
   const auto st = dir / "weights.bin";
   kiln::io::write_safetensors(st, {{"x", torch::ones({2})}});
   CHECK(kiln::io::open_weight_file(st)->format() == kiln::io::WeightFormat::Safetensors);
+  // A header whose length ends in byte 0x80 (also the first byte of a bare pickle) is still
+  // safetensors: grow the metadata until the length's low byte is 0x80.
+  const auto odd = dir / "odd.bin";
+  for (std::size_t pad = 0; pad < 256; ++pad) {
+    kiln::io::write_safetensors(odd, {{"x", torch::ones({2})}}, {{"pad", std::string(pad, 'p')}});
+    if ((kiln::io::read_safetensors_header(odd).data_start - 8) % 256 == 0x80) break;
+  }
+  REQUIRE((kiln::io::read_safetensors_header(odd).data_start - 8) % 256 == 0x80);
+  CHECK(kiln::io::open_weight_file(odd)->format() == kiln::io::WeightFormat::Safetensors);
   const auto junk = dir / "junk.ckpt";
   kiln::test::write_text(junk, "hello world, not weights");
   CHECK_THROWS_AS(kiln::io::open_weight_file(junk), kiln::FormatError);

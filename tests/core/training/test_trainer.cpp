@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "io/safetensors.h"
+#include "models/clip_text_model.h"
 #include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
 #include "support/test_support.h"
@@ -375,4 +376,108 @@ TEST_CASE("prior preservation generates the missing class images") {
   CHECK(fs::exists(session / "class_images/class-000001.png"));
   REQUIRE(samples.size() == 1);
   CHECK(fs::exists(samples[0]));
+}
+
+namespace {
+
+// A tiny SDXL pipeline folder: the golden SDXL-shaped UNet (cross-attention 32 = 16 + 16, pooled
+// 24), the gelu CLIPTextModelWithProjection (width 16, projection 24) as text_encoder_2, a
+// random CLIPTextModel of the same width as text_encoder, the tiny VAE, tokenizer and scheduler.
+fs::path make_tiny_sdxl(const test::ScratchDir& scratch) {
+  const fs::path golden = test::data_dir() / "golden";
+  const fs::path root = scratch / "tiny_sdxl";
+  fs::create_directories(root);
+  const auto copy = [&](const fs::path& from, const std::string& to) {
+    fs::copy(from, root / to, fs::copy_options::recursive);
+  };
+  copy(golden / "unet/sdxl/model", "unet");
+  copy(golden / "clip_text/gelu/model", "text_encoder_2");
+  copy(kTiny / "vae", "vae");
+  copy(kTiny / "scheduler", "scheduler");
+  copy(kTiny / "tokenizer", "tokenizer");
+  copy(kTiny / "tokenizer", "tokenizer_2");
+  auto config = nlohmann::json::parse(test::read_text(golden / "clip_text/gelu/model/config.json"));
+  config["architectures"] = {"CLIPTextModel"};
+  config.erase("projection_dim");
+  fs::create_directories(root / "text_encoder");
+  test::write_text(root / "text_encoder/config.json", config.dump(2));
+  torch::manual_seed(5);
+  models::CLIPTextModel te(models::CLIPTextConfig::from_json(config));
+  io::NamedTensors tensors;
+  for (const auto& p : te->named_parameters()) tensors.emplace_back(p.key(), p.value().detach() + 0.02 * torch::randn_like(p.value()));
+  for (const auto& b : te->named_buffers()) tensors.emplace_back(b.key(), b.value());
+  io::write_safetensors(root / "text_encoder/model.safetensors", tensors);
+  test::write_text(root / "model_index.json", R"({
+  "_class_name": "StableDiffusionXLPipeline", "_diffusers_version": "0.32.2", "force_zeros_for_empty_prompt": true,
+  "scheduler": ["diffusers", "EulerDiscreteScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
+  "text_encoder_2": ["transformers", "CLIPTextModelWithProjection"], "tokenizer": ["transformers", "CLIPTokenizer"],
+  "tokenizer_2": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
+  "vae": ["diffusers", "AutoencoderKL"]})");
+  return root;
+}
+
+}  // namespace
+
+TEST_CASE("SDXL: both text encoders and the UNet train, export and reload") {
+  test::ScratchDir scratch("kiln-train");
+  const fs::path base = make_tiny_sdxl(scratch);
+  REQUIRE(pipelines::load_stable_diffusion(base).is_sdxl());
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.base_model = base;
+  s.text_encoder = {1, 1e-3};
+  s.unet = {2, 1e-3};
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  CHECK(run_training(session).finished);
+  const auto ckpt = checkpoint_tensors(session);
+  CHECK(ckpt.count("text_encoder.text_model.final_layer_norm.weight"));
+  REQUIRE(ckpt.count("text_encoder_2.text_projection.weight"));
+  const auto original = pipelines::load_stable_diffusion(base);
+  CHECK_FALSE(torch::equal(ckpt.at("text_encoder_2.text_projection.weight"),
+                           original.text_encoder_2->named_parameters()["text_projection.weight"]));
+  CHECK_FALSE(torch::equal(ckpt.at("unet.add_embedding.linear_1.weight"),
+                           original.unet->named_parameters()["add_embedding.linear_1.weight"]));
+
+  const fs::path out = scratch / "sdxl-trained";
+  export_session({session, out, ExportFormat::Diffusers});
+  const auto back = pipelines::load_stable_diffusion(out);
+  REQUIRE(back.is_sdxl());
+  CHECK(torch::equal(back.text_encoder_2->named_parameters()["text_projection.weight"],
+                     ckpt.at("text_encoder_2.text_projection.weight")));
+  CHECK(torch::equal(back.unet->named_parameters()["add_embedding.linear_1.weight"],
+                     ckpt.at("unet.add_embedding.linear_1.weight")));
+
+  // LoRA on SDXL: lora_te1_ / lora_te2_ / lora_unet_, and the generator's loader merges them.
+  TrainingSettings l = s;
+  l.method = TrainingMethod::LoRA;
+  l.lora_text_encoder = true;
+  l.lora_rank = 2;
+  l.lora_alpha = 2;
+  l.text_encoder = {1, 1e-2};
+  l.unet = {1, 1e-2};
+  const fs::path lora_session = scratch / "lora";
+  create_session(lora_session, l);
+  CHECK(run_training(lora_session).finished);
+  const fs::path lora_file = scratch / "sdxl-lora.safetensors";
+  export_session({lora_session, lora_file});
+  const auto file = io::SafetensorsFile::open(lora_file);
+  CHECK(file->metadata().at("ss_base_model_version") == "sdxl_base_v1-0");
+  bool te1 = false, te2 = false, unet = false;
+  for (const auto& e : file->index().entries()) {
+    te1 = te1 || e.name.starts_with("lora_te1_text_model_encoder_layers_0_self_attn_q_proj.");
+    te2 = te2 || e.name.starts_with("lora_te2_text_model_encoder_layers_0_self_attn_q_proj.");
+    unet = unet || e.name.starts_with("lora_unet_");
+  }
+  CHECK(te1);
+  CHECK(te2);
+  CHECK(unet);
+  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(base);
+  const std::string q2 = "text_model.encoder.layers.0.self_attn.q_proj.weight";
+  const torch::Tensor before = model.text_encoder_2->named_parameters()[q2].detach().clone();
+  pipelines::AppliedLoRAs applied = pipelines::apply_loras(model, {pipelines::LoRASpec{lora_file, 1.0}});
+  const std::string name = "lora_te2_text_model_encoder_layers_0_self_attn_q_proj";
+  const torch::Tensor delta =
+      torch::mm(file->tensor(name + ".lora_up.weight"), file->tensor(name + ".lora_down.weight")) * (2.0 / 2.0);
+  CHECK(torch::allclose(model.text_encoder_2->named_parameters()[q2], before + delta, 1e-6, 1e-7));
+  applied.restore();
 }
