@@ -3,7 +3,7 @@
 //   bench_train tiny [STEPS]                 the golden tiny SD 1.x pipeline at 64x64 with prior
 //                                            preservation (batch 2 + 2): UNet, text-encoder and
 //                                            LoRA steps per second on this machine
-//   bench_train full [RES] [cpu|cuda] [no|fp16|bf16] [REPEATS]
+//   bench_train full [RES] [cpu|cuda] [no|fp16|bf16] [REPEATS] [checkpointing]
 //                                            one full-size SD 1.5 DreamBooth UNet step (random
 //                                            weights, batch 1, AdamW, clipping) at RES (default
 //                                            512): median seconds and peak resident memory (on
@@ -101,17 +101,19 @@ int tiny(int steps) {
   return 0;
 }
 
-int full(int resolution, const std::string& device_name, const std::string& precision_name, int repeats) {
+int full(int resolution, const std::string& device_name, const std::string& precision_name, int repeats,
+         bool checkpointing) {
   const torch::Device device(device_name);
   training::MixedPrecision precision = training::MixedPrecision::No;
   if (precision_name == "fp16") precision = training::MixedPrecision::F16;
   if (precision_name == "bf16") precision = training::MixedPrecision::BF16;
-  std::printf("full-size SD 1.5 UNet (random weights), %dx%d, batch 1, %s, mixed precision %s\n", resolution, resolution,
-              device_name.c_str(), precision_name.c_str());
+  std::printf("full-size SD 1.5 UNet (random weights), %dx%d, batch 1, %s, mixed precision %s%s\n", resolution,
+              resolution, device_name.c_str(), precision_name.c_str(), checkpointing ? ", gradient checkpointing" : "");
   torch::manual_seed(0);
   models::UNet2DConditionModel unet(models::UNet2DConditionConfig::sd15());
   unet->to(device);
   unet->train();
+  unet->set_gradient_checkpointing(checkpointing);
   training::NamedParameters params = named(*unet);
   training::AdamW optimizer(params);
   training::MixedPrecisionContext mp(precision, device);
@@ -156,12 +158,12 @@ int main(int argc, char** argv) {
     if (mode == "tiny") return tiny(argc > 2 ? std::atoi(argv[2]) : 20);
     if (mode == "full") {
       return full(argc > 2 ? std::atoi(argv[2]) : 512, argc > 3 ? argv[3] : "cpu", argc > 4 ? argv[4] : "no",
-                  argc > 5 ? std::atoi(argv[5]) : 3);
+                  argc > 5 ? std::atoi(argv[5]) : 3, argc > 6 && std::strcmp(argv[6], "checkpointing") == 0);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_train: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "usage: bench_train tiny [STEPS] | full [RES] [cpu|cuda] [no|fp16|bf16] [REPEATS]\n");
+  std::fprintf(stderr, "usage: bench_train tiny [STEPS] | full [RES] [cpu|cuda] [no|fp16|bf16] [REPEATS] [checkpointing]\n");
   return 2;
 }

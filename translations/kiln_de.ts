@@ -1978,6 +1978,34 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>LoRA: steps for text-encoder adapters; 0 trains the UNet only</source>
         <translation>LoRA: Schritte für die Text-Encoder-Adapter; 0 trainiert nur das UNet</translation>
     </message>
+    <message>
+        <source>Precision</source>
+        <translation>Genauigkeit</translation>
+    </message>
+    <message>
+        <source>fp32</source>
+        <translation>fp32</translation>
+    </message>
+    <message>
+        <source>fp16 mixed</source>
+        <translation>fp16 gemischt</translation>
+    </message>
+    <message>
+        <source>bf16 mixed</source>
+        <translation>bf16 gemischt</translation>
+    </message>
+    <message>
+        <source>CUDA only: compute in half precision with fp32 master weights (less memory, faster)</source>
+        <translation>Nur CUDA: in halber Genauigkeit rechnen, mit fp32-Hauptgewichten (weniger Speicher, schneller)</translation>
+    </message>
+    <message>
+        <source>Gradient checkpointing</source>
+        <translation>Gradient-Checkpointing</translation>
+    </message>
+    <message>
+        <source>Recompute activations in the backward pass: less memory, about a third slower</source>
+        <translation>Aktivierungen im Rückwärtsdurchlauf neu berechnen: weniger Speicher, etwa ein Drittel langsamer</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::TrainPage</name>

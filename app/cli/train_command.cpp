@@ -87,6 +87,8 @@ const char* kTrainHelp =
     "  --seed N                   Seed (default 1337)\n"
     "  --device cpu|cuda          Device (default cpu)\n"
     "  --mixed-precision no|fp16|bf16  CUDA only (default no)\n"
+    "  --gradient-checkpointing   Recompute UNet activations in the backward pass: less memory,\n"
+    "                             about a third slower\n"
     "  --config DIR               Diffusers folder with configs for a single-file base that is\n"
     "                             not a reference size\n"
     "  --resume                   Continue an existing session (step options extend it)\n"
@@ -138,7 +140,7 @@ int run_train(const QStringList& args) {
                               "offset-noise", "min-snr-gamma", "lora-rank", "lora-alpha", "save-every",
                               "sample-every", "sample-prompt", "seed", "device", "mixed-precision", "config"};
   for (const QString& name : valued) p.addOption({name, name, QStringLiteral("VALUE")});
-  for (const char* flag : {"filename-captions", "lora-text-encoder", "resume"}) {
+  for (const char* flag : {"filename-captions", "lora-text-encoder", "resume", "gradient-checkpointing"}) {
     p.addOption({QString::fromLatin1(flag), QString::fromLatin1(flag)});
   }
   if (!p.parse(args)) {
@@ -172,7 +174,8 @@ int run_train(const QStringList& args) {
       }
       s = training::read_session_settings(session);
       for (const char* fixed : {"base", "images", "token", "class-prompt", "resolution", "lora-rank", "lora-alpha",
-                                "batch-size", "seed", "config", "filename-captions", "lora-text-encoder"}) {
+                                "batch-size", "seed", "config", "filename-captions", "lora-text-encoder",
+                                "gradient-checkpointing", "mixed-precision"}) {
         if (p.isSet(QString::fromLatin1(fixed))) {
           std::fprintf(stderr,
                        "kiln-cli train: --%s cannot change in an existing session (only step counts, learning "
@@ -202,6 +205,7 @@ int run_train(const QStringList& args) {
         if (!p.isSet(QStringLiteral("lr-text"))) s.text_encoder.learning_rate = 5e-5;
       }
       s.lora_text_encoder = p.isSet(QStringLiteral("lora-text-encoder"));
+      s.gradient_checkpointing = p.isSet(QStringLiteral("gradient-checkpointing"));
       if (!number_option(p, QStringLiteral("lora-alpha"), s.lora_alpha) ||
           !number_option(p, QStringLiteral("resolution"), s.resolution) ||
           !number_option(p, QStringLiteral("batch-size"), s.batch_size) ||

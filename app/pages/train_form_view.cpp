@@ -166,6 +166,15 @@ TrainFormView::TrainFormView(QWidget* parent) : QWidget(parent) {
   seedRow->addWidget(label(QT_TR_NOOP("Device")));
   seedRow->addWidget(mDevice, 1);
   run->addRow(label(QT_TR_NOOP("Seed")), seedRow);
+  mPrecision = new QComboBox(this);
+  mPrecision->addItem(QString(), QStringLiteral("no"));
+  mPrecision->addItem(QString(), QStringLiteral("fp16"));
+  mPrecision->addItem(QString(), QStringLiteral("bf16"));
+  mCheckpointing = new QCheckBox(this);
+  auto* memoryRow = new QHBoxLayout;
+  memoryRow->addWidget(mPrecision, 1);
+  memoryRow->addWidget(mCheckpointing, 1);
+  run->addRow(label(QT_TR_NOOP("Precision")), memoryRow);
   layout->addWidget(mRunGroup);
   layout->addStretch(1);
 
@@ -176,8 +185,17 @@ TrainFormView::TrainFormView(QWidget* parent) : QWidget(parent) {
   for (QSpinBox* s : {mRank, mTextSteps, mUNetSteps, mResolution, mBatch, mSaveEvery, mSampleEvery})
     connect(s, &QSpinBox::valueChanged, this, &TrainFormView::changed);
   connect(mAlpha, &QDoubleSpinBox::valueChanged, this, &TrainFormView::changed);
-  for (QComboBox* c : {mModel, mCaptions, mMethod, mDevice})
+  for (QComboBox* c : {mModel, mCaptions, mMethod, mDevice, mPrecision})
     connect(c, &QComboBox::currentIndexChanged, this, &TrainFormView::changed);
+  connect(mCheckpointing, &QCheckBox::toggled, this, &TrainFormView::changed);
+  // Mixed precision runs on CUDA only.
+  const auto updatePrecision = [this] {
+    const bool cuda = mDevice->currentData().toString() == QLatin1String("cuda");
+    mPrecision->setEnabled(cuda);
+    if (!cuda) mPrecision->setCurrentIndex(0);
+  };
+  connect(mDevice, &QComboBox::currentIndexChanged, this, updatePrecision);
+  updatePrecision();
   connect(mMethod, &QComboBox::currentIndexChanged, this, &TrainFormView::updateMethod);
 }
 
@@ -187,6 +205,12 @@ void TrainFormView::retranslate() {
   mMethodGroup->setTitle(tr("Method"));
   mStagesGroup->setTitle(tr("Stages (steps at learning rate)"));
   mRunGroup->setTitle(tr("Run"));
+  mPrecision->setItemText(0, tr("fp32"));
+  mPrecision->setItemText(1, tr("fp16 mixed"));
+  mPrecision->setItemText(2, tr("bf16 mixed"));
+  mPrecision->setToolTip(tr("CUDA only: compute in half precision with fp32 master weights (less memory, faster)"));
+  mCheckpointing->setText(tr("Gradient checkpointing"));
+  mCheckpointing->setToolTip(tr("Recompute activations in the backward pass: less memory, about a third slower"));
   mModelBrowse->setToolTip(tr("Choose a model file or diffusers folder that is not in the library"));
   mModelBrowse->menu()->actions().at(0)->setText(tr("Model File…"));
   mModelBrowse->menu()->actions().at(1)->setText(tr("Diffusers Folder…"));
@@ -232,6 +256,8 @@ TrainForm TrainFormView::form() const {
   f.samplePrompt = mSamplePrompt->text().trimmed();
   f.seed = mSeed->text().toULongLong();
   f.device = mDevice->currentData().toString();
+  f.mixedPrecision = mPrecision->currentData().toString();
+  f.gradientCheckpointing = mCheckpointing->isChecked();
   return f;
 }
 
@@ -258,6 +284,8 @@ void TrainFormView::setForm(const TrainForm& f) {
   mSeed->setText(QString::number(f.seed));
   const int device = mDevice->findData(f.device.startsWith(QLatin1String("cuda")) ? QStringLiteral("cuda") : f.device);
   mDevice->setCurrentIndex(std::max(0, device));
+  mPrecision->setCurrentIndex(std::max(0, mPrecision->findData(f.mixedPrecision)));
+  mCheckpointing->setChecked(f.gradientCheckpointing);
   updateMethod();
   blockSignals(false);
   Q_EMIT changed();

@@ -83,6 +83,8 @@ class TrainFormView : public QWidget {
   QLineEdit* mSamplePrompt;
   QLineEdit* mSeed;
   QComboBox* mDevice;
+  QComboBox* mPrecision;
+  QCheckBox* mCheckpointing;
   QList<QPair<QLabel*, const char*>> mLabels;  // retranslated by their source text
 };
 

@@ -46,6 +46,10 @@ kt::TrainingSettings toSettings(const TrainForm& f) {
   if (!f.samplePrompt.trimmed().isEmpty()) s.sample_prompts = {f.samplePrompt.trimmed().toStdString()};
   s.seed = f.seed;
   s.device = f.device.toStdString();
+  s.mixed_precision = f.mixedPrecision == QLatin1String("fp16")   ? kt::MixedPrecision::F16
+                      : f.mixedPrecision == QLatin1String("bf16") ? kt::MixedPrecision::BF16
+                                                                  : kt::MixedPrecision::No;
+  s.gradient_checkpointing = f.gradientCheckpointing;
   return s;
 }
 
@@ -70,6 +74,8 @@ kt::TrainingSettings mergeInto(kt::TrainingSettings base, const TrainForm& f) {
   base.sample_prompts = s.sample_prompts;
   base.seed = s.seed;
   base.device = s.device;
+  base.mixed_precision = s.mixed_precision;
+  base.gradient_checkpointing = s.gradient_checkpointing;
   return base;
 }
 
@@ -94,6 +100,9 @@ TrainForm toForm(const kt::TrainingSettings& s) {
   f.samplePrompt = s.sample_prompts.empty() ? QString() : QString::fromStdString(s.sample_prompts.front());
   f.seed = s.seed;
   f.device = QString::fromStdString(s.device);
+  f.mixedPrecision = QString::fromUtf8(kt::to_string(s.mixed_precision).data(),
+                                       static_cast<qsizetype>(kt::to_string(s.mixed_precision).size()));
+  f.gradientCheckpointing = s.gradient_checkpointing;
   return f;
 }
 

@@ -37,6 +37,8 @@ struct TrainForm {
   QString samplePrompt;
   quint64 seed = 1337;
   QString device = QStringLiteral("cpu");
+  QString mixedPrecision = QStringLiteral("no");  // "no", "fp16", "bf16" (CUDA)
+  bool gradientCheckpointing = false;
 
   bool operator==(const TrainForm&) const = default;
 };

@@ -32,5 +32,6 @@ for precision in fp16 bf16; do
   kill "$smi" 2>/dev/null
   echo "peak nvidia-smi memory.used (MiB): $(sort -n "$out/train-$precision-mem.csv" | tail -1)" >> "$out/bench_train_$precision.txt"
 done
+build/gpu/bench/bench_train full 512 cuda fp16 5 checkpointing > "$out/bench_train_fp16_checkpointing.txt" 2>&1
 build/gpu/bench/bench_train tiny 20 > "$out/bench_train_tiny.txt" 2>&1
 cat "$out/device.txt" "$out/results.txt" "$out"/bench_*.txt

@@ -226,6 +226,7 @@ class Trainer {
     log("loading " + settings_.base_model.string());
     model_ = pipelines::load_stable_diffusion(settings_.base_model, options);
     if (model_.is_inpainting()) throw InvalidRequestError("training inpainting models is not supported");
+    model_.unet->set_gradient_checkpointing(settings_.gradient_checkpointing);
     device_ = options.device;
     schedule_ = noise_schedule(model_.scheduler_config);
     pad_ = model_.family == convert::ModelFamily::SD2 ? text::PadConvention::SD2 : text::PadConvention::SD1;

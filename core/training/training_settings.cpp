@@ -70,6 +70,7 @@ nlohmann::json to_json(const TrainingSettings& s) {
       {"seed", s.seed},
       {"device", s.device},
       {"mixed_precision", to_string(s.mixed_precision)},
+      {"gradient_checkpointing", s.gradient_checkpointing},
   };
 }
 
@@ -156,6 +157,7 @@ TrainingSettings settings_from_json(const nlohmann::json& j, const fs::path& pat
   read(j, "sample_steps", s.sample_steps, path);
   read(j, "seed", s.seed, path);
   read(j, "device", s.device, path);
+  read(j, "gradient_checkpointing", s.gradient_checkpointing, path);
   read_enum(j, "mixed_precision", s.mixed_precision, {MixedPrecision::No, MixedPrecision::F16, MixedPrecision::BF16},
             path);
   return s;
