@@ -28,10 +28,10 @@ inline QByteArray fileBytes(const std::filesystem::path& p) {
   return f.readAll();
 }
 
-inline CliResult runCli(const QStringList& args) {
+inline CliResult runCli(const QStringList& args, int timeoutMs = 120000) {
   QProcess p;
   p.start(QStringLiteral(KILN_CLI), args);
-  p.waitForFinished(120000);
+  p.waitForFinished(timeoutMs);
   return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
           p.readAllStandardError()};
 }
