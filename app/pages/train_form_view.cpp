@@ -171,10 +171,8 @@ TrainFormView::TrainFormView(QWidget* parent) : QWidget(parent) {
   mPrecision->addItem(QString(), QStringLiteral("fp16"));
   mPrecision->addItem(QString(), QStringLiteral("bf16"));
   mCheckpointing = new QCheckBox(this);
-  auto* memoryRow = new QHBoxLayout;
-  memoryRow->addWidget(mPrecision, 1);
-  memoryRow->addWidget(mCheckpointing, 1);
-  run->addRow(label(QT_TR_NOOP("Precision")), memoryRow);
+  run->addRow(label(QT_TR_NOOP("Precision")), mPrecision);
+  run->addRow(QString(), mCheckpointing);
   layout->addWidget(mRunGroup);
   layout->addStretch(1);
 
