@@ -78,6 +78,11 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
     mJobPercent = percent;
     updateActivity();
   });
+  connect(mTrainPage, &TrainPage::activityChanged, this, [this](const QString& text, int percent) {
+    mTrainActivity = text;
+    mTrainPercent = percent;
+    updateActivity();
+  });
   showActivity(mLibrary->activity(), mLibrary->activityPercent());
 
   if (!restoreGeometry(mSettings->windowGeometry())) {
@@ -199,9 +204,14 @@ void MainWindow::showActivity(const QString& text, int percent) {
 }
 
 void MainWindow::updateActivity() {
-  const bool job = !mJobActivity.isEmpty();
-  const QString text = job ? mJobActivity : mLibraryActivity;
-  const int percent = job ? mJobPercent : mLibraryPercent;
+  // A generation first, then a training run (its button is Stop & Save), then the library.
+  const bool generating = !mJobActivity.isEmpty();
+  const bool training = !generating && !mTrainActivity.isEmpty();
+  const bool job = generating || training;
+  const QString text = generating ? mJobActivity : training ? mTrainActivity : mLibraryActivity;
+  const int percent = generating ? mJobPercent : training ? mTrainPercent : mLibraryPercent;
+  QAction* cancel = training ? mTrainPage->stopAction() : mGeneratePage->cancelAction();
+  if (mCancelJob->defaultAction() != cancel) mCancelJob->setDefaultAction(cancel);
   mActivity->setText(text);
   mActivity->setVisible(!text.isEmpty());
   mProgress->setVisible(!text.isEmpty());

@@ -65,8 +65,10 @@ class MainWindow : public QMainWindow {
   QToolButton* mCancelJob;
   QString mLibraryActivity;
   int mLibraryPercent = -1;
-  QString mJobActivity;
+  QString mJobActivity;  // the Generate page's job
   int mJobPercent = -1;
+  QString mTrainActivity;  // the Train page's run
+  int mTrainPercent = -1;
 };
 
 }  // namespace kiln::app

@@ -52,6 +52,8 @@ class TrainPage : public QWidget {
   TrainPage(ModelLibrary* library, AppSettings* settings, QWidget* parent = nullptr);
   // Stops a running session (it saves a checkpoint) and waits for the training thread.
   ~TrainPage() override;
+  // Stop & Save (the main window's job area offers it while training runs).
+  QAction* stopAction() const { return mStopAction; }
 
   QString sessionFolder() const { return mSession; }
   bool isRunning() const { return mRunning; }

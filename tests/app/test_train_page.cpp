@@ -29,6 +29,10 @@
 #include "state/language.h"
 #include "widgets/message_banner.h"
 
+#include <QToolButton>
+
+#include "main_window.h"
+
 using kiln::app::AppSettings;
 using kiln::app::ModelLibrary;
 using kiln::app::TrainForm;
@@ -72,6 +76,7 @@ class TestTrainPage : public QObject {
   void trainsBothStagesIntoTheCharts();
   void stopsMidRunThenResumesAndExtends();
   void exportsIntoTheLibrary();
+  void mainWindowJobAreaStopsTheRun();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -212,6 +217,27 @@ void TestTrainPage::stopsMidRunThenResumesAndExtends() {
   QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(s.page->banner()->details()));
   QCOMPARE(s.page->charts()->lastStep(), 205);
   QCOMPARE(kiln::app::TrainSession::state(session()).step, 205);
+}
+
+// The main window's status-bar job area shows a run and its button is Stop & Save.
+void TestTrainPage::mainWindowJobAreaStopsTheRun() {
+  AppSettings settings(settingsFile());
+  kiln::app::MainWindow window(&settings);
+  window.show();
+  TrainPage* page = window.trainPage();
+  page->formView()->setForm(quickForm(0, 400));
+  QVERIFY(page->newSession(session()));
+  page->start();
+  auto* stop = window.findChild<QToolButton*>(QStringLiteral("cancelJobButton"));
+  QVERIFY(stop != nullptr);
+  QTRY_VERIFY_WITH_TIMEOUT(page->charts()->lastStep() >= 2, kTimeout);
+  QTRY_VERIFY(stop->isVisible());
+  QCOMPARE(stop->defaultAction(), page->stopAction());
+  stop->click();
+  QTRY_VERIFY_WITH_TIMEOUT(!page->isRunning(), kTimeout);
+  QVERIFY2(page->lastOutcome() == TrainPage::Outcome::Stopped, qPrintable(page->banner()->details()));
+  QVERIFY(!stop->isVisible());
+  QVERIFY(kiln::app::TrainSession::state(session()).hasCheckpoint);
 }
 
 void TestTrainPage::exportsIntoTheLibrary() {
