@@ -5,11 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <random>
 #include <set>
-#include <sstream>
 
 #include "base/error.h"
 #include "convert/reference_configs.h"
@@ -18,6 +15,7 @@
 #include "convert/vae_keys.h"
 #include "io/atomic_file.h"
 #include "io/diffusers_folder.h"
+#include "io/output_paths.h"
 #include "io/safetensors.h"
 #include "io/torch_checkpoint_writer.h"
 #include "io/weight_file.h"
@@ -30,6 +28,12 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Stage = ConvertProgress::Stage;
 using Fetch = std::function<at::Tensor(const std::string&)>;
+using io::make_directory;
+using io::place_output;
+using io::read_file;
+using io::size_on_disk;
+using io::temp_sibling;
+using io::TempPath;
 
 struct Cancelled {};
 
@@ -206,61 +210,7 @@ auto read_back(const fs::path& output, F&& open) -> decltype(open()) {
   }
 }
 
-// Removes a temporary file or folder unless released.
-class TempPath {
- public:
-  explicit TempPath(fs::path path) : path_(std::move(path)) {}
-  ~TempPath() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempPath(const TempPath&) = delete;
-  TempPath& operator=(const TempPath&) = delete;
-  const fs::path& path() const { return path_; }
-  void release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
-
-// A hidden name beside `out` (same file system, so a rename moves it into place).
-fs::path temp_sibling(const fs::path& out, const std::string& tag) {
-  std::random_device rd;
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    fs::path p = dir / ("." + out.filename().string() + ".kiln-" + tag + "-" + std::to_string(rd() % 1000000));
-    std::error_code ec;
-    if (!fs::exists(p, ec)) return p;
-  }
-  throw FileError("cannot find a free temporary name beside the output", out);
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError("cannot open for reading", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void write_json(const fs::path& path, const json& j) { io::write_file_atomically(path, j.dump(2) + "\n"); }
-
-void make_directory(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::create_directory(dir, ec) || ec) {
-    throw FileError("cannot create the folder: " + (ec ? ec.message() : std::string("it exists")), dir);
-  }
-}
-
-std::uint64_t size_on_disk(const fs::path& p) {
-  std::error_code ec;
-  if (fs::is_regular_file(p, ec)) return fs::file_size(p, ec);
-  std::uint64_t total = 0;
-  for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
-    if (e.is_regular_file(ec)) total += e.file_size(ec);
-  }
-  return total;
-}
 
 // Everything one conversion needs to know while it runs.
 struct Job {
@@ -332,27 +282,6 @@ std::unique_ptr<io::WeightFile> write_and_reopen(const Job& job, const fs::path&
                               job.req.output);
   }
   return file;
-}
-
-// Moves a verified temporary output into place: a file by rename (replacing an old file
-// atomically), a folder by rename after moving an old folder aside.
-void place_output(const fs::path& temp, const fs::path& out) {
-  std::error_code ec;
-  if (fs::is_directory(out, ec)) {
-    const fs::path old = temp_sibling(out, "old");
-    fs::rename(out, old, ec);
-    if (ec) throw FileError("cannot move the old folder aside: " + ec.message(), out);
-    fs::rename(temp, out, ec);
-    if (ec) {
-      std::error_code undo;
-      fs::rename(old, out, undo);
-      throw FileError("cannot move the converted folder into place: " + ec.message(), out);
-    }
-    fs::remove_all(old, ec);
-    return;
-  }
-  fs::rename(temp, out, ec);
-  if (ec) throw FileError("cannot move the converted model into place: " + ec.message(), out);
 }
 
 // ---- diffusers folder -> single file ----

@@ -12,6 +12,7 @@
 #include "convert/checkpoint_export.h"
 #include "io/atomic_file.h"
 #include "io/diffusers_folder.h"
+#include "io/output_paths.h"
 #include "io/safetensors.h"
 #include "pipelines/model_loading.h"
 #include "training/trainer.h"
@@ -38,34 +39,16 @@ ExportFormat parse_export_format(std::string_view name) {
 
 namespace {
 
+using io::size_on_disk;
+
+// A temporary sibling of `out`, removed unless released.
+io::TempPath temp_for(const fs::path& out) { return io::TempPath(io::temp_sibling(out, "export")); }
+
 std::string number(double v) {
   std::ostringstream s;
   s << v;
   return s.str();
 }
-
-std::uint64_t size_on_disk(const fs::path& p) {
-  std::error_code ec;
-  if (fs::is_regular_file(p, ec)) return fs::file_size(p, ec);
-  std::uint64_t total = 0;
-  for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
-    if (e.is_regular_file(ec)) total += e.file_size(ec);
-  }
-  return total;
-}
-
-// A temporary sibling of `out`, removed on destruction unless released.
-struct TempPath {
-  fs::path path;
-  explicit TempPath(const fs::path& out) : path(out.parent_path() / ("." + out.filename().string() + ".kiln-export")) {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  ~TempPath() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
 
 std::map<std::string, std::string> training_metadata(const TrainingSettings& s, const CheckpointInfo& c) {
   return {{"kiln.base_model", s.base_model.filename().string()},
@@ -128,17 +111,15 @@ SessionExportResult export_lora(const SessionExportRequest& r, const TrainingSet
   metadata["ss_mixed_precision"] = std::string(to_string(s.mixed_precision));
   metadata["ss_training_comment"] = "Kiln LoRA, token " + s.token;
 
-  TempPath temp(r.output);
-  io::write_safetensors(temp.path, tensors, metadata);
-  const auto back = io::SafetensorsFile::open(temp.path);
+  io::TempPath temp = temp_for(r.output);
+  io::write_safetensors(temp.path(), tensors, metadata);
+  const auto back = io::SafetensorsFile::open(temp.path());
   if (back->index().size() != tensors.size()) throw WeightMismatchError("verification failed: tensor count", r.output);
   for (const auto& [name, t] : tensors) {
     if (!torch::equal(back->tensor(name), t)) throw WeightMismatchError("verification failed: '" + name + "' differs", r.output);
   }
-  std::error_code ec;
-  fs::rename(temp.path, r.output, ec);
-  if (ec) throw FileError("cannot move the export into place: " + ec.message(), r.output);
-  temp.path.clear();
+  io::place_output(temp.path(), r.output);
+  temp.release();
   SessionExportResult result;
   result.output = r.output;
   result.lora = true;
@@ -187,15 +168,15 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
       }
     }
   }
-  TempPath temp(r.output);
-  fs::create_directories(temp.path);
+  io::TempPath temp = temp_for(r.output);
+  fs::create_directories(temp.path());
   // A diffusers template with the base model's configs, tokenizer and scheduler.
   fs::path template_dir = s.base_model;
   if (!fs::is_directory(s.base_model)) {
     say("reading the base model's configs");
     convert::ConvertRequest to_folder;
     to_folder.input = s.base_model;
-    to_folder.output = temp.path / "template";
+    to_folder.output = temp.path() / "template";
     to_folder.to = convert::KeyLayout::Diffusers;
     to_folder.config_dir = s.config_dir;
     to_folder.clip_vocab_dir = s.tokenizer_dir;
@@ -203,7 +184,7 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
     convert::convert_model(to_folder);
     template_dir = to_folder.output;
   }
-  const fs::path folder = temp.path / "model";
+  const fs::path folder = temp.path() / "model";
   fs::create_directories(folder);
   const torch::Dtype dtype = r.half ? torch::kHalf : torch::kFloat;
   say("writing the trained weights");
@@ -236,10 +217,8 @@ SessionExportResult export_model(const SessionExportRequest& r, const TrainingSe
   result.output = r.output;
   result.steps = c.global_step;
   if (r.format == ExportFormat::Diffusers) {
-    std::error_code ec;
-    if (fs::exists(r.output) && r.overwrite) fs::remove_all(r.output, ec);
-    fs::rename(folder, r.output, ec);
-    if (ec) throw FileError("cannot move the export into place: " + ec.message(), r.output);
+    // Verified below, after it is in place (the loader reads it there); an old folder is swapped out.
+    io::place_output(folder, r.output);
   } else {
     say("writing " + r.output.filename().string());
     convert::ConvertRequest to_file;
