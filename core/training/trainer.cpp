@@ -190,6 +190,15 @@ class Trainer {
     truncate_metrics(pos.global_step);
     if (!checkpoint) snapshot_dataset();
     prepare_data();
+    if (stop_.stop_requested()) {  // while the images were being prepared: nothing trained, nothing saved
+      TrainingOutcome stopped;
+      stopped.stopped = true;
+      stopped.global_step = pos.global_step;
+      stopped.total_steps = total_steps_;
+      stopped.checkpoint = checkpoint;
+      log("stopped before training started");
+      return stopped;
+    }
 
     TrainingOutcome outcome;
     outcome.total_steps = total_steps_;
@@ -294,7 +303,7 @@ class Trainer {
     if (missing > 0) {
       log("generating " + std::to_string(missing) + " class images for \"" + settings_.class_prompt + "\"");
       for (int i = 0; i < missing; ++i) {
-        if (stop_.stop_requested()) throw InvalidRequestError("stopped while generating class images");
+        if (stop_.stop_requested()) return;  // run() sees the stop; the images made so far stay
         const int n = static_cast<int>(existing.size()) + i;
         pipelines::GenerationRequest request;
         request.prompt = settings_.class_prompt;
@@ -303,6 +312,7 @@ class Trainer {
         request.seed = settings_.seed + static_cast<std::uint64_t>(n);
         request.sampler = schedulers::SchedulerKind::DPMPP2MKarras;
         const auto result = pipelines::generate(model_, request, stop_);
+        if (result.cancelled) return;
         write_image(folder / ("class-" + format_step(n) + ".png"), result.images[0]);
       }
       existing = dataset::list_images(folder);
@@ -365,13 +375,24 @@ class Trainer {
   void prepare_data() {
     instances_ = snapshot_examples();
     if (settings_.prior_preservation()) ensure_class_images();
+    if (stop_.stop_requested()) return;
     log(std::to_string(instances_.size()) + " instance images" +
         (classes_.empty() ? std::string() : ", " + std::to_string(classes_.size()) + " class images"));
     for (const auto& e : instances_) log("  " + e.image.filename().string() + ": \"" + e.prompt + "\"");
+    const std::size_t total = instances_.size() + classes_.size();
+    std::size_t done = 0;
+    auto last_report = std::chrono::steady_clock::now();
     auto encode_all = [&](const std::vector<TrainingExample>& examples, std::vector<torch::Tensor>& inputs,
                           std::vector<torch::Tensor>& ids) {
       torch::NoGradGuard no_grad;
       for (const auto& e : examples) {
+        if (stop_.stop_requested()) return;
+        // Encoding hundreds of full-size images takes minutes on a CPU: say how far it is.
+        if (std::chrono::steady_clock::now() - last_report > std::chrono::seconds(10)) {
+          log("preparing images: " + std::to_string(done) + " of " + std::to_string(total));
+          last_report = std::chrono::steady_clock::now();
+        }
+        ++done;
         torch::Tensor pixels = pixels_of(e.image);
         if (settings_.cache_latents) {
           inputs.push_back(model_.vae->encode_moments(pixels.unsqueeze(0).to(device_))[0]);

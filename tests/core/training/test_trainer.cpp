@@ -174,6 +174,25 @@ TEST_CASE("both stages run, and a crashed run resumes to the same weights bit fo
   CHECK_FALSE(torch::equal(want.at("unet.conv_in.weight"), base.unet->named_parameters()["conv_in.weight"]));
 }
 
+TEST_CASE("a stop while the images are prepared returns without a checkpoint") {
+  test::ScratchDir scratch("kiln-train");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.class_prompt = "a photo of a person";
+  s.num_class_images = 1;
+  s.sample_steps = 2;
+  s.text_encoder.steps = 0;
+  s.unet.steps = 1;
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  std::stop_source stop;
+  stop.request_stop();
+  const TrainingOutcome o = run_training(session, stop.get_token());
+  CHECK(o.stopped);
+  CHECK_FALSE(o.finished);
+  CHECK_FALSE(latest_checkpoint(session));
+  CHECK(run_training(session).finished);  // and it starts cleanly afterwards
+}
+
 TEST_CASE("gradient checkpointing trains the same weights up to float rounding") {
   test::ScratchDir scratch("kiln-train");
   TrainingSettings s = tiny_settings(make_images(scratch));
