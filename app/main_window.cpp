@@ -9,6 +9,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QScreen>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -262,6 +263,22 @@ void MainWindow::retintIcons() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (mTrainPage->isRunning()) {
+    // Quitting saves a checkpoint first (the page stops the run and waits); say so, and let the
+    // person keep training instead.
+    QMessageBox box(QMessageBox::Question, tr("Training is running"),
+                    tr("Quit Kiln? The training saves a checkpoint at the current step first; Resume continues "
+                       "exactly from there."),
+                    QMessageBox::NoButton, this);
+    QPushButton* quit = box.addButton(tr("Save and Quit"), QMessageBox::AcceptRole);
+    box.addButton(tr("Keep Training"), QMessageBox::RejectRole);
+    box.setDefaultButton(quit);
+    box.exec();
+    if (box.clickedButton() != quit) {
+      event->ignore();
+      return;
+    }
+  }
   mSettings->setWindowGeometry(saveGeometry());
   mSettings->setWindowState(saveState());
   QMainWindow::closeEvent(event);

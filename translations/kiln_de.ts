@@ -1391,6 +1391,22 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Train</source>
         <translation>Training</translation>
     </message>
+    <message>
+        <source>Training is running</source>
+        <translation>Das Training läuft</translation>
+    </message>
+    <message>
+        <source>Quit Kiln? The training saves a checkpoint at the current step first; Resume continues exactly from there.</source>
+        <translation>Kiln beenden? Das Training speichert zuerst einen Checkpoint beim aktuellen Schritt; Fortsetzen macht genau dort weiter.</translation>
+    </message>
+    <message>
+        <source>Save and Quit</source>
+        <translation>Speichern und beenden</translation>
+    </message>
+    <message>
+        <source>Keep Training</source>
+        <translation>Weitertrainieren</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::ModelDetailsView</name>

@@ -29,6 +29,10 @@
 #include "state/language.h"
 #include "widgets/message_banner.h"
 
+#include <QAbstractButton>
+#include <QApplication>
+#include <QMessageBox>
+#include <QTimer>
 #include <QToolButton>
 
 #include "main_window.h"
@@ -233,6 +237,19 @@ void TestTrainPage::mainWindowJobAreaStopsTheRun() {
   QTRY_VERIFY_WITH_TIMEOUT(page->charts()->lastStep() >= 2, kTimeout);
   QTRY_VERIFY(stop->isVisible());
   QCOMPARE(stop->defaultAction(), page->stopAction());
+  // Closing the window while training asks first; "Keep Training" keeps the window and the run.
+  bool asked = false;
+  QTimer::singleShot(100, &window, [&asked] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) return;
+    asked = true;
+    for (QAbstractButton* b : box->buttons()) {
+      if (box->buttonRole(b) == QMessageBox::RejectRole) b->click();
+    }
+  });
+  QVERIFY(!window.close());
+  QVERIFY(asked);
+  QVERIFY(page->isRunning());
   stop->click();
   QTRY_VERIFY_WITH_TIMEOUT(!page->isRunning(), kTimeout);
   QVERIFY2(page->lastOutcome() == TrainPage::Outcome::Stopped, qPrintable(page->banner()->details()));
