@@ -782,6 +782,33 @@
             <numerusform>%n Beschriftungen geändert</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Removal of %n Image(s)</source>
+        <translation>
+            <numerusform>Entfernen von %n Bild</numerusform>
+            <numerusform>Entfernen von %n Bildern</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cannot remove the images</source>
+        <translation>Die Bilder lassen sich nicht entfernen</translation>
+    </message>
+    <message>
+        <source>Cannot put the images back</source>
+        <translation>Die Bilder lassen sich nicht zurücklegen</translation>
+    </message>
+    <message>
+        <source>Some files could not be moved: %1</source>
+        <translation>Einige Dateien ließen sich nicht verschieben: %1</translation>
+    </message>
+    <message>
+        <source>Remove from Dataset</source>
+        <translation>Aus dem Datensatz entfernen</translation>
+    </message>
+    <message>
+        <source>Take the selected images out of the dataset; their files go to the folder&apos;s .removed folder and Undo brings them back (Delete)</source>
+        <translation>Die gewählten Bilder aus dem Datensatz nehmen; ihre Dateien kommen in den Ordner .removed des Datensatzes, und Rückgängig holt sie zurück (Entf)</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::DatasetWorker</name>

@@ -83,6 +83,13 @@
             <numerusform>Changed %n captions</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Removal of %n Image(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GeneratePage</name>

@@ -30,4 +30,12 @@ bool CaptionCommand::mergeWith(const QUndoCommand* other) {
   return true;
 }
 
+RemoveCommand::RemoveCommand(DatasetEditing* editing, QStringList outputs, const QString& text)
+    : mEditing(editing), mOutputs(std::move(outputs)) {
+  setText(text);
+}
+
+void RemoveCommand::redo() { mEditing->setRemoved(mOutputs, true); }
+void RemoveCommand::undo() { mEditing->setRemoved(mOutputs, false); }
+
 }  // namespace kiln::app

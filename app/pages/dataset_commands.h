@@ -6,6 +6,7 @@
 #include <QList>
 #include <QRect>
 #include <QString>
+#include <QStringList>
 #include <QUndoCommand>
 
 #include <optional>
@@ -20,6 +21,20 @@ class DatasetEditing {
   virtual void applyCrop(const QString& output, const QRect& crop) = 0;
   // Writes the caption of `output`; nullopt removes its caption file.
   virtual void applyCaption(const QString& output, const std::optional<QString>& caption) = 0;
+  // Moves images (output, caption, sidecar) to the dataset's `.removed` folder, or back.
+  virtual void setRemoved(const QStringList& outputs, bool removed) = 0;
+};
+
+// Takes images out of the dataset; undo puts them back as they were.
+class RemoveCommand : public QUndoCommand {
+ public:
+  RemoveCommand(DatasetEditing* editing, QStringList outputs, const QString& text);
+  void undo() override;
+  void redo() override;
+
+ private:
+  DatasetEditing* mEditing;
+  QStringList mOutputs;
 };
 
 class CropCommand : public QUndoCommand {

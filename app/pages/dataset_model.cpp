@@ -133,6 +133,31 @@ void DatasetModel::refresh(const QString& output, bool imageChanged) {
   Q_EMIT dataChanged(index(row), index(row));
 }
 
+void DatasetModel::removeOutput(const QString& output) {
+  const int row = rowOf(output);
+  if (row < 0) return;
+  beginRemoveRows({}, row, row);
+  mItems.removeAt(row);
+  endRemoveRows();
+  mThumbnails.remove(output);
+  mPending.remove(output);
+  updateDuplicates();
+  if (!mItems.isEmpty()) Q_EMIT dataChanged(index(0), index(static_cast<int>(mItems.size()) - 1));
+}
+
+void DatasetModel::insertOutput(const QString& sidecarPath) {
+  DatasetItem item = readItem(sidecarPath);
+  if (rowOf(item.output) >= 0) return;
+  const QString name = QFileInfo(sidecarPath).fileName();
+  int row = 0;
+  while (row < mItems.size() && QFileInfo(mItems[row].sidecar).fileName() < name) ++row;
+  beginInsertRows({}, row, row);
+  mItems.insert(row, std::move(item));
+  endInsertRows();
+  updateDuplicates();
+  Q_EMIT dataChanged(index(0), index(static_cast<int>(mItems.size()) - 1));
+}
+
 // Groups are connected components of hashes within the engine's distance, over the whole
 // folder (a dataset can grow by several imports); the later images of a group are flagged.
 void DatasetModel::updateDuplicates() {

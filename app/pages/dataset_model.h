@@ -75,6 +75,10 @@ class DatasetModel : public QAbstractListModel {
   // Reads one image's sidecar and caption again (after a crop or caption edit) and drops its
   // thumbnail when `imageChanged`.
   void refresh(const QString& output, bool imageChanged = false);
+  // Takes an image out of the list / lists it again from its sidecar, in name order (the page
+  // moves its files to and from the dataset's `.removed` folder).
+  void removeOutput(const QString& output);
+  void insertOutput(const QString& sidecarPath);
 
   // The longer side thumbnails are decoded at.
   void setThumbnailSide(int side) { mThumbnailSide = side; }

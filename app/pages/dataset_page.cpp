@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -31,6 +32,7 @@
 
 #include "bridge/resource_paths.h"
 #include "dataset/captions.h"
+#include "dataset/sidecar.h"
 #include "dataset/crop_planner.h"
 #include "pages/dataset_delegate.h"
 #include "pages/dataset_model.h"
@@ -213,6 +215,7 @@ void DatasetPage::updateActions() {
   mProgress->setVisible(importing);
   mProgressLabel->setVisible(importing);
   mResetCrop->setEnabled(current);
+  mRemove->setEnabled(current && !importing);
   mUndoAction->setEnabled(mUndo.canUndo());
   mRedoAction->setEnabled(mUndo.canRedo());
   mUndoAction->setText(mUndo.canUndo() ? tr("Undo %1").arg(mUndo.undoText()) : tr("Undo"));
@@ -446,6 +449,57 @@ void DatasetPage::bulkEdit(BulkEdit kind, const QString& text, const QString& re
   const int count = static_cast<int>(changes.size());
   mUndo.push(new CaptionCommand(this, std::move(changes), tr("Edit of %n Caption(s)", nullptr, count), false));
   Q_EMIT message(tr("Changed %n caption(s)", nullptr, count));
+}
+
+void DatasetPage::removeSelected() {
+  commitCaption();
+  const QStringList outputs = targets(false);
+  if (outputs.isEmpty()) return;
+  const int row = mModel->rowOf(currentOutput());
+  mUndo.push(new RemoveCommand(this, outputs, tr("Removal of %n Image(s)", nullptr, static_cast<int>(outputs.size()))));
+  selectRow(std::min(row, mModel->rowCount() - 1));
+}
+
+// The files of one prepared image: the output, its sidecar and its caption(s).
+static QStringList filesOf(const QString& output) {
+  const std::filesystem::path out = toPath(output);
+  QStringList files{output, QString::fromStdString(dataset::sidecar_path_for(out).string()),
+                    QString::fromStdString(dataset::caption_path_for(out).string())};
+  files << QString::fromStdString(std::filesystem::path(out).replace_extension(".caption").string());
+  return files;
+}
+
+void DatasetPage::setRemoved(const QStringList& outputs, bool removed) {
+  const QDir trash(mModel->folder() + QStringLiteral("/.removed"));
+  if (removed && !trash.exists() && !QDir().mkpath(trash.path())) {
+    showError(tr("Cannot remove the images"), tr("Kiln could not create the folder “%1”.").arg(trash.path()));
+    return;
+  }
+  QStringList failed;
+  for (const QString& output : outputs) {
+    bool ok = true;
+    for (const QString& file : filesOf(output)) {
+      const QString inTrash = trash.filePath(QFileInfo(file).fileName());
+      const QString from = removed ? file : inTrash;
+      const QString to = removed ? inTrash : file;
+      if (!QFile::exists(from)) continue;
+      if (QFile::exists(to)) QFile::remove(to);
+      ok = QFile::rename(from, to) && ok;
+    }
+    if (!ok) failed << QFileInfo(output).fileName();
+    if (removed) {
+      mModel->removeOutput(output);
+    } else {
+      mModel->insertOutput(QString::fromStdString(dataset::sidecar_path_for(toPath(output)).string()));
+    }
+  }
+  if (!failed.isEmpty()) {
+    showError(removed ? tr("Cannot remove the images") : tr("Cannot put the images back"),
+              tr("Some files could not be moved: %1").arg(failed.join(QStringLiteral(", "))));
+  }
+  updateSummary();
+  updateView();
+  updateActions();
 }
 
 void DatasetPage::dragEnterEvent(QDragEnterEvent* event) {

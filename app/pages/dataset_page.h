@@ -86,6 +86,7 @@ class DatasetPage : public QWidget, private DatasetEditing {
   QAction* importAction() const { return mImportFiles; }
   QAction* openAction() const { return mOpenDataset; }
   QAction* cancelAction() const { return mCancel; }
+  QAction* removeAction() const { return mRemove; }
 
   // For tests and screenshots.
   DatasetModel* model() const { return mModel; }
@@ -138,6 +139,8 @@ class DatasetPage : public QWidget, private DatasetEditing {
 
   void applyCrop(const QString& output, const QRect& crop) override;
   void applyCaption(const QString& output, const std::optional<QString>& caption) override;
+  void setRemoved(const QStringList& outputs, bool removed) override;
+  void removeSelected();
   void onCropEdited(const QRect& before, const QRect& after);
 
   AppSettings* mSettings;
@@ -166,6 +169,7 @@ class DatasetPage : public QWidget, private DatasetEditing {
   QAction* mImportZip;
   QAction* mCancel;
   QAction* mResetCrop;
+  QAction* mRemove;
   QAction* mUndoAction;
   QAction* mRedoAction;
 

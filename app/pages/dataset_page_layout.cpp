@@ -169,6 +169,12 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
                           QStringLiteral(":/icons/crop-reset.svg"), this);
   mResetCrop->setShortcut(QKeySequence(Qt::Key_R));
   connect(mResetCrop, &QAction::triggered, this, &DatasetPage::resetCrop);
+  mRemove = makeAction(tr("Remove from Dataset"),
+                       tr("Take the selected images out of the dataset; their files go to the folder's .removed "
+                          "folder and Undo brings them back (Delete)"),
+                       QStringLiteral(":/icons/clear.svg"), this);
+  mRemove->setShortcut(QKeySequence(Qt::Key_Delete));
+  connect(mRemove, &QAction::triggered, this, &DatasetPage::removeSelected);
   mUndoAction = makeAction(tr("Undo"), tr("Undo the last crop or caption edit (Ctrl+Z)"), QStringLiteral(":/icons/undo.svg"), this);
   mUndoAction->setShortcut(QKeySequence::Undo);
   connect(mUndoAction, &QAction::triggered, this, [this] {
@@ -181,7 +187,7 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
     commitCaption();
     mUndo.redo();
   });
-  for (QAction* a : {mOpenDataset, mImportFiles, mCancel, mResetCrop, mUndoAction, mRedoAction}) {
+  for (QAction* a : {mOpenDataset, mImportFiles, mCancel, mResetCrop, mRemove, mUndoAction, mRedoAction}) {
     a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     addAction(a);
   }
@@ -206,6 +212,8 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
   connect(mNoImages, &widgets::EmptyState::actionTriggered, this, &DatasetPage::chooseFiles);
 
   mGrid = new widgets::GalleryView(this);
+  mGrid->setContextMenuPolicy(Qt::ActionsContextMenu);
+  mGrid->addAction(mRemove);
   mGrid->setObjectName(QStringLiteral("datasetGrid"));
   mDelegate = new DatasetDelegate(mGrid);
   mGrid->setThumbnailSize(kThumbnailSide);
@@ -404,6 +412,7 @@ QWidget* DatasetPage::buildCropPanel() {
   tools->addWidget(heading(tr("Crop"), panel));
   tools->addStretch(1);
   tools->addWidget(toolButton(mResetCrop, panel, true));
+  tools->addWidget(toolButton(mRemove, panel, true));
   tools->addWidget(toolButton(mUndoAction, panel));
   tools->addWidget(toolButton(mRedoAction, panel));
 
@@ -521,7 +530,8 @@ QWidget* DatasetPage::buildCaptionPanel() {
 
 void DatasetPage::updateIcons() {
   const QColor color = palette().color(QPalette::ButtonText);
-  for (QAction* action : {mOpenDataset, mImportFiles, mImportFolder, mImportZip, mResetCrop, mUndoAction, mRedoAction}) {
+  for (QAction* action :
+       {mOpenDataset, mImportFiles, mImportFolder, mImportZip, mResetCrop, mRemove, mUndoAction, mRedoAction}) {
     const QString icon = action->property(kIconPath).toString();
     if (!icon.isEmpty()) action->setIcon(widgets::Theme::tinted(icon, color));
   }

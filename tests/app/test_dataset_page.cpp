@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "base/engine.h"
+#include "dataset/prepare_dataset.h"
 #include "dataset/sidecar.h"
 #include "pages/dataset_delegate.h"
 #include "pages/dataset_model.h"
@@ -87,6 +88,7 @@ class TestDatasetPage : public QObject {
   void editsACaptionAndUndoes();
   void bulkEditsCaptionsAndUndoes();
   void cancelsAnImport();
+  void removesAnImageAndUndoes();
   void remembersTheDataset();
 
  private:
@@ -295,6 +297,40 @@ void TestDatasetPage::bulkEditsCaptionsAndUndoes() {
   QVERIFY(s.page->banner()->isVisible());
   QCOMPARE(s.page->banner()->title(), QStringLiteral("No instance token"));
   QCOMPARE(s.page->undoStack()->count(), 3);
+}
+
+void TestDatasetPage::removesAnImageAndUndoes() {
+  copyPhoto(QStringLiteral("astronaut_512.png"), QStringLiteral("astronaut.png"));
+  writeText(photos() + QStringLiteral("/astronaut.txt"), "an astronaut");
+  copyPhoto(QStringLiteral("noface_rocket.jpg"), QStringLiteral("rocket.jpg"));
+  Studio s(settingsFile());
+  importAndWait(s);
+  QCOMPARE(s.page->model()->rowCount(), 2);
+  const QString astronaut = dataset() + QStringLiteral("/astronaut.png");
+  const QString caption = dataset() + QStringLiteral("/astronaut.txt");
+  const QString sidecar = dataset() + QStringLiteral("/astronaut.crop.json");
+  const QByteArray image = fileBytes(astronaut);
+  QVERIFY(!image.isEmpty());
+
+  s.page->selectRow(s.page->model()->rowOf(astronaut));
+  QVERIFY(s.page->removeAction()->isEnabled());
+  s.page->removeAction()->trigger();
+  QCOMPARE(s.page->model()->rowCount(), 1);
+  QCOMPARE(s.page->model()->rowOf(astronaut), -1);
+  for (const QString& f : {astronaut, caption, sidecar}) QVERIFY2(!QFile::exists(f), qPrintable(f));
+  QCOMPARE(fileBytes(dataset() + QStringLiteral("/.removed/astronaut.png")), image);
+  QVERIFY(QFile::exists(dataset() + QStringLiteral("/.removed/astronaut.txt")));
+  // Training does not see it: hidden folders are not listed.
+  QCOMPARE(kiln::dataset::list_images(dataset().toStdString()).size(), std::size_t{1});
+
+  s.page->undoStack()->undo();
+  QCOMPARE(s.page->model()->rowCount(), 2);
+  QVERIFY(s.page->model()->rowOf(astronaut) >= 0);
+  QCOMPARE(fileBytes(astronaut), image);
+  QCOMPARE(fileBytes(caption), QByteArray("an astronaut"));
+  QVERIFY(QFile::exists(sidecar));
+  s.page->undoStack()->redo();
+  QCOMPARE(s.page->model()->rowCount(), 1);
 }
 
 void TestDatasetPage::cancelsAnImport() {
