@@ -1,6 +1,7 @@
 #include "models/checkpointing.h"
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -19,6 +20,20 @@ struct AutocastState {
   at::ScalarType cuda_dtype = at::kHalf;
   at::ScalarType cpu_dtype = at::kBFloat16;
 
+  // LibTorch 2.4 replaced the per-device functions by ones taking the device type (the old ones
+  // are deprecated there): the GPU server builds against a current PyTorch.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  static AutocastState current() {
+    return {at::autocast::is_autocast_enabled(at::kCUDA), at::autocast::is_autocast_enabled(at::kCPU),
+            at::autocast::get_autocast_dtype(at::kCUDA), at::autocast::get_autocast_dtype(at::kCPU)};
+  }
+  void set() const {
+    at::autocast::set_autocast_dtype(at::kCUDA, cuda_dtype);
+    at::autocast::set_autocast_enabled(at::kCUDA, cuda);
+    at::autocast::set_autocast_dtype(at::kCPU, cpu_dtype);
+    at::autocast::set_autocast_enabled(at::kCPU, cpu);
+  }
+#else
   static AutocastState current() {
     return {at::autocast::is_enabled(), at::autocast::is_cpu_enabled(), at::autocast::get_autocast_gpu_dtype(),
             at::autocast::get_autocast_cpu_dtype()};
@@ -29,6 +44,7 @@ struct AutocastState {
     at::autocast::set_autocast_cpu_dtype(cpu_dtype);
     at::autocast::set_cpu_enabled(cpu);
   }
+#endif
 };
 
 // The recomputation runs under the forward's autocast state, entered and left as torch.autocast
