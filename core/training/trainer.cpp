@@ -14,6 +14,7 @@
 #include "dataset/prepare_dataset.h"
 #include "dataset/training_image.h"
 #include "io/atomic_file.h"
+#include "io/output_paths.h"
 #include "io/safetensors.h"
 #include "pipelines/model_loading.h"
 #include "pipelines/stable_diffusion_pipeline.h"
@@ -21,6 +22,7 @@
 #include "training/lora_network.h"
 #include "training/mixed_precision.h"
 #include "training/optimizer.h"
+#include "training/session_layout.h"
 
 namespace kiln::training {
 namespace fs = std::filesystem;
@@ -28,19 +30,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kCheckpointKey = "kiln_checkpoint";
-
-fs::path settings_path(const fs::path& dir) { return dir / "settings.json"; }
-fs::path checkpoint_path(const fs::path& dir) { return dir / "checkpoints" / "latest.safetensors"; }
-fs::path metrics_path(const fs::path& dir) { return dir / "metrics.jsonl"; }
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError("cannot read the file", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using io::read_file;
 
 std::uint64_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -55,86 +45,6 @@ std::string format_step(std::int64_t step) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Examples and session files
-
-std::vector<TrainingExample> training_examples(const TrainingSettings& settings) {
-  std::vector<TrainingExample> out;
-  for (const fs::path& image : dataset::list_images(settings.images)) {
-    TrainingExample e;
-    e.image = image;
-    std::string caption;
-    if (settings.captions == CaptionSource::CaptionFiles) {
-      if (auto c = dataset::read_caption(image); c && !c->text.empty()) {
-        caption = c->text;
-        e.from_caption_file = true;
-      }
-    }
-    if (caption.empty()) caption = dataset::caption_from_filename(image);
-    e.prompt = settings.token.empty() ? caption : dataset::add_instance_token(caption, settings.token);
-    out.push_back(std::move(e));
-  }
-  if (out.empty()) {
-    throw InvalidRequestError("the image folder " + settings.images.string() + " has no image to train on");
-  }
-  return out;
-}
-
-void create_session(const fs::path& dir, const TrainingSettings& settings) {
-  if (fs::exists(settings_path(dir))) {
-    throw InvalidRequestError("a training session already exists in " + dir.string(),
-                              "resume it, or choose an empty folder");
-  }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw FileError("cannot create the session folder: " + ec.message(), dir);
-  write_session_settings(dir, settings);
-}
-
-TrainingSettings read_session_settings(const fs::path& dir) {
-  const fs::path path = settings_path(dir);
-  if (!fs::exists(path)) throw FileError("not a training session (no settings.json)", dir);
-  json j;
-  try {
-    j = json::parse(read_text(path));
-  } catch (const json::exception& e) {
-    throw FormatError(std::string("settings.json is not valid JSON: ") + e.what(), path);
-  }
-  return settings_from_json(j, path);
-}
-
-void write_session_settings(const fs::path& dir, const TrainingSettings& settings) {
-  io::write_file_atomically(settings_path(dir), to_json(settings).dump(2) + "\n");
-}
-
-namespace {
-
-CheckpointInfo checkpoint_info_from(const fs::path& path, const std::map<std::string, std::string>& metadata) {
-  const auto it = metadata.find(kCheckpointKey);
-  if (it == metadata.end()) throw FormatError("not a Kiln training checkpoint (no kiln_checkpoint metadata)", path);
-  CheckpointInfo info;
-  info.path = path;
-  try {
-    const json j = json::parse(it->second);
-    info.stage = j.at("stage").get<std::string>() == "text_encoder" ? Stage::TextEncoder : Stage::UNet;
-    info.stage_step = j.at("stage_step").get<std::int64_t>();
-    info.global_step = j.at("global_step").get<std::int64_t>();
-    info.finished = j.value("finished", false);
-  } catch (const json::exception& e) {
-    throw FormatError(std::string("the checkpoint's kiln_checkpoint metadata is broken: ") + e.what(), path);
-  }
-  return info;
-}
-
-}  // namespace
-
-std::optional<CheckpointInfo> latest_checkpoint(const fs::path& dir) {
-  const fs::path path = checkpoint_path(dir);
-  if (!fs::exists(path)) return std::nullopt;
-  const auto header = io::read_safetensors_header(path);
-  return checkpoint_info_from(path, header.metadata);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The run
@@ -360,7 +270,7 @@ class Trainer {
     }
     std::vector<TrainingExample> out;
     try {
-      const json list = json::parse(read_text(path));
+      const json list = json::parse(read_file(path));
       for (const auto& item : list.at("images")) {
         out.push_back(TrainingExample{dir_ / "dataset" / item.at("image").get<std::string>(),
                                       item.at("prompt").get<std::string>(), item.value("from_caption_file", false)});
@@ -760,7 +670,7 @@ class Trainer {
   void truncate_metrics(std::int64_t step) {
     const fs::path path = metrics_path(dir_);
     if (!fs::exists(path)) return;
-    std::istringstream in(read_text(path));
+    std::istringstream in(read_file(path));
     std::string line, kept;
     bool dropped = false;
     while (std::getline(in, line)) {
