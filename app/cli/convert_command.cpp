@@ -11,23 +11,13 @@
 #include <iostream>
 
 #include "base/error.h"
+#include "bridge/resource_paths.h"
 #include "cli/commands.h"
 #include "convert/checkpoint_export.h"
 
 namespace kiln::cli {
 
 namespace {
-
-// The CLIP vocabulary for tokenizer folders: <prefix>/share/kiln/clip beside an installed
-// <prefix>/bin/kiln-cli, else the source tree's resources/clip (as tokenize_command.cpp finds it).
-std::filesystem::path bundled_clip_folder() {
-  const QString installed =
-      QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/kiln/clip"));
-  if (QFileInfo::exists(installed + QStringLiteral("/vocab.json"))) {
-    return std::filesystem::path(QDir::cleanPath(installed).toStdString());
-  }
-  return std::filesystem::path(KILN_SOURCE_DIR) / "resources" / "clip";
-}
 
 std::string one_line(std::string s) {
   for (char& c : s) {
@@ -121,7 +111,7 @@ int run_convert(const QStringList& args) {
   request.input = paths.at(0).toStdString();
   request.output = paths.at(1).toStdString();
   request.overwrite = parser.isSet(QStringLiteral("overwrite"));
-  request.clip_vocab_dir = bundled_clip_folder();
+  request.clip_vocab_dir = bridge::clipVocabularyDir();
   if (parser.isSet(QStringLiteral("to"))) {
     const QString to = parser.value(QStringLiteral("to"));
     if (to == QLatin1String("single-file")) {

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "base/error.h"
+#include "bridge/resource_paths.h"
 #include "cli/commands.h"
 #include "text/clip_tokenizer.h"
 #include "text/prompt.h"
@@ -19,18 +20,6 @@
 namespace kiln::cli {
 
 namespace {
-
-// The CLIP vocabulary Kiln ships for single-file checkpoints (which carry none):
-// <prefix>/share/kiln/clip beside an installed <prefix>/bin/kiln-cli, else the source
-// tree's resources/clip for a binary run from its build tree.
-std::filesystem::path bundled_clip_folder() {
-  const QString installed =
-      QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/kiln/clip"));
-  if (QFileInfo::exists(installed + QStringLiteral("/vocab.json"))) {
-    return std::filesystem::path(QDir::cleanPath(installed).toStdString());
-  }
-  return std::filesystem::path(KILN_SOURCE_DIR) / "resources" / "clip";
-}
 
 // The shortest text that reads back as the same float: 1.1f prints "1.1", not
 // 1.10000002384185791.
@@ -146,7 +135,7 @@ int run_tokenize(const QStringList& args) {
     const std::filesystem::path folder =
         parser.isSet(QStringLiteral("tokenizer"))
             ? std::filesystem::path(parser.value(QStringLiteral("tokenizer")).toStdString())
-            : bundled_clip_folder();
+            : bridge::clipVocabularyDir();
     const auto tokenizer = text::CLIPTokenizer::from_folder(folder);
     const auto prompt =
         text::tokenize_prompt(tokenizer, texts.front().toStdString(),
