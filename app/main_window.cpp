@@ -16,6 +16,7 @@
 #include <QToolBar>
 #include <QToolButton>
 
+#include "base/runtime_info.h"
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
@@ -233,9 +234,13 @@ void MainWindow::showAbout() {
   box.setText(tr("<h3>Kiln %1</h3><p>A desktop studio for personal Stable Diffusion models: prepare a dataset, "
                  "fine-tune on your own GPU and generate.</p>")
                   .arg(QCoreApplication::applicationVersion()));
+  // What the engine runs on: LibTorch, CUDA/cuDNN, the CPU kernels and the GPUs (or why none).
+  const QString runtime = QString::fromStdString(describe(runtime_info())).trimmed().toHtmlEscaped();
   box.setInformativeText(tr("<p>Free software under the GNU General Public License, version 3 or later. "
-                            "Built with Qt %1 and LibTorch.</p>")
-                             .arg(QString::fromLatin1(qVersion())));
+                            "Built with Qt %1.</p>")
+                             .arg(QString::fromLatin1(qVersion())) +
+                         QStringLiteral("<p>%1</p>").arg(QString(runtime).replace(QLatin1Char('\n'),
+                                                                                  QStringLiteral("<br>"))));
   box.exec();
 }
 

@@ -2,7 +2,7 @@
 # for its tests), so it also builds on a GPU server that has a CUDA LibTorch and nothing else:
 # there, put the headers in .device/include (see bench/gpu/run.sh).
 
-find_package(Torch REQUIRED)
+include(KilnLibTorch)
 # Torch's imported target carries TORCH_CXX_FLAGS (e.g. the C++11 ABI switch); everything
 # linking it compiles with the same flags. Its headers are system headers for our warnings.
 get_target_property(_torch_inc torch INTERFACE_INCLUDE_DIRECTORIES)

@@ -14,6 +14,9 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
   # GCC 12/13 report false positives inside libstdc++'s std::string at -O3 (GCC bugs 105329,
   # 105651, 107852); they would fail every -Werror build that concatenates strings.
   target_compile_options(kiln_warnings INTERFACE -Wno-stringop-overflow -Wno-restrict -Wno-array-bounds)
+  # And inside std::optional<at::Generator> (c10::optional is std::optional since LibTorch 2.x):
+  # -Wmaybe-uninitialized on the destructor of an engaged-or-empty optional (GCC bug 107919).
+  target_compile_options(kiln_warnings INTERFACE -Wno-maybe-uninitialized)
 endif()
 if(KILN_WERROR)
   target_compile_options(kiln_warnings INTERFACE -Werror)

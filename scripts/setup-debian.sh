@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Kiln needs, only those that are missing.
+# Installs the Debian packages Kiln needs, only those that are missing. LibTorch is not one of
+# them: Debian's libtorch-dev is 1.13 without CUDA; scripts/setup-libtorch.sh installs the pinned
+# LibTorch 2.x with CUDA from PyPI.
 # Usage: scripts/setup-debian.sh [app|test|dev]
 #   app: what building needs;
-#   test: also python3-torch (tests check that torch.load reads the .ckpt files Kiln writes;
-#   tests run on Qt's offscreen platform);
+#   test: the same (the tests' Python with torch is the pinned LibTorch's own environment, from
+#   scripts/setup-libtorch.sh; tests run on Qt's offscreen platform);
 #   dev: also Xvfb (screenshots of the real app) and python3-numpy (regenerating the
 #   tests/data/ckpt fixtures with tests/data/ckpt/make_fixtures.py).
 set -euo pipefail
 what=${1:-app}
-pkgs=(build-essential cmake ninja-build ccache pkg-config git
+pkgs=(build-essential cmake ninja-build ccache pkg-config git python3 python3-venv
       qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev
       qt6-httpserver-dev libqt6opengl6-dev libgl-dev
-      libtorch-dev libopenblas0-openmp
       libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev)
-if [ "$what" = test ] || [ "$what" = dev ]; then
-  pkgs+=(python3-torch)
-fi
 if [ "$what" = dev ]; then
   pkgs+=(xvfb xauth python3-numpy)
 fi

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "base/engine.h"
+#include "base/runtime_info.h"
 #include "cli/commands.h"
 
 namespace {
@@ -39,7 +40,7 @@ void print_usage(std::FILE* out) {
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
-      "  -v, --version   Version\n"
+      "  -v, --version   Versions of Kiln and LibTorch (CUDA, cuDNN) and the devices it sees\n"
       "\n"
       "Environment: KILN_THREADS sets the number of CPU threads (default: all cores).\n",
       out);
@@ -65,7 +66,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == QLatin1String("-v") || command == QLatin1String("--version")) {
-    std::printf("kiln-cli %s\n", KILN_VERSION);
+    // Kiln's version, then LibTorch's, its CUDA/cuDNN and the devices this process sees.
+    std::printf("kiln-cli %s\n%s", KILN_VERSION, kiln::describe(kiln::runtime_info()).c_str());
     return 0;
   }
   args.removeAt(1);  // the command's parser sees "kiln-cli <options...>"

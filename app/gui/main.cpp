@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "base/engine.h"
+#include "base/runtime_info.h"
 #include "main_window.h"
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
@@ -98,7 +99,11 @@ int main(int argc, char** argv) {
   QCommandLineParser parser;
   parser.setApplicationDescription(Main::tr("Kiln: a desktop studio for personal Stable Diffusion models."));
   parser.addHelpOption();
-  parser.addVersionOption();
+  // Not Qt's version option: Kiln's version alone does not say what it can run on.
+  const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")},
+                                   Main::tr("Print the versions of Kiln and LibTorch (CUDA, cuDNN) and the "
+                                            "devices it sees, then exit."));
+  parser.addOption(version);
   const QCommandLineOption lang(QStringLiteral("lang"),
                                 Main::tr("Language of the interface, e.g. de or en (default: the system's; "
                                          "also $KILN_LANG)."),
@@ -138,6 +143,10 @@ int main(int argc, char** argv) {
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
   parser.process(app);
+  if (parser.isSet(version)) {
+    std::printf("kiln %s\n%s", KILN_VERSION, kiln::describe(kiln::runtime_info()).c_str());
+    return 0;
+  }
 
   QSize windowSize;
   if (parser.isSet(size)) {

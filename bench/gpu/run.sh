@@ -12,7 +12,7 @@ mkdir -p "$out"
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
 } > "$out/device.txt" 2>&1
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_CORE_ONLY=ON \
+cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_CORE_ONLY=ON -DKILN_LIBTORCH=system \
   -DCMAKE_PREFIX_PATH="$prefix" > "$out/configure.log" 2>&1 &&
 cmake --build build/gpu -j "$(nproc)" > "$out/build.log" 2>&1
 echo "build: $?" >> "$out/results.txt"
@@ -21,6 +21,11 @@ echo "gpu tests: $?" >> "$out/results.txt"
 (cd build/gpu && ctest -L unit -j "$(nproc)" --output-on-failure) > "$out/unit-tests.log" 2>&1
 echo "unit tests: $?" >> "$out/results.txt"
 build/gpu/bench/bench_gemm 4096 > "$out/bench_gemm.txt" 2>&1
+# SD 1.5 512x512 txt2img (random full-size weights, 20 steps, CFG 7) in fp16 and bf16, and fp32
+# for the ratio; the VAE decode is one of its stages.
+for dtype in fp16 bf16 fp32; do
+  build/gpu/bench/bench_txt2img 20 512 cuda "$dtype" > "$out/bench_txt2img_cuda_$dtype.txt" 2>&1
+done
 build/gpu/bench/bench_weight_open 2 /tmp > "$out/bench_weight_open.txt" 2>&1
 # One full-size SD 1.5 DreamBooth UNet step at 512, fp16 and bf16 mixed precision; the card's
 # peak memory from nvidia-smi sampled every 100 ms while it runs (the C++ API has no stable

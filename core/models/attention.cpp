@@ -1,7 +1,5 @@
 #include "models/attention.h"
 
-#include <torch/version.h>
-
 #include <algorithm>
 #include <mutex>
 
@@ -34,10 +32,6 @@ void set_attention_settings(const AttentionSettings& settings) {
   current_settings = settings;
 }
 
-bool fused_attention_available() {
-  return TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1);
-}
-
 std::int64_t attention_slice_rows(std::int64_t batch_heads, std::int64_t n, std::int64_t m,
                                   std::size_t element_size, std::size_t slice_bytes) {
   if (slice_bytes == 0 || n <= 0) return std::max<std::int64_t>(n, 1);
@@ -50,12 +44,10 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
                         bool upcast) {
   const AttentionSettings settings = attention_settings();
   const bool needs_upcast = upcast && q.scalar_type() != torch::kFloat && q.scalar_type() != torch::kDouble;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
   // The fused kernels never materialise the score matrix, so no slicing is needed.
   if (settings.allow_fused && !needs_upcast) {
     return at::scaled_dot_product_attention(q, k, v, {}, 0.0, false, scale);
   }
-#endif
   const std::int64_t n = q.size(-2), m = k.size(-2);
   const std::int64_t batch_heads = q.numel() / std::max<std::int64_t>(q.size(-1) * n, 1);
   const std::size_t element = needs_upcast ? sizeof(float) : q.element_size();

@@ -35,7 +35,4 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 std::int64_t attention_slice_rows(std::int64_t batch_heads, std::int64_t n, std::int64_t m,
                                   std::size_t element_size, std::size_t slice_bytes);
 
-// Whether this build's LibTorch has scaled_dot_product_attention.
-bool fused_attention_available();
-
 }  // namespace kiln::models

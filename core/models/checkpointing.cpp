@@ -20,9 +20,6 @@ struct AutocastState {
   at::ScalarType cuda_dtype = at::kHalf;
   at::ScalarType cpu_dtype = at::kBFloat16;
 
-  // LibTorch 2.4 replaced the per-device functions by ones taking the device type (the old ones
-  // are deprecated there): the GPU server builds against a current PyTorch.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
   static AutocastState current() {
     return {at::autocast::is_autocast_enabled(at::kCUDA), at::autocast::is_autocast_enabled(at::kCPU),
             at::autocast::get_autocast_dtype(at::kCUDA), at::autocast::get_autocast_dtype(at::kCPU)};
@@ -33,18 +30,6 @@ struct AutocastState {
     at::autocast::set_autocast_dtype(at::kCPU, cpu_dtype);
     at::autocast::set_autocast_enabled(at::kCPU, cpu);
   }
-#else
-  static AutocastState current() {
-    return {at::autocast::is_enabled(), at::autocast::is_cpu_enabled(), at::autocast::get_autocast_gpu_dtype(),
-            at::autocast::get_autocast_cpu_dtype()};
-  }
-  void set() const {
-    at::autocast::set_autocast_gpu_dtype(cuda_dtype);
-    at::autocast::set_enabled(cuda);
-    at::autocast::set_autocast_cpu_dtype(cpu_dtype);
-    at::autocast::set_cpu_enabled(cpu);
-  }
-#endif
 };
 
 // The recomputation runs under the forward's autocast state, entered and left as torch.autocast

@@ -84,10 +84,10 @@ double clip_grad_norm(const NamedParameters& parameters, double max_norm) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> norms;
   for (const auto& [name, p] : parameters) {
-    if (p.grad().defined()) norms.push_back(torch::linalg::vector_norm(p.grad(), 2, {}, false, {}));
+    if (p.grad().defined()) norms.push_back(at::linalg_vector_norm(p.grad(), 2, {}, false, {}));
   }
   if (norms.empty()) return 0.0;
-  const torch::Tensor total = torch::linalg::vector_norm(torch::stack(norms), 2, {}, false, {});
+  const torch::Tensor total = at::linalg_vector_norm(torch::stack(norms), 2, {}, false, {});
   if (max_norm > 0) {
     const torch::Tensor coef = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
     for (const auto& [name, p] : parameters) {

@@ -123,7 +123,7 @@ class TestCliConvert : public QObject {
     QVERIFY(r.out.contains("ckpt single file"));
     QVERIFY(equalsGoldenSingleFile(ckpt));
     if (std::system(KILN_PYTHON3 " -c 'import torch' >/dev/null 2>&1") != 0) {
-      QFAIL("Debian's python3-torch is missing: run scripts/setup-debian.sh test, which installs it");
+      QFAIL("the Python with torch (" KILN_PYTHON3 ") cannot import torch: run scripts/setup-libtorch.sh, which installs it");
     }
     const std::string cmd = std::string(KILN_PYTHON3) +
                             " -c 'import sys, torch; sd = torch.load(sys.argv[1])[\"state_dict\"]; "

@@ -470,7 +470,7 @@ TEST_CASE("python3 torch.load reads a converted .ckpt; torch's re-save reads bac
   r.dtype = ExportDType::F16;
   kiln::convert::convert_model(r);
   if (std::system(KILN_PYTHON3 " -c 'import torch' >/dev/null 2>&1") != 0) {
-    FAIL("Debian's python3-torch is missing: run scripts/setup-debian.sh test, which installs it");
+    FAIL("the Python with torch (" KILN_PYTHON3 ") cannot import torch: run scripts/setup-libtorch.sh, which installs it");
   }
   const fs::path resaved = dir / "resaved.pt";
   const std::string cmd =

@@ -77,15 +77,15 @@ std::string read_bytes(const fs::path& path) {
   return out.str();
 }
 
-// Runs Debian's python3 with torch on `file`: checks every CRC with Python's zipfile, loads it
+// Runs Python with torch (the pinned LibTorch's environment) on `file`: checks every CRC with Python's zipfile, loads it
 // with torch.load (`weights_only` as asked) and writes every tensor's dtype, shape and values to
-// `out` as JSON. Fails the test when python3-torch is missing: the test set-up
-// (scripts/setup-debian.sh test) installs it.
+// `out` as JSON. Fails the test when the Python with torch is missing: the test set-up
+// (scripts/setup-libtorch.sh) installs it.
 nlohmann::json python_load(const fs::path& file, const fs::path& out, bool weights_only) {
   const int has_torch = std::system((std::string(KILN_PYTHON3) + " -c 'import torch' >/dev/null 2>&1").c_str());
   if (has_torch != 0) {
-    FAIL("Debian's python3-torch is missing (" KILN_PYTHON3
-         " -c 'import torch' failed): run scripts/setup-debian.sh test, which installs it");
+    FAIL("the Python with torch (" KILN_PYTHON3
+         ") cannot import torch: run scripts/setup-libtorch.sh, which installs it");
   }
   const fs::path script = out.parent_path() / "load.py";
   kiln::test::write_text(script, R"(import collections, json, sys, zipfile, torch

@@ -170,10 +170,10 @@ TEST_CASE("checkpointed: same value and gradients as the plain call; undefined i
   SUBCASE("the recomputation runs under the forward's autocast state") {
     // Autocast is off again when backward() runs, as in the trainer.
     auto w_grad = [&](bool autocast, bool checkpoint) {
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-      at::autocast::set_cpu_enabled(autocast);
+      at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+      at::autocast::set_autocast_enabled(at::kCPU, autocast);
       const torch::Tensor out = checkpoint ? checkpointed(fn, {x0, undefined, b0}, {w}) : fn({x0, undefined, b0});
-      at::autocast::set_cpu_enabled(false);
+      at::autocast::set_autocast_enabled(at::kCPU, false);
       at::autocast::clear_cache();
       out.sum().backward();
       const torch::Tensor grad = w.grad().clone();
@@ -183,7 +183,7 @@ TEST_CASE("checkpointed: same value and gradients as the plain call; undefined i
     const torch::Tensor plain = w_grad(true, false);
     CHECK_FALSE(torch::equal(plain, w_grad(false, false)));  // the matmul did run in bf16
     CHECK(torch::equal(w_grad(true, true), plain));
-    CHECK_FALSE(at::autocast::is_cpu_enabled());
+    CHECK_FALSE(at::autocast::is_autocast_enabled(at::kCPU));
   }
   SUBCASE("no grad mode, or nothing requiring grad: a plain call") {
     {
