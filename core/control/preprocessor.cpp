@@ -22,8 +22,8 @@ std::string number(double v) {
 
 // A preprocessor on HWC3 RGB through its cv::Mat implementation.
 template <typename F>
-std::function<ControlImage(const ControlImage&, int, const PreprocessorParams&)> on_mat(F f) {
-  return [f](const ControlImage& image, int resolution, const PreprocessorParams& params) {
+auto on_mat(F f) {
+  return [f](const ControlImage& image, int resolution, const PreprocessorParams& params, const PreprocessorContext&) {
     return from_mat(f(to_mat(image), resolution, params));
   };
 }
@@ -42,7 +42,9 @@ std::vector<Preprocessor> builtin_preprocessors() {
   std::vector<Preprocessor> all;
 
   Preprocessor none = describe("none", "none", false);
-  none.run = [](const ControlImage& image, int, const PreprocessorParams&) { return image; };
+  none.run = [](const ControlImage& image, int, const PreprocessorParams&, const PreprocessorContext&) {
+    return image;
+  };
   all.push_back(std::move(none));
 
   Preprocessor invert = describe("invert", "invert (from white bg & black line)", false);
@@ -98,7 +100,9 @@ std::vector<Preprocessor> builtin_preprocessors() {
        {std::pair{"inpaint", "inpaint_global_harmonious"}, std::pair{"inpaint_only", "inpaint_only"}}) {
     Preprocessor inpaint = describe(name, label, false);
     inpaint.takes_mask = true;
-    inpaint.run = [](const ControlImage& rgba, int, const PreprocessorParams&) { return rgba; };
+    inpaint.run = [](const ControlImage& rgba, int, const PreprocessorParams&, const PreprocessorContext&) {
+      return rgba;
+    };
     all.push_back(std::move(inpaint));
   }
   return all;
@@ -205,7 +209,7 @@ PreprocessorParams resolve_params(const Preprocessor& p, int resolution, const P
 }
 
 ControlImage run_preprocessor(std::string_view name, const ControlImage& image, int resolution,
-                              const PreprocessorParams& params) {
+                              const PreprocessorParams& params, const PreprocessorContext& context) {
   const std::shared_ptr<const Preprocessor> p = find_preprocessor(name);
   if (!p) {
     throw InvalidRequestError("unknown preprocessor '" + std::string(name) + "'",
@@ -219,10 +223,12 @@ ControlImage run_preprocessor(std::string_view name, const ControlImage& image, 
           "preprocessor '" + p->name + "' needs an RGBA image whose alpha is the mask, got " + image.describe(),
           "combine the image and the mask with make_inpaint_input");
     }
-    return p->run(image, resolution, resolved);
+    return p->run(image, resolution, resolved, context);
   }
   // LegacyPreprocessor.__call__ / the new classes: HWC3 before, and the result HWC3 (trap 25).
-  return hwc3(p->run(hwc3(image), resolution, resolved));
+  const ControlImage map = p->run(hwc3(image), resolution, resolved, context);
+  if (map.empty() && context.stop.stop_requested()) return map;  // cancelled
+  return hwc3(map);
 }
 
 ControlImage canny_controlnet_aux(const ControlImage& image, int low_threshold, int high_threshold,

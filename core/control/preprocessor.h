@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,13 @@ struct PreprocessorParam {
 
 using PreprocessorParams = std::map<std::string, double, std::less<>>;
 
+// What a run may need beyond the image. Network preprocessors check `stop` between stages and
+// return an empty image when it is requested (cancelling is an outcome, not an error); the
+// OpenCV ones take milliseconds and ignore it. Later fields: model cache, device.
+struct PreprocessorContext {
+  std::stop_token stop;
+};
+
 struct Preprocessor {
   std::string name;   // A1111 module name: "canny", "lineart_standard", "inpaint_only", ...
   std::string label;  // A1111's UI label, e.g. "lineart_standard (from white bg & black line)"
@@ -44,7 +52,9 @@ struct Preprocessor {
   bool takes_mask = false;
   // The work: `image` is already HWC3 (RGBA for takes_mask), `params` complete and validated,
   // `resolution` meaningful only with takes_resolution. Returns the map (HWC3 is applied after).
-  std::function<ControlImage(const ControlImage& image, int resolution, const PreprocessorParams& params)> run;
+  std::function<ControlImage(const ControlImage& image, int resolution, const PreprocessorParams& params,
+                             const PreprocessorContext& context)>
+      run;
 
   const PreprocessorParam* find_param(std::string_view key) const;
 };
@@ -70,9 +80,10 @@ PreprocessorParams resolve_params(const Preprocessor& preprocessor, int resoluti
 
 // Runs `name` on `image` (grey, RGB or RGBA; RGBA is composited over white by HWC3 unless the
 // preprocessor takes a mask: apply from_rgba_to_input first for A1111's canvas-scribble rule).
-// `resolution` is ignored by preprocessors that take none. Returns RGB (RGBA for inpaint).
+// `resolution` is ignored by preprocessors that take none. Returns RGB (RGBA for inpaint), or
+// an empty image when `context.stop` cancelled the run.
 ControlImage run_preprocessor(std::string_view name, const ControlImage& image, int resolution,
-                              const PreprocessorParams& params = {});
+                              const PreprocessorParams& params = {}, const PreprocessorContext& context = {});
 
 // controlnet_aux 0.0.10 variants (not A1111 modules): ControlNet 1.1's `resize_image` (multiples
 // of 64, LANCZOS4/AREA) instead of padding, and their own way back to an output size.

@@ -3,12 +3,14 @@
 // registry's errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "control/control_map_fit.h"
+#include "control/numpy_compat.h"
 #include "control/preprocessor.h"
 #include "control_test_util.h"
 
@@ -143,7 +145,8 @@ TEST_CASE("later preprocessors register into the same registry") {
   flip.name = "test_flip_rows";
   flip.label = "test_flip_rows";
   flip.params = {{"amount", "Amount", 1, 0, 2, 1, 1}};
-  flip.run = [](const ControlImage& image, int, const PreprocessorParams&) {
+  flip.run = [](const ControlImage& image, int, const PreprocessorParams&, const PreprocessorContext& context) {
+    if (context.stop.stop_requested()) return ControlImage();
     ControlImage out = image;
     for (int y = 0; y < image.height; ++y)
       std::copy(image.pixel(0, y), image.pixel(0, y) + image.width * 3, out.pixel(0, image.height - 1 - y));
@@ -153,6 +156,9 @@ TEST_CASE("later preprocessors register into the same registry") {
   ControlImage image(1, 2, 1);
   image.pixels = {10, 20};
   CHECK(run_preprocessor("test_flip_rows", image, 0).pixels == std::vector<std::uint8_t>{20, 20, 20, 10, 10, 10});
+  std::stop_source cancel;
+  cancel.request_stop();
+  CHECK(run_preprocessor("test_flip_rows", image, 0, {}, PreprocessorContext{cancel.get_token()}).empty());
   const auto e = thrown<kiln::InvalidRequestError>([&] { register_preprocessor(flip); });
   CHECK(e.message() == "preprocessor 'test_flip_rows' is already registered");
 }
@@ -210,4 +216,28 @@ TEST_CASE("make_inpaint_input puts the mask's first channel into alpha") {
   const ControlImage rgba = make_inpaint_input(image, mask);
   CHECK(rgba.channels == 4);
   CHECK(rgba.pixels == std::vector<std::uint8_t>{7, 7, 7, 255, 9, 9, 9, 0});
+}
+
+TEST_CASE("numpy's arithmetic where it decides pixels") {
+  using namespace kiln::control::numpy;
+  // A uint8 array compared with a Python float is compared in float16 (numpy < 2).
+  CHECK(as_float16(63.99) == 64.0);
+  CHECK(as_float16(63.9) == 63.90625);
+  CHECK(as_float16(32.3) == 32.3125);
+  CHECK(as_float16(127.0) == 127.0);
+  CHECK(as_float16(0.1) == 0.0999755859375);
+  CHECK(round_half_even(48.5) == 48.0);
+  CHECK(round_half_even(341.5) == 342.0);
+  CHECK(round_to_int(436.49999999999994) == 436);
+  CHECK(floor_div(-3, 2) == -2);
+  CHECK(floor_div(3, 2) == 1);
+  CHECK(clip_to_uint8(254.99f) == 254);
+  CHECK(clip_to_uint8(-0.5f) == 0);
+  CHECK(clip_to_uint8(300.0) == 255);
+
+  // threshold 63.99 does not pass a pixel of 64 in A1111 (float16 64.0 > 64.0 is false).
+  ControlImage flat(64, 64, 3);
+  std::fill(flat.pixels.begin(), flat.pixels.end(), std::uint8_t{64});
+  CHECK(run_preprocessor("threshold", flat, 64, {{"threshold", 63.99}}).pixels[0] == 0);
+  CHECK(run_preprocessor("threshold", flat, 64, {{"threshold", 63.9}}).pixels[0] == 255);
 }
