@@ -54,7 +54,8 @@ ControlImage golden_input(const std::string& name) {
   throw std::runtime_error("no golden input " + name);
 }
 
-MapCheck check_map(const ControlImage& got, const nlohmann::json& expected, const std::string& input_name) {
+MapCheck check_map(const ControlImage& got, const nlohmann::json& expected, const std::string& input_name,
+                   const ControlImage* reference) {
   MapCheck out;
   const std::vector<int> want_shape = expected["shape"].get<std::vector<int>>();
   const std::vector<int> got_shape = shape_of(got);
@@ -74,6 +75,8 @@ MapCheck check_map(const ControlImage& got, const nlohmann::json& expected, cons
     want = load_control_image(golden_dir() / expected["same_as"].get<std::string>());
   } else if (expected.value("same_as_input", false) && !input_name.empty()) {
     want = golden_input(input_name);
+  } else if (reference) {
+    want = *reference;
   } else {
     out.detail = "sha256 differs (the reference array is stored as a hash only)";
     return out;

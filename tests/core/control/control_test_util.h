@@ -23,12 +23,13 @@ std::string sha256_hex(const ControlImage& image);
 std::string sha256_hex(const std::vector<float>& values);  // little-endian float32 bytes
 
 // Outcome of comparing a map with a cases.json entry ({file|same_as|same_as_input, shape,
-// sha256_raw}).
+// sha256_raw}). `reference`, when given, is used to count differing pixels of hash-only entries.
 struct MapCheck {
   bool equal = false;
   std::string detail;  // on a mismatch: shapes or "N of M pixels differ (max |diff| D)"
 };
-MapCheck check_map(const ControlImage& got, const nlohmann::json& expected, const std::string& input_name = {});
+MapCheck check_map(const ControlImage& got, const nlohmann::json& expected, const std::string& input_name = {},
+                   const ControlImage* reference = nullptr);
 
 // "[H, W, C]" of an image as numpy gives it (2-D for grey images stored as mode L).
 std::vector<int> shape_of(const ControlImage& image);

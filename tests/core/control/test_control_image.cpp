@@ -51,7 +51,8 @@ TEST_CASE("golden inputs decode to the stored arrays: grey stays 2-D, RGBA keeps
     CHECK(sha256_hex(image) == entry["sha256_raw"].get<std::string>());
     ++count;
   }
-  CHECK(count == 6);
+  CHECK(count == static_cast<int>(inputs["inputs"].size()));
+  CHECK(count > 0);
 }
 
 TEST_CASE("PNG round trip: grey, RGB and RGBA, written atomically") {

@@ -4,6 +4,7 @@
 // Every map must match byte for byte.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -70,15 +71,23 @@ TEST_CASE("HWC3: grey, RGB and RGBA composited over white in float32") {
 }
 
 TEST_CASE("A1111 from_rgba_to_input: canvas scribble mode takes HWC3 of the alpha") {
-  const ControlImage rgba = cached_input("rgba");
-  // Not a case of its own in cases.json: the stored PNG is the reference.
-  const std::string file = "geometry/hwc3/rgba_a1111_from_rgba.png";
-  const ControlImage ref = load_control_image(golden_dir() / file);
-  const MapCheck check =
-      check_map(from_rgba_to_input(rgba), json{{"file", file},
-                                               {"shape", kiln::control::test::shape_of(ref)},
-                                               {"sha256_raw", kiln::control::test::sha256_hex(ref)}});
-  CHECK_MESSAGE(check.equal, check.detail);
+  // geometry/hwc3/<input>_a1111_from_rgba.png = from_rgba_to_input(<input>) (not a case of its
+  // own in cases.json: the stored PNG is the reference).
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(golden_dir() / "geometry" / "hwc3")) {
+    const std::string file = entry.path().filename().string();
+    const std::string suffix = "_a1111_from_rgba.png";
+    if (file.size() <= suffix.size() || file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    const std::string input = file.substr(0, file.size() - suffix.size());
+    const ControlImage ref = load_control_image(entry.path());
+    const MapCheck check =
+        check_map(from_rgba_to_input(cached_input(input)), json{{"file", "geometry/hwc3/" + file},
+                                                                {"shape", kiln::control::test::shape_of(ref)},
+                                                                {"sha256_raw", kiln::control::test::sha256_hex(ref)}});
+    CHECK_MESSAGE(check.equal, input << ": " << check.detail);
+    ++checked;
+  }
+  CHECK(checked > 0);
 
   // Alpha all >= 250 or all <= 5: the RGB is used as is.
   ControlImage opaque(2, 1, 4);
@@ -112,7 +121,11 @@ TEST_CASE("resize_image_with_pad (A1111): exact aspect, CUBIC up, AREA down, edg
     CHECK_MESSAGE(p.target_height == c["H_target"].get<int>(), name);
     CHECK_MESSAGE(p.target_width == c["W_target"].get<int>(), name);
     tally.add(name + " padded", check_map(p.padded, c["padded"], input));
-    tally.add(name + " unpadded", check_map(remove_pad(p, p.padded), c["unpadded"], input));
+    // `unpadded` is hash-only; it equals padded[:H_target, :W_target] of the reference.
+    ControlImage reference;
+    if (c["padded"]["file"].is_string()) reference = remove_pad(p, load_golden(c["padded"]));
+    tally.add(name + " unpadded",
+              check_map(remove_pad(p, p.padded), c["unpadded"], input, reference.empty() ? nullptr : &reference));
   }
 }
 
@@ -131,7 +144,7 @@ TEST_CASE("Pixel Perfect: half-to-even rounding, min for Resize and Fill, max ot
           c["resolution"].get<int>());
     ++rows;
   }
-  CHECK(rows == 216);
+  CHECK(rows > 0);
   CHECK(align_dim_latent(517) == 512);
   CHECK(align_dim_latent(7) == 0);
 }
