@@ -115,6 +115,12 @@ cv::Scalar border_median(const cv::Mat& map) {
 
 cv::Mat high_quality_resize(const cv::Mat& map, int width, int height) {
   CV_Assert((map.type() == CV_8UC3) || (map.type() == CV_32FC4));
+  if (width <= 0 || height <= 0) {  // an extreme aspect ratio scaled into a small target
+    throw InvalidRequestError("a " + std::to_string(map.cols) + "x" + std::to_string(map.rows) +
+                                  " control map would be resized to " + std::to_string(width) + "x" +
+                                  std::to_string(height),
+                              "use a control image closer to the generation's aspect ratio");
+  }
   cv::Mat x = map;
   cv::Mat mask;
   const bool has_mask = map.channels() == 4;

@@ -189,6 +189,9 @@ TEST_CASE("geometry refuses impossible sizes") {
   CHECK_THROWS_AS(resize_image(tiny, 10), kiln::InvalidRequestError);  // 2 * 5 / 64 rounds to 0
   CHECK_THROWS_AS(resize_image_with_pad(tiny, 0), kiln::InvalidRequestError);
   CHECK_THROWS_AS(fit_control_map(tiny, ResizeMode::JustResize, 0, 8), kiln::InvalidRequestError);
+  const auto e_fit = thrown<kiln::InvalidRequestError>(
+      [] { fit_control_map(ControlImage(1000, 1, 3), ResizeMode::ResizeAndFill, 8, 8); });
+  CHECK(e_fit.message() == "a 1000x1 control map would be resized to 8x0");
   CHECK_THROWS_AS(pixel_perfect_resolution(0, 4, 512, 512, ResizeMode::JustResize), kiln::InvalidRequestError);
   const auto e = thrown<kiln::InvalidRequestError>([] { parse_resize_mode("stretch"); });
   CHECK(e.message() == "unknown resize mode 'stretch'");
