@@ -48,6 +48,11 @@ json parse_text(std::string_view text, const fs::path& source) {
     // "[json.exception.parse_error.101] parse error at line 3, column 9: ..." -> from "line".
     if (const auto at = what.find("line "); at != std::string::npos) what = what.substr(at);
     throw FormatError("not valid JSON (" + what + ")", source, "a truncated or edited file?");
+  } catch (const json::out_of_range& e) {
+    // "[json.exception.out_of_range.406] number overflow parsing '1e400'"
+    std::string what = e.what();
+    if (const auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    throw FormatError("holds a number no pose can have (" + what + ")", source);
   }
 }
 
@@ -57,7 +62,7 @@ double number_at(const json& array, std::size_t i, const std::string& field, con
   if (v.is_null()) throw FormatError(where + " is NaN, Infinity or null, not a number", source);
   if (!v.is_number()) throw FormatError(where + " is " + type_name(v) + ", not a number", source);
   const double d = v.get<double>();
-  if (!std::isfinite(d)) throw FormatError(where + " is too large to be a number", source);
+  if (!std::isfinite(d)) throw FormatError(where + " is not a finite number", source);
   return d;
 }
 
