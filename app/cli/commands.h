@@ -14,5 +14,6 @@ int run_convert(const QStringList& args);
 int run_dataset(const QStringList& args);
 int run_train(const QStringList& args);
 int run_export(const QStringList& args);
+int run_control(const QStringList& args);
 
 }  // namespace kiln::cli

@@ -37,6 +37,9 @@ void print_usage(std::FILE* out) {
       "                                   with checkpoints and exact resume (see train --help)\n"
       "  export --session DIR --out FILE [--half] [--format safetensors|ckpt|diffusers]\n"
       "                                   The trained model or LoRA, verified by reloading\n"
+      "  control render-pose POSE.json --out MAP.png [--width W --height H] [--renderer NAME]\n"
+      "                                   The pose map of an OpenPose JSON / ComfyUI POSE_KEYPOINT\n"
+      "                                   file, drawn as A1111, ComfyUI or ControlNet 1.1 draw it\n"
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
@@ -79,7 +82,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("dataset")) return kiln::cli::run_dataset(args);
   if (command == QLatin1String("train")) return kiln::cli::run_train(args);
   if (command == QLatin1String("export")) return kiln::cli::run_export(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export; see kiln-cli --help)\n",
+  if (command == QLatin1String("control")) return kiln::cli::run_control(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export, control; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }
