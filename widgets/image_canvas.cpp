@@ -205,10 +205,9 @@ void ImageCanvas::clearMask() { clearLayer(Layer::Mask, tr("Clear Mask")); }
 
 // A mask file is white where painted: its alpha when it has one, else its gray level.
 void ImageCanvas::setMask(const QImage& mask) {
-  if (mask.hasAlphaChannel())
-    loadLayer(Layer::Mask, mask, [](QRgb c) { return qAlpha(c); }, tr("Load Mask"));
-  else
-    loadLayer(Layer::Mask, mask, [](QRgb c) { return qGray(c); }, tr("Load Mask"));
+  const auto alpha = [](QRgb c) { return qAlpha(c); };
+  const auto level = [](QRgb c) { return qGray(c); };
+  loadLayer(Layer::Mask, mask, mask.hasAlphaChannel() ? +alpha : +level, tr("Load Mask"));
 }
 
 QImage ImageCanvas::scribbleDrawing() const { return coverage(Layer::Scribble, true); }
@@ -219,10 +218,9 @@ void ImageCanvas::clearScribble() { clearLayer(Layer::Scribble, tr("Clear Scribb
 // A line is where the picture is dark (or light, inverted), weighted by its opacity: black
 // lines on transparency load as they look.
 void ImageCanvas::setScribble(const QImage& image, Polarity polarity) {
-  if (polarity == Polarity::BlackOnWhite)
-    loadLayer(Layer::Scribble, image, [](QRgb c) { return qAlpha(c) * (255 - qGray(c)) / 255; }, tr("Load Scribble"));
-  else
-    loadLayer(Layer::Scribble, image, [](QRgb c) { return qAlpha(c) * qGray(c) / 255; }, tr("Load Scribble"));
+  const auto dark = [](QRgb c) { return qAlpha(c) * (255 - qGray(c)) / 255; };
+  const auto light = [](QRgb c) { return qAlpha(c) * qGray(c) / 255; };
+  loadLayer(Layer::Scribble, image, polarity == Polarity::BlackOnWhite ? +dark : +light, tr("Load Scribble"));
 }
 
 void ImageCanvas::setScribbleBackdrop(double opacity) {
@@ -450,7 +448,7 @@ void ImageCanvas::continueStroke(const QPointF& imagePoint) {
 void ImageCanvas::endStroke() {
   mStroking = false;
   if (mStrokeRect.isEmpty()) return;
-  const QString text = mTool == Tool::Eraser      ? tr("Erase")
+  const QString text = mTool == Tool::Eraser       ? tr("Erase")
                        : mLayer == Layer::Scribble ? tr("Draw Scribble")
                                                    : tr("Paint Mask");
   mUndo.push(new PaintCommand(this, mLayer, mStrokeRect.topLeft(), mStrokeBase.copy(mStrokeRect),

@@ -35,6 +35,7 @@ class PoseEditor : public QWidget {
   static constexpr int kLimbCount = 17;
 
   // OpenPose COCO-18 ("R" is the person's right: the left of the picture when they face us).
+  // clang-format off
   enum Joint {
     Nose, Neck,
     RShoulder, RElbow, RWrist,
@@ -43,6 +44,7 @@ class PoseEditor : public QWidget {
     LHip, LKnee, LAnkle,
     REye, LEye, REar, LEar,
   };
+  // clang-format on
 
   struct Person {
     std::array<QPointF, kJointCount> body{};  // image pixels

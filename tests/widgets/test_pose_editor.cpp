@@ -2,7 +2,10 @@
 // drag), drag a person, select by a limb, hide and show joints, add, duplicate, mirror, reset
 // and remove people, key nudges merged into one step; and the skeleton drawn in OpenPose's
 // colours.
+#include <QContextMenuEvent>
+#include <QMenu>
 #include <QSignalSpy>
+#include <QTimer>
 #include <QtTest>
 
 #include "widgets/pose_editor.h"
@@ -39,6 +42,7 @@ class TestPoseEditor : public QObject {
   void resetPose();
   void keysNudgeInOneStep();
   void setPeopleAndScaleTheCanvas();
+  void contextMenuOffersTheEdits();
   void drawsTheMapColours();
 
  private:
@@ -169,7 +173,8 @@ void TestPoseEditor::dragAPersonByALimbOrWithShift() {
   QTest::mouseMove(mEditor.get(), thigh + QPoint(-30, 0));
   QTest::mouseRelease(mEditor.get(), Qt::LeftButton, Qt::NoModifier, thigh + QPoint(-30, 0));
   const Person moved = mEditor->people().at(0);
-  QVERIFY(distance(moved.body[PoseEditor::Nose], after.body[PoseEditor::Nose] + QPointF(-30, 0) / mEditor->zoom()) < 1e-6);
+  QVERIFY(distance(moved.body[PoseEditor::Nose], after.body[PoseEditor::Nose] + QPointF(-30, 0) / mEditor->zoom()) <
+          1e-6);
   QCOMPARE(mEditor->undoStack()->count(), 3);
   mEditor->undoStack()->undo();
   QCOMPARE(mEditor->people().at(0), after);
@@ -262,7 +267,8 @@ void TestPoseEditor::duplicateMirrorRemoveAndUndo() {
   QVERIFY(!mirrored.visible[PoseEditor::LEar]);
   QVERIFY(std::abs(mirrored.body[PoseEditor::Neck].x() - bent.body[PoseEditor::Neck].x()) < 1e-6);
   QTest::keyClick(mEditor.get(), Qt::Key_M);  // twice is the original
-  for (int j = 0; j < PoseEditor::kJointCount; ++j) QVERIFY(distance(mEditor->people().at(1).body[j], bent.body[j]) < 1e-6);
+  for (int j = 0; j < PoseEditor::kJointCount; ++j)
+    QVERIFY(distance(mEditor->people().at(1).body[j], bent.body[j]) < 1e-6);
   QCOMPARE(mEditor->people().at(1).visible, bent.visible);
 
   // Delete removes the selected person.
@@ -298,7 +304,8 @@ void TestPoseEditor::resetPose() {
   QVERIFY(inside(reset, mEditor->canvasSize()));
   // A standing pose again, symmetric about its neck.
   const double middle = reset.body[PoseEditor::Neck].x();
-  QVERIFY(std::abs((reset.body[PoseEditor::LWrist].x() - middle) + (reset.body[PoseEditor::RWrist].x() - middle)) < 1e-6);
+  QVERIFY(std::abs((reset.body[PoseEditor::LWrist].x() - middle) + (reset.body[PoseEditor::RWrist].x() - middle)) <
+          1e-6);
   QVERIFY(reset.body[PoseEditor::LAnkle].y() > reset.body[PoseEditor::LHip].y());
   mEditor->undoStack()->undo();
   QVERIFY(!mEditor->people().at(0).visible[PoseEditor::Nose]);
@@ -343,7 +350,8 @@ void TestPoseEditor::setPeopleAndScaleTheCanvas() {
   QCOMPARE(mEditor->personCount(), 1);
   mEditor->setCanvasSize(QSize(1024, 768), true);
   const Person scaled = mEditor->people().at(0);
-  QCOMPARE(scaled.body[PoseEditor::Nose], QPointF(one.body[PoseEditor::Nose].x() * 2, one.body[PoseEditor::Nose].y() * 1.5));
+  QCOMPARE(scaled.body[PoseEditor::Nose],
+           QPointF(one.body[PoseEditor::Nose].x() * 2, one.body[PoseEditor::Nose].y() * 1.5));
   QCOMPARE(mEditor->undoStack()->count(), 1);
   mEditor->setCanvasSize(QSize(512, 512));  // kept as they are
   QCOMPARE(mEditor->people().at(0), scaled);
@@ -355,12 +363,53 @@ void TestPoseEditor::setPeopleAndScaleTheCanvas() {
   QCOMPARE(other.canvasSize(), QSize(300, 200));
 }
 
+// Right-click a joint: hide it from the menu; the menu key opens the same menu for the
+// selected joint.
+void TestPoseEditor::contextMenuOffersTheEdits() {
+  mEditor->addPerson();
+  mEditor->setSelectedPerson(-1);
+  QStringList seen;
+  auto pick = [&seen](const QString& wanted) {
+    QTimer::singleShot(0, [&seen, wanted] {
+      auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+      if (!menu) return;
+      seen.clear();
+      QAction* chosen = nullptr;
+      for (QAction* action : menu->actions()) {
+        seen << action->text();
+        if (action->text() == wanted) chosen = action;
+      }
+      menu->close();
+      if (chosen) chosen->trigger();
+    });
+  };
+  const QString hideEar = PoseEditor::tr("Hide %1").arg(PoseEditor::jointName(PoseEditor::LEar));
+  pick(hideEar);
+  const QPoint ear = onScreen(0, PoseEditor::LEar);
+  QContextMenuEvent click(QContextMenuEvent::Mouse, ear, mEditor->mapToGlobal(ear));
+  QApplication::sendEvent(mEditor.get(), &click);
+  QVERIFY2(seen.contains(hideEar), qPrintable(seen.join(QLatin1String(", "))));
+  QVERIFY(seen.contains(PoseEditor::tr("Mirror Person")));
+  QVERIFY(seen.contains(PoseEditor::tr("Add Person")));
+  QCOMPARE(mEditor->selectedPerson(), 0);
+  QVERIFY(!mEditor->people().at(0).visible[PoseEditor::LEar]);
+
+  const QString showEar = PoseEditor::tr("Show %1").arg(PoseEditor::jointName(PoseEditor::LEar));
+  pick(showEar);
+  QContextMenuEvent key(QContextMenuEvent::Keyboard, QPoint(5, 5), mEditor->mapToGlobal(QPoint(5, 5)));
+  QApplication::sendEvent(mEditor.get(), &key);
+  QVERIFY(seen.contains(showEar));
+  QVERIFY(mEditor->people().at(0).visible[PoseEditor::LEar]);
+  QCOMPARE(mEditor->undoStack()->count(), 3);
+}
+
 void TestPoseEditor::drawsTheMapColours() {
   mEditor->addPerson();
   mEditor->setSelectedPerson(-1);
   const QImage shot = mEditor->grab().toImage();
   auto near = [](QColor a, QColor b) {
-    return std::abs(a.red() - b.red()) < 12 && std::abs(a.green() - b.green()) < 12 && std::abs(a.blue() - b.blue()) < 12;
+    return std::abs(a.red() - b.red()) < 12 && std::abs(a.green() - b.green()) < 12 &&
+           std::abs(a.blue() - b.blue()) < 12;
   };
   for (int j : {int(PoseEditor::LAnkle), int(PoseEditor::RKnee), int(PoseEditor::LWrist)}) {
     QVERIFY2(near(shot.pixelColor(onScreen(0, j)), PoseEditor::jointColor(j)), qPrintable(PoseEditor::jointName(j)));
