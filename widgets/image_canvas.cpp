@@ -30,24 +30,31 @@ QImage emptyMask(const QSize& size) {
 
 }  // namespace
 
-// One stroke or one clearing of the mask: the pixels of a rectangle before and after.
-class MaskCommand : public QUndoCommand {
+// One stroke, clearing or loading of a layer: the pixels of a rectangle before and after.
+class PaintCommand : public QUndoCommand {
  public:
-  MaskCommand(ImageCanvas* canvas, const QPoint& topLeft, QImage before, QImage after, const QString& text)
-      : QUndoCommand(text), mCanvas(canvas), mTopLeft(topLeft), mBefore(std::move(before)), mAfter(std::move(after)) {}
+  PaintCommand(ImageCanvas* canvas, ImageCanvas::Layer layer, const QPoint& topLeft, QImage before, QImage after,
+               const QString& text)
+      : QUndoCommand(text),
+        mCanvas(canvas),
+        mLayer(layer),
+        mTopLeft(topLeft),
+        mBefore(std::move(before)),
+        mAfter(std::move(after)) {}
 
-  void undo() override { mCanvas->putMask(mTopLeft, mBefore); }
+  void undo() override { mCanvas->putPixels(mLayer, mTopLeft, mBefore); }
   void redo() override {
     // The first redo comes from push(): the canvas already shows the result.
     if (mFirst) {
       mFirst = false;
       return;
     }
-    mCanvas->putMask(mTopLeft, mAfter);
+    mCanvas->putPixels(mLayer, mTopLeft, mAfter);
   }
 
  private:
   ImageCanvas* mCanvas;
+  ImageCanvas::Layer mLayer;
   QPoint mTopLeft;
   QImage mBefore;
   QImage mAfter;
@@ -59,6 +66,12 @@ ImageCanvas::ImageCanvas(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
   setAttribute(Qt::WA_OpaquePaintEvent);
   mUndo.setUndoLimit(kUndoLimit);
+  paint(Layer::Mask).color = QColor(255, 59, 92);
+  // Scribble models were trained on thin lines: a pen, not a marker.
+  Paint& scribble = paint(Layer::Scribble);
+  scribble.color = Qt::black;
+  scribble.brushSize = 6;
+  scribble.hardness = 1.0;
 }
 
 ImageCanvas::~ImageCanvas() = default;
@@ -68,10 +81,13 @@ void ImageCanvas::setImage(const QImage& image, bool keepMask) {
   mImage = image.convertToFormat(QImage::Format_RGB32);
   mPreview = QImage();
   if (!(keepMask && sameSize)) {
-    mMask = image.isNull() ? QImage() : emptyMask(image.size());
-    mOverlay = mMask.isNull() ? QImage() : emptyMask(image.size());
+    for (Paint& layer : mPaint) {
+      layer.pixels = image.isNull() ? QImage() : emptyMask(image.size());
+      layer.overlay = layer.pixels.isNull() ? QImage() : emptyMask(image.size());
+    }
     mUndo.clear();
     Q_EMIT maskChanged();
+    Q_EMIT scribbleChanged();
   }
   mFitted = true;
   zoomToFit();
@@ -92,74 +108,128 @@ void ImageCanvas::setTool(Tool tool) {
   update();
 }
 
+void ImageCanvas::setLayer(Layer layer) {
+  if (layer == mLayer) return;
+  const int previousSize = brushSize();
+  if (mStroking) endStroke();
+  mLayer = layer;
+  update();
+  Q_EMIT layerChanged(layer);
+  if (brushSize() != previousSize) Q_EMIT brushSizeChanged(brushSize());
+}
+
 void ImageCanvas::setBrushSize(int pixels) {
   pixels = std::clamp(pixels, 1, 2048);
-  if (pixels == mBrushSize) return;
-  mBrushSize = pixels;
+  if (pixels == activePaint().brushSize) return;
+  activePaint().brushSize = pixels;
   update();
   Q_EMIT brushSizeChanged(pixels);
 }
 
-void ImageCanvas::setBrushHardness(double hardness) { mHardness = std::clamp(hardness, 0.0, 1.0); }
+void ImageCanvas::setBrushHardness(double hardness) { activePaint().hardness = std::clamp(hardness, 0.0, 1.0); }
 
 void ImageCanvas::setMaskColor(const QColor& color) {
-  mMaskColor = color;
-  if (!mMask.isNull()) refreshOverlay(mMask.rect());
+  Paint& mask = paint(Layer::Mask);
+  mask.color = color;
+  if (!mask.pixels.isNull()) refreshOverlay(Layer::Mask, mask.pixels.rect());
   update();
 }
 
-QImage ImageCanvas::mask() const {
-  if (mMask.isNull()) return {};
-  QImage gray(mMask.size(), QImage::Format_Grayscale8);
-  for (int y = 0; y < mMask.height(); ++y) {
-    const auto* in = reinterpret_cast<const QRgb*>(mMask.constScanLine(y));
+QImage ImageCanvas::coverage(Layer layer, bool inverted) const {
+  const QImage& pixels = paint(layer).pixels;
+  if (pixels.isNull()) return {};
+  QImage gray(pixels.size(), QImage::Format_Grayscale8);
+  for (int y = 0; y < pixels.height(); ++y) {
+    const auto* in = reinterpret_cast<const QRgb*>(pixels.constScanLine(y));
     uchar* out = gray.scanLine(y);
-    for (int x = 0; x < mMask.width(); ++x) out[x] = static_cast<uchar>(qAlpha(in[x]));
+    for (int x = 0; x < pixels.width(); ++x) {
+      const int a = qAlpha(in[x]);
+      out[x] = static_cast<uchar>(inverted ? 255 - a : a);
+    }
   }
   return gray;
 }
 
-bool ImageCanvas::hasMask() const {
-  for (int y = 0; y < mMask.height(); ++y) {
-    const auto* in = reinterpret_cast<const QRgb*>(mMask.constScanLine(y));
-    for (int x = 0; x < mMask.width(); ++x) {
+bool ImageCanvas::hasCoverage(Layer layer) const {
+  const QImage& pixels = paint(layer).pixels;
+  for (int y = 0; y < pixels.height(); ++y) {
+    const auto* in = reinterpret_cast<const QRgb*>(pixels.constScanLine(y));
+    for (int x = 0; x < pixels.width(); ++x) {
       if (qAlpha(in[x]) != 0) return true;
     }
   }
   return false;
 }
 
-void ImageCanvas::clearMask() {
-  if (!hasMask()) return;
-  QImage before = mMask.copy();
-  mMask.fill(Qt::transparent);
-  refreshOverlay(mMask.rect());
-  mUndo.push(new MaskCommand(this, QPoint(0, 0), std::move(before), mMask.copy(), tr("Clear Mask")));
+void ImageCanvas::clearLayer(Layer layer, const QString& text) {
+  if (!hasCoverage(layer)) return;
+  QImage& pixels = paint(layer).pixels;
+  QImage before = pixels.copy();
+  pixels.fill(Qt::transparent);
+  refreshOverlay(layer, pixels.rect());
+  mUndo.push(new PaintCommand(this, layer, QPoint(0, 0), std::move(before), pixels.copy(), text));
   update();
-  Q_EMIT maskChanged();
+  announce(layer);
 }
 
-void ImageCanvas::setMask(const QImage& mask) {
-  if (mMask.isNull() || mask.isNull()) return;
-  const QImage scaled = mask.scaled(mMask.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
-  const bool useAlpha = scaled.hasAlphaChannel();
-  QImage before = mMask.copy();
-  for (int y = 0; y < mMask.height(); ++y) {
-    auto* out = reinterpret_cast<QRgb*>(mMask.scanLine(y));
-    for (int x = 0; x < mMask.width(); ++x) {
-      const QRgb in = scaled.pixel(x, y);
-      const int a = useAlpha ? qAlpha(in) : qGray(in);
+void ImageCanvas::loadLayer(Layer layer, const QImage& source, int (*level)(QRgb), const QString& text) {
+  QImage& pixels = paint(layer).pixels;
+  if (pixels.isNull() || source.isNull()) return;
+  const QImage scaled = source.scaled(pixels.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation)
+                            .convertToFormat(QImage::Format_ARGB32);
+  QImage before = pixels.copy();
+  for (int y = 0; y < pixels.height(); ++y) {
+    const auto* in = reinterpret_cast<const QRgb*>(scaled.constScanLine(y));
+    auto* out = reinterpret_cast<QRgb*>(pixels.scanLine(y));
+    for (int x = 0; x < pixels.width(); ++x) {
+      const int a = std::clamp(level(in[x]), 0, 255);
       out[x] = qRgba(a, a, a, a);  // premultiplied white
     }
   }
-  refreshOverlay(mMask.rect());
-  mUndo.push(new MaskCommand(this, QPoint(0, 0), std::move(before), mMask.copy(), tr("Load Mask")));
+  refreshOverlay(layer, pixels.rect());
+  mUndo.push(new PaintCommand(this, layer, QPoint(0, 0), std::move(before), pixels.copy(), text));
   update();
-  Q_EMIT maskChanged();
+  announce(layer);
+}
+
+void ImageCanvas::announce(Layer layer) {
+  if (layer == Layer::Mask)
+    Q_EMIT maskChanged();
+  else
+    Q_EMIT scribbleChanged();
+}
+
+QImage ImageCanvas::mask() const { return coverage(Layer::Mask, false); }
+bool ImageCanvas::hasMask() const { return hasCoverage(Layer::Mask); }
+void ImageCanvas::clearMask() { clearLayer(Layer::Mask, tr("Clear Mask")); }
+
+// A mask file is white where painted: its alpha when it has one, else its gray level.
+void ImageCanvas::setMask(const QImage& mask) {
+  const auto alpha = [](QRgb c) { return qAlpha(c); };
+  const auto level = [](QRgb c) { return qGray(c); };
+  loadLayer(Layer::Mask, mask, mask.hasAlphaChannel() ? +alpha : +level, tr("Load Mask"));
+}
+
+QImage ImageCanvas::scribbleDrawing() const { return coverage(Layer::Scribble, true); }
+QImage ImageCanvas::scribbleControlMap() const { return coverage(Layer::Scribble, false); }
+bool ImageCanvas::hasScribble() const { return hasCoverage(Layer::Scribble); }
+void ImageCanvas::clearScribble() { clearLayer(Layer::Scribble, tr("Clear Scribble")); }
+
+// A line is where the picture is dark (or light, inverted), weighted by its opacity: black
+// lines on transparency load as they look.
+void ImageCanvas::setScribble(const QImage& image, Polarity polarity) {
+  const auto dark = [](QRgb c) { return qAlpha(c) * (255 - qGray(c)) / 255; };
+  const auto light = [](QRgb c) { return qAlpha(c) * qGray(c) / 255; };
+  loadLayer(Layer::Scribble, image, polarity == Polarity::BlackOnWhite ? +dark : +light, tr("Load Scribble"));
+}
+
+void ImageCanvas::setScribbleBackdrop(double opacity) {
+  mScribbleBackdrop = std::clamp(opacity, 0.0, 1.0);
+  update();
 }
 
 void ImageCanvas::paintStroke(const QList<QPointF>& points) {
-  if (points.isEmpty() || !paintsMask()) return;
+  if (points.isEmpty() || !paintsLayer()) return;
   beginStroke(points.front());
   for (qsizetype i = 1; i < points.size(); ++i) continueStroke(points[i]);
   endStroke();
@@ -204,17 +274,25 @@ void ImageCanvas::paintEvent(QPaintEvent*) {
   // Enlarged pixels stay sharp (a 64 px image is still 64 px); reduced ones are smoothed.
   p.setRenderHint(QPainter::SmoothPixmapTransform, mScale < 2.0);
   p.drawImage(target, mPreview.isNull() ? mImage : mPreview);
-  if (mPreview.isNull() && !mOverlay.isNull()) {
-    p.setOpacity(0.55);
-    p.drawImage(target, mOverlay);
-    p.setOpacity(1.0);
+  const Paint& layer = activePaint();
+  if (mPreview.isNull() && !layer.overlay.isNull()) {
+    if (mLayer == Layer::Scribble) {
+      // The sheet the lines are drawn on, and the lines at full strength: what is seen is
+      // what is sent (inverted).
+      p.fillRect(target, QColor(255, 255, 255, qRound(255 * mScribbleBackdrop)));
+      p.drawImage(target, layer.overlay);
+    } else {
+      p.setOpacity(0.55);
+      p.drawImage(target, layer.overlay);
+      p.setOpacity(1.0);
+    }
   }
   p.setPen(QPen(pal.color(QPalette::Mid), 1));
   p.setBrush(Qt::NoBrush);
   p.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5));
 
-  if (paintsMask() && mHover.x() >= 0 && !mPanning && !mSpaceHeld) {
-    const double radius = mBrushSize * mScale / 2.0;
+  if (paintsLayer() && mHover.x() >= 0 && !mPanning && !mSpaceHeld) {
+    const double radius = std::max(1.5, brushSize() * mScale / 2.0);
     p.setRenderHint(QPainter::Antialiasing);
     p.setPen(QPen(QColor(0, 0, 0, 160), 3));
     p.drawEllipse(mHover, radius, radius);
@@ -269,7 +347,7 @@ void ImageCanvas::mousePressEvent(QMouseEvent* event) {
     updateCursor();
     return;
   }
-  if (event->button() == Qt::LeftButton && paintsMask()) beginStroke(mapToImage(event->position()));
+  if (event->button() == Qt::LeftButton && paintsLayer()) beginStroke(mapToImage(event->position()));
 }
 
 void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
@@ -284,8 +362,8 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
     return;
   }
   if (mStroking) continueStroke(mapToImage(event->position()));
-  if (paintsMask()) {
-    const double r = mBrushSize * mScale / 2.0 + 4;
+  if (paintsLayer()) {
+    const double r = brushSize() * mScale / 2.0 + 4;
     update(QRectF(previousHover - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
     update(QRectF(mHover - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
   }
@@ -308,11 +386,11 @@ void ImageCanvas::keyPressEvent(QKeyEvent* event) {
     return;
   }
   if (event->key() == Qt::Key_BracketLeft) {
-    setBrushSize(static_cast<int>(mBrushSize / 1.15));
+    setBrushSize(static_cast<int>(brushSize() / 1.15));
     return;
   }
   if (event->key() == Qt::Key_BracketRight) {
-    setBrushSize(static_cast<int>(std::ceil(mBrushSize * 1.15)));
+    setBrushSize(static_cast<int>(std::ceil(brushSize() * 1.15)));
     return;
   }
   QWidget::keyPressEvent(event);
@@ -348,8 +426,8 @@ void ImageCanvas::dropEvent(QDropEvent* event) {
 
 void ImageCanvas::beginStroke(const QPointF& imagePoint) {
   mStroking = true;
-  mStrokeBase = mMask.copy();
-  mStroke = emptyMask(mMask.size());
+  mStrokeBase = activePaint().pixels.copy();
+  mStroke = emptyMask(mStrokeBase.size());
   mStrokeRect = QRect();
   stamp(imagePoint);
   mLastStamp = imagePoint;
@@ -358,7 +436,7 @@ void ImageCanvas::beginStroke(const QPointF& imagePoint) {
 // Stamps the brush along the segment, a quarter of its radius apart, so fast strokes stay
 // continuous.
 void ImageCanvas::continueStroke(const QPointF& imagePoint) {
-  const double spacing = std::max(1.0, mBrushSize / 8.0);
+  const double spacing = std::max(1.0, brushSize() / 8.0);
   const QPointF delta = imagePoint - mLastStamp;
   const double distance = std::hypot(delta.x(), delta.y());
   if (distance < spacing) return;
@@ -370,31 +448,35 @@ void ImageCanvas::continueStroke(const QPointF& imagePoint) {
 void ImageCanvas::endStroke() {
   mStroking = false;
   if (mStrokeRect.isEmpty()) return;
-  mUndo.push(new MaskCommand(this, mStrokeRect.topLeft(), mStrokeBase.copy(mStrokeRect), mMask.copy(mStrokeRect),
-                             mTool == Tool::Eraser ? tr("Erase") : tr("Paint Mask")));
+  const QString text = mTool == Tool::Eraser       ? tr("Erase")
+                       : mLayer == Layer::Scribble ? tr("Draw Scribble")
+                                                   : tr("Paint Mask");
+  mUndo.push(new PaintCommand(this, mLayer, mStrokeRect.topLeft(), mStrokeBase.copy(mStrokeRect),
+                              activePaint().pixels.copy(mStrokeRect), text));
   mStrokeBase = QImage();
   mStroke = QImage();
-  Q_EMIT maskChanged();
+  announce(mLayer);
 }
 
 // The stroke's coverage keeps the strongest value each pixel got (Lighten on premultiplied
 // white), so a soft brush stays soft where its stamps overlap.
 void ImageCanvas::stamp(const QPointF& imagePoint) {
-  const double radius = mBrushSize / 2.0;
+  const double radius = brushSize() / 2.0;
+  const double hardness = brushHardness();
   const QRectF area(imagePoint - QPointF(radius, radius), QSizeF(2 * radius, 2 * radius));
-  const QRect dirty = area.toAlignedRect().adjusted(-1, -1, 1, 1).intersected(mMask.rect());
+  const QRect dirty = area.toAlignedRect().adjusted(-1, -1, 1, 1).intersected(mStroke.rect());
   if (dirty.isEmpty()) return;
   {
     QPainter p(&mStroke);
     p.setRenderHint(QPainter::Antialiasing);
     p.setCompositionMode(QPainter::CompositionMode_Lighten);
     p.setPen(Qt::NoPen);
-    if (mHardness >= 0.999) {
+    if (hardness >= 0.999) {
       p.setBrush(Qt::white);
     } else {
       QRadialGradient gradient(imagePoint, radius);
       gradient.setColorAt(0.0, Qt::white);
-      gradient.setColorAt(std::max(0.0, mHardness), Qt::white);
+      gradient.setColorAt(std::max(0.0, hardness), Qt::white);
       gradient.setColorAt(1.0, QColor(255, 255, 255, 0));
       p.setBrush(gradient);
     }
@@ -406,37 +488,39 @@ void ImageCanvas::stamp(const QPointF& imagePoint) {
 
 void ImageCanvas::recompose(const QRect& rect) {
   {
-    QPainter p(&mMask);
+    QPainter p(&activePaint().pixels);
     p.setCompositionMode(QPainter::CompositionMode_Source);
     p.drawImage(rect.topLeft(), mStrokeBase, rect);
     p.setCompositionMode(mTool == Tool::Eraser ? QPainter::CompositionMode_DestinationOut
                                                : QPainter::CompositionMode_SourceOver);
     p.drawImage(rect.topLeft(), mStroke, rect);
   }
-  refreshOverlay(rect);
+  refreshOverlay(mLayer, rect);
   update(QRectF(mapFromImage(rect.topLeft()), QSizeF(rect.width() * mScale, rect.height() * mScale))
              .toAlignedRect()
              .adjusted(-2, -2, 2, 2));
 }
 
-void ImageCanvas::putMask(const QPoint& topLeft, const QImage& pixels) {
+void ImageCanvas::putPixels(Layer layer, const QPoint& topLeft, const QImage& pixels) {
   {
-    QPainter p(&mMask);
+    QPainter p(&paint(layer).pixels);
     p.setCompositionMode(QPainter::CompositionMode_Source);
     p.drawImage(topLeft, pixels);
   }
-  refreshOverlay(QRect(topLeft, pixels.size()));
+  refreshOverlay(layer, QRect(topLeft, pixels.size()));
+  setLayer(layer);
   update();
-  Q_EMIT maskChanged();
+  announce(layer);
 }
 
-void ImageCanvas::refreshOverlay(const QRect& rect) {
-  if (mOverlay.isNull()) return;
-  QPainter p(&mOverlay);
+void ImageCanvas::refreshOverlay(Layer layer, const QRect& rect) {
+  Paint& target = paint(layer);
+  if (target.overlay.isNull()) return;
+  QPainter p(&target.overlay);
   p.setCompositionMode(QPainter::CompositionMode_Source);
-  p.drawImage(rect.topLeft(), mMask, rect);
+  p.drawImage(rect.topLeft(), target.pixels, rect);
   p.setCompositionMode(QPainter::CompositionMode_SourceIn);
-  p.fillRect(rect, mMaskColor);
+  p.fillRect(rect, target.color);
 }
 
 void ImageCanvas::updateCursor() {
@@ -444,7 +528,7 @@ void ImageCanvas::updateCursor() {
     setCursor(Qt::ClosedHandCursor);
   else if (mSpaceHeld || (mTool == Tool::None && hasImage()))
     setCursor(Qt::OpenHandCursor);
-  else if (paintsMask())
+  else if (paintsLayer())
     setCursor(Qt::CrossCursor);
   else
     unsetCursor();
