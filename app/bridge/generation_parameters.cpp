@@ -1,7 +1,10 @@
 #include "bridge/generation_parameters.h"
 
 #include <QBuffer>
+#include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QImageWriter>
 #include <QRegularExpression>
 #include <QSaveFile>
@@ -9,6 +12,8 @@
 
 #include <algorithm>
 #include <array>
+
+#include "pipelines/generation_request.h"
 
 namespace kiln::bridge {
 
@@ -34,7 +39,96 @@ QString unquoted(QString v) {
   return v;
 }
 
+// Python's str() of a float, as sd-webui-controlnet writes its values: the shortest text that reads
+// back as the same double, with ".0" when it is whole (1.0, 0.5, 0.825).
+QString pythonFloat(double v) {
+  QString text;
+  for (int precision = 1; precision <= 17; ++precision) {
+    text = QString::number(v, 'g', precision);
+    if (text.toDouble() == v) break;
+  }
+  if (!text.contains(QLatin1Char('.')) && !text.contains(QLatin1Char('e')) && !text.contains(QLatin1String("n")))
+    text += QStringLiteral(".0");
+  return text;
+}
+
+QString pythonBool(bool v) { return v ? QStringLiteral("True") : QStringLiteral("False"); }
+
+const QLatin1String kControlNetKey("ControlNet ");
+
 }  // namespace
+
+QString ControlNetUnitUse::toText() const {
+  const QStringList items{QStringLiteral("Module: ") + module,
+                          QStringLiteral("Model: ") + model,
+                          QStringLiteral("Weight: ") + pythonFloat(weight),
+                          QStringLiteral("Resize Mode: ") + resizeMode,
+                          QStringLiteral("Processor Res: ") + QString::number(processorRes),
+                          QStringLiteral("Threshold A: ") + pythonFloat(thresholdA),
+                          QStringLiteral("Threshold B: ") + pythonFloat(thresholdB),
+                          QStringLiteral("Guidance Start: ") + pythonFloat(guidanceStart),
+                          QStringLiteral("Guidance End: ") + pythonFloat(guidanceEnd),
+                          QStringLiteral("Pixel Perfect: ") + pythonBool(pixelPerfect),
+                          QStringLiteral("Control Mode: ") + controlMode};
+  return items.join(QStringLiteral(", "));
+}
+
+std::optional<ControlNetUnitUse> ControlNetUnitUse::fromText(const QString& text) {
+  ControlNetUnitUse u;
+  for (const QString& item : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    const qsizetype colon = item.indexOf(QLatin1String(": "));
+    if (colon < 0) return std::nullopt;
+    const QString key = item.left(colon).trimmed(), value = item.mid(colon + 2).trimmed();
+    if (key == QLatin1String("Module")) u.module = value;
+    else if (key == QLatin1String("Model")) u.model = value;
+    else if (key == QLatin1String("Weight")) u.weight = value.toDouble();
+    else if (key == QLatin1String("Resize Mode")) u.resizeMode = value;
+    else if (key == QLatin1String("Processor Res")) u.processorRes = static_cast<int>(value.toDouble());
+    else if (key == QLatin1String("Threshold A")) u.thresholdA = value.toDouble();
+    else if (key == QLatin1String("Threshold B")) u.thresholdB = value.toDouble();
+    else if (key == QLatin1String("Guidance Start")) u.guidanceStart = value.toDouble();
+    else if (key == QLatin1String("Guidance End")) u.guidanceEnd = value.toDouble();
+    else if (key == QLatin1String("Pixel Perfect")) u.pixelPerfect = value == QLatin1String("True");
+    else if (key == QLatin1String("Control Mode")) u.controlMode = value;
+  }
+  return u;
+}
+
+QString a1111ControlModeName(pipelines::ControlMode mode) {
+  switch (mode) {
+    case pipelines::ControlMode::PromptMoreImportant: return QStringLiteral("My prompt is more important");
+    case pipelines::ControlMode::ControlNetMoreImportant: return QStringLiteral("ControlNet is more important");
+    case pipelines::ControlMode::Balanced: break;
+  }
+  return QStringLiteral("Balanced");
+}
+
+std::optional<pipelines::ControlMode> controlModeFromA1111(const QString& name) {
+  for (const auto mode : {pipelines::ControlMode::Balanced, pipelines::ControlMode::PromptMoreImportant,
+                          pipelines::ControlMode::ControlNetMoreImportant}) {
+    if (name == a1111ControlModeName(mode)) return mode;
+  }
+  return std::nullopt;
+}
+
+QString legacyModelHash(const QString& path) {
+  QString file = path;
+  if (QFileInfo(path).isDir()) {
+    // A diffusers ControlNet folder: its weights (safetensors before bin, as the loader picks them).
+    const QStringList weights = QDir(path).entryList({QStringLiteral("*.safetensors"), QStringLiteral("*.bin")},
+                                                     QDir::Files, QDir::Name);
+    if (weights.isEmpty()) return {};
+    const auto safetensors = std::find_if(weights.begin(), weights.end(), [](const QString& n) {
+      return n.endsWith(QLatin1String(".safetensors"));
+    });
+    file = QDir(path).filePath(safetensors != weights.end() ? *safetensors : weights.front());
+  }
+  QFile f(file);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  QByteArray block;
+  if (f.size() > 0x100000 && f.seek(0x100000)) block = f.read(0x10000);
+  return QString::fromLatin1(QCryptographicHash::hash(block, QCryptographicHash::Sha256).toHex().left(8));
+}
 
 QString GenerationParameters::toText() const {
   QStringList lines;
@@ -58,6 +152,8 @@ QString GenerationParameters::toText() const {
   if (denoisingStrength) fields << QStringLiteral("Denoising strength: %1").arg(number(*denoisingStrength));
   fields << QStringLiteral("Clip skip: %1").arg(clipSkip);
   if (!hashes.isEmpty()) fields << QStringLiteral("Lora hashes: ") + quoted(hashes.join(QStringLiteral(", ")));
+  for (qsizetype i = 0; i < controlNets.size(); ++i)
+    fields << kControlNetKey + QString::number(i) + QStringLiteral(": ") + quoted(controlNets[i].toText());
   for (auto it = extra.cbegin(); it != extra.cend(); ++it) fields << it.key() + QStringLiteral(": ") + quoted(it.value());
   lines << fields.join(QStringLiteral(", "));
   return lines.join(QLatin1Char('\n'));
@@ -77,6 +173,7 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
   if (fieldsLine < 0) return std::nullopt;
   GenerationParameters p;
   p.extra.clear();
+  QMap<int, ControlNetUnitUse> units;  // by A1111's index, so "ControlNet 1" before "ControlNet 0" still sorts
   QStringList prompt, negative;
   bool inNegative = false;
   for (qsizetype i = 0; i < fieldsLine; ++i) {
@@ -130,8 +227,16 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
         }
       }
     }
+    else if (key.startsWith(kControlNetKey)) {
+      bool number = false;
+      const int index = key.mid(kControlNetKey.size()).toInt(&number);
+      const std::optional<ControlNetUnitUse> unit = number ? ControlNetUnitUse::fromText(value) : std::nullopt;
+      if (unit) units.insert(index, *unit);
+      else p.extra.insert(key, value);  // not a unit A1111 would write: kept for display
+    }
     else if (!key.isEmpty()) p.extra.insert(key, value);
   }
+  p.controlNets = units.values();
   return p;
 }
 

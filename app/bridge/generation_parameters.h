@@ -12,6 +12,14 @@
 // LoRAs are written as A1111 writes them: a <lora:name:weight> tag per LoRA at the end of the
 // prompt line, and `Lora hashes: "name: 0123456789ab, ..."` (the first 12 digits of the file's
 // addnet hash), so A1111 and civitai recognise them; fromText takes the tags back out of the prompt.
+//
+// ControlNet units are written as sd-webui-controlnet writes them (its ControlNetUnit.serialize:
+// the infotext fields in order, Python str() of each value, the whole quoted), one key per
+// enabled unit numbered from 0:
+//
+//   ControlNet 0: "Module: none, Model: control_v11p_sd15_canny [d14c016b], Weight: 1.0,
+//   Resize Mode: Crop and Resize, Processor Res: 512, Threshold A: 0.5, Threshold B: 0.5,
+//   Guidance Start: 0.0, Guidance End: 1.0, Pixel Perfect: False, Control Mode: Balanced"
 
 #include <QImage>
 #include <QList>
@@ -19,6 +27,10 @@
 #include <QString>
 
 #include <optional>
+
+namespace kiln::pipelines {
+enum class ControlMode;
+}
 
 namespace kiln::bridge {
 
@@ -29,6 +41,38 @@ struct LoRAUse {
 
   bool operator==(const LoRAUse&) const = default;
 };
+
+// One ControlNet unit as A1111's infotext records it. Display strings are A1111's enum values
+// ("Crop and Resize", "My prompt is more important"), so other tools read them back.
+struct ControlNetUnitUse {
+  QString module = QStringLiteral("none");  // the preprocessor ("none": the image is the map)
+  QString model;                            // "name [hash]": file name without extension, A1111's 8-digit hash
+  double weight = 1.0;
+  QString resizeMode = QStringLiteral("Crop and Resize");  // Just Resize / Crop and Resize / Resize and Fill
+  int processorRes = 512;
+  double thresholdA = 0.5, thresholdB = 0.5;  // the preprocessor's sliders (A1111's defaults for "none")
+  double guidanceStart = 0.0, guidanceEnd = 1.0;
+  bool pixelPerfect = false;
+  QString controlMode = QStringLiteral("Balanced");  // Balanced / My prompt is more important / ControlNet is more important
+
+  bool operator==(const ControlNetUnitUse&) const = default;
+
+  // "Module: none, Model: ..., Control Mode: Balanced" (unquoted).
+  QString toText() const;
+  // A1111's parse: "Key: value" items separated by ","; unknown keys are ignored, missing ones
+  // keep their defaults. nullopt when an item has no ": ".
+  static std::optional<ControlNetUnitUse> fromText(const QString& text);
+};
+
+// A1111's display name of a control mode ("Balanced", "My prompt is more important", "ControlNet is
+// more important"), and back (nullopt for another text).
+QString a1111ControlModeName(pipelines::ControlMode mode);
+std::optional<pipelines::ControlMode> controlModeFromA1111(const QString& name);
+
+// A1111's old short model hash, which sd-webui-controlnet shows after ControlNet names: the first
+// 8 hex digits of the sha256 of the 64 KiB at offset 1 MiB (empty bytes for smaller files). For a
+// diffusers folder: of its weights file. Empty when the file cannot be read.
+QString legacyModelHash(const QString& path);
 
 struct GenerationParameters {
   QString prompt;
@@ -44,6 +88,7 @@ struct GenerationParameters {
   int clipSkip = 1;
   std::optional<double> denoisingStrength;  // img2img / inpainting
   QList<LoRAUse> loras;                     // in the order they were applied
+  QList<ControlNetUnitUse> controlNets;     // "ControlNet 0", "ControlNet 1", ... in unit order
   // Keys this struct does not model ("Hires upscale", "VAE hash", ...), kept for display.
   QMap<QString, QString> extra;
 

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <stop_token>
 
 #include "base/error.h"
@@ -19,6 +20,8 @@
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "cli/commands.h"
+#include "cli/control_unit_options.h"
+#include "convert/model_info.h"
 #include "io/sha256.h"
 #include "pipelines/lora.h"
 #include "pipelines/stable_diffusion_pipeline.h"
@@ -91,6 +94,37 @@ QString output_name(const QString& out, int index, int total) {
   return info.dir().filePath(QStringLiteral("%1-%2.%3").arg(base).arg(index).arg(suffix));
 }
 
+pipelines::ControlMode controlMode(const QString& name) {
+  if (name == QLatin1String("prompt")) return pipelines::ControlMode::PromptMoreImportant;
+  if (name == QLatin1String("controlnet")) return pipelines::ControlMode::ControlNetMoreImportant;
+  return pipelines::ControlMode::Balanced;
+}
+
+bool isControlNet(convert::ModelFamily f) {
+  return f == convert::ModelFamily::ControlNetSD1 || f == convert::ModelFamily::ControlNetSD2 ||
+         f == convert::ModelFamily::ControlNetSDXL;
+}
+
+// Each unit's ControlNet against the base model, from the files' headers only: a ControlNet of
+// another family (an SD 1.x ControlNet on an SDXL model) is refused before any weights are read.
+void checkControlNetFamilies(const std::filesystem::path& base, const QList<ControlUnitOptions>& units) {
+  if (units.isEmpty()) return;
+  convert::InspectOptions headers;
+  headers.hash = false;
+  const convert::ModelFamily family = convert::inspect_model(base, headers).detection.family;
+  for (qsizetype i = 0; i < units.size(); ++i) {
+    const std::filesystem::path path = units[i].model.toStdString();
+    const convert::ModelFamily cn = convert::inspect_model(path, headers).detection.family;
+    const std::string unit = "ControlNet unit " + std::to_string(i + 1) + " (\"" + path.filename().string() + "\")";
+    if (!isControlNet(cn))
+      throw InvalidRequestError(unit + " is not a ControlNet", "it holds a " + std::string(convert::display_name(cn)) + " model");
+    if (!pipelines::controlnet_fits(cn, family))
+      throw InvalidRequestError(unit + " is a " + std::string(convert::display_name(cn)) + " and cannot guide a " +
+                                    std::string(convert::display_name(family)) + " model",
+                                "choose a ControlNet made for the model's family");
+  }
+}
+
 }  // namespace
 
 int run_generate(const QStringList& args) {
@@ -122,16 +156,22 @@ int run_generate(const QStringList& args) {
   opt("init-image", "img2img / inpainting: the starting image (resized to the output size).", "FILE");
   opt("strength", "img2img / inpainting strength in [0, 1] (default 0.75).", "X");
   opt("mask", "Inpainting: white (or opaque) = repaint.", "FILE");
-  opt("controlnet", "A ControlNet (folder or single file) to guide with.", "PATH");
-  opt("control-image", "The ControlNet's conditioning image (canny edges, pose, depth...).", "FILE");
-  opt("control-scale", "ControlNet conditioning scale (default 1).", "X");
+  // Listed for --help; splitControlUnits takes them out of the arguments before parsing.
+  for (const ControlUnitOptionHelp& o : controlUnitOptionHelp()) opt(o.name, o.help, o.value);
   opt("lora", "A LoRA to apply, with an optional weight (default 1; e.g. style.safetensors:0.7). Repeat for "
               "several; kohya/A1111 and diffusers/PEFT files of the model's base.", "FILE[:WEIGHT]");
   opt("config", "Single files that are not a standard size: a diffusers folder holding their configs.", "DIR");
   opt("device", "cpu (default) or cuda.", "DEVICE");
   opt("dtype", "fp32 (default), bf16, or fp16 (CUDA only).", "TYPE");
   opt("out", "The PNG to write.", "FILE.png");
-  if (!p.parse(args)) {
+  ControlUnitArguments unitArgs;
+  try {
+    unitArgs = splitControlUnits(args);
+  } catch (const ControlUnitUsageError& e) {
+    std::fprintf(stderr, "kiln-cli generate: %s (see kiln-cli generate --help)\n", e.what());
+    return 2;
+  }
+  if (!p.parse(unitArgs.rest)) {
     std::fprintf(stderr, "kiln-cli generate: %s\n", qPrintable(p.errorText()));
     return 2;
   }
@@ -181,11 +221,10 @@ int run_generate(const QStringList& args) {
                                     : QRandomGenerator::system()->generate();
     if (p.isSet(QStringLiteral("strength")) && !p.isSet(QStringLiteral("init-image")))
       throw UsageError{"--strength needs --init-image"};
-    if (p.isSet(QStringLiteral("control-image")) != p.isSet(QStringLiteral("controlnet")))
-      throw UsageError{"--controlnet and --control-image go together"};
 
     const auto started = std::chrono::steady_clock::now();
     const std::filesystem::path model_path = p.value(QStringLiteral("model")).toStdString();
+    checkControlNetFamilies(model_path, unitArgs.units);
     std::fprintf(stderr, "loading %s\n", model_path.string().c_str());
     const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(model_path, load);
     const std::int64_t native = pipelines::native_resolution(model);
@@ -200,15 +239,30 @@ int run_generate(const QStringList& args) {
       const QImage mask = read_image(p.value(QStringLiteral("mask")), "mask");
       r.mask = bridge::maskTensor(mask, static_cast<int>(r.width), static_cast<int>(r.height));
     }
-    if (p.isSet(QStringLiteral("controlnet"))) {
-      pipelines::ModelLoadOptions cn_load = load;
-      cn_load.config_dir.clear();
-      const pipelines::LoadedControlNet cn =
-          pipelines::load_controlnet_model(p.value(QStringLiteral("controlnet")).toStdString(), cn_load);
-      const QImage control = read_image(p.value(QStringLiteral("control-image")), "control image");
-      r.controlnets.push_back({cn.model, cn.family,
-                               bridge::controlImageTensor(control, static_cast<int>(r.width), static_cast<int>(r.height)),
-                               real(p, "control-scale", 1.0), 0.0, 1.0});
+    // One load per ControlNet file, however many units use it.
+    std::map<QString, pipelines::LoadedControlNet> controlnets;
+    for (qsizetype i = 0; i < unitArgs.units.size(); ++i) {
+      const ControlUnitOptions& u = unitArgs.units[i];
+      if (!controlnets.count(u.model)) {
+        pipelines::ModelLoadOptions cn_load = load;
+        cn_load.config_dir.clear();
+        std::fprintf(stderr, "loading %s\n", qPrintable(u.model));
+        controlnets[u.model] = pipelines::load_controlnet_model(u.model.toStdString(), cn_load);
+      }
+      const pipelines::LoadedControlNet& cn = controlnets[u.model];
+      const std::string what = "control image of ControlNet unit " + std::to_string(i + 1);
+      // The map as it is: a map of another size is refused by the engine, naming the unit (resize
+      // modes come with the preprocessors).
+      const QImage control = read_image(u.image, what.c_str());
+      pipelines::ControlNetUnit unit;
+      unit.model = cn.model;
+      unit.family = cn.family;
+      unit.image = bridge::controlImageTensor(control, control.width(), control.height());
+      unit.weight = u.weight.value_or(1.0);
+      unit.start = u.start.value_or(0.0);
+      unit.end = u.end.value_or(1.0);
+      unit.mode = controlMode(u.mode);
+      r.control_units.push_back(unit);
     }
     r.seed = seed;
     pipelines::validate_request(r, model);  // before hashing or sampling anything
@@ -234,6 +288,19 @@ int run_generate(const QStringList& args) {
     if (r.init_image.defined()) params.denoisingStrength = r.strength;
     if (std::filesystem::is_regular_file(model_path))
       params.modelHash = QString::fromStdString(io::sha256_file(model_path).substr(0, 10));
+    for (qsizetype i = 0; i < unitArgs.units.size(); ++i) {
+      const ControlUnitOptions& u = unitArgs.units[i];
+      const pipelines::ControlNetUnit& unit = r.control_units[static_cast<std::size_t>(i)];
+      bridge::ControlNetUnitUse use;
+      const QFileInfo file(u.model);
+      use.model = (file.isDir() ? file.fileName() : file.completeBaseName()) + QStringLiteral(" [") +
+                  bridge::legacyModelHash(u.model) + QLatin1Char(']');
+      use.weight = unit.weight;
+      use.guidanceStart = unit.start;
+      use.guidanceEnd = unit.end;
+      use.controlMode = bridge::a1111ControlModeName(unit.mode);
+      params.controlNets << use;
+    }
     for (const pipelines::LoRASpec& l : loras) {
       const QString file = QString::fromStdString(l.path.string());
       params.loras << bridge::LoRAUse{QFileInfo(file).completeBaseName(), l.weight,

@@ -26,6 +26,32 @@ void check_image(const torch::Tensor& image, std::int64_t channels, const Genera
   if (!image.is_floating_point()) throw InvalidRequestError(field + " must be a float tensor");
 }
 
+// Units are numbered from 1 in messages (A1111's infotext numbers them from 0: "ControlNet 0").
+void check_control_unit(const ControlNetUnit& c, std::size_t index, const GenerationRequest& r,
+                        const StableDiffusionModel& model) {
+  const std::string unit = "ControlNet unit " + std::to_string(index + 1);
+  if (!c.model) throw InvalidRequestError(unit + " has no model");
+  if (!controlnet_fits(c.family, model.family))
+    throw InvalidRequestError(unit + " is a " + std::string(convert::display_name(c.family)) + " and cannot guide a " +
+                                  std::string(convert::display_name(model.family)) + " model",
+                              "choose a ControlNet made for the model's family");
+  if (!c.image.defined()) throw InvalidRequestError(unit + " has no control image");
+  if (c.image.dim() != 4 || c.image.size(0) != 1 || c.image.size(1) != 3)
+    throw InvalidRequestError(unit + ": the control image must be one RGB image [1, 3, H, W], got " + shape_of(c.image));
+  if (c.image.size(2) != r.height || c.image.size(3) != r.width)
+    throw InvalidRequestError(unit + ": the control image is " + std::to_string(c.image.size(3)) + "x" +
+                                  std::to_string(c.image.size(2)) + " but the output is " + std::to_string(r.width) +
+                                  "x" + std::to_string(r.height),
+                              "resize the control image to the output size first (Just Resize, Crop and Resize "
+                              "or Resize and Fill)");
+  if (!c.image.is_floating_point()) throw InvalidRequestError(unit + ": the control image must be a float tensor");
+  if (!std::isfinite(c.weight) || c.weight < 0 || c.weight > 10)
+    throw InvalidRequestError(unit + " weight must be between 0 and 10, got " + std::to_string(c.weight));
+  if (!(c.start >= 0 && c.start < c.end && c.end <= 1))
+    throw InvalidRequestError(unit + " start/end must satisfy 0 <= start < end <= 1, got " + std::to_string(c.start) +
+                              "/" + std::to_string(c.end));
+}
+
 }  // namespace
 
 std::int64_t native_resolution(const StableDiffusionModel& model) {
@@ -73,21 +99,7 @@ void validate_request(const GenerationRequest& r, const StableDiffusionModel& mo
   if (model.is_inpainting() && !(has_image && has_mask))
     throw InvalidRequestError("this is an inpainting model: it needs an init image and a mask",
                               "use an ordinary model for txt2img and img2img");
-  for (std::size_t i = 0; i < r.controlnets.size(); ++i) {
-    const ControlNetGuidance& c = r.controlnets[i];
-    const std::string field = "controlnet " + std::to_string(i + 1);
-    if (!c.model) throw InvalidRequestError(field + " has no model");
-    if (!controlnet_fits(c.family, model.family))
-      throw InvalidRequestError(field + " is a " + std::string(convert::display_name(c.family)) + " and cannot guide a " +
-                                    std::string(convert::display_name(model.family)) + " model",
-                                "choose a ControlNet made for the model's family");
-    check_image(c.image, 3, r, field + " image");
-    if (!std::isfinite(c.scale) || c.scale < 0 || c.scale > 10)
-      throw InvalidRequestError(field + " scale must be between 0 and 10, got " + std::to_string(c.scale));
-    if (!(c.start >= 0 && c.start < c.end && c.end <= 1))
-      throw InvalidRequestError(field + " start/end must satisfy 0 <= start < end <= 1, got " + std::to_string(c.start) +
-                                "/" + std::to_string(c.end));
-  }
+  for (std::size_t i = 0; i < r.control_units.size(); ++i) check_control_unit(r.control_units[i], i, r, model);
 }
 
 }  // namespace kiln::pipelines

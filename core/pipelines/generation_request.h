@@ -2,7 +2,8 @@
 // What one generation run is asked to do, validated against the loaded model before any work:
 // txt2img, img2img (init_image + strength), inpainting (init_image + mask; 9-channel inpainting
 // models, or ordinary models by blending the unmasked latents back each step) and ControlNet
-// guidance. Images travel as tensors; loading and resizing files is the caller's job (app/bridge).
+// guidance with several units. Images travel as tensors; loading and resizing files is the
+// caller's job (app/bridge, core/control).
 
 #include <cstdint>
 #include <functional>
@@ -20,12 +21,23 @@ namespace kiln::pipelines {
 
 struct StableDiffusionModel;
 
-struct ControlNetGuidance {
+// How a ControlNet unit weighs its residuals against the prompt (AUTOMATIC1111's "Control Mode").
+enum class ControlMode {
+  Balanced,                 // every residual x weight, on both halves of the CFG batch
+  PromptMoreImportant,      // "My prompt is more important": residual i x weight x 0.825^(12 - i), both halves
+  ControlNetMoreImportant,  // "ControlNet is more important": diffusers' guess mode, conditional half only
+};
+
+// One ControlNet unit (several may guide one run; their residuals are summed, unit 0 first).
+struct ControlNetUnit {
   models::ControlNetModel model{nullptr};
   convert::ModelFamily family = convert::ModelFamily::ControlNetSD1;
-  torch::Tensor image;          // [1, 3, H, W] float RGB in [0, 1], the request's size
-  double scale = 1.0;           // multiplies every residual
-  double start = 0.0, end = 1.0;  // fraction of the steps where it applies
+  // [1, 3, H, W] float RGB in [0, 1]: the preprocessed control map, already at the output size
+  // (core/control resizes it with the unit's resize mode; a map of another size is refused).
+  torch::Tensor image;
+  double weight = 1.0;            // conditioning scale: multiplies every residual
+  double start = 0.0, end = 1.0;  // fractions of the steps where the unit applies (rule: control_units.h)
+  ControlMode mode = ControlMode::Balanced;
 };
 
 struct GenerationRequest {
@@ -44,7 +56,7 @@ struct GenerationRequest {
   double strength = 0.75;    // img2img / inpainting: 1 = start from pure noise
   torch::Tensor mask;        // inpainting: [1, 1, H, W] float in [0, 1], 1 = repaint
 
-  std::vector<ControlNetGuidance> controlnets;
+  std::vector<ControlNetUnit> control_units;
 };
 
 // Throws kiln::InvalidRequestError naming the field and the allowed values.

@@ -1,10 +1,12 @@
 #pragma once
-// Stable Diffusion generation (txt2img, img2img, inpainting, ControlNet guidance) as diffusers'
+// Stable Diffusion generation (txt2img, img2img, inpainting, ControlNet units) as diffusers'
 // StableDiffusion(XL)(Img2Img|Inpaint|ControlNet)Pipeline computes it, so a seed gives the
 // reference's image: every random draw comes from one LibTorch CPU generator seeded with the
 // request's seed, in diffusers' order (img2img/inpaint: the VAE posterior sample first; then the
 // initial latents for the whole batch in one call; then ancestral / DDPM noise in step()),
-// drawn in float32 on the CPU and moved to the model's device, whatever the device.
+// drawn in float32 on the CPU and moved to the model's device, whatever the device. The stages
+// are listed in pipeline_stages.h, the ControlNet rules (windows, control modes) in
+// control_guidance.h.
 //
 // Synchronous and Qt-free: the caller runs it on a worker thread; `stop` is checked between
 // steps and stages (a cancelled run returns cancelled = true, it is not an error).
@@ -29,6 +31,9 @@ struct StepInfo {
   double timestep = 0;
   double seconds = 0;      // since sampling began
   const torch::Tensor* latents = nullptr;  // [B, 4, h, w] after this step, on the model's device
+  // The ControlNet residuals the UNet received at this step (the sum over the active units, in
+  // down order, then the mid block); null when no unit was active.
+  const models::UNetResiduals* control_residuals = nullptr;
 };
 
 struct GenerationCallbacks {

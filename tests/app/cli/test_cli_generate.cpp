@@ -26,6 +26,14 @@ QString golden(const QString& rel) {
   return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline").string()) + QLatin1Char('/') + rel;
 }
 
+QString goldenMore(const QString& rel) {
+  return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline_more/cases").string()) + QLatin1Char('/') + rel;
+}
+
+QString tinyControlNet() {
+  return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string());
+}
+
 // Largest per-channel difference between two images of the same size; -1 when sizes differ.
 int maxByteDiff(const QImage& a, const QImage& b) {
   if (a.size() != b.size()) return -1;
@@ -221,6 +229,96 @@ class TestCliGenerate : public QObject {
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("absent.safetensors:strong"), r.err.constData());
     QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("notes.safetensors")});
+  }
+
+  void controlNetUnitsMatchDiffusersAndAreRecorded() {
+    // Two units (diffusers' MultiControlNetModel case): the second given with the old
+    // --control-scale name.
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("lighthouse.png"));
+    const QString c = QStringLiteral("controlnet_multi_ddim_10_cfg7_scales0.6_0.9/");
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("a lighthouse on a rocky coast at dusk"),
+                           QStringLiteral("--negative"), QStringLiteral("low quality"), QStringLiteral("--sampler"),
+                           QStringLiteral("ddim"), QStringLiteral("--steps"), QStringLiteral("10"), QStringLiteral("--cfg"),
+                           QStringLiteral("7"), QStringLiteral("--seed"), QStringLiteral("2302"),
+                           QStringLiteral("--prompt-syntax"), QStringLiteral("plain"), QStringLiteral("--controlnet"),
+                           tinyControlNet(), QStringLiteral("--control-image"),
+                           goldenMore(c + QStringLiteral("control_image_0.png")), QStringLiteral("--control-weight=0.6"),
+                           QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-scale"),
+                           QStringLiteral("0.9"), QStringLiteral("--control-image"),
+                           goldenMore(c + QStringLiteral("control_image_1.png")), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(r.err.count("loading " + tinyControlNet().toUtf8()), 1);  // one load for both units
+    const int diff = maxByteDiff(QImage(out), QImage(goldenMore(c + QStringLiteral("image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+    const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), out}).out).trimmed();
+    // The tiny ControlNet folder's weights: A1111's old hash of their 64 KiB at 1 MiB.
+    const QString unit = QStringLiteral(
+        "ControlNet %1: \"Module: none, Model: model [fea4b5d4], Weight: %2, Resize Mode: Crop and Resize, Processor "
+        "Res: 512, Threshold A: 0.5, Threshold B: 0.5, Guidance Start: 0.0, Guidance End: 1.0, Pixel Perfect: False, "
+        "Control Mode: Balanced\"");
+    QVERIFY2(params.endsWith(QStringLiteral("Clip skip: 1, ") + unit.arg(0).arg(QStringLiteral("0.6")) +
+                             QStringLiteral(", ") + unit.arg(1).arg(QStringLiteral("0.9"))),
+             qPrintable(params));
+  }
+
+  void guessModeIsControlNetMoreImportant() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("shapes.png"));
+    const QString c = QStringLiteral("controlnet_euler_8_cfg3_guess_mode/");
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QString(), QStringLiteral("--sampler"), QStringLiteral("euler"),
+                           QStringLiteral("--steps"), QStringLiteral("8"), QStringLiteral("--cfg"), QStringLiteral("3"),
+                           QStringLiteral("--seed"), QStringLiteral("2301"), QStringLiteral("--prompt-syntax"),
+                           QStringLiteral("plain"), QStringLiteral("--control-mode"), QStringLiteral("controlnet"),
+                           QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-image"),
+                           goldenMore(c + QStringLiteral("control_image_0.png")), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const int diff = maxByteDiff(QImage(out), QImage(goldenMore(c + QStringLiteral("image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+    QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains("Control Mode: ControlNet is more important\""));
+  }
+
+  void controlNetMistakesExitNonZeroAndWriteNothing() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("never.png"));
+    const QString edges = goldenMore(QStringLiteral("controlnet_dpmpp_2m_10_cfg7.5_scale0.7/control_image_0.png"));
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--steps"), QStringLiteral("2"),
+                           QStringLiteral("--out"), out};
+    const QStringList unit{QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-image"), edges};
+    auto r = runCli(base + QStringList{QStringLiteral("--control-weight"), QStringLiteral("0.5")} + unit + unit);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-weight comes before the first --controlnet"), r.err.constData());
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-mode"), QStringLiteral("loud")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-mode of ControlNet unit 1 must be balanced, prompt or controlnet, got 'loud'"),
+             r.err.constData());
+    r = runCli(base + unit + QStringList{QStringLiteral("--controlnet"), tinyControlNet()});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("ControlNet unit 2 (--controlnet " + tinyControlNet().toUtf8() + ") has no --control-image"),
+             r.err.constData());
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-scale"), QStringLiteral("1"),
+                                         QStringLiteral("--control-weight"), QStringLiteral("1")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-weight is given twice for ControlNet unit 1"), r.err.constData());
+    // A map of another size: the engine refuses it, naming the unit and both sizes.
+    const QString small = dir.filePath(QStringLiteral("small.png"));
+    QVERIFY(QImage(edges).scaled(32, 48).save(small));
+    r = runCli(base + unit + QStringList{QStringLiteral("--controlnet"), tinyControlNet(),
+                                         QStringLiteral("--control-image"), small});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("ControlNet unit 2: the control image is 32x48 but the output is 64x64"), r.err.constData());
+    // Not a ControlNet: refused from the headers, before loading anything.
+    r = runCli(base + QStringList{QStringLiteral("--controlnet"), golden(QStringLiteral("tiny_sd1.safetensors")),
+                                  QStringLiteral("--control-image"), edges});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("ControlNet unit 1 (\"tiny_sd1.safetensors\") is not a ControlNet (it holds a Stable "
+                            "Diffusion 1.x model)"),
+             r.err.constData());
+    QVERIFY2(!r.err.contains("loading"), r.err.constData());
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("small.png")});
   }
 
   void errorsExitNonZeroAndWriteNothing() {

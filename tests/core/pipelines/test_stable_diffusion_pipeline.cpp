@@ -160,24 +160,24 @@ TEST_CASE("ControlNet guidance: scale, several nets and the start/end window") {
   GoldenCase c = load_case("txt2img_ddim_10_cfg7.5");
   const auto plain = kiln::pipelines::generate(tiny_model(), c.request);
   torch::manual_seed(11);
-  kiln::pipelines::ControlNetGuidance guidance{cn.model, cn.family, torch::rand({1, 3, 64, 64}), 1.0, 0.0, 1.0};
+  kiln::pipelines::ControlNetUnit guidance{cn.model, cn.family, torch::rand({1, 3, 64, 64}), 1.0, 0.0, 1.0};
 
-  c.request.controlnets = {guidance};
+  c.request.control_units = {guidance};
   const auto guided = kiln::pipelines::generate(tiny_model(), c.request);
   CHECK(max_abs_diff(guided.latents, plain.latents) > 1e-3);
 
-  c.request.controlnets[0].scale = 0.0;
+  c.request.control_units[0].weight = 0.0;
   CHECK(max_abs_diff(kiln::pipelines::generate(tiny_model(), c.request).latents, plain.latents) <= 1e-6);
 
   // Two nets at half scale each add up to one at full scale (residuals are linear in the scale).
-  guidance.scale = 0.5;
-  c.request.controlnets = {guidance, guidance};
+  guidance.weight = 0.5;
+  c.request.control_units = {guidance, guidance};
   CHECK(max_abs_diff(kiln::pipelines::generate(tiny_model(), c.request).latents, guided.latents) <= 1e-4);
 
   // Active for the second half only: the first five of ten steps are the unguided ones.
-  guidance.scale = 1.0;
+  guidance.weight = 1.0;
   guidance.start = 0.5;
-  c.request.controlnets = {guidance};
+  c.request.control_units = {guidance};
   std::vector<torch::Tensor> steps;
   kiln::pipelines::GenerationCallbacks callbacks;
   callbacks.on_step = [&](const kiln::pipelines::StepInfo& info) { steps.push_back(info.latents->clone()); };
@@ -255,9 +255,9 @@ TEST_CASE("requests are validated before any work, naming the field") {
   CHECK(error(bad) == "clip skip must be between 1 and 5, got 9 (1 = the last layer (AUTOMATIC1111's numbering))");
   bad = r;
   kiln::pipelines::LoadedControlNet cn = kiln::pipelines::load_controlnet_model(kGolden / "controlnet/model");
-  bad.controlnets = {{cn.model, kiln::convert::ModelFamily::ControlNetSDXL, torch::zeros({1, 3, 64, 64}), 1.0, 0.0, 1.0}};
-  CHECK(error(bad) == "controlnet 1 is a ControlNet (SDXL) and cannot guide a Stable Diffusion 1.x model (choose a "
-                      "ControlNet made for the model's family)");
+  bad.control_units = {{cn.model, kiln::convert::ModelFamily::ControlNetSDXL, torch::zeros({1, 3, 64, 64}), 1.0, 0.0, 1.0}};
+  CHECK(error(bad) == "ControlNet unit 1 is a ControlNet (SDXL) and cannot guide a Stable Diffusion 1.x model (choose "
+                      "a ControlNet made for the model's family)");
 }
 
 TEST_CASE("the SDXL path runs end to end on tiny SDXL-shaped modules") {

@@ -1,0 +1,55 @@
+#pragma once
+// kiln-cli generate's repeatable ControlNet units:
+//
+//   --controlnet MODEL --control-image IMG [--control-weight W] [--control-start S] [--control-end E]
+//                      [--control-mode balanced|prompt|controlnet]
+//
+// Each --controlnet starts a unit; the --control-* options after it (up to the next --controlnet)
+// belong to it. With one --controlnet the --control-* options may stand anywhere (the single-unit
+// form of earlier versions; --control-scale stays an alias of --control-weight). QCommandLineParser
+// keeps no order between different options, so the units are taken out of the argument list
+// before it parses the rest. A new per-unit option (--control-module, --control-resize) is one row
+// of the table in control_unit_options.cpp and one field here.
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace kiln::cli {
+
+struct ControlUnitOptions {
+  QString model;  // --controlnet
+  QString image;  // --control-image
+  std::optional<double> weight, start, end;
+  QString mode;  // --control-mode as given (balanced, prompt, controlnet); empty = balanced
+};
+
+struct ControlUnitArguments {
+  QStringList rest;  // every other argument, in order, for QCommandLineParser
+  QList<ControlUnitOptions> units;
+};
+
+// A usage mistake in the unit options (exit code 2); the message names the option and the unit.
+class ControlUnitUsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The per-unit option names, for --help: {name, value name, help}.
+struct ControlUnitOptionHelp {
+  const char* name;
+  const char* value;
+  const char* help;
+};
+QList<ControlUnitOptionHelp> controlUnitOptionHelp();
+
+// Takes the unit options out of `args` (both "--name value" and "--name=value"). Throws
+// ControlUnitUsageError for an option before any --controlnet (with several units), an option
+// given twice for one unit, a value that is not a number or mode, or a unit without an image.
+ControlUnitArguments splitControlUnits(const QStringList& args);
+
+}  // namespace kiln::cli

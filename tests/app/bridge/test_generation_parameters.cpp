@@ -1,0 +1,119 @@
+// A1111's parameters text with ControlNet units, both directions: what sd-webui-controlnet writes
+// (ControlNetUnit.serialize) and what Kiln reads back from it.
+#include <QCryptographicHash>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "bridge/generation_parameters.h"
+
+using kiln::bridge::ControlNetUnitUse;
+using kiln::bridge::GenerationParameters;
+
+class TestGenerationParameters : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void unitsAreWrittenAsA1111WritesThem() {
+    GenerationParameters p;
+    p.prompt = QStringLiteral("a house");
+    p.steps = 10;
+    p.sampler = QStringLiteral("DDIM");
+    p.seed = 5;
+    p.width = p.height = 64;
+    p.modelName = QStringLiteral("tiny_sd1");
+    ControlNetUnitUse canny;
+    canny.model = QStringLiteral("control_v11p_sd15_canny [d14c016b]");
+    ControlNetUnitUse depth;
+    depth.model = QStringLiteral("control_v11f1p_sd15_depth [cfd03158]");
+    depth.weight = 0.6;
+    depth.guidanceStart = 0.2;
+    depth.guidanceEnd = 0.825;
+    depth.controlMode = QStringLiteral("My prompt is more important");
+    depth.resizeMode = QStringLiteral("Just Resize");
+    p.controlNets = {canny, depth};
+    QCOMPARE(p.toText(),
+             QStringLiteral("a house\nSteps: 10, Sampler: DDIM, CFG scale: 7, Seed: 5, Size: 64x64, Model: tiny_sd1, "
+                            "Clip skip: 1, "
+                            "ControlNet 0: \"Module: none, Model: control_v11p_sd15_canny [d14c016b], Weight: 1.0, "
+                            "Resize Mode: Crop and Resize, Processor Res: 512, Threshold A: 0.5, Threshold B: 0.5, "
+                            "Guidance Start: 0.0, Guidance End: 1.0, Pixel Perfect: False, Control Mode: Balanced\", "
+                            "ControlNet 1: \"Module: none, Model: control_v11f1p_sd15_depth [cfd03158], Weight: 0.6, "
+                            "Resize Mode: Just Resize, Processor Res: 512, Threshold A: 0.5, Threshold B: 0.5, "
+                            "Guidance Start: 0.2, Guidance End: 0.825, Pixel Perfect: False, Control Mode: My prompt "
+                            "is more important\""));
+    const auto back = GenerationParameters::fromText(p.toText());
+    QVERIFY(back.has_value());
+    QCOMPARE(back->controlNets, p.controlNets);
+    QVERIFY(back->extra.isEmpty());
+  }
+
+  void unitsWrittenByA1111AreRestored() {
+    // As sd-webui-controlnet 1.1.4xx writes them: a canny unit, other keys after it, and its
+    // older versions' extra fields (Low Vram, Hr Option, ...), which Kiln ignores.
+    const QString text = QStringLiteral(
+        "masterpiece, a cat\nNegative prompt: blurry\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1, "
+        "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
+        "ControlNet 1: \"Module: openpose_full, Model: control_v11p_sd15_openpose [cab727d4], Weight: 1, Resize Mode: "
+        "Resize and Fill, Low Vram: False, Processor Res: 512, Threshold A: -1, Threshold B: -1, Guidance Start: 0, "
+        "Guidance End: 1, Pixel Perfect: True, Control Mode: ControlNet is more important, Hr Option: Both\", "
+        "ControlNet 0: \"Module: canny, Model: control_v11p_sd15_canny [d14c016b], Weight: 0.75, Resize Mode: Crop "
+        "and Resize, Processor Res: 512, Threshold A: 100.0, Threshold B: 200.0, Guidance Start: 0.1, Guidance End: "
+        "0.9, Pixel Perfect: False, Control Mode: Balanced\", Version: v1.9.4");
+    const auto p = GenerationParameters::fromText(text);
+    QVERIFY(p.has_value());
+    QCOMPARE(p->controlNets.size(), 2);
+    const ControlNetUnitUse& canny = p->controlNets[0];
+    QCOMPARE(canny.module, QStringLiteral("canny"));
+    QCOMPARE(canny.model, QStringLiteral("control_v11p_sd15_canny [d14c016b]"));
+    QCOMPARE(canny.weight, 0.75);
+    QCOMPARE(canny.resizeMode, QStringLiteral("Crop and Resize"));
+    QCOMPARE(canny.thresholdA, 100.0);
+    QCOMPARE(canny.thresholdB, 200.0);
+    QCOMPARE(canny.guidanceStart, 0.1);
+    QCOMPARE(canny.guidanceEnd, 0.9);
+    QCOMPARE(canny.pixelPerfect, false);
+    QCOMPARE(canny.controlMode, QStringLiteral("Balanced"));
+    const ControlNetUnitUse& pose = p->controlNets[1];
+    QCOMPARE(pose.module, QStringLiteral("openpose_full"));
+    QCOMPARE(pose.weight, 1.0);
+    QCOMPARE(pose.resizeMode, QStringLiteral("Resize and Fill"));
+    QCOMPARE(pose.pixelPerfect, true);
+    QCOMPARE(pose.controlMode, QStringLiteral("ControlNet is more important"));
+    QCOMPARE(p->extra, (QMap<QString, QString>{{QStringLiteral("Version"), QStringLiteral("v1.9.4")}}));
+    QCOMPARE(p->negativePrompt, QStringLiteral("blurry"));
+  }
+
+  void aMalformedUnitStaysAsText() {
+    const auto p = GenerationParameters::fromText(
+        QStringLiteral("x\nSteps: 2, Seed: 1, ControlNet 0: \"preprocessor canny, weight high\""));
+    QVERIFY(p.has_value());
+    QVERIFY(p->controlNets.isEmpty());
+    QCOMPARE(p->extra.value(QStringLiteral("ControlNet 0")), QStringLiteral("preprocessor canny, weight high"));
+  }
+
+  void legacyHashReadsThe64KiBAtOneMiB() {
+    QTemporaryDir dir;
+    const QString small = dir.filePath(QStringLiteral("small.safetensors"));
+    QFile f(small);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(1000, 'x'));
+    f.close();
+    QCOMPARE(kiln::bridge::legacyModelHash(small), QStringLiteral("e3b0c442"));  // sha256 of nothing
+    const QString big = dir.filePath(QStringLiteral("big.safetensors"));
+    QFile g(big);
+    QVERIFY(g.open(QIODevice::WriteOnly));
+    g.write(QByteArray(0x100000, 'a'));
+    g.write(QByteArray(0x10000, 'b'));
+    g.write(QByteArray(10, 'c'));  // beyond the block: not hashed
+    g.close();
+    const QString expected = QString::fromLatin1(
+        QCryptographicHash::hash(QByteArray(0x10000, 'b'), QCryptographicHash::Sha256).toHex().left(8));
+    QCOMPARE(kiln::bridge::legacyModelHash(big), expected);
+    QCOMPARE(kiln::bridge::legacyModelHash(dir.path()), expected);  // a folder: its weights file (safetensors, by name)
+    QVERIFY(kiln::bridge::legacyModelHash(dir.filePath(QStringLiteral("absent"))).isEmpty());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestGenerationParameters)
+#include "test_generation_parameters.moc"
