@@ -110,6 +110,11 @@ std::vector<Preprocessor> builtin_preprocessors() {
 
 void check_description(const Preprocessor& p) {
   if (p.name.empty()) throw InvalidRequestError("a preprocessor needs a name");
+  for (const std::string& alias : p.aliases) {
+    if (alias.empty() || alias == p.name) {
+      throw InvalidRequestError("preprocessor '" + p.name + "': an alias must be another, non-empty name");
+    }
+  }
   if (!p.run) throw InvalidRequestError("preprocessor '" + p.name + "' has no implementation");
   for (const PreprocessorParam& param : p.params) {
     if (param.key.empty() || !(param.minimum <= param.default_value && param.default_value <= param.maximum)) {
@@ -129,12 +134,20 @@ class Registry {
     check_description(p);
     std::lock_guard lock(mutex_);
     const std::string name = p.name;
-    if (entries_.count(name)) throw InvalidRequestError("preprocessor '" + name + "' is already registered");
+    std::vector<std::string> names = p.aliases;
+    names.push_back(name);
+    for (const std::string& n : names) {
+      if (entries_.count(n) || aliases_.count(n)) {
+        throw InvalidRequestError("preprocessor '" + n + "' is already registered");
+      }
+    }
+    for (const std::string& alias : p.aliases) aliases_.emplace(alias, name);
     entries_.emplace(name, std::make_shared<const Preprocessor>(std::move(p)));
   }
 
   std::shared_ptr<const Preprocessor> find(std::string_view name) const {
     std::lock_guard lock(mutex_);
+    if (const auto alias = aliases_.find(name); alias != aliases_.end()) name = alias->second;
     const auto it = entries_.find(name);
     return it == entries_.end() ? nullptr : it->second;
   }
@@ -158,6 +171,7 @@ class Registry {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const Preprocessor>, std::less<>> entries_;
+  std::map<std::string, std::string, std::less<>> aliases_;  // alias -> name
 };
 
 Registry& registry() {
@@ -179,6 +193,32 @@ std::vector<std::shared_ptr<const Preprocessor>> preprocessors() { return regist
 std::shared_ptr<const Preprocessor> find_preprocessor(std::string_view name) { return registry().find(name); }
 
 void register_preprocessor(Preprocessor preprocessor) { registry().add(std::move(preprocessor)); }
+
+std::filesystem::path find_annotator_weights(const std::string& preprocessor, const AnnotatorWeights& weights,
+                                             const std::vector<std::filesystem::path>& dirs) {
+  std::vector<std::string> subfolders{""};
+  subfolders.insert(subfolders.end(), weights.subfolders.begin(), weights.subfolders.end());
+  std::string looked;
+  for (const std::filesystem::path& dir : dirs) {
+    for (const std::string& sub : subfolders) {
+      const std::filesystem::path folder = sub.empty() ? dir : dir / sub;
+      looked += (looked.empty() ? "" : ", ") + folder.string();
+      for (const std::string& name : weights.file_names) {
+        std::error_code ec;
+        const std::filesystem::path candidate = folder / name;
+        if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
+      }
+    }
+  }
+  std::string names;
+  for (const std::string& name : weights.file_names) names += (names.empty() ? "" : " or ") + name;
+  std::string hint = "download " + weights.file_names.front() + " from " + weights.source;
+  if (!weights.licence.empty()) hint += " (licence: " + weights.licence + ")";
+  hint += " into an annotator folder (kiln-cli: --annotator-dir)";
+  throw FileError("preprocessor '" + preprocessor + "' needs its weights " + names +
+                      ", found in none of: " + (looked.empty() ? std::string("(no annotator folder is set)") : looked),
+                  {}, hint);
+}
 
 PreprocessorParams resolve_params(const Preprocessor& p, int resolution, const PreprocessorParams& params) {
   if (p.takes_resolution && (resolution < kMinResolution || resolution > kMaxResolution)) {

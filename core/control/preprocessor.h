@@ -5,8 +5,10 @@
 // crops the padding off, and the result is HWC3 again. Built in: the OpenCV-only preprocessors
 // (none, invert, canny, threshold, scribble_xdog, lineart_standard, tile_resample,
 // blur_gaussian, inpaint, inpaint_only). Network preprocessors and pose detection register
-// themselves here too (`register_preprocessor`).
+// themselves here too (`register_preprocessor`; the networks of kiln_control_nets through
+// network_preprocessors.h's register_network_preprocessors()).
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,10 +38,34 @@ using PreprocessorParams = std::map<std::string, double, std::less<>>;
 
 // What a run may need beyond the image. Network preprocessors check `stop` between stages and
 // return an empty image when it is requested (cancelling is an outcome, not an error); the
-// OpenCV ones take milliseconds and ignore it. Later fields: model cache, device.
+// OpenCV ones take milliseconds and ignore it.
 struct PreprocessorContext {
   std::stop_token stop;
+  // Folders where annotator weights live (the app: its model library folders; kiln-cli:
+  // --annotator-dir). Each is searched directly and in the preprocessor's subfolders
+  // (AnnotatorWeights::subfolders), in order; the first file found wins.
+  std::vector<std::filesystem::path> annotator_dirs;
+  // Where networks run: "cpu" (default) or a LibTorch device string ("cuda", "cuda:1"). fp32.
+  std::string device = "cpu";
 };
+
+// The weight file a network preprocessor needs, and where a user gets it.
+struct AnnotatorWeights {
+  // Accepted file names in order of preference: the published name (A1111 / controlnet_aux)
+  // first, then variants (.safetensors conversions, other sizes).
+  std::vector<std::string> file_names;
+  // Subfolders of an annotator dir that are searched too, after the dir itself: A1111's
+  // extension layout (annotator/downloads/<folder>) and the Hugging Face repo name.
+  std::vector<std::string> subfolders;
+  std::string source;   // download page, e.g. "https://huggingface.co/lllyasviel/Annotators"
+  std::string licence;  // of the weights, e.g. "Apache-2.0"
+};
+
+// The first existing `dir[/subfolder]/file_name` over the dirs (in order), subfolders ("" first)
+// and file names. Throws FileError naming the preprocessor, every file name, where it looked,
+// where to get the file and its licence.
+std::filesystem::path find_annotator_weights(const std::string& preprocessor, const AnnotatorWeights& weights,
+                                             const std::vector<std::filesystem::path>& dirs);
 
 struct Preprocessor {
   std::string name;   // A1111 module name: "canny", "lineart_standard", "inpaint_only", ...
@@ -47,6 +73,10 @@ struct Preprocessor {
   bool takes_resolution = false;
   int default_resolution = 512;  // A1111's slider: 64..2048, default 512
   std::vector<PreprocessorParam> params;
+  // Older names that find this preprocessor too (A1111's legacy keys: "hed" for softedge_hed).
+  std::vector<std::string> aliases;
+  // Network preprocessors: the weight file they need (file_names empty for the others).
+  AnnotatorWeights weights;
   // Inpaint: the input is RGBA whose alpha is the mask (make_inpaint_input), returned as RGBA;
   // control_map_fit's inpaint_control turns it into the ControlNet hint.
   bool takes_mask = false;
@@ -61,10 +91,11 @@ struct Preprocessor {
 
 // Every registered preprocessor, "none" first, then by name.
 std::vector<std::shared_ptr<const Preprocessor>> preprocessors();
-// nullptr when unknown.
+// By name or alias; nullptr when unknown.
 std::shared_ptr<const Preprocessor> find_preprocessor(std::string_view name);
 // Adds a preprocessor (network and pose preprocessors do this once at start-up). Throws
-// InvalidRequestError if the name is taken or the description is inconsistent. Thread-safe.
+// InvalidRequestError if the name or an alias is taken or the description is inconsistent.
+// Thread-safe.
 void register_preprocessor(Preprocessor preprocessor);
 
 // Range accepted for a resolution. A1111's slider is 64..2048, but Pixel Perfect computes the
