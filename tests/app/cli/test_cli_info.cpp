@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "app/cli/cli_runner.h"
+#include "base/build_config.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -215,6 +216,25 @@ class TestCliInfo : public QObject {
     r = runCli({QStringLiteral("--help")});
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("info PATH"));
+  }
+
+  // --version: Kiln, the LibTorch it was built against and whether that has CUDA, the CPU
+  // kernels, and the GPUs or why there are none (on a machine without a driver it still starts).
+  void version() {
+    const auto r = runCli({QStringLiteral("--version")});
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QVERIFY2(lines.size() >= 4, r.out.constData());
+    QCOMPARE(lines[0], QByteArray("kiln-cli " KILN_VERSION_STRING));
+    QVERIFY2(lines[1].startsWith("LibTorch " KILN_LIBTORCH_VERSION_STRING ", "), lines[1].constData());
+#if KILN_TORCH_CUDA
+    QVERIFY2(lines[1].contains(", built with CUDA 1") && lines[1].contains(" and cuDNN 9."), lines[1].constData());
+#else
+    QVERIFY2(lines[1].endsWith(", CPU only"), lines[1].constData());
+#endif
+    QVERIFY2(lines[2].startsWith("CPU: ") && lines[2].contains(" kernels"), lines[2].constData());
+    QVERIFY2(lines[3].startsWith("GPU: no CUDA device") || lines[3].startsWith("CUDA device 0: "), lines[3].constData());
+    QVERIFY(r.err.isEmpty());  // the missing driver is reported, not warned about
   }
 };
 
