@@ -210,6 +210,34 @@
         <source>kiln: %1: not a training session</source>
         <translation>kiln: %1: keine Trainingssitzung</translation>
     </message>
+    <message>
+        <source>Print the versions of Kiln and LibTorch (CUDA, cuDNN) and the devices it sees, then exit.</source>
+        <translation>Die Versionen von Kiln und LibTorch (CUDA, cuDNN) und die erkannten Geräte ausgeben, dann beenden.</translation>
+    </message>
+    <message>
+        <source>Add a ControlNet unit on the Generate page: pose, scribble, a preprocessor (on the --input image) or PREPROCESSOR:FILE. Repeatable.</source>
+        <translation>Eine ControlNet-Einheit auf der Seite „Generieren“ hinzufügen: pose, scribble, ein Präprozessor (auf dem --input-Bild) oder PRÄPROZESSOR:DATEI. Wiederholbar.</translation>
+    </message>
+    <message>
+        <source>spec</source>
+        <translation>angabe</translation>
+    </message>
+    <message>
+        <source>Open the pose editor or the scribble of ControlNet unit N.</source>
+        <translation>Den Pose-Editor oder die Skizze der ControlNet-Einheit N öffnen.</translation>
+    </message>
+    <message>
+        <source>N</source>
+        <translation>N</translation>
+    </message>
+    <message>
+        <source>Drawing (black lines on white) for the scribble that --control-edit opens.</source>
+        <translation>Zeichnung (schwarze Linien auf Weiß) für die Skizze, die --control-edit öffnet.</translation>
+    </message>
+    <message>
+        <source>kiln: the ControlNet units could not be set up</source>
+        <translation>kiln: Die ControlNet-Einheiten konnten nicht eingerichtet werden</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>
@@ -352,6 +380,291 @@
     <message>
         <source>The model was trained at %1 px; training at %2 px may give worse results.</source>
         <translation>Das Modell wurde mit %1 px trainiert; Training mit %2 px kann schlechtere Ergebnisse liefern.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ControlNetPanel</name>
+    <message>
+        <source>ControlNet</source>
+        <translation>ControlNet</translation>
+    </message>
+    <message>
+        <source>Add Unit</source>
+        <translation>Einheit hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add a ControlNet unit (up to %1): edges, depth, lines, a scribble or a pose guide the image</source>
+        <translation>Eine ControlNet-Einheit hinzufügen (bis zu %1): Kanten, Tiefe, Linien, eine Skizze oder eine Pose lenken das Bild</translation>
+    </message>
+    <message>
+        <source>No units. Add one to guide the image with a control map.</source>
+        <translation>Keine Einheiten. Fügen Sie eine hinzu, um das Bild mit einer Steuerkarte zu lenken.</translation>
+    </message>
+    <message>
+        <source>No %1 in the library</source>
+        <translation>Kein %1 in der Bibliothek</translation>
+    </message>
+    <message>
+        <source>ControlNet unit %1 cannot guide: %2</source>
+        <translation>ControlNet-Einheit %1 kann nicht lenken: %2</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::ControlUnitEditor</name>
+    <message>
+        <source>Needs %1 (%2)</source>
+        <translation>Benötigt %1 (%2)</translation>
+    </message>
+    <message>
+        <source>Use this unit when generating</source>
+        <translation>Diese Einheit beim Generieren verwenden</translation>
+    </message>
+    <message>
+        <source>Move the unit up</source>
+        <translation>Einheit nach oben verschieben</translation>
+    </message>
+    <message>
+        <source>Move the unit down</source>
+        <translation>Einheit nach unten verschieben</translation>
+    </message>
+    <message>
+        <source>Remove the unit</source>
+        <translation>Einheit entfernen</translation>
+    </message>
+    <message>
+        <source>Image file</source>
+        <translation>Bilddatei</translation>
+    </message>
+    <message>
+        <source>Input canvas</source>
+        <translation>Eingabe-Leinwand</translation>
+    </message>
+    <message>
+        <source>Last generated image</source>
+        <translation>Zuletzt generiertes Bild</translation>
+    </message>
+    <message>
+        <source>Clipboard</source>
+        <translation>Zwischenablage</translation>
+    </message>
+    <message>
+        <source>Scribble</source>
+        <translation>Skizze</translation>
+    </message>
+    <message>
+        <source>Pose</source>
+        <translation>Pose</translation>
+    </message>
+    <message>
+        <source>Where the control map comes from</source>
+        <translation>Woher die Steuerkarte kommt</translation>
+    </message>
+    <message>
+        <source>The ControlNet, from the Models page&apos;s folders (those made for the selected model&apos;s base)</source>
+        <translation>Das ControlNet aus den Ordnern der Seite „Modelle“ (die für die Basis des gewählten Modells gemachten)</translation>
+    </message>
+    <message>
+        <source>What turns the picture into a control map (“none”: the picture is the map)</source>
+        <translation>Was das Bild in eine Steuerkarte verwandelt („none“: das Bild ist die Karte)</translation>
+    </message>
+    <message>
+        <source>The preprocessor&apos;s resolution (short side, in pixels)</source>
+        <translation>Die Auflösung des Präprozessors (kurze Seite, in Pixeln)</translation>
+    </message>
+    <message>
+        <source>Pixel Perfect</source>
+        <translation>Pixelgenau</translation>
+    </message>
+    <message>
+        <source>Compute the resolution from the output size, as AUTOMATIC1111 does</source>
+        <translation>Die Auflösung aus der Ausgabegröße berechnen, wie AUTOMATIC1111 es tut</translation>
+    </message>
+    <message>
+        <source>How strongly the unit guides (its residuals are multiplied by this)</source>
+        <translation>Wie stark die Einheit lenkt (ihre Residuen werden damit multipliziert)</translation>
+    </message>
+    <message>
+        <source>Fraction of the steps where the unit starts guiding</source>
+        <translation>Anteil der Schritte, ab dem die Einheit lenkt</translation>
+    </message>
+    <message>
+        <source>Fraction of the steps where the unit stops guiding</source>
+        <translation>Anteil der Schritte, ab dem die Einheit nicht mehr lenkt</translation>
+    </message>
+    <message>
+        <source>Balanced</source>
+        <translation>Ausgewogen</translation>
+    </message>
+    <message>
+        <source>My prompt is more important</source>
+        <translation>Mein Prompt ist wichtiger</translation>
+    </message>
+    <message>
+        <source>ControlNet is more important</source>
+        <translation>ControlNet ist wichtiger</translation>
+    </message>
+    <message>
+        <source>How the unit weighs against the prompt</source>
+        <translation>Wie die Einheit gegen den Prompt gewichtet wird</translation>
+    </message>
+    <message>
+        <source>Just Resize</source>
+        <translation>Nur skalieren</translation>
+    </message>
+    <message>
+        <source>Crop and Resize</source>
+        <translation>Zuschneiden und skalieren</translation>
+    </message>
+    <message>
+        <source>Resize and Fill</source>
+        <translation>Skalieren und auffüllen</translation>
+    </message>
+    <message>
+        <source>How the map is fitted to the output size</source>
+        <translation>Wie die Karte an die Ausgabegröße angepasst wird</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <source>Preprocessor</source>
+        <translation>Präprozessor</translation>
+    </message>
+    <message>
+        <source>Resolution</source>
+        <translation>Auflösung</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>Gewicht</translation>
+    </message>
+    <message>
+        <source>Start / end</source>
+        <translation>Start / Ende</translation>
+    </message>
+    <message>
+        <source>Control</source>
+        <translation>Steuerung</translation>
+    </message>
+    <message>
+        <source>Resize</source>
+        <translation>Anpassen</translation>
+    </message>
+    <message>
+        <source>Unit %1</source>
+        <translation>Einheit %1</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>Öffnen…</translation>
+    </message>
+    <message>
+        <source>Open the picture to make the map from</source>
+        <translation>Das Bild öffnen, aus dem die Karte entsteht</translation>
+    </message>
+    <message>
+        <source>Take Again</source>
+        <translation>Neu übernehmen</translation>
+    </message>
+    <message>
+        <source>Take the picture again from its source</source>
+        <translation>Das Bild erneut aus seiner Quelle übernehmen</translation>
+    </message>
+    <message>
+        <source>Draw</source>
+        <translation>Zeichnen</translation>
+    </message>
+    <message>
+        <source>Draw the scribble on the input canvas (white lines on black are sent)</source>
+        <translation>Die Skizze auf der Eingabe-Leinwand zeichnen (gesendet werden weiße Linien auf Schwarz)</translation>
+    </message>
+    <message>
+        <source>Edit Pose</source>
+        <translation>Pose bearbeiten</translation>
+    </message>
+    <message>
+        <source>Edit the skeletons in the pose editor</source>
+        <translation>Die Skelette im Pose-Editor bearbeiten</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n person(s), %1×%2</source>
+        <translation>
+            <numerusform>%n Person, %1×%2</numerusform>
+            <numerusform>%n Personen, %1×%2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing drawn yet</source>
+        <translation>Noch nichts gezeichnet</translation>
+    </message>
+    <message>
+        <source>%1×%2</source>
+        <translation>%1×%2</translation>
+    </message>
+    <message>
+        <source>%1 (%2×%3)</source>
+        <translation>%1 (%2×%3)</translation>
+    </message>
+    <message>
+        <source>No picture yet</source>
+        <translation>Noch kein Bild</translation>
+    </message>
+    <message>
+        <source>Kiln cannot read %1 as an image: %2</source>
+        <translation>Kiln kann %1 nicht als Bild lesen: %2</translation>
+    </message>
+    <message>
+        <source>Open Control Image</source>
+        <translation>Steuerbild öffnen</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>Bilder (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>input canvas</source>
+        <translation>Eingabe-Leinwand</translation>
+    </message>
+    <message>
+        <source>last image</source>
+        <translation>letztes Bild</translation>
+    </message>
+    <message>
+        <source>clipboard</source>
+        <translation>Zwischenablage</translation>
+    </message>
+    <message>
+        <source>Draw to make a map</source>
+        <translation>Zeichnen Sie, um eine Karte zu erstellen</translation>
+    </message>
+    <message>
+        <source>No map</source>
+        <translation>Keine Karte</translation>
+    </message>
+    <message>
+        <source>Control map, %1×%2</source>
+        <translation>Steuerkarte, %1×%2</translation>
+    </message>
+    <message>
+        <source>Computing…</source>
+        <translation>Wird berechnet…</translation>
+    </message>
+    <message>
+        <source>it has no ControlNet model</source>
+        <translation>sie hat kein ControlNet-Modell</translation>
+    </message>
+    <message>
+        <source>its map is still being computed</source>
+        <translation>ihre Karte wird noch berechnet</translation>
+    </message>
+    <message>
+        <source>nothing is drawn</source>
+        <translation>es ist nichts gezeichnet</translation>
+    </message>
+    <message>
+        <source>it has no picture</source>
+        <translation>sie hat kein Bild</translation>
     </message>
 </context>
 <context>
@@ -1192,6 +1505,38 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Applying LoRAs…</source>
         <translation>LoRAs werden angewendet …</translation>
     </message>
+    <message>
+        <source>Draw the scribble (B; [ and ] change the size)</source>
+        <translation>Die Skizze zeichnen (B; [ und ] ändern die Größe)</translation>
+    </message>
+    <message>
+        <source>Erase the scribble (E)</source>
+        <translation>Die Skizze radieren (E)</translation>
+    </message>
+    <message>
+        <source>Draw the scribble on the canvas; press Done Drawing when it is finished</source>
+        <translation>Zeichnen Sie die Skizze auf der Leinwand; klicken Sie auf „Zeichnen beenden“, wenn sie fertig ist</translation>
+    </message>
+    <message>
+        <source>ControlNet unit not ready</source>
+        <translation>ControlNet-Einheit nicht bereit</translation>
+    </message>
+    <message>
+        <source>Loading ControlNet…</source>
+        <translation>ControlNet wird geladen…</translation>
+    </message>
+    <message>
+        <source>Clear Scribble</source>
+        <translation>Skizze leeren</translation>
+    </message>
+    <message>
+        <source>Done Drawing</source>
+        <translation>Zeichnen beenden</translation>
+    </message>
+    <message>
+        <source>Stop drawing the ControlNet scribble (the unit keeps it)</source>
+        <translation>Das Zeichnen der ControlNet-Skizze beenden (die Einheit behält sie)</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>
@@ -1399,10 +1744,6 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <translation>&lt;h3&gt;Kiln %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für eigene Stable-Diffusion-Modelle: Datensatz vorbereiten, auf der eigenen GPU feinabstimmen und Bilder erzeugen.&lt;/p&gt;</translation>
     </message>
     <message>
-        <source>&lt;p&gt;Free software under the GNU General Public License, version 3 or later. Built with Qt %1 and LibTorch.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Freie Software unter der GNU General Public License, Version 3 oder später. Erstellt mit Qt %1 und LibTorch.&lt;/p&gt;</translation>
-    </message>
-    <message>
         <source>Kiln will use the new language the next time it starts.</source>
         <translation>Kiln verwendet die neue Sprache ab dem nächsten Start.</translation>
     </message>
@@ -1433,6 +1774,10 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Keep Training</source>
         <translation>Weitertrainieren</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Free software under the GNU General Public License, version 3 or later. Built with Qt %1.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Freie Software unter der GNU General Public License, Version 3 oder später. Erstellt mit Qt %1.&lt;/p&gt;</translation>
     </message>
 </context>
 <context>
@@ -1810,6 +2155,144 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Could not open %1</source>
         <translation>%1 konnte nicht geöffnet werden</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::PoseEditorPanel</name>
+    <message>
+        <source>Import Pose</source>
+        <translation>Pose importieren</translation>
+    </message>
+    <message>
+        <source>Pose JSON (*.json)</source>
+        <translation>Pose-JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>OpenPose JSON, AUTOMATIC1111 (*.json)</source>
+        <translation>OpenPose-JSON, AUTOMATIC1111 (*.json)</translation>
+    </message>
+    <message>
+        <source>POSE_KEYPOINT, ComfyUI (*.json)</source>
+        <translation>POSE_KEYPOINT, ComfyUI (*.json)</translation>
+    </message>
+    <message>
+        <source>Export Pose</source>
+        <translation>Pose exportieren</translation>
+    </message>
+    <message>
+        <source>Pose</source>
+        <translation>Pose</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add a person (Insert)</source>
+        <translation>Eine Person hinzufügen (Einfg)</translation>
+    </message>
+    <message>
+        <source>Duplicate</source>
+        <translation>Duplizieren</translation>
+    </message>
+    <message>
+        <source>Duplicate the selected person (Ctrl+D)</source>
+        <translation>Die gewählte Person duplizieren (Strg+D)</translation>
+    </message>
+    <message>
+        <source>Mirror</source>
+        <translation>Spiegeln</translation>
+    </message>
+    <message>
+        <source>Swap the selected person&apos;s left and right (M)</source>
+        <translation>Links und rechts der gewählten Person tauschen (M)</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>Zurücksetzen</translation>
+    </message>
+    <message>
+        <source>Put the selected person back in the standing pose (R)</source>
+        <translation>Die gewählte Person wieder in die stehende Pose bringen (R)</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Remove the selected person (Delete)</source>
+        <translation>Die gewählte Person entfernen (Entf)</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Rückgängig</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>Wiederholen</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>Importieren…</translation>
+    </message>
+    <message>
+        <source>Read an OpenPose JSON (AUTOMATIC1111) or POSE_KEYPOINT (ComfyUI) file</source>
+        <translation>Eine OpenPose-JSON- (AUTOMATIC1111) oder POSE_KEYPOINT-Datei (ComfyUI) lesen</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Exportieren…</translation>
+    </message>
+    <message>
+        <source>Write the pose as OpenPose JSON (AUTOMATIC1111) or POSE_KEYPOINT (ComfyUI)</source>
+        <translation>Die Pose als OpenPose-JSON (AUTOMATIC1111) oder POSE_KEYPOINT (ComfyUI) schreiben</translation>
+    </message>
+    <message>
+        <source>Snap to Detected</source>
+        <translation>Erkannte Pose übernehmen</translation>
+    </message>
+    <message>
+        <source>Replace the people with the pose detected in the input picture</source>
+        <translation>Die Personen durch die im Eingabebild erkannte Pose ersetzen</translation>
+    </message>
+    <message>
+        <source>Needs an OpenPose preprocessor, which Kiln does not have yet</source>
+        <translation>Benötigt einen OpenPose-Präprozessor, den Kiln noch nicht hat</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>Fertig</translation>
+    </message>
+    <message>
+        <source>Close the pose editor (the unit keeps the pose)</source>
+        <translation>Den Pose-Editor schließen (die Einheit behält die Pose)</translation>
+    </message>
+    <message>
+        <source>Add a person to start</source>
+        <translation>Fügen Sie eine Person hinzu, um zu beginnen</translation>
+    </message>
+    <message numerus="yes">
+        <source>Read %n person(s) from %1</source>
+        <translation>
+            <numerusform>%n Person aus %1 gelesen</numerusform>
+            <numerusform>%n Personen aus %1 gelesen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(hands, faces and animals are not edited here and were left out)</source>
+        <translation>(Hände, Gesichter und Tiere werden hier nicht bearbeitet und wurden weggelassen)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Wrote %1</source>
+        <translation>%1 geschrieben</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
     </message>
 </context>
 <context>
@@ -2406,6 +2889,18 @@ Dieser Ordner fehlt oder kann nicht gelesen werden.</translation>
         <source>Load Mask</source>
         <translation>Maske laden</translation>
     </message>
+    <message>
+        <source>Clear Scribble</source>
+        <translation>Skizze leeren</translation>
+    </message>
+    <message>
+        <source>Load Scribble</source>
+        <translation>Skizze laden</translation>
+    </message>
+    <message>
+        <source>Draw Scribble</source>
+        <translation>Skizze zeichnen</translation>
+    </message>
 </context>
 <context>
     <name>kiln::widgets::MessageBanner</name>
@@ -2416,6 +2911,153 @@ Dieser Ordner fehlt oder kann nicht gelesen werden.</translation>
     <message>
         <source>Hide details</source>
         <translation>Details ausblenden</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::widgets::PoseEditor</name>
+    <message>
+        <source>Pose editor</source>
+        <translation>Pose-Editor</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Drag a joint to move it; drag a limb, or anything with Shift held, to move the whole person. Right-click for more.&lt;/p&gt;&lt;p&gt;Keys: Page Up/Down select a person, [ and ] a joint, arrows move the joint (Ctrl: the person, Shift: faster), H hides or shows it, Insert adds a person, Ctrl+D duplicates, M mirrors, R resets the pose, Delete removes.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Ziehen Sie ein Gelenk, um es zu bewegen; ziehen Sie ein Glied oder irgendetwas mit gedrückter Umschalttaste, um die ganze Person zu bewegen. Rechtsklick für mehr.&lt;/p&gt;&lt;p&gt;Tasten: Bild auf/ab wählen eine Person, [ und ] ein Gelenk, Pfeile bewegen das Gelenk (Strg: die Person, Umschalt: schneller), H blendet es aus oder ein, Einfg fügt eine Person hinzu, Strg+D dupliziert, M spiegelt, R setzt die Pose zurück, Entf entfernt.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Nose</source>
+        <translation>Nase</translation>
+    </message>
+    <message>
+        <source>Neck</source>
+        <translation>Hals</translation>
+    </message>
+    <message>
+        <source>Right Shoulder</source>
+        <translation>Rechte Schulter</translation>
+    </message>
+    <message>
+        <source>Right Elbow</source>
+        <translation>Rechter Ellbogen</translation>
+    </message>
+    <message>
+        <source>Right Wrist</source>
+        <translation>Rechtes Handgelenk</translation>
+    </message>
+    <message>
+        <source>Left Shoulder</source>
+        <translation>Linke Schulter</translation>
+    </message>
+    <message>
+        <source>Left Elbow</source>
+        <translation>Linker Ellbogen</translation>
+    </message>
+    <message>
+        <source>Left Wrist</source>
+        <translation>Linkes Handgelenk</translation>
+    </message>
+    <message>
+        <source>Right Hip</source>
+        <translation>Rechte Hüfte</translation>
+    </message>
+    <message>
+        <source>Right Knee</source>
+        <translation>Rechtes Knie</translation>
+    </message>
+    <message>
+        <source>Right Ankle</source>
+        <translation>Rechter Knöchel</translation>
+    </message>
+    <message>
+        <source>Left Hip</source>
+        <translation>Linke Hüfte</translation>
+    </message>
+    <message>
+        <source>Left Knee</source>
+        <translation>Linkes Knie</translation>
+    </message>
+    <message>
+        <source>Left Ankle</source>
+        <translation>Linker Knöchel</translation>
+    </message>
+    <message>
+        <source>Right Eye</source>
+        <translation>Rechtes Auge</translation>
+    </message>
+    <message>
+        <source>Left Eye</source>
+        <translation>Linkes Auge</translation>
+    </message>
+    <message>
+        <source>Right Ear</source>
+        <translation>Rechtes Ohr</translation>
+    </message>
+    <message>
+        <source>Left Ear</source>
+        <translation>Linkes Ohr</translation>
+    </message>
+    <message>
+        <source>Scale Poses</source>
+        <translation>Posen skalieren</translation>
+    </message>
+    <message>
+        <source>Set Poses</source>
+        <translation>Posen setzen</translation>
+    </message>
+    <message>
+        <source>Move %1</source>
+        <translation>%1 bewegen</translation>
+    </message>
+    <message>
+        <source>Show %1</source>
+        <translation>%1 einblenden</translation>
+    </message>
+    <message>
+        <source>Hide %1</source>
+        <translation>%1 ausblenden</translation>
+    </message>
+    <message>
+        <source>Move Person</source>
+        <translation>Person bewegen</translation>
+    </message>
+    <message>
+        <source>Add Person</source>
+        <translation>Person hinzufügen</translation>
+    </message>
+    <message>
+        <source>Duplicate Person</source>
+        <translation>Person duplizieren</translation>
+    </message>
+    <message>
+        <source>Remove Person</source>
+        <translation>Person entfernen</translation>
+    </message>
+    <message>
+        <source>Mirror Person</source>
+        <translation>Person spiegeln</translation>
+    </message>
+    <message>
+        <source>Reset Pose</source>
+        <translation>Pose zurücksetzen</translation>
+    </message>
+    <message>
+        <source>Person %1</source>
+        <translation>Person %1</translation>
+    </message>
+    <message>
+        <source>%1 of person %2</source>
+        <translation>%1 von Person %2</translation>
+    </message>
+    <message>
+        <source>(hidden)</source>
+        <translation>(ausgeblendet)</translation>
+    </message>
+    <message>
+        <source>Show Hidden Joint</source>
+        <translation>Ausgeblendetes Gelenk einblenden</translation>
+    </message>
+    <message>
+        <source>Fit to View</source>
+        <translation>In Ansicht einpassen</translation>
     </message>
 </context>
 </TS>

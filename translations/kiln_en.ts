@@ -19,6 +19,16 @@
     </message>
 </context>
 <context>
+    <name>kiln::app::ControlUnitEditor</name>
+    <message numerus="yes">
+        <source>%n person(s), %1×%2</source>
+        <translation>
+            <numerusform>%n person, %1×%2</numerusform>
+            <numerusform>%n people, %1×%2</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::DatasetPage</name>
     <message numerus="yes">
         <source>Import cancelled: %n photo(s) prepared</source>
@@ -167,6 +177,16 @@
         <translation>
             <numerusform>%n folder</numerusform>
             <numerusform>%n folders</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::PoseEditorPanel</name>
+    <message numerus="yes">
+        <source>Read %n person(s) from %1</source>
+        <translation>
+            <numerusform>Read %n person from %1</numerusform>
+            <numerusform>Read %n people from %1</numerusform>
         </translation>
     </message>
 </context>

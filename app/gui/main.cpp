@@ -15,6 +15,8 @@
 #include "base/engine.h"
 #include "base/runtime_info.h"
 #include "main_window.h"
+#include "pages/control_unit_editor.h"
+#include "pages/controlnet_panel.h"
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
@@ -74,12 +76,45 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
   };
   QObject::connect(poll, &QTimer::timeout, window, [window, library, shoot, generated] {
     if (library->hasScanned() && !library->isBusy() && *generated && !window->datasetPage()->isBusy() &&
-        !window->trainPage()->isRunning())
+        !window->trainPage()->isRunning() && !window->generatePage()->controlNetPanel()->isBusy())
       shoot();
   });
   QObject::connect(deadline, &QTimer::timeout, window, shoot);
   poll->start(100);
   deadline->start(120'000);
+}
+
+// --control-unit SPEC...: "pose", "scribble", "MODULE" (on the --input picture) or "MODULE:FILE".
+// Then --control-edit N opens unit N's pose editor or scribble, with --scribble's drawing (black
+// lines on white) on the canvas. For screenshots and demos.
+bool setUpControlUnits(kiln::app::GeneratePage* page, const QStringList& specs, const QString& input, int edit,
+                       const QString& scribble) {
+  using Source = kiln::app::ControlUnitEditor::Source;
+  for (const QString& spec : specs) {
+    kiln::app::ControlUnitEditor* unit = page->controlNetPanel()->addUnit();
+    if (!unit) return false;
+    if (spec == QLatin1String("pose")) {
+      unit->setSource(Source::Pose);
+    } else if (spec == QLatin1String("scribble")) {
+      unit->setSource(Source::Scribble);
+    } else {
+      const qsizetype colon = spec.indexOf(QLatin1Char(':'));
+      const QString file = colon < 0 ? input : spec.mid(colon + 1);
+      if (!file.isEmpty() && !unit->openImageFile(file)) return false;
+      unit->setPreprocessor(colon < 0 ? spec : spec.left(colon));
+    }
+  }
+  page->showControlNet();
+  const auto units = page->controlNetPanel()->units();
+  if (edit < 1 || edit > units.size()) return edit == 0;
+  kiln::app::ControlUnitEditor* unit = units[edit - 1];
+  if (unit->source() == Source::Pose) {
+    page->beginPoseEdit(unit);
+  } else if (unit->source() == Source::Scribble) {
+    page->beginScribble(unit);
+    if (!scribble.isEmpty()) page->inputCanvas()->setScribble(QImage(scribble));
+  }
+  return true;
 }
 
 }  // namespace
@@ -138,7 +173,18 @@ int main(int argc, char** argv) {
   const QCommandLineOption train(QStringLiteral("train"),
                                  Main::tr("Start or resume the --training-session's training (with --screenshot: the picture "
                                           "is taken when it ends)."));
-  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train});
+  const QCommandLineOption controlUnit(QStringLiteral("control-unit"),
+                                      Main::tr("Add a ControlNet unit on the Generate page: pose, scribble, a "
+                                               "preprocessor (on the --input image) or PREPROCESSOR:FILE. Repeatable."),
+                                      Main::tr("spec"));
+  const QCommandLineOption controlEdit(QStringLiteral("control-edit"),
+                                       Main::tr("Open the pose editor or the scribble of ControlNet unit N."),
+                                       Main::tr("N"));
+  const QCommandLineOption scribble(QStringLiteral("scribble"),
+                                    Main::tr("Drawing (black lines on white) for the scribble that --control-edit opens."),
+                                    Main::tr("FILE"));
+  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
+                     controlUnit, controlEdit, scribble});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -188,6 +234,12 @@ int main(int argc, char** argv) {
     }
     window.generatePage()->setMode(kiln::app::GeneratePage::Mode::Inpaint);
     window.generatePage()->inputCanvas()->setMask(maskImage);
+  }
+  if ((parser.isSet(controlUnit) || parser.isSet(controlEdit)) &&
+      !setUpControlUnits(window.generatePage(), parser.values(controlUnit), parser.value(input),
+                         parser.value(controlEdit).toInt(), parser.value(scribble))) {
+    std::fprintf(stderr, "%s\n", qPrintable(Main::tr("kiln: the ControlNet units could not be set up")));
+    return 2;
   }
   window.show();
   if (parser.isSet(generate)) {

@@ -7,11 +7,15 @@
 #include <QHash>
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "base/error.h"
+#include "bridge/control_image_qt.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
+#include "control/control_map_fit.h"
 #include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
 #include "pipelines/stable_diffusion_pipeline.h"
@@ -69,7 +73,29 @@ struct EngineWorker::Loaded {
   QHash<QString, QString> loraHashes;
 };
 
-EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
+// The ControlNets of the last job, by path, on the main model's device and dtype.
+struct EngineWorker::ControlNets {
+  struct Entry {
+    pipelines::LoadedControlNet model;
+    QString record;  // "name [hash]", as the PNG names it
+  };
+  std::map<QString, Entry> byPath;
+};
+
+namespace {
+
+pipelines::ModelLoadOptions engineLoadOptions() {
+  pipelines::ModelLoadOptions options;
+  if (torch::cuda::is_available()) {
+    options.device = torch::Device(torch::kCUDA);
+    options.dtype = torch::kHalf;
+  }
+  return options;
+}
+
+}  // namespace
+
+EngineWorker::EngineWorker(QObject* parent) : QObject(parent), mControlNets(std::make_unique<ControlNets>()) {
   qRegisterMetaType<kiln::app::GenerationProgress>();
   qRegisterMetaType<kiln::app::GeneratedImage>();
   qRegisterMetaType<kiln::app::UserMessage>();
@@ -77,7 +103,10 @@ EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
 
 EngineWorker::~EngineWorker() = default;
 
-void EngineWorker::releaseModel() { mLoaded.reset(); }
+void EngineWorker::releaseModel() {
+  mLoaded.reset();
+  mControlNets->byPath.clear();
+}
 
 void EngineWorker::generate(const GenerationJob& job) {
   if (job.stop.stop_requested()) {
@@ -89,6 +118,7 @@ void EngineWorker::generate(const GenerationJob& job) {
     // The guard is thread-local: inference runs on this thread only.
     c10::InferenceMode inference;
     ensureModel(job);
+    ensureControlNets(job);
     ensureLoRAs(job);
     if (runJob(job))
       Q_EMIT finished(job.id);
@@ -105,16 +135,32 @@ void EngineWorker::ensureModel(const GenerationJob& job) {
   if (mLoaded && mLoaded->path == job.modelPath) return;
   Q_EMIT stageChanged(job.id, Stage::LoadingModel);
   mLoaded.reset();  // the old model's memory goes before the new one is read
-  pipelines::ModelLoadOptions options;
-  if (torch::cuda::is_available()) {
-    options.device = torch::Device(torch::kCUDA);
-    options.dtype = torch::kHalf;
-  }
+  pipelines::ModelLoadOptions options = engineLoadOptions();
   options.tokenizer_dir = bridge::clipVocabularyDir();
   auto loaded = std::make_unique<Loaded>();
   loaded->path = job.modelPath;
   loaded->model = pipelines::load_stable_diffusion(toPath(job.modelPath), options);
   mLoaded = std::move(loaded);
+}
+
+void EngineWorker::ensureControlNets(const GenerationJob& job) {
+  auto& byPath = mControlNets->byPath;
+  // Files no unit names any more go first, so their memory is free before new ones load.
+  for (auto it = byPath.begin(); it != byPath.end();) {
+    const bool used = std::any_of(job.controlUnits.begin(), job.controlUnits.end(),
+                                  [&](const ControlUnitJob& u) { return u.modelPath == it->first; });
+    it = used ? std::next(it) : byPath.erase(it);
+  }
+  for (const ControlUnitJob& u : job.controlUnits) {
+    if (byPath.count(u.modelPath) || job.stop.stop_requested()) continue;
+    Q_EMIT stageChanged(job.id, Stage::LoadingControlNet);
+    ControlNets::Entry entry;
+    entry.model = pipelines::load_controlnet_model(toPath(u.modelPath), engineLoadOptions());
+    const QFileInfo file(u.modelPath);
+    entry.record = (file.isDir() ? file.fileName() : file.completeBaseName()) + QStringLiteral(" [") +
+                   bridge::legacyModelHash(u.modelPath) + QLatin1Char(']');
+    byPath.emplace(u.modelPath, std::move(entry));
+  }
 }
 
 void EngineWorker::ensureLoRAs(const GenerationJob& job) {
@@ -151,6 +197,37 @@ bool EngineWorker::runJob(const GenerationJob& job) {
     request.init_image = bridge::initImageTensor(job.initImage, p.width, p.height);
     request.strength = p.denoisingStrength.value_or(0.75);
     if (!job.mask.isNull()) request.mask = bridge::maskTensor(job.mask, p.width, p.height);
+  }
+  // Cancelled while the ControlNets loaded: some may be missing.
+  if (job.stop.stop_requested()) return false;
+  QList<bridge::ControlNetUnitUse> controlRecords;
+  for (const ControlUnitJob& u : job.controlUnits) {
+    const ControlNets::Entry& cn = mControlNets->byPath.at(u.modelPath);
+    const control::ControlImage fitted =
+        control::fit_control_map(bridge::toControlImage(u.map), u.resizeMode, p.height, p.width);
+    pipelines::ControlNetUnit unit;
+    unit.model = cn.model.model;
+    unit.family = cn.model.family;
+    unit.image = bridge::controlImageTensor(bridge::toQImage(fitted), p.width, p.height);
+    unit.weight = u.weight;
+    unit.start = u.start;
+    unit.end = u.end;
+    unit.mode = u.mode;
+    request.control_units.push_back(unit);
+
+    bridge::ControlNetUnitUse use;
+    use.module = u.module;
+    use.model = cn.record;
+    use.weight = u.weight;
+    use.resizeMode = QString::fromUtf8(control::to_string(u.resizeMode));
+    use.processorRes = u.resolution;
+    use.thresholdA = u.thresholdA;
+    use.thresholdB = u.thresholdB;
+    use.guidanceStart = u.start;
+    use.guidanceEnd = u.end;
+    use.pixelPerfect = u.pixelPerfect;
+    use.controlMode = bridge::a1111ControlModeName(u.mode);
+    controlRecords << use;
   }
 
   QDir output(job.outputFolder);
@@ -208,6 +285,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       image.parameters = p;
       image.parameters.seed = request.seed;
       image.parameters.loras = mLoaded->loraParameters;
+      image.parameters.controlNets = controlRecords;
       if (count > 1) {
         image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(count));
         image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(i));

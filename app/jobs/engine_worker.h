@@ -16,9 +16,30 @@
 
 #include "bridge/error_message.h"
 #include "bridge/generation_parameters.h"
+#include "control/geometry.h"
 #include "state/generation_settings.h"
 
+namespace kiln::pipelines {
+enum class ControlMode;
+}
+
 namespace kiln::app {
+
+// One enabled ControlNet unit of a job. The worker fits `map` to the output size with
+// `resizeMode` (A1111's detectmap_proc), loads each ControlNet file once and keeps it while the
+// next jobs use it. The rest is what the PNG's "ControlNet i" record says of the unit.
+struct ControlUnitJob {
+  QString modelPath;
+  QImage map;  // the preprocessor's output (or the drawn scribble, the rendered pose), any size
+  control::ResizeMode resizeMode = control::ResizeMode::CropAndResize;
+  double weight = 1.0;
+  double start = 0.0, end = 1.0;
+  pipelines::ControlMode mode{};  // Balanced
+  QString module = QStringLiteral("none");
+  int resolution = 512;
+  bool pixelPerfect = false;
+  double thresholdA = 0.5, thresholdB = 0.5;  // the preprocessor's sliders 1 and 2 (A1111's slots)
+};
 
 struct GenerationJob {
   quint64 id = 0;
@@ -34,6 +55,9 @@ struct GenerationJob {
   // next jobs name the same list and restores the weights when it changes. Written into each
   // image's parameters (parameters.loras is filled by the worker).
   QList<LoRAChoice> loras;
+  // In order; unit i is "ControlNet i" in the images' parameters (parameters.controlNets is filled
+  // by the worker).
+  QList<ControlUnitJob> controlUnits;
   // Each image is written there as a PNG with its parameters as soon as its run ends (atomically);
   // empty: not written.
   QString outputFolder;
@@ -64,7 +88,7 @@ class EngineWorker : public QObject {
   Q_OBJECT
 
  public:
-  enum class Stage { LoadingModel, ApplyingLoRAs, EncodingPrompt, Sampling, Decoding, Saving };
+  enum class Stage { LoadingModel, LoadingControlNet, ApplyingLoRAs, EncodingPrompt, Sampling, Decoding, Saving };
   Q_ENUM(Stage)
 
   explicit EngineWorker(QObject* parent = nullptr);
@@ -72,7 +96,7 @@ class EngineWorker : public QObject {
 
   // Runs `job` on this object's thread; call it through a queued invocation.
   void generate(const kiln::app::GenerationJob& job);
-  // Forgets the loaded model (frees its memory); on this object's thread.
+  // Forgets the loaded model and ControlNets (frees their memory); on this object's thread.
   void releaseModel();
 
   // Seconds between two previews (default 0.25).
@@ -93,12 +117,15 @@ class EngineWorker : public QObject {
 
  private:
   struct Loaded;
+  struct ControlNets;
   void ensureModel(const GenerationJob& job);
+  void ensureControlNets(const GenerationJob& job);
   void ensureLoRAs(const GenerationJob& job);
   // Returns false when cancelled.
   bool runJob(const GenerationJob& job);
 
   std::unique_ptr<Loaded> mLoaded;
+  std::unique_ptr<ControlNets> mControlNets;
   double mPreviewInterval = 0.25;
 };
 

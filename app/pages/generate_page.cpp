@@ -25,9 +25,12 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "bridge/resource_paths.h"
+#include "pages/control_unit_editor.h"
+#include "pages/controlnet_panel.h"
 #include "pages/gallery_model.h"
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
+#include "pages/pose_editor_panel.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
@@ -129,20 +132,86 @@ void GeneratePage::setMode(Mode mode) {
 }
 
 void GeneratePage::updateModeView() {
-  const bool input = mMode != Mode::TextToImage;
+  const bool drawing = mScribbleUnit != nullptr;
+  const bool input = mMode != Mode::TextToImage || drawing;
   const bool inpaint = mMode == Mode::Inpaint;
-  mInput->setVisible(input);
+  mPosePanel->setVisible(mPosing);
+  mInput->setVisible(input && !mPosing);
   mOutput->setPlaceholderText(input ? tr("The result appears here.")
                                     : tr("Write a prompt and press Generate (Ctrl+Enter).\nDrop a Kiln or "
                                          "AUTOMATIC1111 PNG here to read its parameters."));
-  mCanvasTools->setVisible(input);
-  mMaskTools->setVisible(inpaint);
-  mForm->setStrengthVisible(input);
+  mCanvasTools->setVisible(input && !mPosing);
+  mMaskTools->setVisible(inpaint || drawing);
+  mClearMask->setVisible(!drawing);
+  mClearScribble->setVisible(drawing);
+  mDoneDrawing->setVisible(drawing);
+  mForm->setStrengthVisible(mMode != Mode::TextToImage);
   using Tool = widgets::ImageCanvas::Tool;
-  mInput->setTool(inpaint ? (mEraser->isChecked() ? Tool::Eraser : Tool::Brush) : Tool::None);
+  mInput->setLayer(drawing ? widgets::ImageCanvas::Layer::Scribble : widgets::ImageCanvas::Layer::Mask);
+  mInput->setTool(inpaint || drawing ? (mEraser->isChecked() ? Tool::Eraser : Tool::Brush) : Tool::None);
+  mBrush->setToolTip(drawing ? tr("Draw the scribble (B; [ and ] change the size)")
+                             : tr("Paint the area to repaint (B; [ and ] change the size)"));
+  mEraser->setToolTip(drawing ? tr("Erase the scribble (E)") : tr("Erase the mask (E)"));
   // Image to image ignores the mask: it is kept for Inpaint but not shown.
   const QColor mask = widgets::Theme::isDark(palette()) ? QColor(255, 92, 122) : QColor(235, 30, 80);
   mInput->setMaskColor(inpaint ? mask : QColor(Qt::transparent));
+}
+
+void GeneratePage::beginScribble(ControlUnitEditor* unit) {
+  endPoseEdit();
+  if (!mInput->hasImage() || mBlankScribbleSheet) {
+    const GenerationForm f = form();
+    if (!mInput->hasImage() || mInput->image().size() != QSize(f.width, f.height)) {
+      // A white sheet of the output size: the lines are the picture.
+      QImage sheet(f.width, f.height, QImage::Format_RGB32);
+      sheet.fill(Qt::white);
+      mInput->setImage(sheet);
+      mScribbleOwner = nullptr;
+    }
+    mInput->setScribbleBackdrop(1.0);
+    mBlankScribbleSheet = true;
+  } else {
+    mInput->setScribbleBackdrop(0.75);
+  }
+  mScribbleUnit = unit;
+  // The layer holds one drawing: another unit's is replaced by this unit's own (undoable).
+  if (mScribbleOwner != unit) {
+    mScribbleOwner = unit;
+    if (!unit->drawnMap().isNull())
+      mInput->setScribble(unit->drawnMap(), widgets::ImageCanvas::Polarity::WhiteOnBlack);
+    else if (mInput->hasScribble())
+      mInput->clearScribble();
+  }
+  unit->setDrawnMap(mInput->hasScribble() ? mInput->scribbleControlMap() : QImage());
+  mBrush->setChecked(!mEraser->isChecked());
+  updateModeView();
+  updateActions();
+  QTimer::singleShot(0, this, &GeneratePage::balanceCanvases);
+  mInput->setFocus();
+  Q_EMIT message(tr("Draw the scribble on the canvas; press Done Drawing when it is finished"));
+}
+
+void GeneratePage::endScribble() {
+  if (!mScribbleUnit) return;
+  mScribbleUnit = nullptr;
+  updateModeView();
+  updateActions();
+}
+
+void GeneratePage::beginPoseEdit(ControlUnitEditor* unit) {
+  endScribble();
+  const QImage background = mInput->hasImage() && !mBlankScribbleSheet ? mInput->image() : QImage();
+  mPosePanel->edit(unit, background);
+  mPosing = true;
+  updateModeView();
+  QTimer::singleShot(0, this, &GeneratePage::balanceCanvases);
+  mPosePanel->editor()->setFocus();
+}
+
+void GeneratePage::endPoseEdit() {
+  if (!mPosing) return;
+  mPosing = false;
+  updateModeView();
 }
 
 void GeneratePage::balanceCanvases() {
@@ -228,8 +297,6 @@ void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
       loras << LoRAChoice{path, use.weight};
   }
   f.loras = loras;
-  if (!missing.isEmpty())
-    Q_EMIT message(tr("Not in the library, left out: %1").arg(missing.join(QStringLiteral(", "))));
   // The model, when the library has it: by A1111's short hash, else by name.
   for (const ModelEntry& e : mLibrary->entries()) {
     if (!isGenerationModel(e)) continue;
@@ -241,6 +308,11 @@ void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
     }
   }
   setForm(f);
+  // After the model: the units offer the ControlNets of its family.
+  mControlNet->setBaseModel(f.modelPath);
+  missing << mControlNet->applyRecords(p.controlNets);
+  if (!missing.isEmpty())
+    Q_EMIT message(tr("Not in the library, left out: %1").arg(missing.join(QStringLiteral(", "))));
 }
 
 bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) const {
@@ -265,12 +337,18 @@ bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) cons
 void GeneratePage::generate() {
   if (isGenerating() || !mForm->hasModel()) return;
   hideError();
-  if (mMode != Mode::TextToImage && !mInput->hasImage()) {
+  if (mMode != Mode::TextToImage && (!mInput->hasImage() || mBlankScribbleSheet)) {
     showError(tr("No input image"), tr("Open or drop the image to start from, or send one from the gallery."));
     return;
   }
   if (mMode == Mode::Inpaint && !mInput->hasMask()) {
     showError(tr("Nothing to repaint"), tr("Paint over the part of the image to repaint with the brush."));
+    return;
+  }
+  QString controlProblem;
+  const QList<ControlUnitJob> controlUnits = mControlNet->jobs(&controlProblem);
+  if (!controlProblem.isEmpty()) {
+    showError(tr("ControlNet unit not ready"), controlProblem);
     return;
   }
   const GenerationForm f = form();
@@ -288,6 +366,7 @@ void GeneratePage::generate() {
   if (mMode != Mode::TextToImage) job.initImage = mInput->image();
   if (mMode == Mode::Inpaint) job.mask = mInput->mask();
   job.loras = f.loras;
+  job.controlUnits = controlUnits;
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
   mStop = std::stop_source();
   job.stop = mStop.get_token();
@@ -324,6 +403,9 @@ void GeneratePage::onStage(quint64 id, EngineWorker::Stage stage) {
   switch (stage) {
     case EngineWorker::Stage::LoadingModel:
       text = tr("Loading %1…").arg(mForm->selectedModelName());
+      break;
+    case EngineWorker::Stage::LoadingControlNet:
+      text = tr("Loading ControlNet…");
       break;
     case EngineWorker::Stage::ApplyingLoRAs:
       text = tr("Applying LoRAs…");
@@ -442,11 +524,15 @@ void GeneratePage::sendSelectedToInput(Mode mode) {
   const GalleryItem& item = mGallery->item(row);
   applyParameters(item.parameters);
   mInput->setImage(item.image);
+  mBlankScribbleSheet = false;
+  mScribbleOwner = nullptr;
   setMode(mode);
 }
 
 void GeneratePage::setInputImage(const QImage& image) {
   mInput->setImage(image);
+  mBlankScribbleSheet = false;
+  mScribbleOwner = nullptr;
   // The engine works in multiples of 8; the input's size is the natural choice.
   GenerationForm f = form();
   f.width = std::max(64, image.width() / 8 * 8);

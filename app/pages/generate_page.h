@@ -29,6 +29,7 @@ class QSpinBox;
 class QSplitter;
 class QStackedWidget;
 class QTabBar;
+class QTabWidget;
 class QToolButton;
 
 namespace kiln::widgets {
@@ -40,10 +41,13 @@ class PromptEdit;
 namespace kiln::app {
 
 class AppSettings;
+class ControlNetPanel;
+class ControlUnitEditor;
 class GalleryModel;
 class GalleryPanel;
 class GenerationFormView;
 class ModelLibrary;
+class PoseEditorPanel;
 struct ModelEntry;
 
 class GeneratePage : public QWidget {
@@ -86,6 +90,10 @@ class GeneratePage : public QWidget {
   widgets::ImageCanvas* inputCanvas() const { return mInput; }
   widgets::ImageCanvas* outputCanvas() const { return mOutput; }
   GalleryPanel* galleryPanel() const { return mGalleryPanel; }
+  ControlNetPanel* controlNetPanel() const { return mControlNet; }
+  PoseEditorPanel* poseEditorPanel() const { return mPosePanel; }
+  // The unit whose scribble the input canvas draws (nullptr when none).
+  ControlUnitEditor* scribbleUnit() const { return mScribbleUnit; }
   GalleryModel* gallery() const { return mGallery; }
   QComboBox* modelCombo() const;
   QLineEdit* seedEdit() const;
@@ -103,6 +111,15 @@ class GeneratePage : public QWidget {
   void sendSelectedToInput(kiln::app::GeneratePage::Mode mode);
   void chooseInputImage();
   void chooseOutputFolder();
+  // Draws `unit`'s scribble on the input canvas (a white sheet of the output size when there is
+  // no picture), with the brush, eraser and undo of the mask tools; endScribble goes back.
+  void beginScribble(kiln::app::ControlUnitEditor* unit);
+  void endScribble();
+  // Shows the pose editor for `unit` in place of the input canvas.
+  void beginPoseEdit(kiln::app::ControlUnitEditor* unit);
+  void endPoseEdit();
+  // Brings the ControlNet tab of the settings forward.
+  void showControlNet();
 
  Q_SIGNALS:
   // A short note for the status bar.
@@ -121,7 +138,9 @@ class GeneratePage : public QWidget {
  private:
   QWidget* buildSettingsPanel();
   QWidget* buildCanvasPanel();
+  QWidget* buildControlNetPanel();
   void retranslateModes();
+  void updateControlNetTab();
   void updateIcons();
   void updateModels();
   void updateLoRALibrary();
@@ -160,6 +179,11 @@ class GeneratePage : public QWidget {
   std::optional<quint64> mLastSeed;
   Mode mMode = Mode::TextToImage;
   bool mCanvasesBalanced = false;  // the first show shares the width between input and result
+  // The input canvas holds a white sheet made for drawing a scribble, not a picture to start from.
+  bool mBlankScribbleSheet = false;
+  QPointer<ControlUnitEditor> mScribbleUnit;
+  QPointer<ControlUnitEditor> mScribbleOwner;  // whose drawing the scribble layer holds
+  bool mPosing = false;
 
   QAction* mGenerate;
   QAction* mCancel;
@@ -169,10 +193,13 @@ class GeneratePage : public QWidget {
   QAction* mUndo;
   QAction* mRedo;
   QAction* mClearMask;
+  QAction* mClearScribble;
+  QAction* mDoneDrawing;
   QAction* mFit;
 
   QSplitter* mSplitter;
   GenerationFormView* mForm;
+  QTabWidget* mSettingsTabs;
   QPushButton* mGenerateButton;
   QPushButton* mCancelButton;
   QProgressBar* mProgress;
@@ -189,6 +216,8 @@ class GeneratePage : public QWidget {
   widgets::ImageCanvas* mOutput;
 
   GalleryPanel* mGalleryPanel;
+  ControlNetPanel* mControlNet;
+  PoseEditorPanel* mPosePanel;
 };
 
 }  // namespace kiln::app

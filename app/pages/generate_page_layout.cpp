@@ -20,15 +20,19 @@
 #include <QSlider>
 #include <QSplitter>
 #include <QTabBar>
+#include <QTabWidget>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "bridge/resource_paths.h"
+#include "pages/control_unit_editor.h"
+#include "pages/controlnet_panel.h"
 #include "pages/gallery_model.h"
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
+#include "pages/pose_editor_panel.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
@@ -122,6 +126,11 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   });
   mClearMask = new QAction(tr("Clear Mask"), this);
   mClearMask->setProperty(kIconPath, QStringLiteral(":/icons/clear.svg"));
+  mClearScribble = new QAction(tr("Clear Scribble"), this);
+  mClearScribble->setProperty(kIconPath, QStringLiteral(":/icons/clear.svg"));
+  mDoneDrawing = new QAction(tr("Done Drawing"), this);
+  mDoneDrawing->setToolTip(tr("Stop drawing the ControlNet scribble (the unit keeps it)"));
+  connect(mDoneDrawing, &QAction::triggered, this, &GeneratePage::endScribble);
   mFit = new QAction(tr("Fit to View"), this);
   mFit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
   mFit->setShortcutContext(Qt::WidgetWithChildrenShortcut);
@@ -161,6 +170,12 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
     row->insertWidget(row->count() - 1, toolButton(mRedo, mMaskTools));
   }
   connect(mClearMask, &QAction::triggered, mInput, &widgets::ImageCanvas::clearMask);
+  connect(mClearScribble, &QAction::triggered, mInput, &widgets::ImageCanvas::clearScribble);
+  connect(mInput, &widgets::ImageCanvas::scribbleChanged, this, [this] {
+    if (!mScribbleUnit) return;
+    mScribbleOwner = mScribbleUnit;
+    mScribbleUnit->setDrawnMap(mInput->hasScribble() ? mInput->scribbleControlMap() : QImage());
+  });
   connect(mFit, &QAction::triggered, this, [this] {
     mInput->zoomToFit();
     mOutput->zoomToFit();
@@ -195,6 +210,7 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
 
   const GenerationForm saved = mGenerationSettings->form();
   updateModels();
+  mControlNet->setBaseModel(selectedModelPath());
   setForm(saved);
   setMode(modeFromId(saved.mode));
   updateIcons();
@@ -217,11 +233,20 @@ QWidget* GeneratePage::buildSettingsPanel() {
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateActions);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateLoRALibrary);
 
-  auto* scroll = new QScrollArea(panel);
-  scroll->setWidget(mForm);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  const auto scrolled = [panel](QWidget* content) {
+    auto* scroll = new QScrollArea(panel);
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    return scroll;
+  };
+  // The units have a tab of their own: below a long form they would be out of sight.
+  mSettingsTabs = new QTabWidget(panel);
+  mSettingsTabs->setObjectName(QStringLiteral("settingsTabs"));
+  mSettingsTabs->setDocumentMode(true);
+  mSettingsTabs->addTab(scrolled(mForm), QString());
+  mSettingsTabs->addTab(scrolled(buildControlNetPanel()), QString());
 
   mBanner = new widgets::MessageBanner(panel);
   mBanner->setObjectName(QStringLiteral("generateBanner"));
@@ -269,7 +294,7 @@ QWidget* GeneratePage::buildSettingsPanel() {
   auto* layout = new QVBoxLayout(panel);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
-  layout->addWidget(scroll, 1);
+  layout->addWidget(mSettingsTabs, 1);
   layout->addLayout(bottom);
   panel->setMinimumWidth(300);
   return panel;
@@ -318,7 +343,9 @@ QWidget* GeneratePage::buildCanvasPanel() {
   mask->addWidget(mHardness, 1);
   mask->addSpacing(8);
   mask->addWidget(toolButton(mClearMask, mMaskTools));
+  mask->addWidget(toolButton(mClearScribble, mMaskTools));
   mask->addStretch(1);
+  mask->addWidget(toolButton(mDoneDrawing, mMaskTools, true));
   tools->addWidget(mMaskTools, 1);
   tools->addStretch(0);
 
@@ -343,6 +370,11 @@ QWidget* GeneratePage::buildCanvasPanel() {
   mCanvasSplitter = new QSplitter(Qt::Horizontal, panel);
   mCanvasSplitter->setObjectName(QStringLiteral("canvasSplitter"));
   mCanvasSplitter->setChildrenCollapsible(false);
+  mPosePanel = new PoseEditorPanel(panel);
+  mPosePanel->hide();
+  connect(mPosePanel, &PoseEditorPanel::doneRequested, this, &GeneratePage::endPoseEdit);
+  connect(mPosePanel, &PoseEditorPanel::message, this, &GeneratePage::message);
+  mCanvasSplitter->addWidget(mPosePanel);
   mCanvasSplitter->addWidget(mInput);
   mCanvasSplitter->addWidget(mOutput);
 
@@ -356,7 +388,47 @@ QWidget* GeneratePage::buildCanvasPanel() {
   return panel;
 }
 
+QWidget* GeneratePage::buildControlNetPanel() {
+  ControlUnitEditor::Context context;
+  context.outputSize = [this] {
+    const GenerationForm f = mForm->form();
+    return QSize(f.width, f.height);
+  };
+  context.canvasImage = [this] { return mInput->hasImage() && !mBlankScribbleSheet ? mInput->image() : QImage(); };
+  context.lastImage = [this] { return mGallery->rowCount() > 0 ? mGallery->item(0).image : QImage(); };
+  context.annotatorDirs = [this] { return mLibrary->folders(); };
+  mControlNet = new ControlNetPanel(mLibrary, context, this);
+  mControlNet->setObjectName(QStringLiteral("controlNetPanel"));
+  connect(mControlNet, &ControlNetPanel::drawRequested, this, &GeneratePage::beginScribble);
+  connect(mControlNet, &ControlNetPanel::poseEditRequested, this, &GeneratePage::beginPoseEdit);
+  connect(mControlNet, &ControlNetPanel::unitRemoved, this, [this](ControlUnitEditor* unit) {
+    if (unit == mScribbleUnit) endScribble();
+    if (unit == mPosePanel->unit()) endPoseEdit();
+  });
+  connect(mForm, &GenerationFormView::modelChanged, this, [this] { mControlNet->setBaseModel(selectedModelPath()); });
+  connect(mForm, &GenerationFormView::sizeChanged, mControlNet, &ControlNetPanel::refreshMaps);
+  connect(mControlNet, &ControlNetPanel::unitsChanged, this, &GeneratePage::updateControlNetTab);
+  auto* box = new QWidget(this);
+  auto* layout = new QVBoxLayout(box);
+  // The form's own margins, so the panel lines up with it.
+  layout->setContentsMargins(14, 12, 10, 12);
+  layout->addWidget(mControlNet);
+  layout->addStretch(1);
+  return box;
+}
+
+void GeneratePage::updateControlNetTab() {
+  mSettingsTabs->setTabText(0, tr("Settings"));
+  int enabled = 0;
+  for (const ControlUnitEditor* unit : mControlNet->units()) enabled += unit->isUnitEnabled() ? 1 : 0;
+  mSettingsTabs->setTabText(1, enabled > 0 ? tr("ControlNet (%1)").arg(enabled) : tr("ControlNet"));
+  mSettingsTabs->setTabToolTip(1, tr("Units that guide the image with edges, depth, lines, a scribble or a pose"));
+}
+
+void GeneratePage::showControlNet() { mSettingsTabs->setCurrentIndex(1); }
+
 void GeneratePage::retranslateModes() {
+  updateControlNetTab();
   mModeTabs->setTabText(0, tr("Text to Image"));
   mModeTabs->setTabText(1, tr("Image to Image"));
   mModeTabs->setTabText(2, tr("Inpaint"));
@@ -364,7 +436,7 @@ void GeneratePage::retranslateModes() {
 
 void GeneratePage::updateIcons() {
   const QColor color = palette().color(QPalette::ButtonText);
-  for (QAction* action : {mGenerate, mOpenInput, mBrush, mEraser, mUndo, mRedo, mClearMask, mFit}) {
+  for (QAction* action : {mGenerate, mOpenInput, mBrush, mEraser, mUndo, mRedo, mClearMask, mClearScribble, mFit}) {
     action->setIcon(widgets::Theme::tinted(action->property(kIconPath).toString(), color));
   }
   mGenerateButton->setIcon(mGenerate->icon());

@@ -117,6 +117,7 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mHeight = new QSpinBox(this);
   mHeight->setObjectName(QStringLiteral("heightSpin"));
   for (QSpinBox* side : {mWidth, mHeight}) {
+    connect(side, &QSpinBox::valueChanged, this, &GenerationFormView::sizeChanged);
     side->setRange(64, 2048);
     side->setSingleStep(64);
     side->setSuffix(tr(" px"));

@@ -71,6 +71,8 @@ class GenerationFormView : public QWidget {
 
  Q_SIGNALS:
   void modelChanged();
+  // The output width or height changed.
+  void sizeChanged();
 
  protected:
   void changeEvent(QEvent* event) override;

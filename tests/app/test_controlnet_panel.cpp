@@ -1,0 +1,402 @@
+// The Generate page's ControlNet panel driven as a user would: a canny unit on an opened picture
+// shows its map (computed on the pool) and follows its thresholds; units are removed and
+// reordered; a pose unit renders the default pose; a scribble unit sends the inverted drawing;
+// a generation with the tiny ControlNet records the unit in the PNG parameters and reusing them
+// restores it; a network preprocessor without its weights says which file is missing. Also the
+// pose editor's people <-> PoseScene conversion.
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QPainter>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+#include <memory>
+
+#include "base/engine.h"
+#include "bridge/control_image_qt.h"
+#include "bridge/generation_parameters.h"
+#include "control/pose_render.h"
+#include "pages/control_unit_editor.h"
+#include "pages/controlnet_panel.h"
+#include "pages/gallery_model.h"
+#include "pages/generate_page.h"
+#include "pages/pose_conversion.h"
+#include "pages/pose_editor_panel.h"
+#include "pipelines/generation_request.h"
+#include "services/model_library.h"
+#include "state/app_settings.h"
+#include "state/generation_settings.h"
+#include "state/language.h"
+#include "widgets/image_canvas.h"
+#include "widgets/message_banner.h"
+#include "widgets/pose_editor.h"
+
+using kiln::app::AppSettings;
+using kiln::app::ControlNetPanel;
+using kiln::app::ControlUnitEditor;
+using kiln::app::GeneratePage;
+using kiln::app::GenerationForm;
+using kiln::app::ModelEntry;
+using kiln::app::ModelLibrary;
+using kiln::widgets::PoseEditor;
+
+namespace {
+
+constexpr int kTimeout = 120'000;
+const QString kGolden = QStringLiteral(KILN_TEST_DATA "/golden");
+
+struct Studio {
+  explicit Studio(const QString& settingsFile)
+      : settings(std::make_unique<AppSettings>(settingsFile)),
+        library(std::make_unique<ModelLibrary>(settings.get())),
+        page(std::make_unique<GeneratePage>(library.get(), settings.get())) {
+    page->resize(1280, 800);
+    page->show();
+  }
+  ~Studio() {
+    page.reset();
+    library.reset();
+    settings.reset();
+  }
+  ControlNetPanel* panel() const { return page->controlNetPanel(); }
+
+  std::unique_ptr<AppSettings> settings;
+  std::unique_ptr<ModelLibrary> library;
+  std::unique_ptr<GeneratePage> page;
+};
+
+// Shapes with hard edges, so canny finds lines and the thresholds matter.
+QImage shapes(int width, int height) {
+  QImage image(width, height, QImage::Format_RGB32);
+  image.fill(QColor(40, 40, 40));
+  QPainter p(&image);
+  p.setRenderHint(QPainter::Antialiasing);
+  p.setBrush(QColor(220, 200, 60));
+  p.setPen(Qt::NoPen);
+  p.drawEllipse(QRectF(width * 0.1, height * 0.2, width * 0.4, height * 0.5));
+  p.setBrush(QColor(70, 80, 90));  // a faint edge: gone at high thresholds
+  p.drawRect(QRectF(width * 0.55, height * 0.15, width * 0.35, height * 0.6));
+  return image;
+}
+
+QImage gray(const QImage& image) { return image.convertToFormat(QImage::Format_Grayscale8); }
+
+int whitePixels(const QImage& image) {
+  const QImage g = gray(image);
+  int n = 0;
+  for (int y = 0; y < g.height(); ++y)
+    for (int x = 0; x < g.width(); ++x) n += g.constScanLine(y)[x] > 127 ? 1 : 0;
+  return n;
+}
+
+void waitForMap(ControlUnitEditor* unit) {
+  QTRY_VERIFY_WITH_TIMEOUT(!unit->isBusy() && !unit->map().isNull(), kTimeout);
+  QTest::qWait(400);  // a debounced run may still be due
+  QTRY_VERIFY_WITH_TIMEOUT(!unit->isBusy(), kTimeout);
+}
+
+}  // namespace
+
+class TestControlNetPanel : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase();
+  void init();
+  void convertsPeopleToScenesAndBack();
+  void cannyUnitShowsItsMapAndFollowsItsThresholds();
+  void addsRemovesAndReordersUnits();
+  void poseUnitRendersTheDefaultPose();
+  void scribbleUnitSendsTheInvertedDrawing();
+  void generatesWithAControlNetAndRestoresTheUnit();
+  void missingNetworkWeightsAreNamedInTheUnit();
+
+ private:
+  QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
+  QString models() const { return mDir->filePath(QStringLiteral("models")); }
+  QString tinyModel() const { return models() + QStringLiteral("/tiny_sd1"); }
+  QString tinyControlNet() const { return models() + QStringLiteral("/tiny_controlnet"); }
+  QString picture() const { return mDir->filePath(QStringLiteral("shapes.png")); }
+  void prepare(Studio& s);
+
+  std::unique_ptr<QTemporaryDir> mDir;
+};
+
+void TestControlNetPanel::initTestCase() {
+  QStandardPaths::setTestModeEnabled(true);
+  kiln::init_engine();
+  QVERIFY(!kiln::app::Language::install(QStringLiteral("en")));
+}
+
+void TestControlNetPanel::init() {
+  mDir = std::make_unique<QTemporaryDir>();
+  QVERIFY(mDir->isValid());
+  namespace fs = std::filesystem;
+  fs::create_directories(models().toStdString());
+  fs::copy(fs::path(kGolden.toStdString()) / "pipeline" / "tiny_sd1", tinyModel().toStdString(),
+           fs::copy_options::recursive);
+  fs::copy(fs::path(kGolden.toStdString()) / "controlnet" / "model", tinyControlNet().toStdString(),
+           fs::copy_options::recursive);
+  QVERIFY(shapes(96, 64).save(picture()));
+  AppSettings settings(settingsFile());
+  settings.setModelFolders({models()});
+  kiln::app::GenerationSettings generation(&settings);
+  generation.setOutputFolder(mDir->filePath(QStringLiteral("output")));
+}
+
+void TestControlNetPanel::prepare(Studio& s) {
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->modelCombo()->count() == 1, kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(tinyModel()) && s.library->entry(tinyModel())->status == ModelEntry::Status::Ready,
+                           kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(tinyControlNet()) && s.library->entry(tinyControlNet())->isKnown(), kTimeout);
+  GenerationForm f = s.page->form();
+  f.prompt = QStringLiteral("a red fox");
+  f.negativePrompt.clear();
+  f.sampler = QStringLiteral("Euler a");
+  f.steps = 3;
+  f.seed = 7;
+  f.width = 64;
+  f.height = 64;
+  f.batchCount = 1;
+  f.batchSize = 1;
+  s.page->setForm(f);
+}
+
+void TestControlNetPanel::convertsPeopleToScenesAndBack() {
+  const QSize canvas(640, 480);
+  PoseEditor::Person person = PoseEditor::defaultPerson(canvas);
+  person.visible[PoseEditor::LEar] = false;
+  const kiln::control::PoseScene scene = kiln::app::toPoseScene({person}, canvas);
+  QCOMPARE(scene.canvas_width, 640);
+  QCOMPARE(scene.canvas_height, 480);
+  QCOMPARE(scene.people.size(), std::size_t{1});
+  const auto& neck = scene.people[0].body[PoseEditor::Neck];
+  QCOMPARE(neck.x, person.body[PoseEditor::Neck].x() / 640.0);
+  QCOMPARE(neck.confidence, 1.0);
+  QCOMPARE(scene.people[0].body[PoseEditor::LEar].confidence, 0.0);
+  QVERIFY(kiln::control::scene_problem(scene).empty());
+
+  const auto back = kiln::app::fromPoseScene(scene, canvas);
+  QCOMPARE(back.people.size(), 1);
+  QCOMPARE(back.droppedParts, 0);
+  for (int j = 0; j < PoseEditor::kJointCount; ++j) {
+    QVERIFY(std::abs(back.people[0].body[j].x() - person.body[j].x()) < 1e-9);
+    QVERIFY(std::abs(back.people[0].body[j].y() - person.body[j].y()) < 1e-9);
+    QCOMPARE(back.people[0].visible[j], person.visible[j]);
+  }
+
+  // Pixel coordinates of a 100x100 scene on a 200x100 canvas scale with it; a hand is dropped.
+  kiln::control::PoseScene pixels;
+  pixels.canvas_width = 100;
+  pixels.canvas_height = 100;
+  kiln::control::PosePerson p;
+  p.body[0] = {50, 20, 1};
+  p.body[1] = {50, 40, 1};
+  p.left_hand.assign(kiln::control::kHandPoints, {});
+  pixels.people.push_back(p);
+  const auto placed = kiln::app::fromPoseScene(pixels, QSize(200, 100));
+  QCOMPARE(placed.people[0].body[0], QPointF(100, 20));
+  QVERIFY(placed.people[0].visible[0]);
+  QVERIFY(!placed.people[0].visible[5]);
+  QCOMPARE(placed.droppedParts, 1);
+}
+
+void TestControlNetPanel::cannyUnitShowsItsMapAndFollowsItsThresholds() {
+  Studio s(settingsFile());
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  QVERIFY(unit);
+  QVERIFY(unit->openImageFile(picture()));
+  unit->setPreprocessor(QStringLiteral("canny"));
+  QVERIFY(unit->paramSpin(QStringLiteral("low_threshold")));
+  QVERIFY(unit->paramSpin(QStringLiteral("high_threshold")));
+  waitForMap(unit);
+  QVERIFY(!unit->previewLabel()->pixmap().isNull());
+  const QImage first = unit->map();
+  const int edges = whitePixels(first);
+  QVERIFY2(edges > 20, qPrintable(QString::number(edges)));
+
+  // High thresholds drop the faint rectangle: fewer edge pixels.
+  unit->paramSpin(QStringLiteral("high_threshold"))->setValue(250);
+  unit->paramSpin(QStringLiteral("low_threshold"))->setValue(200);
+  QTRY_VERIFY_WITH_TIMEOUT(unit->map() != first, kTimeout);
+  waitForMap(unit);
+  QVERIFY2(whitePixels(unit->map()) < edges, qPrintable(QString::number(whitePixels(unit->map()))));
+  QVERIFY(unit->problem().contains(QLatin1String("ControlNet model")) || unit->problem().isEmpty());
+}
+
+void TestControlNetPanel::addsRemovesAndReordersUnits() {
+  Studio s(settingsFile());
+  ControlNetPanel* panel = s.panel();
+  QVERIFY(panel->addButton()->isEnabled());
+  ControlUnitEditor* a = panel->addUnit();
+  ControlUnitEditor* b = panel->addUnit();
+  ControlUnitEditor* c = panel->addUnit();
+  QVERIFY(a && b && c);
+  QVERIFY(!panel->addButton()->isEnabled());
+  QVERIFY(!panel->addUnit());
+  a->setWeight(0.3);
+  c->setWeight(0.9);
+  panel->moveUnit(c, -1);
+  QCOMPARE(panel->units(), (QList<ControlUnitEditor*>{a, c, b}));
+  panel->moveUnit(a, -1);  // already first: stays
+  QCOMPARE(panel->units().first(), a);
+  QSignalSpy removed(panel, &ControlNetPanel::unitRemoved);
+  panel->removeUnit(a);
+  QCOMPARE(removed.count(), 1);
+  QCOMPARE(panel->units(), (QList<ControlUnitEditor*>{c, b}));
+  QCOMPARE(panel->units().first()->weight(), 0.9);
+  QVERIFY(panel->addButton()->isEnabled());
+  // A disabled unit is left out of the job; an enabled one without a picture is named.
+  c->setUnitEnabled(false);
+  QString problem;
+  panel->jobs(&problem);
+  QVERIFY(problem.contains(QLatin1String("unit 2")));
+  b->setUnitEnabled(false);
+  QVERIFY(panel->jobs(&problem).isEmpty());
+  QVERIFY(problem.isEmpty());
+}
+
+void TestControlNetPanel::poseUnitRendersTheDefaultPose() {
+  Studio s(settingsFile());
+  GenerationForm f = s.page->form();
+  f.width = 128;
+  f.height = 96;
+  s.page->setForm(f);
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  unit->setSource(ControlUnitEditor::Source::Pose);
+  QCOMPARE(unit->people().size(), 1);
+  QCOMPARE(unit->poseCanvas(), QSize(128, 96));
+  waitForMap(unit);
+  const QSize canvas(128, 96);
+  const kiln::control::PoseImage expected =
+      kiln::control::render_pose(kiln::app::toPoseScene({PoseEditor::defaultPerson(canvas)}, canvas));
+  const QImage map = unit->map().convertToFormat(QImage::Format_RGB888);
+  QCOMPARE(map.size(), canvas);
+  for (int y = 0; y < map.height(); ++y)
+    QVERIFY(std::memcmp(map.constScanLine(y), expected.rgb.data() + static_cast<std::size_t>(y) * 128 * 3, 128 * 3) == 0);
+
+  // The editor moves a joint; the map follows.
+  s.page->beginPoseEdit(unit);
+  auto* editor = s.page->poseEditorPanel()->editor();
+  QVERIFY(editor->isVisible());
+  QVERIFY(!s.page->inputCanvas()->isVisible());
+  QVERIFY(!s.page->poseEditorPanel()->snapAction()->isEnabled());
+  editor->moveJoint(0, PoseEditor::RWrist, QPointF(10, 10));
+  QTRY_VERIFY_WITH_TIMEOUT(unit->map().convertToFormat(QImage::Format_RGB888) != map, kTimeout);
+  QCOMPARE(unit->people().first().body[PoseEditor::RWrist], QPointF(10, 10));
+
+  // Export and import round trip (A1111 JSON).
+  const QString json = mDir->filePath(QStringLiteral("pose.json"));
+  QVERIFY(s.page->poseEditorPanel()->exportFile(json, false));
+  editor->addPerson();
+  QCOMPARE(editor->personCount(), 2);
+  QVERIFY(s.page->poseEditorPanel()->importFile(json));
+  QCOMPARE(editor->personCount(), 1);
+  QVERIFY(std::abs(editor->people().first().body[PoseEditor::RWrist].x() - 10) < 1e-6);
+  s.page->endPoseEdit();
+  QVERIFY(!editor->isVisible());
+}
+
+void TestControlNetPanel::scribbleUnitSendsTheInvertedDrawing() {
+  Studio s(settingsFile());
+  GenerationForm f = s.page->form();
+  f.width = 64;
+  f.height = 64;
+  s.page->setForm(f);
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  unit->setSource(ControlUnitEditor::Source::Scribble);
+  QCOMPARE(unit->preprocessor(), QStringLiteral("none"));
+  QTest::mouseClick(unit->editButton(), Qt::LeftButton);
+  auto* canvas = s.page->inputCanvas();
+  QCOMPARE(s.page->scribbleUnit(), unit);
+  QVERIFY(canvas->isVisible());
+  QCOMPARE(canvas->layer(), kiln::widgets::ImageCanvas::Layer::Scribble);
+  QCOMPARE(canvas->image().size(), QSize(64, 64));
+  canvas->setBrushSize(6);
+  canvas->paintStroke({QPointF(10, 10), QPointF(50, 50)});
+  waitForMap(unit);
+  const QImage sent = canvas->scribbleControlMap();
+  QCOMPARE(gray(unit->map()), gray(sent));
+  QVERIFY(whitePixels(sent) > 20);
+  QCOMPARE(qGray(sent.pixel(30, 30)), 255);  // white line on black
+  QCOMPARE(qGray(sent.pixel(5, 55)), 0);
+
+  canvas->undoStack()->undo();
+  QTRY_VERIFY_WITH_TIMEOUT(unit->map().isNull() || whitePixels(unit->map()) == 0, kTimeout);
+  canvas->undoStack()->redo();
+  QTRY_VERIFY_WITH_TIMEOUT(!unit->map().isNull() && whitePixels(unit->map()) > 20, kTimeout);
+  s.page->endScribble();
+  QCOMPARE(canvas->layer(), kiln::widgets::ImageCanvas::Layer::Mask);
+  QVERIFY(!canvas->isVisible());  // text to image: the input canvas was only there for drawing
+  QVERIFY(!unit->map().isNull());  // the unit keeps its drawing
+}
+
+void TestControlNetPanel::generatesWithAControlNetAndRestoresTheUnit() {
+  Studio s(settingsFile());
+  prepare(s);
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  QCOMPARE(unit->modelPath(), tinyControlNet());
+  QVERIFY(unit->openImageFile(picture()));
+  unit->setPreprocessor(QStringLiteral("canny"));
+  unit->setWeight(0.8);
+  unit->setRange(0.1, 0.9);
+  unit->setControlMode(kiln::pipelines::ControlMode::PromptMoreImportant);
+  unit->setResizeMode(kiln::control::ResizeMode::JustResize);
+  waitForMap(unit);
+  QCOMPARE(unit->problem(), QString());
+
+  s.page->generate();
+  QVERIFY(s.page->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QVERIFY2(!s.page->banner()->isVisible(), qPrintable(s.page->statusLabel()->text()));
+  QCOMPARE(s.page->gallery()->rowCount(), 1);
+  const auto& item = s.page->gallery()->item(0);
+  QCOMPARE(item.image.size(), QSize(64, 64));
+  const QString text = item.parameters.toText();
+  QVERIFY2(text.contains(QLatin1String("ControlNet 0: \"Module: canny, Model: tiny_controlnet [")), qPrintable(text));
+  QCOMPARE(item.parameters.controlNets.size(), 1);
+  const auto& use = item.parameters.controlNets.first();
+  QCOMPARE(use.weight, 0.8);
+  QCOMPARE(use.resizeMode, QStringLiteral("Just Resize"));
+  QCOMPARE(use.controlMode, QStringLiteral("My prompt is more important"));
+  QCOMPARE(use.guidanceStart, 0.1);
+  QCOMPARE(use.guidanceEnd, 0.9);
+  // On disk too.
+  QVERIFY(!item.path.isEmpty());
+  QVERIFY(kiln::bridge::readPngParameters(item.path).contains(QLatin1String("ControlNet 0:")));
+
+  // Reusing the parameters gives the unit its fields back (its picture stays).
+  unit->setWeight(1.0);
+  unit->setResizeMode(kiln::control::ResizeMode::ResizeAndFill);
+  unit->setPreprocessor(QStringLiteral("invert"));
+  s.page->applyParameters(item.parameters);
+  QCOMPARE(s.panel()->units().size(), 1);
+  QCOMPARE(unit->weight(), 0.8);
+  QCOMPARE(unit->preprocessor(), QStringLiteral("canny"));
+  QCOMPARE(unit->resizeMode(), kiln::control::ResizeMode::JustResize);
+  QCOMPARE(unit->controlMode(), kiln::pipelines::ControlMode::PromptMoreImportant);
+  QCOMPARE(unit->modelPath(), tinyControlNet());
+  QVERIFY(!unit->sourceImage().isNull());
+}
+
+void TestControlNetPanel::missingNetworkWeightsAreNamedInTheUnit() {
+  Studio s(settingsFile());
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  QVERIFY(unit->openImageFile(picture()));
+  unit->setPreprocessor(QStringLiteral("softedge_hed"));
+  QTRY_VERIFY_WITH_TIMEOUT(unit->messageLabel()->isVisible(), kTimeout);
+  const QString text = unit->messageLabel()->text();
+  QVERIFY2(text.contains(QLatin1String("ControlNetHED.pth")), qPrintable(text));
+  QVERIFY2(text.contains(QLatin1String("huggingface.co")), qPrintable(text));
+  QVERIFY(!unit->problem().isEmpty());
+  QString problem;
+  s.panel()->jobs(&problem);
+  QVERIFY(problem.contains(QLatin1String("unit 1")));
+}
+
+QTEST_MAIN(TestControlNetPanel)
+#include "test_controlnet_panel.moc"
