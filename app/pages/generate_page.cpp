@@ -594,4 +594,7 @@ void GeneratePage::dropEvent(QDropEvent* event) {
   openFile(urls.front().toLocalFile());
 }
 
+// Out of line: QPointer needs the complete ControlUnitEditor, which users of the header do not see.
+ControlUnitEditor* GeneratePage::scribbleUnit() const { return mScribbleUnit; }
+
 }  // namespace kiln::app
