@@ -158,7 +158,9 @@ TEST_CASE("later preprocessors register into the same registry") {
   CHECK(run_preprocessor("test_flip_rows", image, 0).pixels == std::vector<std::uint8_t>{20, 20, 20, 10, 10, 10});
   std::stop_source cancel;
   cancel.request_stop();
-  CHECK(run_preprocessor("test_flip_rows", image, 0, {}, PreprocessorContext{cancel.get_token()}).empty());
+  PreprocessorContext cancelled;
+  cancelled.stop = cancel.get_token();
+  CHECK(run_preprocessor("test_flip_rows", image, 0, {}, cancelled).empty());
   const auto e = thrown<kiln::InvalidRequestError>([&] { register_preprocessor(flip); });
   CHECK(e.message() == "preprocessor 'test_flip_rows' is already registered");
 }
