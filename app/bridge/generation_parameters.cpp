@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "pipelines/generation_request.h"
 
@@ -39,16 +40,20 @@ QString unquoted(QString v) {
   return v;
 }
 
-// Python's str() of a float, as sd-webui-controlnet writes its values: the shortest text that reads
-// back as the same double, with ".0" when it is whole (1.0, 0.5, 0.825).
+// Python's str() of a float, as sd-webui-controlnet writes its values: the shortest digits that
+// read back as the same double, positional from 1e-4 up to 1e16 (with ".0" when whole: 1.0,
+// 50.0, 0.825), scientific outside (1e-05, 1.5e+16), as Python's repr does.
 QString pythonFloat(double v) {
-  QString text;
-  for (int precision = 1; precision <= 17; ++precision) {
-    text = QString::number(v, 'g', precision);
-    if (text.toDouble() == v) break;
-  }
-  if (!text.contains(QLatin1Char('.')) && !text.contains(QLatin1Char('e')) && !text.contains(QLatin1String("n")))
-    text += QStringLiteral(".0");
+  if (std::isnan(v)) return QStringLiteral("nan");
+  if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+  if (v == 0) return std::signbit(v) ? QStringLiteral("-0.0") : QStringLiteral("0.0");
+  int digits = 1;
+  while (digits < 17 && QString::number(v, 'e', digits - 1).toDouble() != v) ++digits;
+  const QString scientific = QString::number(v, 'e', digits - 1);  // d.ddde+XX
+  const int exponent = scientific.mid(scientific.indexOf(QLatin1Char('e')) + 1).toInt();
+  if (exponent < -4 || exponent >= 16) return scientific;
+  QString text = QString::number(v, 'f', std::max(digits - 1 - exponent, 0));
+  if (!text.contains(QLatin1Char('.'))) text += QStringLiteral(".0");
   return text;
 }
 
@@ -82,7 +87,7 @@ std::optional<ControlNetUnitUse> ControlNetUnitUse::fromText(const QString& text
     if (key == QLatin1String("Module")) u.module = value;
     else if (key == QLatin1String("Model")) u.model = value;
     else if (key == QLatin1String("Weight")) u.weight = value.toDouble();
-    else if (key == QLatin1String("Resize Mode")) u.resizeMode = value;
+    else if (key == QLatin1String("Resize Mode")) u.resizeMode = a1111ResizeModeName(value);
     else if (key == QLatin1String("Processor Res")) u.processorRes = static_cast<int>(value.toDouble());
     else if (key == QLatin1String("Threshold A")) u.thresholdA = value.toDouble();
     else if (key == QLatin1String("Threshold B")) u.thresholdB = value.toDouble();
@@ -92,6 +97,25 @@ std::optional<ControlNetUnitUse> ControlNetUnitUse::fromText(const QString& text
     else if (key == QLatin1String("Control Mode")) u.controlMode = value;
   }
   return u;
+}
+
+QString a1111ResizeModeName(const QString& value) {
+  static const struct {
+    const char* name;
+    const char* aliases[4];
+  } kModes[] = {
+      {"Just Resize", {"ResizeMode.RESIZE", "RESIZE", "0", nullptr}},
+      {"Crop and Resize", {"ResizeMode.INNER_FIT", "INNER_FIT", "1", "Scale to Fit (Inner Fit)"}},
+      {"Resize and Fill", {"ResizeMode.OUTER_FIT", "OUTER_FIT", "2", "Envelope (Outer Fit)"}},
+  };
+  const QString v = value.trimmed();
+  for (const auto& mode : kModes) {
+    if (v == QLatin1String(mode.name)) return v;
+    for (const char* alias : mode.aliases) {
+      if (alias && v == QLatin1String(alias)) return QString::fromLatin1(mode.name);
+    }
+  }
+  return value;
 }
 
 QString a1111ControlModeName(pipelines::ControlMode mode) {

@@ -17,9 +17,12 @@
 // the infotext fields in order, Python str() of each value, the whole quoted), one key per
 // enabled unit numbered from 0:
 //
-//   ControlNet 0: "Module: none, Model: control_v11p_sd15_canny [d14c016b], Weight: 1.0,
-//   Resize Mode: Crop and Resize, Processor Res: 512, Threshold A: 0.5, Threshold B: 0.5,
+//   ControlNet 0: "Module: canny, Model: control_v11p_sd15_canny [d14c016b], Weight: 1.0,
+//   Resize Mode: Crop and Resize, Processor Res: 512, Threshold A: 100.0, Threshold B: 200.0,
 //   Guidance Start: 0.0, Guidance End: 1.0, Pixel Perfect: False, Control Mode: Balanced"
+//
+// Module, Processor Res, Threshold A/B (the preprocessor's first and second slider) and Pixel
+// Perfect are what the unit's preprocessor ran with; reading them back gives them again.
 
 #include <QImage>
 #include <QList>
@@ -60,9 +63,17 @@ struct ControlNetUnitUse {
   // "Module: none, Model: ..., Control Mode: Balanced" (unquoted).
   QString toText() const;
   // A1111's parse: "Key: value" items separated by ","; unknown keys are ignored, missing ones
-  // keep their defaults. nullopt when an item has no ": ".
+  // keep their defaults. Resize modes of older versions and the API are read as today's names
+  // (a1111ResizeModeName). nullopt when an item has no ": ".
   static std::optional<ControlNetUnitUse> fromText(const QString& text);
 };
+
+// Today's A1111 name ("Just Resize", "Crop and Resize", "Resize and Fill") of a resize mode as
+// sd-webui-controlnet's resize_mode_from_value reads it: those names, the enum's
+// "ResizeMode.RESIZE" / "ResizeMode.INNER_FIT" / "ResizeMode.OUTER_FIT" (and without the
+// prefix), the API's 0 / 1 / 2, and the first versions' labels "Scale to Fit (Inner Fit)" and
+// "Envelope (Outer Fit)". Another text is returned unchanged.
+QString a1111ResizeModeName(const QString& value);
 
 // A1111's display name of a control mode ("Balanced", "My prompt is more important", "ControlNet is
 // more important"), and back (nullopt for another text).

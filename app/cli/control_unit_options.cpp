@@ -3,6 +3,8 @@
 #include <cmath>
 #include <functional>
 
+#include "base/error.h"
+
 namespace kiln::cli {
 
 namespace {
@@ -19,7 +21,8 @@ double number(const QString& option, const QString& value, qsizetype unit) {
 }
 
 // One row per option a unit takes (besides --controlnet): how its value is stored, and whether
-// the unit already has one (given twice = a mistake).
+// the unit already has one (given twice = a mistake; repeatable options answer false and check
+// their own duplicates). `value` is null for a flag, which takes none.
 struct UnitOption {
   const char* name;
   const char* value;
@@ -28,10 +31,26 @@ struct UnitOption {
   std::function<void(ControlUnitOptions&, const QString& option, const QString& value, qsizetype unit)> set;
 };
 
+// --control-param KEY=VALUE: the preprocessor checks the key and range later (exit 1, naming
+// the allowed keys); here only the form.
+void addParam(ControlUnitOptions& u, const QString& option, const QString& value, qsizetype unit) {
+  const qsizetype eq = value.indexOf(QLatin1Char('='));
+  bool ok = false;
+  const double v = eq > 0 ? value.mid(eq + 1).toDouble(&ok) : 0.0;
+  if (eq <= 0 || !ok || !std::isfinite(v))
+    throw ControlUnitUsageError("--" + option.toStdString() + " of " + unitName(unit) +
+                                " takes KEY=VALUE with a number, e.g. low_threshold=50, got '" + value.toStdString() +
+                                "'");
+  const std::string key = value.left(eq).toStdString();
+  if (!u.params.emplace(key, v).second)
+    throw ControlUnitUsageError("--" + option.toStdString() + " " + key + " is given twice for " + unitName(unit));
+}
+
 const QList<UnitOption>& unitOptions() {
   static const QList<UnitOption> options{
       {"control-image", "FILE",
-       "The unit's control map (already preprocessed: edges, pose, depth...), at the output size.",
+       "The unit's image: the control map itself (edges, pose, depth...), or with --control-module the "
+       "picture to preprocess. Fitted to the output size (--control-resize).",
        [](const ControlUnitOptions& u) { return !u.image.isEmpty(); },
        [](ControlUnitOptions& u, const QString&, const QString& v, qsizetype) { u.image = v; }},
       {"control-weight", "W", "The unit's weight (conditioning scale, default 1).",
@@ -55,6 +74,39 @@ const QList<UnitOption>& unitOptions() {
                                        " must be balanced, prompt or controlnet, got '" + v.toStdString() + "'");
          u.mode = v;
        }},
+      {"control-resize", "MODE",
+       "How the map is fitted to the output size: just (stretch), crop (cover, crop the centre; default: "
+       "A1111's \"Crop and Resize\") or fill (fit inside, fill the border: \"Resize and Fill\").",
+       [](const ControlUnitOptions& u) { return u.resize.has_value(); },
+       [](ControlUnitOptions& u, const QString& o, const QString& v, qsizetype i) {
+         try {
+           u.resize = control::parse_resize_mode(v.toStdString());
+         } catch (const Error&) {
+           throw ControlUnitUsageError("--" + o.toStdString() + " of " + unitName(i) +
+                                       " must be just, crop or fill, got '" + v.toStdString() + "'");
+         }
+       }},
+      {"control-module", "NAME",
+       "Preprocesses the unit's image first with this preprocessor (canny, depth_anything_v2, ...; "
+       "kiln-cli control list shows them). Default none: the image is the map.",
+       [](const ControlUnitOptions& u) { return !u.module.isEmpty(); },
+       [](ControlUnitOptions& u, const QString&, const QString& v, qsizetype) { u.module = v; }},
+      {"control-resolution", "N", "The preprocessor's resolution (default 512).",
+       [](const ControlUnitOptions& u) { return u.resolution.has_value(); },
+       [](ControlUnitOptions& u, const QString& o, const QString& v, qsizetype i) {
+         bool ok = false;
+         u.resolution = v.toInt(&ok);
+         if (!ok)
+           throw ControlUnitUsageError("--" + o.toStdString() + " of " + unitName(i) + " takes a whole number, got '" +
+                                       v.toStdString() + "'");
+       }},
+      {"control-pixel-perfect", nullptr,
+       "The preprocessor's resolution from the image and output sizes, as A1111's Pixel Perfect computes it.",
+       [](const ControlUnitOptions& u) { return u.pixelPerfect; },
+       [](ControlUnitOptions& u, const QString&, const QString&, qsizetype) { u.pixelPerfect = true; }},
+      {"control-param", "KEY=VALUE",
+       "A preprocessor parameter, e.g. low_threshold=50 (repeatable; kiln-cli control list shows them).",
+       [](const ControlUnitOptions&) { return false; }, addParam},
   };
   return options;
 }
@@ -94,7 +146,9 @@ ControlUnitArguments splitControlUnits(const QStringList& args) {
       continue;
     }
     QString value;
-    if (eq >= 0) {
+    if (option && !option->value) {
+      if (eq >= 0) throw ControlUnitUsageError("--" + name.toStdString() + " takes no value");
+    } else if (eq >= 0) {
       value = arg.mid(eq + 1);
     } else if (i + 1 < args.size()) {
       value = args[++i];
@@ -102,7 +156,9 @@ ControlUnitArguments splitControlUnits(const QStringList& args) {
       throw ControlUnitUsageError("--" + name.toStdString() + " needs a value");
     }
     if (!option) {
-      out.units.push_back(ControlUnitOptions{value, {}, {}, {}, {}, {}});
+      ControlUnitOptions unit;
+      unit.model = value;
+      out.units.push_back(unit);
       continue;
     }
     given.push_back({option, value, out.units.size()});
@@ -127,9 +183,22 @@ ControlUnitArguments splitControlUnits(const QStringList& args) {
     g.option->set(u, optionName, g.value, unit);
   }
   for (qsizetype k = 0; k < out.units.size(); ++k) {
-    if (out.units[k].image.isEmpty())
-      throw ControlUnitUsageError(unitName(k) + " (--controlnet " + out.units[k].model.toStdString() +
-                                  ") has no --control-image");
+    const ControlUnitOptions& u = out.units[k];
+    if (u.image.isEmpty())
+      throw ControlUnitUsageError(unitName(k) + " (--controlnet " + u.model.toStdString() + ") has no --control-image");
+    if (u.resolution && u.pixelPerfect)
+      throw ControlUnitUsageError("--control-resolution and --control-pixel-perfect of " + unitName(k) +
+                                  " exclude each other (Pixel Perfect computes the resolution)");
+    // Without a module the image is the map: preprocessor settings would be silently unused.
+    if (u.module.isEmpty()) {
+      const char* orphan = u.resolution        ? "--control-resolution"
+                           : u.pixelPerfect    ? "--control-pixel-perfect"
+                           : !u.params.empty() ? "--control-param"
+                                               : nullptr;
+      if (orphan)
+        throw ControlUnitUsageError(std::string(orphan) + " of " + unitName(k) +
+                                    " sets the preprocessor, but the unit has no --control-module");
+    }
   }
   return out;
 }

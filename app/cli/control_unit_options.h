@@ -2,14 +2,16 @@
 // kiln-cli generate's repeatable ControlNet units:
 //
 //   --controlnet MODEL --control-image IMG [--control-weight W] [--control-start S] [--control-end E]
-//                      [--control-mode balanced|prompt|controlnet]
+//                      [--control-mode balanced|prompt|controlnet] [--control-resize just|crop|fill]
+//                      [--control-module NAME [--control-resolution N | --control-pixel-perfect]
+//                       [--control-param KEY=VALUE ...]]
 //
 // Each --controlnet starts a unit; the --control-* options after it (up to the next --controlnet)
 // belong to it. With one --controlnet the --control-* options may stand anywhere (the single-unit
 // form of earlier versions; --control-scale stays an alias of --control-weight). QCommandLineParser
 // keeps no order between different options, so the units are taken out of the argument list
-// before it parses the rest. A new per-unit option (--control-module, --control-resize) is one row
-// of the table in control_unit_options.cpp and one field here.
+// before it parses the rest. A new per-unit option is one row of the table in
+// control_unit_options.cpp and one field here.
 
 #include <QList>
 #include <QString>
@@ -19,6 +21,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "control/geometry.h"
+#include "control/preprocessor.h"
+
 namespace kiln::cli {
 
 struct ControlUnitOptions {
@@ -26,6 +31,12 @@ struct ControlUnitOptions {
   QString image;  // --control-image
   std::optional<double> weight, start, end;
   QString mode;  // --control-mode as given (balanced, prompt, controlnet); empty = balanced
+  // --control-resize; A1111's default is Crop and Resize.
+  std::optional<control::ResizeMode> resize;
+  QString module;                      // --control-module; empty: the image is the map (A1111's "none")
+  std::optional<int> resolution;       // --control-resolution
+  bool pixelPerfect = false;           // --control-pixel-perfect
+  control::PreprocessorParams params;  // --control-param KEY=VALUE, repeatable
 };
 
 struct ControlUnitArguments {
@@ -42,14 +53,16 @@ class ControlUnitUsageError : public std::runtime_error {
 // The per-unit option names, for --help: {name, value name, help}.
 struct ControlUnitOptionHelp {
   const char* name;
-  const char* value;
+  const char* value;  // null for a flag
   const char* help;
 };
 QList<ControlUnitOptionHelp> controlUnitOptionHelp();
 
-// Takes the unit options out of `args` (both "--name value" and "--name=value"). Throws
-// ControlUnitUsageError for an option before any --controlnet (with several units), an option
-// given twice for one unit, a value that is not a number or mode, or a unit without an image.
+// Takes the unit options out of `args` (both "--name value" and "--name=value"; flags take no
+// value). Throws ControlUnitUsageError for an option before any --controlnet (with several units),
+// an option (or a --control-param key) given twice for one unit, a value that is not a number,
+// mode or KEY=VALUE, a unit without an image, --control-resolution with --control-pixel-perfect,
+// or preprocessor settings without --control-module.
 ControlUnitArguments splitControlUnits(const QStringList& args);
 
 }  // namespace kiln::cli

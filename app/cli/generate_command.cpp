@@ -20,7 +20,9 @@
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "cli/commands.h"
+#include "cli/control_unit_maps.h"
 #include "cli/control_unit_options.h"
+#include "control/network_preprocessors.h"
 #include "convert/model_info.h"
 #include "io/sha256.h"
 #include "pipelines/lora.h"
@@ -158,6 +160,10 @@ int run_generate(const QStringList& args) {
   opt("mask", "Inpainting: white (or opaque) = repaint.", "FILE");
   // Listed for --help; splitControlUnits takes them out of the arguments before parsing.
   for (const ControlUnitOptionHelp& o : controlUnitOptionHelp()) opt(o.name, o.help, o.value);
+  opt("annotator-dir",
+      "Where the preprocessors' network weights are (ControlNetHED.pth, depth_anything_v2_vits.pth, "
+      "...): the folder and its A1111 / Hugging Face subfolders. Repeat for several.",
+      "DIR");
   opt("lora", "A LoRA to apply, with an optional weight (default 1; e.g. style.safetensors:0.7). Repeat for "
               "several; kohya/A1111 and diffusers/PEFT files of the model's base.", "FILE[:WEIGHT]");
   opt("config", "Single files that are not a standard size: a diffusers folder holding their configs.", "DIR");
@@ -222,8 +228,15 @@ int run_generate(const QStringList& args) {
     if (p.isSet(QStringLiteral("strength")) && !p.isSet(QStringLiteral("init-image")))
       throw UsageError{"--strength needs --init-image"};
 
+    control::register_network_preprocessors();
+    control::PreprocessorContext preprocessing;
+    for (const QString& dir : p.values(QStringLiteral("annotator-dir")))
+      preprocessing.annotator_dirs.emplace_back(dir.toStdString());
+    if (device == QLatin1String("cuda")) preprocessing.device = "cuda";
+
     const auto started = std::chrono::steady_clock::now();
     const std::filesystem::path model_path = p.value(QStringLiteral("model")).toStdString();
+    checkControlUnitModules(unitArgs.units, preprocessing);  // modules, parameters, weights: before loading
     checkControlNetFamilies(model_path, unitArgs.units);
     std::fprintf(stderr, "loading %s\n", model_path.string().c_str());
     const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(model_path, load);
@@ -241,6 +254,7 @@ int run_generate(const QStringList& args) {
     }
     // One load per ControlNet file, however many units use it.
     std::map<QString, pipelines::LoadedControlNet> controlnets;
+    QList<bridge::ControlNetUnitUse> unitUses;
     for (qsizetype i = 0; i < unitArgs.units.size(); ++i) {
       const ControlUnitOptions& u = unitArgs.units[i];
       if (!controlnets.count(u.model)) {
@@ -250,19 +264,22 @@ int run_generate(const QStringList& args) {
         controlnets[u.model] = pipelines::load_controlnet_model(u.model.toStdString(), cn_load);
       }
       const pipelines::LoadedControlNet& cn = controlnets[u.model];
-      const std::string what = "control image of ControlNet unit " + std::to_string(i + 1);
-      // The map as it is: a map of another size is refused by the engine, naming the unit (resize
-      // modes come with the preprocessors).
-      const QImage control = read_image(u.image, what.c_str());
+      const int w = static_cast<int>(r.width), h = static_cast<int>(r.height);
+      if (!u.module.isEmpty())
+        std::fprintf(stderr, "preprocessing ControlNet unit %lld: %s\n", i + 1LL, qPrintable(u.module));
+      // The unit's image, preprocessed when it has a module, fitted to the output size.
+      const ControlUnitMap prepared = prepareControlUnitMap(u, i, w, h, preprocessing);
+      const QImage map(prepared.map.pixels.data(), w, h, w * 3, QImage::Format_RGB888);
       pipelines::ControlNetUnit unit;
       unit.model = cn.model;
       unit.family = cn.family;
-      unit.image = bridge::controlImageTensor(control, control.width(), control.height());
+      unit.image = bridge::controlImageTensor(map, w, h);
       unit.weight = u.weight.value_or(1.0);
       unit.start = u.start.value_or(0.0);
       unit.end = u.end.value_or(1.0);
       unit.mode = controlMode(u.mode);
       r.control_units.push_back(unit);
+      unitUses << prepared.use;
     }
     r.seed = seed;
     pipelines::validate_request(r, model);  // before hashing or sampling anything
@@ -291,7 +308,7 @@ int run_generate(const QStringList& args) {
     for (qsizetype i = 0; i < unitArgs.units.size(); ++i) {
       const ControlUnitOptions& u = unitArgs.units[i];
       const pipelines::ControlNetUnit& unit = r.control_units[static_cast<std::size_t>(i)];
-      bridge::ControlNetUnitUse use;
+      bridge::ControlNetUnitUse use = unitUses[i];  // module, resize mode, resolution, thresholds
       const QFileInfo file(u.model);
       use.model = (file.isDir() ? file.fileName() : file.completeBaseName()) + QStringLiteral(" [") +
                   bridge::legacyModelHash(u.model) + QLatin1Char(']');

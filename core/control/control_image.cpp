@@ -4,7 +4,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 
@@ -47,6 +49,45 @@ Codec codec_of(std::span<const std::byte> bytes) {
 
 // libjpeg decodes a truncated JPEG with a warning and grey rows instead of failing, so the
 // container is walked first: marker segments, entropy-coded data after each SOS, up to EOI.
+std::uint32_t big_endian_u32(std::span<const std::byte> bytes, std::size_t at) {
+  return (std::to_integer<std::uint32_t>(bytes[at]) << 24) | (std::to_integer<std::uint32_t>(bytes[at + 1]) << 16) |
+         (std::to_integer<std::uint32_t>(bytes[at + 2]) << 8) | std::to_integer<std::uint32_t>(bytes[at + 3]);
+}
+
+// CRC-32 of PNG chunks (ISO 3309, as zlib's crc32).
+std::uint32_t png_crc(std::span<const std::byte> bytes) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t n = 0; n < 256; ++n) {
+      std::uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (const std::byte b : bytes) c = table[(c ^ std::to_integer<std::uint32_t>(b)) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+// Every chunk lies within the file, the critical ones (IHDR, PLTE, IDAT, IEND: upper-case first
+// letter) with a matching CRC, up to IEND. Checked before libpng sees the file: on a truncated or
+// damaged one libpng prints its own "libpng error: ..." line to stderr before OpenCV gives up,
+// and a command-line tool owes the user one line.
+bool png_chunks_intact(std::span<const std::byte> bytes) {
+  std::size_t at = 8;  // after the signature
+  while (at + 12 <= bytes.size()) {
+    const std::size_t length = big_endian_u32(bytes, at);
+    if (length > bytes.size() - at - 12) return false;
+    const auto type = bytes.subspan(at + 4, 4);
+    const bool critical = (std::to_integer<unsigned>(type[0]) & 0x20) == 0;
+    if (critical && png_crc(bytes.subspan(at + 4, length + 4)) != big_endian_u32(bytes, at + 8 + length)) return false;
+    if (std::memcmp(type.data(), "IEND", 4) == 0) return true;
+    at += 12 + length;
+  }
+  return false;
+}
+
 bool jpeg_reaches_end_marker(std::span<const std::byte> bytes) {
   const auto at = [&](std::size_t i) { return std::to_integer<unsigned>(bytes[i]); };
   const std::size_t n = bytes.size();
@@ -128,6 +169,7 @@ ControlImage decode_control_image(std::span<const std::byte> bytes, const fs::pa
     throw FormatError("not a PNG or JPEG image", name, "control images are read from PNG or JPEG files");
   }
   const char* codec_name = codec == Codec::Png ? "PNG" : "JPEG";
+  if (codec == Codec::Png && !png_chunks_intact(bytes)) throw FormatError("corrupt or truncated PNG image", name);
   if (codec == Codec::Jpeg && !jpeg_reaches_end_marker(bytes)) {
     throw FormatError("corrupt or truncated JPEG image (no end marker)", name);
   }

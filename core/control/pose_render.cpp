@@ -228,7 +228,7 @@ HandEdgeColor hand_edge_color(int edge) {
   return {r * 255.0, g * 255.0, b * 255.0};
 }
 
-PoseImage render_pose(const PoseScene& scene, const PoseRenderOptions& options) {
+ControlImage render_pose(const PoseScene& scene, const PoseRenderOptions& options) {
   validate_scene(scene);
   const int width = options.width > 0 ? options.width : scene.canvas_width;
   const int height = options.height > 0 ? options.height : scene.canvas_height;
@@ -236,12 +236,9 @@ PoseImage render_pose(const PoseScene& scene, const PoseRenderOptions& options) 
     throw InvalidRequestError("pose map size " + std::to_string(width) + "x" + std::to_string(height) +
                               " is out of range (1 to " + std::to_string(kMaxCanvasSide) + " pixels a side)");
 
-  PoseImage image;
-  image.width = width;
-  image.height = height;
-  image.rgb.assign(static_cast<std::size_t>(width) * height * 3, 0);
+  ControlImage image(width, height, 3);  // black
   // The Mat draws straight into the image's bytes, channel 0 first: the reference's RGB arrays.
-  cv::Mat canvas(height, width, CV_8UC3, image.rgb.data());
+  cv::Mat canvas(height, width, CV_8UC3, image.pixels.data());
 
   if (scene.people.empty()) {
     draw_animals(canvas, scene);

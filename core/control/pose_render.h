@@ -13,11 +13,10 @@
 //                    then every joint, then hands and faces; always normalised.
 // A scene without people draws its animals (AP10K, lines of width 5, pixel coordinates).
 
-#include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
 
+#include "control/control_image.h"
 #include "control/pose.h"
 
 namespace kiln::control {
@@ -32,16 +31,6 @@ const char* to_string(PoseRenderer renderer);  // "a1111", "comfy_xinsr", "contr
 // Accepts the names above and "comfy" (= A1111).
 std::optional<PoseRenderer> parse_pose_renderer(std::string_view name);
 
-// A packed RGB image, rows top to bottom, no padding. (A stand-in until core/control has one
-// image type for every control map.)
-struct PoseImage {
-  int width = 0;
-  int height = 0;
-  std::vector<std::uint8_t> rgb;  // width * height * 3
-
-  const std::uint8_t* pixel(int x, int y) const { return rgb.data() + (static_cast<std::size_t>(y) * width + x) * 3; }
-};
-
 struct PoseRenderOptions {
   PoseRenderer renderer = PoseRenderer::A1111;
   bool body = true;
@@ -53,8 +42,9 @@ struct PoseRenderOptions {
   int height = 0;
 };
 
-// Validates the scene and the size (InvalidRequestError) and draws it on black.
-PoseImage render_pose(const PoseScene& scene, const PoseRenderOptions& options = {});
+// Validates the scene and the size (InvalidRequestError) and draws it on black. The map is an
+// RGB ControlImage (3 channels), like every other control map.
+ControlImage render_pose(const PoseScene& scene, const PoseRenderOptions& options = {});
 
 // matplotlib's hsv_to_rgb([edge / 20, 1, 1]) * 255 for the 20 hand edges: the float colours the
 // reference hands to cv2.line, which OpenCV rounds half to even (76.50000000000001 -> 77,

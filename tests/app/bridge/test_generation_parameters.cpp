@@ -84,6 +84,77 @@ class TestGenerationParameters : public QObject {
     QCOMPARE(p->negativePrompt, QStringLiteral("blurry"));
   }
 
+  void preprocessedUnitsRoundTrip() {
+    // What kiln-cli generate --control-module writes: the unit's real module, resize mode,
+    // resolution, sliders and Pixel Perfect.
+    GenerationParameters p;
+    p.prompt = QStringLiteral("a street");
+    p.width = 64;
+    p.height = 64;
+    ControlNetUnitUse canny;
+    canny.module = QStringLiteral("canny");
+    canny.model = QStringLiteral("model [fea4b5d4]");
+    canny.resizeMode = QStringLiteral("Resize and Fill");
+    canny.processorRes = 43;
+    canny.thresholdA = 50;
+    canny.thresholdB = 150;
+    canny.pixelPerfect = true;
+    ControlNetUnitUse depth;
+    depth.module = QStringLiteral("depth_anything_v2");
+    depth.model = QStringLiteral("control_v11f1p_sd15_depth [cfd03158]");
+    depth.resizeMode = QStringLiteral("Just Resize");
+    depth.processorRes = 384;
+    depth.thresholdA = 0.5;  // a preprocessor without sliders keeps the defaults
+    ControlNetUnitUse blur;
+    blur.module = QStringLiteral("blur_gaussian");
+    blur.model = QStringLiteral("control_v11f1e_sd15_tile [a371b31b]");
+    blur.thresholdA = 9.25;
+    p.controlNets = {canny, depth, blur};
+    const QString text = p.toText();
+    QVERIFY2(text.contains(QStringLiteral(
+                 "ControlNet 0: \"Module: canny, Model: model [fea4b5d4], Weight: 1.0, Resize Mode: Resize and Fill, "
+                 "Processor Res: 43, Threshold A: 50.0, Threshold B: 150.0, Guidance Start: 0.0, Guidance End: 1.0, "
+                 "Pixel Perfect: True, Control Mode: Balanced\"")),
+             qPrintable(text));
+    QVERIFY(text.contains(QStringLiteral("Module: depth_anything_v2, ")));
+    // Python's str() of whole and large values, as sd-webui-controlnet writes them.
+    ControlNetUnitUse scaled = canny;
+    scaled.thresholdA = 1e-5;
+    scaled.thresholdB = 1.5e16;
+    scaled.weight = 2;
+    QVERIFY2(scaled.toText().contains(QStringLiteral("Weight: 2.0, ")), qPrintable(scaled.toText()));
+    QVERIFY2(scaled.toText().contains(QStringLiteral("Threshold A: 1e-05, Threshold B: 1.5e+16, ")),
+             qPrintable(scaled.toText()));
+    QVERIFY(text.contains(QStringLiteral("Processor Res: 512, Threshold A: 9.25, Threshold B: 0.5")));
+    const auto back = GenerationParameters::fromText(text);
+    QVERIFY(back.has_value());
+    QCOMPARE(back->controlNets, p.controlNets);
+  }
+
+  void olderResizeModeNamesAreReadAsTodays_data() {
+    QTest::addColumn<QString>("written");
+    QTest::addColumn<QString>("read");
+    QTest::newRow("today") << QStringLiteral("Resize and Fill") << QStringLiteral("Resize and Fill");
+    QTest::newRow("enum") << QStringLiteral("ResizeMode.INNER_FIT") << QStringLiteral("Crop and Resize");
+    QTest::newRow("enum field") << QStringLiteral("RESIZE") << QStringLiteral("Just Resize");
+    QTest::newRow("api index") << QStringLiteral("2") << QStringLiteral("Resize and Fill");
+    QTest::newRow("first versions inner")
+        << QStringLiteral("Scale to Fit (Inner Fit)") << QStringLiteral("Crop and Resize");
+    QTest::newRow("first versions outer")
+        << QStringLiteral("Envelope (Outer Fit)") << QStringLiteral("Resize and Fill");
+    QTest::newRow("unknown kept") << QStringLiteral("Stretch Somehow") << QStringLiteral("Stretch Somehow");
+  }
+  void olderResizeModeNamesAreReadAsTodays() {
+    QFETCH(QString, written);
+    QFETCH(QString, read);
+    const auto unit = ControlNetUnitUse::fromText(QStringLiteral("Module: canny, Model: m [00000000], Resize Mode: ") +
+                                                  written + QStringLiteral(", Processor Res: 768"));
+    QVERIFY(unit.has_value());
+    QCOMPARE(unit->resizeMode, read);
+    QCOMPARE(unit->processorRes, 768);
+    QCOMPARE(unit->module, QStringLiteral("canny"));
+  }
+
   void aMalformedUnitStaysAsText() {
     const auto p = GenerationParameters::fromText(
         QStringLiteral("x\nSteps: 2, Seed: 1, ControlNet 0: \"preprocessor canny, weight high\""));

@@ -303,13 +303,72 @@ class TestCliGenerate : public QObject {
                                          QStringLiteral("--control-weight"), QStringLiteral("1")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("--control-weight is given twice for ControlNet unit 1"), r.err.constData());
-    // A map of another size: the engine refuses it, naming the unit and both sizes.
-    const QString small = dir.filePath(QStringLiteral("small.png"));
-    QVERIFY(QImage(edges).scaled(32, 48).save(small));
-    r = runCli(base + unit + QStringList{QStringLiteral("--controlnet"), tinyControlNet(),
-                                         QStringLiteral("--control-image"), small});
+    // A damaged control image: refused naming the unit and the file.
+    const QString broken = dir.filePath(QStringLiteral("broken.png"));
+    QByteArray png = kiln::test::fileBytes(edges.toStdString());
+    png.truncate(png.size() / 2);
+    QFile brokenFile(broken);
+    QVERIFY(brokenFile.open(QIODevice::WriteOnly));
+    brokenFile.write(png);
+    brokenFile.close();
+    r = runCli(
+        base + unit +
+        QStringList{QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-image"), broken});
     QCOMPARE(r.exitCode, 1);
-    QVERIFY2(r.err.contains("ControlNet unit 2: the control image is 32x48 but the output is 64x64"), r.err.constData());
+    QVERIFY2(r.err.contains("kiln-cli generate: ControlNet unit 2: " + broken.toUtf8() + ": corrupt or truncated PNG"),
+             r.err.constData());
+    // Preprocessor mistakes: found before any model is loaded.
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-module"), QStringLiteral("sobel")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("kiln-cli generate: ControlNet unit 1: unknown preprocessor 'sobel' (kiln-cli control list "
+                            "shows them)"),
+             r.err.constData());
+    QVERIFY2(!r.err.contains("loading"), r.err.constData());
+    r = runCli(base + unit +
+               QStringList{QStringLiteral("--control-module"), QStringLiteral("canny"),
+                           QStringLiteral("--control-param"), QStringLiteral("high_threshold=999")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("ControlNet unit 1: preprocessor 'canny': high_threshold = 999 is outside 0..256"),
+             r.err.constData());
+    QVERIFY2(!r.err.contains("loading"), r.err.constData());
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-module"), QStringLiteral("inpaint_only")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("preprocessor 'inpaint_only' needs a mask, which a kiln-cli generate unit cannot take"),
+             r.err.constData());
+    // A network preprocessor's weights are looked for before the models are loaded.
+    const QString annotators = dir.filePath(QStringLiteral("annotators"));
+    QVERIFY(QDir().mkpath(annotators));
+    r = runCli(base + unit +
+               QStringList{QStringLiteral("--control-module"), QStringLiteral("softedge_hed"),
+                           QStringLiteral("--annotator-dir"), annotators});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("ControlNet unit 1: preprocessor 'softedge_hed' needs its weights ControlNetHED.pth"),
+             r.err.constData());
+    QVERIFY2(r.err.contains("licence: Apache-2.0"), r.err.constData());
+    QVERIFY2(!r.err.contains("loading"), r.err.constData());
+    // Usage: settings of a preprocessor without one, a resize mode that does not exist.
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-param"), QStringLiteral("low_threshold=5")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-param of ControlNet unit 1 sets the preprocessor, but the unit has no "
+                            "--control-module"),
+             r.err.constData());
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-resize"), QStringLiteral("squash")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-resize of ControlNet unit 1 must be just, crop or fill, got 'squash'"),
+             r.err.constData());
+    r = runCli(base + unit +
+               QStringList{QStringLiteral("--control-module"), QStringLiteral("canny"),
+                           QStringLiteral("--control-resolution"), QStringLiteral("256"),
+                           QStringLiteral("--control-pixel-perfect")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-resolution and --control-pixel-perfect of ControlNet unit 1 exclude each other"),
+             r.err.constData());
+    r = runCli(base + unit +
+               QStringList{QStringLiteral("--control-module"), QStringLiteral("canny"),
+                           QStringLiteral("--control-param"), QStringLiteral("low_threshold=5"),
+                           QStringLiteral("--control-param=low_threshold=6")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-param low_threshold is given twice for ControlNet unit 1"), r.err.constData());
     // Not a ControlNet: refused from the headers, before loading anything.
     r = runCli(base + QStringList{QStringLiteral("--controlnet"), golden(QStringLiteral("tiny_sd1.safetensors")),
                                   QStringLiteral("--control-image"), edges});
@@ -318,7 +377,80 @@ class TestCliGenerate : public QObject {
                             "Diffusion 1.x model)"),
              r.err.constData());
     QVERIFY2(!r.err.contains("loading"), r.err.constData());
-    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("small.png")});
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("broken.png")});
+  }
+
+  void preprocessedUnitIsFittedAndRecorded() {
+    // A 300x200 photo through canny, fitted into the 64x64 output with Resize and Fill: the same
+    // image as detect's map given as the unit's image, and A1111's record of the unit.
+    QTemporaryDir dir;
+    const QString photo =
+        QString::fromStdString((kiln::test::data_dir() / "golden/control_maps/inputs/photo_landscape.png").string());
+    const QStringList base{QStringLiteral("generate"),
+                           QStringLiteral("--model"),
+                           golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"),
+                           QStringLiteral("a coffee cup"),
+                           QStringLiteral("--steps"),
+                           QStringLiteral("2"),
+                           QStringLiteral("--seed"),
+                           QStringLiteral("11"),
+                           QStringLiteral("--controlnet"),
+                           tinyControlNet(),
+                           QStringLiteral("--control-resize"),
+                           QStringLiteral("fill"),
+                           QStringLiteral("--out")};
+    const QString inRun = dir.filePath(QStringLiteral("in_run.png"));
+    auto r = runCli(base + QStringList{inRun, QStringLiteral("--control-image"), photo,
+                                       QStringLiteral("--control-module"), QStringLiteral("canny")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("preprocessing ControlNet unit 1: canny"), r.err.constData());
+    const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), inRun}).out).trimmed();
+    QVERIFY2(params.endsWith(QStringLiteral(
+                 "ControlNet 0: \"Module: canny, Model: model [fea4b5d4], Weight: 1.0, Resize Mode: Resize and Fill, "
+                 "Processor Res: 512, Threshold A: 100.0, Threshold B: 200.0, Guidance Start: 0.0, Guidance End: 1.0, "
+                 "Pixel Perfect: False, Control Mode: Balanced\"")),
+             qPrintable(params));
+
+    const QString map = dir.filePath(QStringLiteral("edges.png"));
+    r = runCli({QStringLiteral("control"), QStringLiteral("detect"), QStringLiteral("--module"),
+                QStringLiteral("canny"), photo, QStringLiteral("--out"), map});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QString fromMap = dir.filePath(QStringLiteral("from_map.png"));
+    r = runCli(base + QStringList{fromMap, QStringLiteral("--control-image"), map});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(QImage(fromMap), QImage(inRun));
+    QVERIFY(runCli({QStringLiteral("png-info"), fromMap}).out.contains("\"Module: none, "));
+
+    // Pixel Perfect: min(64 / 200, 64 / 300) * 200 = 42.67 -> 43 (Resize and Fill takes the smaller scale).
+    const QString perfect = dir.filePath(QStringLiteral("perfect.png"));
+    r = runCli(base + QStringList{perfect, QStringLiteral("--control-image"), photo, QStringLiteral("--control-module"),
+                                  QStringLiteral("canny"), QStringLiteral("--control-pixel-perfect"),
+                                  QStringLiteral("--control-param"), QStringLiteral("low_threshold=50")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QString perfectParams = QString::fromUtf8(runCli({QStringLiteral("png-info"), perfect}).out);
+    QVERIFY2(perfectParams.contains(QStringLiteral("Module: canny, Model: model [fea4b5d4], Weight: 1.0, Resize Mode: "
+                                                   "Resize and Fill, Processor Res: 43, Threshold A: 50.0, Threshold "
+                                                   "B: 200.0, Guidance Start: 0.0, Guidance End: 1.0, Pixel Perfect: "
+                                                   "True")),
+             qPrintable(perfectParams));
+    QVERIFY(QImage(perfect) != QImage(inRun));
+  }
+
+  void mapOfAnotherSizeIsCroppedByDefault() {
+    // A 32x48 map (A1111's default Crop and Resize): scaled to cover 64x64 and cropped; before
+    // resize modes it was refused.
+    QTemporaryDir dir;
+    const QString edges = goldenMore(QStringLiteral("controlnet_dpmpp_2m_10_cfg7.5_scale0.7/control_image_0.png"));
+    const QString small = dir.filePath(QStringLiteral("small.png"));
+    QVERIFY(QImage(edges).scaled(32, 48).save(small));
+    const QString out = dir.filePath(QStringLiteral("out.png"));
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--steps"),
+                           QStringLiteral("2"), QStringLiteral("--controlnet"), tinyControlNet(),
+                           QStringLiteral("--control-image"), small, QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains("Resize Mode: Crop and Resize, Processor Res: 512"));
   }
 
   void errorsExitNonZeroAndWriteNothing() {

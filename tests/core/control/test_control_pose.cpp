@@ -36,7 +36,7 @@ std::string sha256_hex(const std::vector<std::uint8_t>& bytes) {
 }
 
 // Pixels that differ from the golden PNG (-1 when it cannot be read or has another size).
-long differing_pixels(const PoseImage& image, const fs::path& png) {
+long differing_pixels(const ControlImage& image, const fs::path& png) {
   cv::Mat bgr = cv::imread(png.string(), cv::IMREAD_COLOR);
   if (bgr.empty() || bgr.cols != image.width || bgr.rows != image.height) return -1;
   cv::Mat ref;
@@ -87,13 +87,13 @@ TEST_CASE("every golden openpose render is byte-identical") {
       REQUIRE(renderer.has_value());
       PoseRenderOptions options;
       options.renderer = *renderer;
-      const PoseImage image = render_pose(only_frame(from_comfy ? comfy : a1111), options);
+      const ControlImage image = render_pose(only_frame(from_comfy ? comfy : a1111), options);
       const json& out = r["output"];
       CAPTURE(name);
       CAPTURE(out["file"].get<std::string>());
       CHECK(image.width == c["canvas_width"].get<int>());
       CHECK(image.height == c["canvas_height"].get<int>());
-      const bool same = sha256_hex(image.rgb) == out["sha256_raw"].get<std::string>();
+      const bool same = sha256_hex(image.pixels) == out["sha256_raw"].get<std::string>();
       if (!same) {
         const long diff = differing_pixels(image, golden_dir() / out["file"].get<std::string>());
         FAIL_CHECK("render differs from the golden in " << diff << " pixels");
@@ -311,10 +311,10 @@ TEST_CASE("empty and null parts are absent; the body may be missing") {
   REQUIRE(s.people.size() == 1);
   for (const Keypoint& k : s.people[0].body) CHECK(k == Keypoint{});
   CHECK(s.people[0].left_hand.empty());
-  const PoseImage image = render_pose(s);
+  const ControlImage image = render_pose(s);
   CHECK(image.width == 64);
   CHECK(image.height == 32);
-  CHECK(std::all_of(image.rgb.begin(), image.rgb.end(), [](std::uint8_t v) { return v == 0; }));
+  CHECK(std::all_of(image.pixels.begin(), image.pixels.end(), [](std::uint8_t v) { return v == 0; }));
 }
 
 TEST_CASE("render options: canvas override, parts, renderer names") {
@@ -322,18 +322,19 @@ TEST_CASE("render options: canvas override, parts, renderer names") {
   PoseRenderOptions o;
   o.width = 256;
   o.height = 384;
-  const PoseImage image = render_pose(scene, o);
+  const ControlImage image = render_pose(scene, o);
   CHECK(image.width == 256);
   CHECK(image.height == 384);
-  CHECK(image.rgb.size() == 256u * 384u * 3u);
+  CHECK(image.channels == 3);  // one image type for every control map: RGB
+  CHECK(image.pixels.size() == 256u * 384u * 3u);
   // The neck joint (normalised 0.5, 0.26) lands at (128, 99) in its own colour.
   const auto* neck = image.pixel(128, static_cast<int>(0.26 * 384));
   CHECK(neck[0] == 255);
   CHECK(neck[1] == 85);
   CHECK(neck[2] == 0);
   o.body = false;
-  const PoseImage none = render_pose(scene, o);
-  CHECK(std::all_of(none.rgb.begin(), none.rgb.end(), [](std::uint8_t v) { return v == 0; }));
+  const ControlImage none = render_pose(scene, o);
+  CHECK(std::all_of(none.pixels.begin(), none.pixels.end(), [](std::uint8_t v) { return v == 0; }));
   o.width = 9000;
   CHECK(error_of([&] { render_pose(scene, o); }) == "pose map size 9000x384 is out of range (1 to 8192 pixels a side)");
 
