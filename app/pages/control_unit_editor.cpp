@@ -638,10 +638,7 @@ void ControlUnitEditor::startPreprocessing() {
     PreprocessResult result;
     try {
       if (pose) {
-        const control::PoseImage rendered = control::render_pose(scene);
-        control::ControlImage map(rendered.width, rendered.height, 3);
-        map.pixels = rendered.rgb;
-        result.map = bridge::toQImage(map);
+        result.map = bridge::toQImage(control::render_pose(scene));
         return result;
       }
       // A1111's rule for pictures with alpha (a transparent drawing: its alpha is the picture).

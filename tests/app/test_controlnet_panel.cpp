@@ -272,12 +272,12 @@ void TestControlNetPanel::poseUnitRendersTheDefaultPose() {
   QCOMPARE(unit->poseCanvas(), QSize(128, 96));
   waitForMap(unit);
   const QSize canvas(128, 96);
-  const kiln::control::PoseImage expected =
+  const kiln::control::ControlImage expected =
       kiln::control::render_pose(kiln::app::toPoseScene({PoseEditor::defaultPerson(canvas)}, canvas));
   const QImage map = unit->map().convertToFormat(QImage::Format_RGB888);
   QCOMPARE(map.size(), canvas);
   for (int y = 0; y < map.height(); ++y)
-    QVERIFY(std::memcmp(map.constScanLine(y), expected.rgb.data() + static_cast<std::size_t>(y) * 128 * 3, 128 * 3) == 0);
+    QVERIFY(std::memcmp(map.constScanLine(y), expected.pixels.data() + static_cast<std::size_t>(y) * 128 * 3, 128 * 3) == 0);
 
   // The editor moves a joint; the map follows.
   s.page->beginPoseEdit(unit);
