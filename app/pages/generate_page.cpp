@@ -191,6 +191,8 @@ void GeneratePage::beginScribble(ControlUnitEditor* unit) {
   Q_EMIT message(tr("Draw the scribble on the canvas; press Done Drawing when it is finished"));
 }
 
+ControlUnitEditor* GeneratePage::scribbleUnit() const { return mScribbleUnit; }
+
 void GeneratePage::endScribble() {
   if (!mScribbleUnit) return;
   mScribbleUnit = nullptr;

@@ -93,7 +93,7 @@ class GeneratePage : public QWidget {
   ControlNetPanel* controlNetPanel() const { return mControlNet; }
   PoseEditorPanel* poseEditorPanel() const { return mPosePanel; }
   // The unit whose scribble the input canvas draws (nullptr when none).
-  ControlUnitEditor* scribbleUnit() const { return mScribbleUnit; }
+  ControlUnitEditor* scribbleUnit() const;
   GalleryModel* gallery() const { return mGallery; }
   QComboBox* modelCombo() const;
   QLineEdit* seedEdit() const;
