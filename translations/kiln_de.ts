@@ -666,6 +666,10 @@
         <source>it has no picture</source>
         <translation>sie hat kein Bild</translation>
     </message>
+    <message>
+        <source>Show or hide the unit&apos;s settings</source>
+        <translation>Die Einstellungen der Einheit ein- oder ausblenden</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::DatasetDelegate</name>
@@ -1536,6 +1540,22 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Stop drawing the ControlNet scribble (the unit keeps it)</source>
         <translation>Das Zeichnen der ControlNet-Skizze beenden (die Einheit behält sie)</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <source>ControlNet (%1)</source>
+        <translation>ControlNet (%1)</translation>
+    </message>
+    <message>
+        <source>ControlNet</source>
+        <translation>ControlNet</translation>
+    </message>
+    <message>
+        <source>Units that guide the image with edges, depth, lines, a scribble or a pose</source>
+        <translation>Einheiten, die das Bild mit Kanten, Tiefe, Linien, einer Skizze oder einer Pose lenken</translation>
     </message>
 </context>
 <context>

@@ -104,6 +104,8 @@ void ControlNetPanel::updateModels() {
 
 ControlUnitEditor* ControlNetPanel::addUnit() {
   if (mUnits.size() >= kMaxUnits) return nullptr;
+  // The new unit is the one being set up: the others fold to their header and preview.
+  for (ControlUnitEditor* other : mUnits) other->setExpanded(false);
   auto* unit = new ControlUnitEditor(mContext, this);
   mUnits << unit;
   mList->addWidget(unit);

@@ -142,9 +142,9 @@ void GeneratePage::updateModeView() {
                                          "AUTOMATIC1111 PNG here to read its parameters."));
   mCanvasTools->setVisible(input && !mPosing);
   mMaskTools->setVisible(inpaint || drawing);
-  mClearMask->setVisible(!drawing);
-  mClearScribble->setVisible(drawing);
-  mDoneDrawing->setVisible(drawing);
+  mClearMask->setText(drawing ? tr("Clear Scribble") : tr("Clear Mask"));
+  mDoneDrawing->setEnabled(drawing);
+  mDoneDrawingButton->setVisible(drawing);
   mForm->setStrengthVisible(mMode != Mode::TextToImage);
   using Tool = widgets::ImageCanvas::Tool;
   mInput->setLayer(drawing ? widgets::ImageCanvas::Layer::Scribble : widgets::ImageCanvas::Layer::Mask);
@@ -191,6 +191,8 @@ void GeneratePage::beginScribble(ControlUnitEditor* unit) {
   Q_EMIT message(tr("Draw the scribble on the canvas; press Done Drawing when it is finished"));
 }
 
+ControlUnitEditor* GeneratePage::scribbleUnit() const { return mScribbleUnit; }
+
 void GeneratePage::endScribble() {
   if (!mScribbleUnit) return;
   mScribbleUnit = nullptr;
@@ -215,8 +217,10 @@ void GeneratePage::endPoseEdit() {
 }
 
 void GeneratePage::balanceCanvases() {
+  // Three widgets: the pose editor (while a pose is edited), the input canvas and the result.
   const int total = mCanvasSplitter->width() - mCanvasSplitter->handleWidth();
-  if (total > 0) mCanvasSplitter->setSizes({total / 2, total - total / 2});
+  const int half = total / 2;
+  if (total > 0) mCanvasSplitter->setSizes({mPosing ? half : 0, mPosing ? 0 : half, total - half});
 }
 
 void GeneratePage::showEvent(QShowEvent* event) {

@@ -193,8 +193,8 @@ class GeneratePage : public QWidget {
   QAction* mUndo;
   QAction* mRedo;
   QAction* mClearMask;
-  QAction* mClearScribble;
   QAction* mDoneDrawing;
+  QToolButton* mDoneDrawingButton;  // a tool button does not follow its action's visibility
   QAction* mFit;
 
   QSplitter* mSplitter;

@@ -126,8 +126,6 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   });
   mClearMask = new QAction(tr("Clear Mask"), this);
   mClearMask->setProperty(kIconPath, QStringLiteral(":/icons/clear.svg"));
-  mClearScribble = new QAction(tr("Clear Scribble"), this);
-  mClearScribble->setProperty(kIconPath, QStringLiteral(":/icons/clear.svg"));
   mDoneDrawing = new QAction(tr("Done Drawing"), this);
   mDoneDrawing->setToolTip(tr("Stop drawing the ControlNet scribble (the unit keeps it)"));
   connect(mDoneDrawing, &QAction::triggered, this, &GeneratePage::endScribble);
@@ -169,8 +167,13 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
     row->insertWidget(row->count() - 1, toolButton(mUndo, mMaskTools));
     row->insertWidget(row->count() - 1, toolButton(mRedo, mMaskTools));
   }
-  connect(mClearMask, &QAction::triggered, mInput, &widgets::ImageCanvas::clearMask);
-  connect(mClearScribble, &QAction::triggered, mInput, &widgets::ImageCanvas::clearScribble);
+  // One button clears the layer being painted: the mask, or the scribble while one is drawn.
+  connect(mClearMask, &QAction::triggered, this, [this] {
+    if (mScribbleUnit)
+      mInput->clearScribble();
+    else
+      mInput->clearMask();
+  });
   connect(mInput, &widgets::ImageCanvas::scribbleChanged, this, [this] {
     if (!mScribbleUnit) return;
     mScribbleOwner = mScribbleUnit;
@@ -343,9 +346,7 @@ QWidget* GeneratePage::buildCanvasPanel() {
   mask->addWidget(mHardness, 1);
   mask->addSpacing(8);
   mask->addWidget(toolButton(mClearMask, mMaskTools));
-  mask->addWidget(toolButton(mClearScribble, mMaskTools));
   mask->addStretch(1);
-  mask->addWidget(toolButton(mDoneDrawing, mMaskTools, true));
   tools->addWidget(mMaskTools, 1);
   tools->addStretch(0);
 
@@ -354,6 +355,9 @@ QWidget* GeneratePage::buildCanvasPanel() {
   top->setSpacing(8);
   top->addWidget(mModeTabs);
   top->addStretch(1);
+  // In the top row: the tools row is full when the canvases share a narrow middle.
+  mDoneDrawingButton = toolButton(mDoneDrawing, panel, true);
+  top->addWidget(mDoneDrawingButton);
   top->addWidget(toolButton(mFit, panel));
 
   mInput = new widgets::ImageCanvas(panel);
@@ -436,7 +440,7 @@ void GeneratePage::retranslateModes() {
 
 void GeneratePage::updateIcons() {
   const QColor color = palette().color(QPalette::ButtonText);
-  for (QAction* action : {mGenerate, mOpenInput, mBrush, mEraser, mUndo, mRedo, mClearMask, mClearScribble, mFit}) {
+  for (QAction* action : {mGenerate, mOpenInput, mBrush, mEraser, mUndo, mRedo, mClearMask, mFit}) {
     action->setIcon(widgets::Theme::tinted(action->property(kIconPath).toString(), color));
   }
   mGenerateButton->setIcon(mGenerate->icon());

@@ -67,22 +67,33 @@ PoseEditorPanel::PoseEditorPanel(QWidget* parent) : QWidget(parent), mEditor(new
     addAction(a);
   }
 
-  auto* tools = new QHBoxLayout;
-  tools->setContentsMargins(8, 0, 8, 4);
-  tools->setSpacing(2);
-  tools->addWidget(mTitle);
-  tools->addSpacing(8);
-  for (QAction* a : {mAdd, mDuplicate, mMirror, mReset, mRemove, mUndo, mRedo, mImport, mExport, mSnap}) {
-    auto* button = new QToolButton(this);
-    button->setDefaultAction(a);
-    button->setAutoRaise(true);
-    tools->addWidget(button);
-  }
-  tools->addStretch(1);
+  // Two rows: the people's edits, then history and files; one row is clipped beside the result.
+  const auto row = [this](std::initializer_list<QAction*> actions) {
+    auto* r = new QHBoxLayout;
+    r->setContentsMargins(8, 0, 8, 0);
+    r->setSpacing(2);
+    for (QAction* a : actions) {
+      auto* button = new QToolButton(this);
+      button->setDefaultAction(a);
+      button->setAutoRaise(true);
+      r->addWidget(button);
+    }
+    r->addStretch(1);
+    return r;
+  };
+  QHBoxLayout* people = row({mAdd, mDuplicate, mMirror, mReset, mRemove});
+  people->insertWidget(0, mTitle);
+  people->insertSpacing(1, 8);
   auto* done = new QToolButton(this);
   done->setObjectName(QStringLiteral("poseDone"));
   done->setDefaultAction(mDone);
-  tools->addWidget(done);
+  people->addWidget(done);
+  QHBoxLayout* files = row({mUndo, mRedo, mImport, mExport, mSnap});
+  auto* tools = new QVBoxLayout;
+  tools->setContentsMargins(0, 0, 0, 4);
+  tools->setSpacing(0);
+  tools->addLayout(people);
+  tools->addLayout(files);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -142,6 +153,7 @@ void PoseEditorPanel::edit(ControlUnitEditor* unit, const QImage& background) {
   mEditor->setBackground(background.isNull() ? QImage() : background.scaled(unit->poseCanvas()));
   mEditor->setBackgroundOpacity(0.5);
   mEditor->setPeople(unit->people(), true);
+  if (mEditor->personCount() > 0) mEditor->setSelectedPerson(0);  // so the person's edits are at hand
   mEditor->zoomToFit();
   updateActions();
 }

@@ -310,6 +310,8 @@ void TestControlNetPanel::scribbleUnitSendsTheInvertedDrawing() {
   ControlUnitEditor* unit = s.panel()->addUnit();
   unit->setSource(ControlUnitEditor::Source::Scribble);
   QCOMPARE(unit->preprocessor(), QStringLiteral("none"));
+  s.page->showControlNet();
+  QTRY_VERIFY(unit->editButton()->isVisible());
   QTest::mouseClick(unit->editButton(), Qt::LeftButton);
   auto* canvas = s.page->inputCanvas();
   QCOMPARE(s.page->scribbleUnit(), unit);
@@ -388,7 +390,7 @@ void TestControlNetPanel::missingNetworkWeightsAreNamedInTheUnit() {
   ControlUnitEditor* unit = s.panel()->addUnit();
   QVERIFY(unit->openImageFile(picture()));
   unit->setPreprocessor(QStringLiteral("softedge_hed"));
-  QTRY_VERIFY_WITH_TIMEOUT(unit->messageLabel()->isVisible(), kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(!unit->messageLabel()->isHidden(), kTimeout);
   const QString text = unit->messageLabel()->text();
   QVERIFY2(text.contains(QLatin1String("ControlNetHED.pth")), qPrintable(text));
   QVERIFY2(text.contains(QLatin1String("huggingface.co")), qPrintable(text));
