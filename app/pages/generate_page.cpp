@@ -598,7 +598,4 @@ void GeneratePage::dropEvent(QDropEvent* event) {
   openFile(urls.front().toLocalFile());
 }
 
-// Out of line: QPointer needs the complete ControlUnitEditor, which users of the header do not see.
-ControlUnitEditor* GeneratePage::scribbleUnit() const { return mScribbleUnit; }
-
 }  // namespace kiln::app
