@@ -53,14 +53,14 @@ void check_block_types(const nlohmann::json& config, const char* key, const char
   }
 }
 
-torch::nn::Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1,
+Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1,
                        std::int64_t padding = -1) {
   if (padding < 0) padding = kernel / 2;
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding));
+  return Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding));
 }
 
-torch::nn::GroupNorm group_norm(std::int64_t groups, std::int64_t channels) {
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(kNormEps));
+GroupNorm group_norm(std::int64_t groups, std::int64_t channels) {
+  return GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(kNormEps));
 }
 
 }  // namespace
@@ -156,11 +156,11 @@ torch::Tensor VAEResnetBlockImpl::forward(const torch::Tensor& x) {
 
 VAEAttentionImpl::VAEAttentionImpl(std::int64_t channels, std::int64_t groups) {
   group_norm = register_module("group_norm", kiln::models::group_norm(groups, channels));
-  to_q = register_module("to_q", torch::nn::Linear(channels, channels));
-  to_k = register_module("to_k", torch::nn::Linear(channels, channels));
-  to_v = register_module("to_v", torch::nn::Linear(channels, channels));
+  to_q = register_module("to_q", Linear(channels, channels));
+  to_k = register_module("to_k", Linear(channels, channels));
+  to_v = register_module("to_v", Linear(channels, channels));
   to_out = register_module("to_out", torch::nn::ModuleList());
-  to_out->push_back(torch::nn::Linear(channels, channels));
+  to_out->push_back(Linear(channels, channels));
 }
 
 torch::Tensor VAEAttentionImpl::forward(const torch::Tensor& x) {
@@ -170,7 +170,7 @@ torch::Tensor VAEAttentionImpl::forward(const torch::Tensor& x) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(c));  // one head of C channels
   // One head: [B, 1, HW, C]; the [HW, HW] scores are what slicing bounds at large sizes.
   const torch::Tensor attended = attention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), scale, false).squeeze(1);
-  torch::Tensor out = to_out[0]->as<torch::nn::Linear>()->forward(attended);  // [B, HW, C]
+  torch::Tensor out = to_out[0]->as<Linear>()->forward(attended);  // [B, HW, C]
   out = out.transpose(1, 2).reshape({b, c, h, w});
   return out + x;  // residual_connection, rescale_output_factor 1
 }
@@ -414,7 +414,7 @@ AutoencoderKL load_autoencoder_kl(const io::DiffusersFolder& folder, const std::
   const io::DiffusersComponent* c = folder.component(component);
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("VAE \"" + component + "\" has no weights", c->folder);
-  AutoencoderKL model(AutoencoderKLConfig::from_json(c->config, c->config_file));
+  AutoencoderKL model = make_unfilled<AutoencoderKL>(AutoencoderKLConfig::from_json(c->config, c->config_file));
   const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.model_name = "AutoencoderKL";

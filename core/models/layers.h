@@ -1,0 +1,113 @@
+#pragma once
+// Kiln's leaf layers: Conv2d, Linear, GroupNorm, LayerNorm and Embedding with the parameter names,
+// shapes, registration order, random initialisation (the same calls on the same generator) and
+// forward of torch::nn's, taking torch::nn's option structs, plus one thing torch::nn cannot do:
+// skip the random initialisation.
+//
+// Why: torch::nn's constructors always fill every weight with kaiming_uniform_, a serial
+// generator loop. Loading SD 1.5 builds 1.07 billion parameters only to overwrite them with the
+// file's values; the random fill was half of a model load (2.5 s of 4.8 s here). While a
+// SkipParameterInit guard lives on the thread, these layers allocate their parameters without
+// filling them. The loader uses it only when every parameter will be written (load_weights
+// refuses a file with missing keys before copying anything, and the half-built module is
+// discarded on any error).
+
+#include <cstdint>
+#include <utility>
+
+#include <torch/torch.h>
+
+namespace kiln::models {
+
+// While alive, layers constructed on this thread leave their parameters uninitialised. Nests.
+class SkipParameterInit {
+ public:
+  SkipParameterInit();
+  ~SkipParameterInit();
+  SkipParameterInit(const SkipParameterInit&) = delete;
+  SkipParameterInit& operator=(const SkipParameterInit&) = delete;
+};
+
+// True while a SkipParameterInit lives on this thread.
+bool parameter_init_skipped();
+
+// Constructs a module (holder) whose every parameter the caller is about to load from a file.
+template <typename Holder, typename... Args>
+Holder make_unfilled(Args&&... args) {
+  SkipParameterInit skip;
+  return Holder(std::forward<Args>(args)...);
+}
+
+// Conv2d with zero padding given as numbers (the only mode Kiln's models use).
+class Conv2dImpl : public torch::nn::Cloneable<Conv2dImpl> {
+ public:
+  explicit Conv2dImpl(torch::nn::Conv2dOptions options);
+  void reset() override;
+  void reset_parameters();
+  torch::Tensor forward(const torch::Tensor& input);
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::nn::Conv2dOptions options;
+  torch::Tensor weight;  // [out, in / groups, kh, kw]
+  torch::Tensor bias;    // [out] or undefined
+};
+TORCH_MODULE(Conv2d);
+
+class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
+ public:
+  explicit LinearImpl(torch::nn::LinearOptions options);
+  LinearImpl(std::int64_t in_features, std::int64_t out_features)
+      : LinearImpl(torch::nn::LinearOptions(in_features, out_features)) {}
+  void reset() override;
+  void reset_parameters();
+  // Uses the `weight` member (LoRA merging assigns it), not the registered parameter.
+  torch::Tensor forward(const torch::Tensor& input);
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::nn::LinearOptions options;
+  torch::Tensor weight;  // [out, in]
+  torch::Tensor bias;    // [out] or undefined
+};
+TORCH_MODULE(Linear);
+
+class GroupNormImpl : public torch::nn::Cloneable<GroupNormImpl> {
+ public:
+  explicit GroupNormImpl(torch::nn::GroupNormOptions options);
+  void reset() override;
+  void reset_parameters();
+  torch::Tensor forward(const torch::Tensor& input);
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::nn::GroupNormOptions options;
+  torch::Tensor weight, bias;  // [channels] each when affine
+};
+TORCH_MODULE(GroupNorm);
+
+class LayerNormImpl : public torch::nn::Cloneable<LayerNormImpl> {
+ public:
+  explicit LayerNormImpl(torch::nn::LayerNormOptions options);
+  void reset() override;
+  void reset_parameters();
+  torch::Tensor forward(const torch::Tensor& input);
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::nn::LayerNormOptions options;
+  torch::Tensor weight, bias;  // normalized_shape each when elementwise_affine
+};
+TORCH_MODULE(LayerNorm);
+
+class EmbeddingImpl : public torch::nn::Cloneable<EmbeddingImpl> {
+ public:
+  EmbeddingImpl(std::int64_t num_embeddings, std::int64_t embedding_dim);
+  void reset() override;
+  void reset_parameters();
+  torch::Tensor forward(const torch::Tensor& indices);
+  void pretty_print(std::ostream& stream) const override;
+
+  std::int64_t num_embeddings;
+  std::int64_t embedding_dim;
+  torch::Tensor weight;  // [num_embeddings, embedding_dim]
+};
+TORCH_MODULE(Embedding);
+
+}  // namespace kiln::models
