@@ -29,6 +29,15 @@ SkipParameterInit::SkipParameterInit() { ++skip_depth; }
 SkipParameterInit::~SkipParameterInit() { --skip_depth; }
 bool parameter_init_skipped() { return skip_depth > 0; }
 
+void use_channels_last(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    if (p.dim() == 4 && !p.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+      p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
 // --- Conv2d -----------------------------------------------------------------------------------
 
 Conv2dImpl::Conv2dImpl(torch::nn::Conv2dOptions options_) : options(std::move(options_)) {
