@@ -8,18 +8,25 @@ struct EngineOptions {
   int threads = 0;  // intra-op threads; 0 = all cores (or $KILN_THREADS when set)
 };
 
-// Idempotent. Returns the intra-op thread count now in effect.
-//
-// Also tunes glibc's malloc for tensors (unless $KILN_MALLOC=system): by default every block
-// above 32 MiB is a fresh mmap, so each large activation of a VAE decode (128-512 MiB at 512x512)
-// is page-faulted in and unmapped again: 5 million page faults and 12 s of kernel time per three
-// decodes measured here. Kiln keeps such blocks in the heap for reuse (M_MMAP_MAX 0, no automatic
-// trim) and gives free memory back with release_free_memory() when a job ends.
+// Idempotent. Returns the intra-op thread count now in effect. Also fixes glibc's malloc
+// thresholds (blocks under 32 MiB from the heap, the heap trimmed above 256 MiB free) instead of
+// its adaptive ones, so that speed does not depend on what ran before (unless $KILN_MALLOC=system).
 int init_engine(const EngineOptions& options = {});
 
-// Returns the heap's free pages to the system (malloc_trim); called after each generation,
-// training run and model unload so that an idle Kiln does not keep its peak. Cheap when there is
-// nothing to give back.
+// While alive (on any thread; nests), blocks of any size come from the heap and freed ones are
+// reused instead of being unmapped. glibc otherwise maps every block above 32 MiB afresh and
+// unmaps it on free, so each large activation of a VAE pass (128-512 MiB at 512x512) is
+// page-faulted in again: 5 million page faults and 12 s of kernel time per three decodes here.
+// The last guard to go gives the free memory back to the system (malloc_trim).
+class ReuseLargeBlocks {
+ public:
+  ReuseLargeBlocks();
+  ~ReuseLargeBlocks();
+  ReuseLargeBlocks(const ReuseLargeBlocks&) = delete;
+  ReuseLargeBlocks& operator=(const ReuseLargeBlocks&) = delete;
+};
+
+// Returns the heap's free pages to the system (malloc_trim).
 void release_free_memory();
 
 }  // namespace kiln

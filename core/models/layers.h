@@ -38,6 +38,11 @@ Holder make_unfilled(Args&&... args) {
   return Holder(std::forward<Args>(args)...);
 }
 
+// Gives every parameter fresh, uninitialised storage with `options` (dtype, device): for a module
+// made unfilled that is about to be loaded, instead of converting its uninitialised fp32 memory
+// (a bf16 load converted 4.3 GB of nothing first). Buffers are left alone.
+void reallocate_parameters(torch::nn::Module& module, const torch::TensorOptions& options);
+
 // Stores every 4-D parameter (convolution weights) channels-last. The convolutions then run in
 // oneDNN's native NHWC layout without reordering their input and output on each call, and their
 // outputs stay channels-last through norms, activations and upsampling: the 512x512 VAE decode

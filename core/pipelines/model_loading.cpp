@@ -49,9 +49,11 @@ nlohmann::json component_config(ModelFamily family, const std::string& component
   return read_json(file);
 }
 
-// Moves an empty module to the requested device/dtype, then loads (converting each tensor).
+// Loads a module made unfilled (models::make_unfilled): its parameters are allocated on the
+// requested device and dtype, its buffers moved there, then every tensor is copied in, converted.
 void load_module(torch::nn::Module& module, const models::NamedTensorList& tensors, const std::string& name,
                  const fs::path& source, const ModelLoadOptions& options) {
+  models::reallocate_parameters(module, torch::TensorOptions().device(options.device).dtype(options.dtype));
   module.to(options.device, options.dtype);
   models::WeightLoadOptions load;
   load.model_name = name;

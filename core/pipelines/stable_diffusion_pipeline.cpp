@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "base/engine.h"
 #include "base/error.h"
 #include "pipelines/control_guidance.h"
 #include "pipelines/pipeline_stages.h"
@@ -115,11 +114,6 @@ torch::Tensor latent_preview(const torch::Tensor& latents, bool sdxl) {
 
 GenerationResult generate(const StableDiffusionModel& model, const GenerationRequest& r, std::stop_token stop,
                           const GenerationCallbacks& callbacks) {
-  // Destroyed last: gives the run's freed activations back to the system (init_engine keeps
-  // large blocks in the heap for reuse within a run).
-  struct ReleaseOnExit {
-    ~ReleaseOnExit() { release_free_memory(); }
-  } release_on_exit;
   validate_request(r, model);
   c10::InferenceMode inference;
   GenerationResult result;
