@@ -1692,6 +1692,46 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>LoRA files (*.safetensors *.pt *.ckpt *.bin)</source>
         <translation>LoRA-Dateien (*.safetensors *.pt *.ckpt *.bin)</translation>
     </message>
+    <message>
+        <source>Precision</source>
+        <translation>Genauigkeit</translation>
+    </message>
+    <message>
+        <source>Automatic (%1)</source>
+        <translation>Automatisch (%1)</translation>
+    </message>
+    <message>
+        <source>Not offered: this CPU does not compute bf16 natively (it has neither AVX512-BF16 nor AMX), so bf16 would run about 30 times slower than fp32.</source>
+        <translation>Nicht angeboten: Diese CPU rechnet bf16 nicht nativ (sie hat weder AVX512-BF16 noch AMX), bf16 liefe daher etwa 30-mal langsamer als fp32.</translation>
+    </message>
+    <message>
+        <source>Needs an NVIDIA GPU (CUDA): LibTorch&apos;s CPU kernels have no fp16 convolutions.</source>
+        <translation>Braucht eine NVIDIA-GPU (CUDA): Die CPU-Kernel von LibTorch haben keine fp16-Faltungen.</translation>
+    </message>
+    <message>
+        <source>Half the memory of fp32; images differ slightly from fp32.</source>
+        <translation>Halb so viel Speicher wie fp32; die Bilder weichen leicht von fp32 ab.</translation>
+    </message>
+    <message>
+        <source>Computed natively by this CPU: half the memory of fp32 and usually faster; images differ slightly from fp32.</source>
+        <translation>Von dieser CPU nativ berechnet: halb so viel Speicher wie fp32 und meist schneller; die Bilder weichen leicht von fp32 ab.</translation>
+    </message>
+    <message>
+        <source>Fast on the GPU with half the memory of fp32; images differ slightly from fp32.</source>
+        <translation>Schnell auf der GPU, mit halb so viel Speicher wie fp32; die Bilder weichen leicht von fp32 ab.</translation>
+    </message>
+    <message>
+        <source>Full precision: the reference images, and the most memory.</source>
+        <translation>Volle Genauigkeit: die Referenzbilder, und der meiste Speicher.</translation>
+    </message>
+    <message>
+        <source>Automatic uses %1 here. %2</source>
+        <translation>Automatisch heißt hier %1. %2</translation>
+    </message>
+    <message>
+        <source>bf16 is not offered: this CPU does not compute it natively.</source>
+        <translation>bf16 wird nicht angeboten: Diese CPU rechnet es nicht nativ.</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::MainWindow</name>

@@ -215,6 +215,7 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   updateModels();
   mControlNet->setBaseModel(selectedModelPath());
   setForm(saved);
+  connectPrecision();
   setMode(modeFromId(saved.mode));
   updateIcons();
   updateSelection();

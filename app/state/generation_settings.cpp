@@ -12,6 +12,7 @@ namespace {
 const QString kGroup = QStringLiteral("generate/");
 const QString kOutput = QStringLiteral("generate/outputFolder");
 const QString kAutoSave = QStringLiteral("generate/saveAutomatically");
+const QString kPrecision = QStringLiteral("generate/precision");
 
 // The same file and format as AppSettings: the user's native settings, or a test's INI file.
 // (QSettings objects on one file share one cache within the process.)
@@ -106,6 +107,15 @@ void GenerationSettings::setOutputFolder(const QString& folder) {
 
 bool GenerationSettings::saveAutomatically() const { return mSettings->value(kAutoSave, true).toBool(); }
 void GenerationSettings::setSaveAutomatically(bool save) { mSettings->setValue(kAutoSave, save); }
+
+Precision GenerationSettings::precision() const {
+  const QString stored = mSettings->value(kPrecision, QStringLiteral("auto")).toString();
+  return precision_from_string(stored.toStdString()).value_or(Precision::Auto);
+}
+
+void GenerationSettings::setPrecision(Precision precision) {
+  mSettings->setValue(kPrecision, QString::fromUtf8(to_string(precision).data()));
+}
 
 void GenerationSettings::sync() { mSettings->sync(); }
 

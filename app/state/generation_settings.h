@@ -10,6 +10,8 @@
 
 #include <memory>
 
+#include "base/precision.h"
+
 namespace kiln::app {
 
 class AppSettings;
@@ -62,6 +64,9 @@ class GenerationSettings : public QObject {
   // Whether images are written there at all (default true).
   bool saveAutomatically() const;
   void setSaveAutomatically(bool save);
+  // What the models compute in (default Automatic); an unknown stored text reads as Automatic.
+  Precision precision() const;
+  void setPrecision(Precision precision);
 
   void sync();
 
