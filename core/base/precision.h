@@ -26,7 +26,11 @@ enum class Precision { Auto, FP32, BF16, FP16 };
 inline constexpr Precision kAllPrecisions[] = {Precision::Auto, Precision::FP32, Precision::BF16, Precision::FP16};
 
 // What Auto means on a CPU with native bf16: the one switch of the CPU default, set from the
-// measured error and speed of bf16 against fp32 (docs/performance.md). false: fp32.
+// measured error and speed of bf16 against fp32 (docs/performance.md, "bf16 as a choice"): a whole
+// 512x512 20-step generation is 1.69x faster in bf16 and its image is 49.5 dB from fp32's (mean
+// difference 0.6 of 255: invisible), but not the same image. Kiln promises that a seed gives
+// diffusers' (and A1111's CPU) image, so the default stays fp32 and bf16 is one choice away,
+// offered with what it means. false: fp32.
 inline constexpr bool kCpuAutoUsesBf16 = false;
 
 // "auto", "fp32", "bf16", "fp16": the CLI's and the settings' spelling.
