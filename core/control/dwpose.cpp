@@ -28,11 +28,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr float kNmsThreshold = 0.45f;     // multiclass_nms(nms_thr=0.45)
-constexpr float kClassScoreFloor = 0.1f;   // multiclass_nms(score_thr=0.1)
-constexpr double kPersonScore = 0.3;       // final_scores > 0.3 (float64 by then)
-constexpr double kKeypointScore = 0.3;     // format_result: score >= 0.3; neck: both shoulders > 0.3
-constexpr double kBoxPadding = 1.25;       // bbox_xyxy2cs(padding=1.25)
+constexpr float kNmsThreshold = 0.45f;    // multiclass_nms(nms_thr=0.45)
+constexpr float kClassScoreFloor = 0.1f;  // multiclass_nms(score_thr=0.1)
+constexpr double kPersonScore = 0.3;      // final_scores > 0.3 (float64 by then)
+constexpr double kKeypointScore = 0.3;    // format_result: score >= 0.3; neck: both shoulders > 0.3
+constexpr double kBoxPadding = 1.25;      // bbox_xyxy2cs(padding=1.25)
 constexpr double kSimccSplitRatio = 2.0;
 constexpr std::array<int, 3> kStrides{8, 16, 32};
 constexpr std::array<double, 3> kMean{123.675, 116.28, 103.53};
@@ -123,7 +123,7 @@ std::vector<cv::Mat> forward(LoadedNet& loaded, const cv::Mat& blob, const fs::p
   }
   for (cv::Mat& m : outs) {
     if (m.type() != CV_32F) throw FormatError(what + " model gives non-float32 outputs", path, hint_for(weights));
-    if (!m.isContinuous()) m = m.clone();
+    m = m.clone();  // the outputs live in the net's buffers, which the next forward (another thread) reuses
   }
   return outs;
 }
@@ -210,10 +210,8 @@ bool is_shape(const cv::Mat& m, std::initializer_list<int> shape) {
 // --- weights -------------------------------------------------------------------------------------
 
 AnnotatorWeights dwpose_detector_weights() {
-  return {{"yolox_l.onnx"},
-          kSubfolders,
-          kSource,
-          "Apache-2.0 (YOLOX-L, Megvii; the file as yzd-v/DWPose publishes it)"};
+  return {
+      {"yolox_l.onnx"}, kSubfolders, kSource, "Apache-2.0 (YOLOX-L, Megvii; the file as yzd-v/DWPose publishes it)"};
 }
 
 AnnotatorWeights dwpose_pose_weights() {
@@ -262,9 +260,8 @@ std::vector<std::size_t> yolox_nms(std::span<const std::array<float, 4>> boxes, 
   }
   std::vector<std::size_t> order(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return scores[a] > scores[b] || (!(scores[b] > scores[a]) && a > b);
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return scores[a] > scores[b] || (!(scores[b] > scores[a]) && a > b); });
   std::vector<std::size_t> keep;
   while (!order.empty()) {
     const std::size_t i = order.front();
@@ -412,8 +409,8 @@ std::optional<std::vector<WholebodyPerson>> run_dwpose(const ControlImage& image
   }
   const auto detector = cache().get(files.detector, "DWPose detector", det_weights);
   if (stop.stop_requested()) return std::nullopt;
-  const std::vector<cv::Mat> det_out = forward(*detector, letterbox_blob(rgb, box), files.detector,
-                                               "DWPose detector", "1x3x640x640", det_weights);
+  const std::vector<cv::Mat> det_out =
+      forward(*detector, letterbox_blob(rgb, box), files.detector, "DWPose detector", "1x3x640x640", det_weights);
   const int anchors = yolox_anchors(kYoloxInputSize);
   if (det_out.empty() || det_out[0].dims != 3 || det_out[0].size[0] != 1 || det_out[0].size[1] != anchors ||
       det_out[0].size[2] < 6) {
@@ -475,7 +472,8 @@ PosePerson wholebody_to_openpose(const WholebodyPerson& p) {
   }
   const Point& ls = info[5];
   const Point& rs = info[6];
-  info[17] = {(ls.x + rs.x) / 2.0, (ls.y + rs.y) / 2.0, (ls.score > kKeypointScore && rs.score > kKeypointScore) ? 1.0 : 0.0};
+  info[17] = {(ls.x + rs.x) / 2.0, (ls.y + rs.y) / 2.0,
+              (ls.score > kKeypointScore && rs.score > kKeypointScore) ? 1.0 : 0.0};
   // new_keypoints_info[:, openpose_idx] = new_keypoints_info[:, mmpose_idx] (all read first)
   constexpr std::array<int, 15> mmpose{17, 6, 8, 10, 7, 9, 12, 14, 16, 13, 15, 2, 1, 4, 3};
   constexpr std::array<int, 15> openpose{1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17};
@@ -487,8 +485,8 @@ PosePerson wholebody_to_openpose(const WholebodyPerson& p) {
   // format_result: kept (score >= 0.3) -> [x, y, 1]; dropped -> [0, 0, 0]. A point whose numbers
   // are not finite or beyond the pose limits (wild weights) is dropped too.
   const auto keypoint = [](const Point& q) {
-    const bool sane = std::isfinite(q.x) && std::isfinite(q.y) && std::abs(q.x) <= kMaxCoordinate &&
-                      std::abs(q.y) <= kMaxCoordinate;
+    const bool sane =
+        std::isfinite(q.x) && std::isfinite(q.y) && std::abs(q.x) <= kMaxCoordinate && std::abs(q.y) <= kMaxCoordinate;
     return (q.score >= kKeypointScore && sane) ? Keypoint{q.x, q.y, 1.0} : Keypoint{};
   };
   const auto part = [&](int begin, int end) {

@@ -224,10 +224,10 @@ TEST_CASE("dwpose: letterbox geometry") {
 
 TEST_CASE("dwpose: NMS keeps the best box of each overlapping group") {
   const std::vector<std::array<float, 4>> boxes{
-      {0, 0, 99, 99},      // 0: area 100x100
-      {10, 0, 109, 99},    // 1: IoU with 0 = 90*100 / (2*10000 - 9000) = 0.818 -> dropped by 0
+      {0, 0, 99, 99},        // 0: area 100x100
+      {10, 0, 109, 99},      // 1: IoU with 0 = 90*100 / (2*10000 - 9000) = 0.818 -> dropped by 0
       {200, 200, 249, 249},  // 2: alone
-      {50, 0, 149, 99},    // 3: IoU with 0 = 50/150 = 0.333 -> kept; with 1: 60/140 = 0.43 (1 is gone)
+      {50, 0, 149, 99},      // 3: IoU with 1 = 60*100 / (20000 - 6000) = 0.43: kept at 0.45, not at 0.4
       {225, 200, 274, 249},  // 4: IoU with 2 = 25*50/(2*2500-1250) = 0.3333 -> kept
   };
   const std::vector<float> scores{0.9f, 0.95f, 0.5f, 0.8f, 0.4f};
@@ -287,9 +287,9 @@ TEST_CASE("dwpose: crop geometry (padding 1.25, 288:384)") {
 
 TEST_CASE("dwpose: SimCC decoding") {
   // 2 keypoints, 4 x bins, 3 y bins
-  const std::vector<float> x{0.1f, 0.7f, 0.7f, 0.2f,  // first maximum: bin 1
+  const std::vector<float> x{0.1f,  0.7f,  0.7f,  0.2f,  // first maximum: bin 1
                              -0.5f, -0.2f, -0.3f, -0.9f};
-  const std::vector<float> y{0.9f, 0.3f, 0.1f,  //
+  const std::vector<float> y{0.9f,  0.3f,  0.1f,  //
                              -0.1f, -0.4f, 0.0f};
   const auto points = simcc_decode(x, y, 2, 4, 3);
   REQUIRE(points.size() == 2);
@@ -309,7 +309,7 @@ TEST_CASE("dwpose: 133 COCO-WholeBody points to OpenPose as A1111 maps them") {
     w.scores[k] = 0.9f;
   }
   for (int k = 91; k < 112; ++k) w.scores[k] = 0.29f;  // left hand: all below 0.3 -> absent
-  w.scores[112] = 0.3f;                                 // right hand: the first one kept (>= 0.3)
+  w.scores[112] = 0.3f;                                // right hand: the first one kept (>= 0.3)
   for (int k = 113; k < 133; ++k) w.scores[k] = 0.1f;
   w.scores[1] = 0.2f;  // COCO left eye dropped
   PosePerson p = wholebody_to_openpose(w);
@@ -341,7 +341,7 @@ TEST_CASE("dwpose: 133 COCO-WholeBody points to OpenPose as A1111 maps them") {
   p = wholebody_to_openpose(w);
   CHECK(p.body[1] == Keypoint{});
   CHECK(p.body[2] == Keypoint{});  // the right shoulder itself is dropped too
-  w.scores[6] = 0.3f;  // 0.3f is 0.30000001 as a double: above 0.3, so the neck is back
+  w.scores[6] = 0.3f;              // 0.3f is 0.30000001 as a double: above 0.3, so the neck is back
   CHECK(wholebody_to_openpose(w).body[1] == kp(5.5, 1005.5));
   // Points the renderer could not take (wild weights) are dropped, not passed on.
   w.keypoints[0] = {std::nan(""), 1.0};
@@ -388,19 +388,22 @@ TEST_CASE("dwpose: missing, corrupt and wrong models name the file, where it loo
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     kiln::test::write_text(dir / "truncated.onnx", bytes.substr(0, bytes.size() / 2));
   }
-  const auto truncated =
-      thrown<kiln::FormatError>([&] { run_dwpose(photo, {tiny_files().detector, dir / "truncated.onnx"}); });
+  const auto truncated = thrown<kiln::FormatError>([&] {
+    run_dwpose(photo, {tiny_files().detector, dir / "truncated.onnx"});
+  });
   CHECK(truncated.path() == dir / "truncated.onnx");
 
   // the right format, the wrong model: the files swapped (input shapes), a body-only RTMPose
   // (outputs of 17 points). A picture where the tiny detector finds something, so the pose model runs.
   const ControlImage portrait = golden_input("photo_portrait");
-  const auto swapped_det =
-      thrown<kiln::FormatError>([&] { run_dwpose(photo, {tiny_files().pose, tiny_files().pose}); });
+  const auto swapped_det = thrown<kiln::FormatError>([&] {
+    run_dwpose(photo, {tiny_files().pose, tiny_files().pose});
+  });
   CHECK(swapped_det.path() == tiny_files().pose);
   CHECK(std::string(swapped_det.what()).find("detector") != std::string::npos);
-  const auto swapped_pose =
-      thrown<kiln::FormatError>([&] { run_dwpose(portrait, {tiny_files().detector, tiny_files().detector}); });
+  const auto swapped_pose = thrown<kiln::FormatError>([&] {
+    run_dwpose(portrait, {tiny_files().detector, tiny_files().detector});
+  });
   CHECK(swapped_pose.path() == tiny_files().detector);
   CHECK(std::string(swapped_pose.what()).find("1x3x384x288") != std::string::npos);
   const fs::path body17 = dwpose_dir() / "rtmpose_body17_tiny.onnx";
