@@ -2312,14 +2312,6 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <translation>Erkannte Pose übernehmen</translation>
     </message>
     <message>
-        <source>Replace the people with the pose detected in the input picture</source>
-        <translation>Die Personen durch die im Eingabebild erkannte Pose ersetzen</translation>
-    </message>
-    <message>
-        <source>Needs an OpenPose preprocessor, which Kiln does not have yet</source>
-        <translation>Benötigt einen OpenPose-Präprozessor, den Kiln noch nicht hat</translation>
-    </message>
-    <message>
         <source>Done</source>
         <translation>Fertig</translation>
     </message>
@@ -2353,6 +2345,41 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Cannot write %1: %2</source>
         <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Detecting poses…</source>
+        <translation>Posen werden erkannt…</translation>
+    </message>
+    <message>
+        <source>Needs DWPose&apos;s yolox_l.onnx and dw-ll_ucoco_384.onnx (%1, Apache-2.0) in an annotator folder</source>
+        <translation>Benötigt yolox_l.onnx und dw-ll_ucoco_384.onnx von DWPose (%1, Apache-2.0) in einem Annotator-Ordner</translation>
+    </message>
+    <message>
+        <source>Needs a picture under the pose</source>
+        <translation>Benötigt ein Bild unter der Pose</translation>
+    </message>
+    <message>
+        <source>Replace the people with the bodies DWPose detects in the picture under the pose</source>
+        <translation>Die Personen durch die Körper ersetzen, die DWPose im Bild unter der Pose erkennt</translation>
+    </message>
+    <message>
+        <source>Cannot detect poses: %1</source>
+        <translation>Posen können nicht erkannt werden: %1</translation>
+    </message>
+    <message>
+        <source>Cannot detect poses: there is no picture under the pose</source>
+        <translation>Posen können nicht erkannt werden: unter der Pose liegt kein Bild</translation>
+    </message>
+    <message>
+        <source>No person detected in the picture; the pose is unchanged</source>
+        <translation>Keine Person im Bild erkannt; die Pose bleibt unverändert</translation>
+    </message>
+    <message numerus="yes">
+        <source>Detected %n person(s)</source>
+        <translation>
+            <numerusform>%n Person erkannt</numerusform>
+            <numerusform>%n Personen erkannt</numerusform>
+        </translation>
     </message>
 </context>
 <context>
