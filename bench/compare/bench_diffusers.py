@@ -91,7 +91,9 @@ def setup_torch():
     import transformers
 
     diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     return torch
 
 
@@ -136,7 +138,7 @@ def bench_unet(args, folder, variants):
     from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
     latent = args.size // 8
-    unet = UNet2DConditionModel.from_pretrained(folder, subfolder="unet", torch_dtype=torch.float32)
+    unet = UNet2DConditionModel.from_pretrained(folder, subfolder="unet", dtype=torch.float32)
     unet.eval()
     gen = torch.Generator().manual_seed(0)
     sample = torch.randn(2, 4, latent, latent, generator=gen)
@@ -180,7 +182,7 @@ def bench_vae(args, folder, bf16):
     from diffusers import AutoencoderKL
 
     latent = args.size // 8
-    vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", torch_dtype=torch.float32)
+    vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", dtype=torch.float32)
     vae.eval()
     latents = torch.randn(1, 4, latent, latent, generator=torch.Generator().manual_seed(0))
     results = []
@@ -211,9 +213,9 @@ def child_load(source, single, folder, dtype_name):
     config = config_folder(folder)
     t0 = time.perf_counter()
     if source == "single_file":
-        pipe = StableDiffusionPipeline.from_single_file(single, config=config, torch_dtype=dtype, local_files_only=True)
+        pipe = StableDiffusionPipeline.from_single_file(single, config=config, dtype=dtype, local_files_only=True)
     else:
-        pipe = StableDiffusionPipeline.from_pretrained(folder, torch_dtype=dtype, local_files_only=True)
+        pipe = StableDiffusionPipeline.from_pretrained(folder, dtype=dtype, local_files_only=True)
     return pipe, time.perf_counter() - t0
 
 
@@ -346,8 +348,10 @@ def table(results):
                          f"{r['total_s']:.2f} s ({parts}; outside the stages {rest:.2f} s)"))
             rows.append((f"peak RSS, txt2img {r['dtype']}", f"{r['peak_rss_gib']:.2f} GiB"))
     width = max((len(r[0]) for r in rows), default=0)
-    print(f"\ndiffusers on torch {sys.modules['torch'].__version__ if 'torch' in sys.modules else '?'}, "
-          f"{threads()} threads")
+    import diffusers
+    import torch
+
+    print(f"\ndiffusers {diffusers.__version__} on torch {torch.__version__}, {threads()} threads")
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
 

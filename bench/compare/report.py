@@ -18,6 +18,7 @@ import sys
 
 GB = 1e9  # the goals' GB; peak RSS is measured in KiB (ru_maxrss)
 DIFFUSERS_ATTENTION = ("sdpa", "sliced", "plain")
+STAGES = ("encoding prompt", "sampling", "decoding")  # Kiln's stage names, in their order
 
 
 def load(path):
@@ -67,13 +68,15 @@ def fmt_x(v):
     return "-" if v is None else f"{v:.2f}x"
 
 
-def verdict(value, ok):
-    if value is None:
-        return "not measured"
-    return "met" if ok else "not met"
-
-
 def build_rows(res):
+    # run.sh notes whether the CPU computes bf16 natively; bf16 rows are skipped where it does not.
+    no_bf16 = any(r.get("native_bf16") is False for r in res.pick("kiln", "cpu"))
+
+    def verdict(value, ok, bf16=False):
+        if value is None:
+            return "n/a: no native bf16" if bf16 and no_bf16 else "not measured"
+        return "met" if ok else "not met"
+
     rows = []  # (work, kiln, diffusers, diffusers/kiln, goal, measured, verdict)
     size = next((r["size"] for r in res.results if "size" in r), None)
     size_label = f"{size}" if size else ""
@@ -106,7 +109,7 @@ def build_rows(res):
     d16 = res.median("diffusers", "unet_step", variant="bf16")
     own = ratio(k32, k16)
     rows.append(("same, bf16 (CPUs with avx512_bf16)", fmt_s(k16), fmt_s(d16), fmt_x(ratio(d16, k16)),
-                 ">= 2x Kiln's fp32 step", fmt_x(own), verdict(own, own is not None and own >= 2.0)))
+                 ">= 2x Kiln's fp32 step", fmt_x(own), verdict(own, own is not None and own >= 2.0, bf16=True)))
 
     # VAE decode.
     kv = res.median("kiln", "vae_decode", variant="fp32")
@@ -118,7 +121,7 @@ def build_rows(res):
     dv16 = res.median("diffusers", "vae_decode", variant="bf16")
     own = ratio(kv, kv16)
     rows.append(("VAE decode, bf16", fmt_s(kv16), fmt_s(dv16), fmt_x(ratio(dv16, kv16)), ">= 1.8x Kiln's fp32 decode",
-                 fmt_x(own), verdict(own, own is not None and own >= 1.8)))
+                 fmt_x(own), verdict(own, own is not None and own >= 1.8, bf16=True)))
 
     # txt2img: total against the sum of its parts measured alone.
     def txt2img(tool, step_variant):
@@ -157,7 +160,7 @@ def build_rows(res):
         k = res.median("kiln", "txt2img", key="peak_rss_gib", dtype=dtype)
         d = res.median("diffusers", "txt2img", key="peak_rss_gib", dtype=dtype)
         rows.append((f"peak RSS, txt2img, {dtype}", fmt_gb(k), fmt_gb(d), fmt_x(ratio(d, k)), f"<= {goal:.0f} GB",
-                     fmt_gb(k), verdict(k, k is not None and k * 2**30 / GB <= goal)))
+                     fmt_gb(k), verdict(k, k is not None and k * 2**30 / GB <= goal, bf16=dtype == "bf16")))
     return rows, (krun, kparts, drun, dparts)
 
 
@@ -167,7 +170,7 @@ def details(res, txt):
     for tool, run, parts in (("Kiln", krun, kparts), ("diffusers", drun, dparts)):
         if not run:
             continue
-        stages = run["stages"]
+        stages = dict(sorted(run["stages"].items(), key=lambda kv: (STAGES + (kv[0],)).index(kv[0])))
         staged = sum(stages.values())
         split = ", ".join(f"{k} {fmt_s(v)}" for k, v in stages.items())
         line = (f"- {tool} txt2img {run['dtype']}: total {fmt_s(run['total_s'])} = {split}; the stages add up to "

@@ -105,6 +105,9 @@ bench() {
   echo "Kiln $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), benches in $bin; diffusers venv $venv"
 } | tee -a "$log"
 
+# For report.py: whether the bf16 rows were skipped because the CPU lacks native bf16.
+echo "{\"tool\": \"kiln\", \"what\": \"cpu\", \"native_bf16\": $([ "$bf16" = yes ] && echo true || echo false)}" >>"$results"
+
 if [ ! -f "$model/diffusers/model_index.json" ]; then
   bench "making the random model" "$bin/bench_txt2img" 0 "$size"
 fi
