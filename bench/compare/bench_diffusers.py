@@ -370,11 +370,11 @@ def parse_args(argv):
                    "and bf16 for rss where the CPU has native bf16)")
     p.add_argument("--no-bf16", action="store_true", help="skip bf16 (default where the CPU lacks native bf16)")
     p.add_argument("--force-bf16", action="store_true", help="run bf16 even where the CPU lacks native bf16")
-    p.add_argument("--smoke", action="store_true", help="64x64, 2 steps, 1 repeat: checks that everything runs")
+    p.add_argument("--smoke", action="store_true", help="128x128, 2 steps, 1 repeat: checks that everything runs")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.smoke:
-        args.size, args.steps, args.repeats, args.load_repeats = 64, 2, 1, 1
+        args.size, args.steps, args.repeats, args.load_repeats = 128, 2, 1, 1
     groups = [g for g in args.only.split(",") if g]
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:

@@ -13,7 +13,7 @@
 #   --repeats N     timed calls per UNet/VAE variant, median (default 3)
 #   --rounds N      Kiln, diffusers, Kiln, diffusers, ... for the UNet step and VAE (default 2)
 #   --load-repeats  fresh processes per load measurement, median (default 3)
-#   --smoke         64x64, 2 steps, 1 repeat, 1 round, 1 load: checks that it all runs (minutes)
+#   --smoke         128x128, 2 steps, 1 repeat, 1 round, 1 load: checks that it all runs (minutes)
 #   --no-bf16       skip bf16 (skipped anyway where the CPU lacks avx512_bf16/amx_bf16)
 #   --preset NAME   the CMake preset whose build/NAME holds the benches (default ci)
 #   --build         configure and build bench_unet_vae and bench_txt2img first (niced)
@@ -35,7 +35,7 @@ main() {
 
   only=unet,vae,txt2img,load,rss
   repeats=3 rounds=2 load_repeats=3 size=512 steps=20 preset=ci build=0 bf16=auto out=
-  for a in "$@"; do [ "$a" = --smoke ] && repeats=1 rounds=1 load_repeats=1 size=64 steps=2; done
+  for a in "$@"; do [ "$a" = --smoke ] && repeats=1 rounds=1 load_repeats=1 size=128 steps=2; done
   while [ $# -gt 0 ]; do
     case $1 in
       --only) only=${2:?--only needs a list}; shift ;;
@@ -57,7 +57,7 @@ main() {
   for n in "$repeats" "$rounds" "$load_repeats" "$size" "$steps"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || fail "counts and sizes must be positive whole numbers, not '$n'"
   done
-  [ $((size % 8)) -eq 0 ] && [ "$size" -ge 64 ] || fail "--size must be a multiple of 8, at least 64"
+  [ $((size % 8)) -eq 0 ] && [ "$size" -ge 128 ] || fail "--size must be a multiple of 8, at least 128 (Kiln refuses smaller SD 1.5 images)"
   IFS=, read -r -a groups <<<"$only"
   for g in "${groups[@]}"; do
     case $g in unet | vae | txt2img | load | rss) ;; *) fail "--only: unknown group '$g' (unet, vae, txt2img, load, rss)" ;; esac
