@@ -57,7 +57,7 @@ main() {
   for n in "$repeats" "$rounds" "$load_repeats" "$size" "$steps"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || fail "counts and sizes must be positive whole numbers, not '$n'"
   done
-  [ $((size % 8)) -eq 0 ] && [ "$size" -ge 128 ] || fail "--size must be a multiple of 8, at least 128 (Kiln refuses smaller SD 1.5 images)"
+  if [ $((size % 8)) -ne 0 ] || [ "$size" -lt 128 ]; then fail "--size must be a multiple of 8, at least 128 (Kiln refuses smaller SD 1.5 images)"; fi
   IFS=, read -r -a groups <<<"$only"
   for g in "${groups[@]}"; do
     case $g in unet | vae | txt2img | load | rss) ;; *) fail "--only: unknown group '$g' (unet, vae, txt2img, load, rss)" ;; esac
