@@ -64,7 +64,8 @@ main() {
   done
   want() { [[ ",$only," == *",$1,"* ]]; }
   if [ "$bf16" = auto ]; then
-    if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then bf16=yes; else
+    # As Kiln decides (core/base/runtime_info.cpp), KILN_ASSUME_NO_BF16=1 included.
+    if [ "${KILN_ASSUME_NO_BF16:-}" != 1 ] && grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then bf16=yes; else
       bf16=no
       echo "bench/compare: this CPU has no native bf16 (avx512_bf16/amx_bf16): the bf16 rows are skipped" >&2
     fi
