@@ -111,7 +111,7 @@ void make_diffusers_folder(const fs::path& single, const fs::path& clip) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const int threads = kiln::init_engine();
   bool json = false;
   std::vector<std::string> args;  // positional arguments; flags may stand anywhere
@@ -207,4 +207,7 @@ int main(int argc, char** argv) {
   result["peak_rss_gib"] = peak_rss_gib();
   emit(result);
   return 0;
+} catch (const std::exception& e) {  // a bad argument or model: one line, not an abort
+  std::fprintf(stderr, "bench_txt2img: %s\n", e.what());
+  return 1;
 }
