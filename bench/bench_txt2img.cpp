@@ -1,10 +1,13 @@
 // Full-size SD 1.5 txt2img on the CPU with random weights: the time to load the model from a
 // single file (fp16 .safetensors, what users download), then one 512x512 generation split into
 // text encoding, denoising and decoding.
-// Usage: bench_txt2img [steps=20] [size=512] [cpu|cuda] [fp32|fp16|bf16]
+// Usage: bench_txt2img [steps=20] [size=512] [cpu|cuda] [fp32|fp16|bf16] [sampler=dpmpp_2m_karras] [--json]
+// steps 0: only the load (and its peak memory). --json: also one JSON line per result (bench/compare).
 // On CUDA a short warm-up run comes first (cuDNN picks its algorithms on the first calls).
 // The model is made once in $TMPDIR/kiln-bench-sd15 (a diffusers folder with random weights and
-// the hub configs, converted to a single file by Kiln's own converter).
+// the hub configs, converted to a single file by Kiln's own converter), and the single file is
+// converted back to the diffusers folder $TMPDIR/kiln-bench-sd15/diffusers (fp16, the same
+// weights): what bench/compare runs diffusers on.
 #include <torch/torch.h>
 
 #include <sys/resource.h>
@@ -14,6 +17,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +30,7 @@
 #include "models/clip_text_model.h"
 #include "models/unet_2d_condition.h"
 #include "pipelines/stable_diffusion_pipeline.h"
+#include "schedulers/scheduler_kind.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -90,38 +96,78 @@ fs::path make_model(const fs::path& dir, const fs::path& clip) {
   return single;
 }
 
+// The single file as a diffusers folder (hub configs, Kiln's CLIP tokenizer files), for diffusers.
+void make_diffusers_folder(const fs::path& single, const fs::path& clip) {
+  const fs::path folder = single.parent_path() / "diffusers";
+  if (fs::exists(folder / "model_index.json")) return;
+  std::printf("converting %s to the diffusers folder %s (once)\n", single.c_str(), folder.c_str());
+  kiln::convert::ConvertRequest request;
+  request.input = single;
+  request.output = folder;
+  request.family = kiln::convert::ModelFamily::SD1;
+  request.clip_vocab_dir = clip;
+  kiln::convert::convert_model(request);
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const int threads = kiln::init_engine();
-  const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 20;
-  const std::int64_t size = argc > 2 ? std::atoll(argv[2]) : 512;
+  bool json = false;
+  std::vector<std::string> args;  // positional arguments; flags may stand anywhere
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--json") {
+      json = true;
+    } else {
+      args.emplace_back(argv[i]);
+    }
+  }
+  const auto arg = [&](std::size_t i, const char* fallback) {
+    return i < args.size() ? args[i] : std::string(fallback);
+  };
+  const std::int64_t steps = std::atoll(arg(0, "20").c_str());
+  const std::int64_t size = std::atoll(arg(1, "512").c_str());
+  const auto sampler = kiln::schedulers::parse_scheduler_name(arg(4, "dpmpp_2m_karras"));
   const char* tmp = std::getenv("TMPDIR");
   const fs::path dir = fs::path(tmp ? tmp : "/tmp") / "kiln-bench-sd15";
   const fs::path clip = fs::path(KILN_SOURCE_DIR) / "resources" / "clip";
   fs::create_directories(dir);
   const fs::path file = make_model(dir, clip);
+  make_diffusers_folder(file, clip);
   std::printf("LibTorch %s, %d threads; model %s (%.2f GiB)\n", TORCH_VERSION, threads, file.c_str(),
               static_cast<double>(fs::file_size(file)) / (1 << 30));
 
   kiln::pipelines::ModelLoadOptions options;
   options.tokenizer_dir = clip;
-  const std::string device = argc > 3 ? argv[3] : "cpu";
-  const std::string dtype = argc > 4 ? argv[4] : "fp32";
+  const std::string device = arg(2, "cpu");
+  const std::string dtype = arg(3, "fp32");
   options.device = torch::Device(device);
   options.dtype = dtype == "fp16" ? torch::kHalf : dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
   std::printf("device %s, %s\n", device.c_str(), dtype.c_str());
   auto t0 = Clock::now();
   const kiln::pipelines::StableDiffusionModel model = kiln::pipelines::load_stable_diffusion(file, options);
   const double load = since(t0);
-  std::printf("load from the single file (fp16 -> fp32 modules): %.2f s\n", load);
+  std::printf("load from the single file (fp16 -> %s modules): %.2f s\n", dtype.c_str(), load);
+  const auto emit = [&](nlohmann::json j) {
+    if (!json) return;
+    j["tool"] = "kiln";
+    j["threads"] = threads;
+    j["device"] = device;
+    j["dtype"] = dtype;
+    std::printf("%s\n", j.dump().c_str());
+  };
+  emit({{"what", "load"}, {"source", "single_file"}, {"seconds", load}, {"peak_rss_gib", peak_rss_gib()}});
+  if (steps == 0) {
+    std::printf("peak memory: %.2f GiB\n", peak_rss_gib());
+    return 0;
+  }
 
   kiln::pipelines::GenerationRequest r;
   r.prompt = "a photograph of an astronaut riding a horse, highly detailed";
   r.negative_prompt = "blurry, lowres";
   r.width = r.height = size;
   r.steps = steps;
-  r.sampler = kiln::schedulers::SchedulerKind::DPMPP2MKarras;
+  r.sampler = sampler;
   r.seed = 1;
   std::vector<std::pair<std::string, Clock::time_point>> marks;
   kiln::pipelines::GenerationCallbacks callbacks;
@@ -141,14 +187,27 @@ int main(int argc, char** argv) {
   const auto end = Clock::now();
   std::fputc('\n', stderr);
   const double total = std::chrono::duration<double>(end - t0).count();
-  std::printf("txt2img %lldx%lld, %lld steps (DPM++ 2M Karras, CFG 7, batch 1): %.2f s total\n",
-              static_cast<long long>(size), static_cast<long long>(size), static_cast<long long>(steps), total);
+  std::printf("txt2img %lldx%lld, %lld steps (%s, CFG 7, batch 1): %.2f s total\n", static_cast<long long>(size),
+              static_cast<long long>(size), static_cast<long long>(steps),
+              std::string(kiln::schedulers::display_name(sampler)).c_str(), total);
+  nlohmann::json result = {{"what", "txt2img"},
+                           {"size", size},
+                           {"steps", steps},
+                           {"sampler", std::string(kiln::schedulers::id(sampler))},
+                           {"cfg", r.guidance_scale},
+                           {"total_s", total}};
   for (std::size_t i = 0; i < marks.size(); ++i) {
     const auto next = i + 1 < marks.size() ? marks[i + 1].second : end;
     const double s = std::chrono::duration<double>(next - marks[i].second).count();
+    result["stages"][marks[i].first] = s;
     std::printf("  %-16s %8.2f s  (%4.1f%%)%s\n", marks[i].first.c_str(), s, 100.0 * s / total,
                 marks[i].first == "sampling" ? (" = " + std::to_string(static_cast<double>(steps) / s) + " it/s").c_str() : "");
   }
   std::printf("peak memory: %.2f GiB\n", peak_rss_gib());
+  result["peak_rss_gib"] = peak_rss_gib();
+  emit(result);
   return 0;
+} catch (const std::exception& e) {  // a bad argument or model: one line, not an abort
+  std::fprintf(stderr, "bench_txt2img: %s\n", e.what());
+  return 1;
 }
