@@ -1,8 +1,10 @@
 // Full-size SD 1.5 UNet and VAE with random weights on CPU: one UNet step at 64x64 latents, batch 2
 // (classifier-free guidance) in seconds and GFLOP/s against the GEMM peak measured in the same run
 // (fp32, channels-last, and bf16 with its error against fp32), a 512x512 VAE decode (fp32 and bf16),
-// a tiled 1024x1024 decode, and peak resident memory.
-// Usage: bench_unet_vae [repeats=3] [--no-bf16] [--no-tiled] [--no-unet] [--no-vae] [--size=512] [--json]
+// a tiled 1024x1024 decode, and peak resident memory. The VAE's weights are channels-last, as the
+// pipeline loads them on the CPU (--vae-contiguous: as constructed).
+// Usage: bench_unet_vae [repeats=3] [--no-bf16] [--no-tiled] [--no-unet] [--no-vae] [--vae-contiguous]
+//                       [--size=512] [--json]
 // --size: the image size in pixels (latents size/8) of the UNet step and the decode (bench/compare's
 // smoke run uses 64). --json: also one JSON line per result (bench/compare reads them).
 #include <torch/torch.h>
@@ -130,6 +132,8 @@ int main(int argc, char** argv) {
   if (has(argc, argv, "--no-vae")) return 0;
   kiln::models::AutoencoderKL vae(kiln::models::AutoencoderKLConfig::sd());
   vae->eval();
+  // As the pipeline loads it on the CPU (model_loading.cpp): convolution weights channels-last.
+  if (!has(argc, argv, "--vae-contiguous")) kiln::models::use_channels_last(*vae);
   const auto latents = torch::randn({1, 4, latent, latent});
   vae->decode(latents);
   const double vae32 = kiln::bench::median_seconds(repeats, [&] { vae->decode(latents); });
