@@ -136,6 +136,9 @@ void GeneratePage::updateModeView() {
   const bool input = mMode != Mode::TextToImage || drawing;
   const bool inpaint = mMode == Mode::Inpaint;
   mPosePanel->setVisible(mPosing);
+  // While posing the result may narrow below its usual minimum, so that the pose editor's
+  // toolbar gets its width (balanceCanvases).
+  mOutput->setMinimumWidth(mPosing ? 130 : 0);
   mInput->setVisible(input && !mPosing);
   mOutput->setPlaceholderText(input ? tr("The result appears here.")
                                     : tr("Write a prompt and press Generate (Ctrl+Enter).\nDrop a Kiln or "
@@ -222,9 +225,9 @@ void GeneratePage::balanceCanvases() {
   // Three widgets: the pose editor (while a pose is edited), the input canvas and the result.
   const int total = mCanvasSplitter->width() - mCanvasSplitter->handleWidth();
   int first = total / 2;
-  // The pose editor's toolbar wants its whole width (at 1280 pixels half is too little); the
-  // result keeps at least a third.
-  if (mPosing) first = std::clamp(mPosePanel->sizeHint().width(), first, total - total / 3);
+  // The pose editor's toolbar wants its whole width (at 1280 pixels half is too little).
+  if (mPosing)
+    first = std::clamp(mPosePanel->sizeHint().width(), first, std::max(first, total - mOutput->minimumWidth()));
   if (total > 0) mCanvasSplitter->setSizes({mPosing ? first : 0, mPosing ? 0 : first, total - first});
 }
 
