@@ -290,9 +290,12 @@ int run_detect(const QStringList& args) {
     // Ctrl-C stops a network between its stages: nothing is written.
     InterruptWatcher interrupt("kiln-cli control detect");
     context.stop = interrupt.token();
-    if (!p->weights.file_names.empty())
+    if (!p->weights.file_names.empty()) {
+      // A missing weight file is the one line an error gets; only then the note that it runs.
+      control::find_annotator_weights(p->name, p->weights, context.annotator_dirs);
       std::fprintf(stderr, "kiln-cli control detect: running %s at resolution %d (Ctrl-C cancels)\n", p->name.c_str(),
                    res);
+    }
     const control::ControlImage map = control::run_preprocessor(p->name, image, res, resolved, context);
     if (map.empty() || interrupt.stopRequested()) {
       std::fprintf(stderr, "kiln-cli control detect: cancelled; nothing written\n");
