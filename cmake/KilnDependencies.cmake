@@ -27,10 +27,10 @@ endif()
 # HOG face detector. Required for the desktop build; a core-only build (a GPU server with
 # nothing but LibTorch) skips kiln_dataset when they are missing.
 if(KILN_CORE_ONLY)
-  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs dnn)
   find_package(dlib QUIET)
 else()
-  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs dnn)
   find_package(dlib REQUIRED)
 endif()
 if(OpenCV_FOUND AND dlib_FOUND)

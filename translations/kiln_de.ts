@@ -1756,6 +1756,46 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>LoRA files (*.safetensors *.pt *.ckpt *.bin)</source>
         <translation>LoRA-Dateien (*.safetensors *.pt *.ckpt *.bin)</translation>
     </message>
+    <message>
+        <source>Precision</source>
+        <translation>Genauigkeit</translation>
+    </message>
+    <message>
+        <source>Automatic (%1)</source>
+        <translation>Automatisch (%1)</translation>
+    </message>
+    <message>
+        <source>Not offered: this CPU does not compute bf16 natively (it has neither AVX512-BF16 nor AMX), so bf16 would run about 30 times slower than fp32.</source>
+        <translation>Nicht angeboten: Diese CPU rechnet bf16 nicht nativ (sie hat weder AVX512-BF16 noch AMX), bf16 liefe daher etwa 30-mal langsamer als fp32.</translation>
+    </message>
+    <message>
+        <source>Needs an NVIDIA GPU (CUDA): LibTorch&apos;s CPU kernels have no fp16 convolutions.</source>
+        <translation>Braucht eine NVIDIA-GPU (CUDA): Die CPU-Kernel von LibTorch haben keine fp16-Faltungen.</translation>
+    </message>
+    <message>
+        <source>Half the memory of fp32; images differ slightly from fp32.</source>
+        <translation>Halb so viel Speicher wie fp32; die Bilder weichen leicht von fp32 ab.</translation>
+    </message>
+    <message>
+        <source>Computed natively by this CPU: half the memory of fp32 and usually faster; images differ slightly from fp32.</source>
+        <translation>Von dieser CPU nativ berechnet: halb so viel Speicher wie fp32 und meist schneller; die Bilder weichen leicht von fp32 ab.</translation>
+    </message>
+    <message>
+        <source>Fast on the GPU with half the memory of fp32; images differ slightly from fp32.</source>
+        <translation>Schnell auf der GPU, mit halb so viel Speicher wie fp32; die Bilder weichen leicht von fp32 ab.</translation>
+    </message>
+    <message>
+        <source>Full precision: the reference images, and the most memory.</source>
+        <translation>Volle Genauigkeit: die Referenzbilder, und der meiste Speicher.</translation>
+    </message>
+    <message>
+        <source>Automatic uses %1 here. %2</source>
+        <translation>Automatisch heißt hier %1. %2</translation>
+    </message>
+    <message>
+        <source>bf16 is not offered: this CPU does not compute it natively.</source>
+        <translation>bf16 wird nicht angeboten: Diese CPU rechnet es nicht nativ.</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::MainWindow</name>
@@ -2336,14 +2376,6 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <translation>Erkannte Pose übernehmen</translation>
     </message>
     <message>
-        <source>Replace the people with the pose detected in the input picture</source>
-        <translation>Die Personen durch die im Eingabebild erkannte Pose ersetzen</translation>
-    </message>
-    <message>
-        <source>Needs an OpenPose preprocessor, which Kiln does not have yet</source>
-        <translation>Benötigt einen OpenPose-Präprozessor, den Kiln noch nicht hat</translation>
-    </message>
-    <message>
         <source>Done</source>
         <translation>Fertig</translation>
     </message>
@@ -2377,6 +2409,41 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Cannot write %1: %2</source>
         <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Detecting poses…</source>
+        <translation>Posen werden erkannt…</translation>
+    </message>
+    <message>
+        <source>Needs DWPose&apos;s yolox_l.onnx and dw-ll_ucoco_384.onnx (%1, Apache-2.0) in an annotator folder</source>
+        <translation>Benötigt yolox_l.onnx und dw-ll_ucoco_384.onnx von DWPose (%1, Apache-2.0) in einem Annotator-Ordner</translation>
+    </message>
+    <message>
+        <source>Needs a picture under the pose</source>
+        <translation>Benötigt ein Bild unter der Pose</translation>
+    </message>
+    <message>
+        <source>Replace the people with the bodies DWPose detects in the picture under the pose</source>
+        <translation>Die Personen durch die Körper ersetzen, die DWPose im Bild unter der Pose erkennt</translation>
+    </message>
+    <message>
+        <source>Cannot detect poses: %1</source>
+        <translation>Posen können nicht erkannt werden: %1</translation>
+    </message>
+    <message>
+        <source>Cannot detect poses: there is no picture under the pose</source>
+        <translation>Posen können nicht erkannt werden: unter der Pose liegt kein Bild</translation>
+    </message>
+    <message>
+        <source>No person detected in the picture; the pose is unchanged</source>
+        <translation>Keine Person im Bild erkannt; die Pose bleibt unverändert</translation>
+    </message>
+    <message numerus="yes">
+        <source>Detected %n person(s)</source>
+        <translation>
+            <numerusform>%n Person erkannt</numerusform>
+            <numerusform>%n Personen erkannt</numerusform>
+        </translation>
     </message>
 </context>
 <context>

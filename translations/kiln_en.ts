@@ -189,6 +189,13 @@
             <numerusform>Read %n people from %1</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Detected %n person(s)</source>
+        <translation>
+            <numerusform>Detected %n person</numerusform>
+            <numerusform>Detected %n people</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::TrainPage</name>

@@ -85,6 +85,11 @@ std::optional<pipelines::ControlMode> controlModeFromA1111(const QString& name);
 // diffusers folder: of its weights file. Empty when the file cannot be read.
 QString legacyModelHash(const QString& path);
 
+// Kiln's own key in `extra`: the precision the models computed in ("fp32", "bf16", "fp16"), which
+// A1111 does not record. Kept for display; reading an image's parameters back does not change
+// the precision setting.
+inline const QString kPrecisionKey = QStringLiteral("Kiln precision");
+
 struct GenerationParameters {
   QString prompt;
   QString negativePrompt;

@@ -45,8 +45,9 @@ void print_control_usage(std::FILE* out) {
       "Sub-commands:\n"
       "  detect --module NAME IMAGE --out MAP.png [--resolution N] [--param KEY=VALUE ...]\n"
       "         [--annotator-dir DIR ...] [--device cpu|cuda]\n"
-      "                         Runs a preprocessor (canny, depth_anything_v2, ...) on an image as\n"
-      "                         AUTOMATIC1111's ControlNet extension does (see detect --help)\n"
+      "                         Runs a preprocessor (canny, depth_anything_v2, dw_openpose_full, ...)\n"
+      "                         on an image as AUTOMATIC1111's ControlNet extension does (see\n"
+      "                         detect --help)\n"
       "  list [--json]          Every preprocessor with its parameters, defaults, ranges, whether it\n"
       "                         takes a resolution, and the weight files (with licence) it needs\n"
       "  render-pose POSE.json --out MAP.png [--width W --height H] [--renderer NAME]\n"
@@ -62,11 +63,11 @@ void print_detect_usage(std::FILE* out) {
       "Usage: kiln-cli control detect --module NAME IMAGE --out MAP.png [options]\n"
       "\n"
       "Runs the preprocessor NAME (AUTOMATIC1111's module name, e.g. canny, lineart_standard,\n"
-      "softedge_hed, depth_anything_v2; `kiln-cli control list` shows them all) on IMAGE (PNG or JPEG;\n"
-      "grey, RGB, or RGBA composited over white) and writes the RGB control map as PNG, pixel for\n"
-      "pixel what the extension's preprocessor returns: the image padded to the resolution, processed,\n"
-      "the padding cropped off. The map keeps the proportions of IMAGE; `kiln-cli generate` fits it to\n"
-      "the output size (--control-resize).\n"
+      "softedge_hed, depth_anything_v2, dw_openpose_full; `kiln-cli control list` shows them all) on\n"
+      "IMAGE (PNG or JPEG; grey, RGB, or RGBA composited over white) and writes the RGB control map as\n"
+      "PNG, pixel for pixel what the extension's preprocessor returns: the image padded to the\n"
+      "resolution, processed, the padding cropped off. The map keeps the proportions of IMAGE;\n"
+      "`kiln-cli generate` fits it to the output size (--control-resize).\n"
       "\n"
       "Options:\n"
       "  --module NAME          The preprocessor (required)\n"
@@ -76,8 +77,9 @@ void print_detect_usage(std::FILE* out) {
       "  --param KEY=VALUE      A parameter, e.g. --param low_threshold=50 (repeatable; defaults and\n"
       "                         ranges: kiln-cli control list). Values outside the range are refused\n"
       "  --annotator-dir DIR    Where network weights (ControlNetHED.pth, sk_model.pth,\n"
-      "                         depth_anything_v2_vits.pth, ...) are looked for: DIR itself and its\n"
-      "                         A1111 / Hugging Face subfolders (repeatable; first match wins)\n"
+      "                         depth_anything_v2_vits.pth, yolox_l.onnx + dw-ll_ucoco_384.onnx, ...)\n"
+      "                         are looked for: DIR itself and its A1111 / Hugging Face subfolders\n"
+      "                         (repeatable; first match wins)\n"
       "  --device DEVICE        Where networks run: cpu (default), cuda or cuda:N\n"
       "  --mask FILE            inpaint / inpaint_only: the mask (white = repaint), at IMAGE's size\n"
       "  -h, --help             This help\n"
@@ -342,6 +344,13 @@ nlohmann::json describe_json(const control::Preprocessor& p) {
                         {"source", p.weights.source},
                         {"licence", p.weights.licence}};
   }
+  // Further files (DWPose's detector), each as "weights" describes one.
+  nlohmann::json more = nlohmann::json::array();
+  for (const control::AnnotatorWeights& w : p.more_weights) {
+    more.push_back(
+        {{"files", w.file_names}, {"subfolders", w.subfolders}, {"source", w.source}, {"licence", w.licence}});
+  }
+  entry["more_weights"] = more;
   return entry;
 }
 
@@ -366,6 +375,11 @@ void print_preprocessor(const control::Preprocessor& p) {
     std::printf("  weights: %s\n", joined(p.weights.file_names, " or ").c_str());
     std::printf("  from: %s\n", p.weights.source.c_str());
     std::printf("  licence: %s\n", p.weights.licence.c_str());
+  }
+  for (const control::AnnotatorWeights& w : p.more_weights) {
+    std::printf("  and: %s\n", joined(w.file_names, " or ").c_str());
+    std::printf("  from: %s\n", w.source.c_str());
+    std::printf("  licence: %s\n", w.licence.c_str());
   }
 }
 

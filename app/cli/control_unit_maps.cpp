@@ -46,7 +46,7 @@ void checkControlUnitModules(const QList<ControlUnitOptions>& units, const contr
       const auto p = preprocessorOf(units[i]);
       // Pixel Perfect's resolution depends on the sizes, known later; the default stands in.
       control::resolve_params(*p, units[i].resolution.value_or(p->default_resolution), units[i].params);
-      if (!p->weights.file_names.empty()) control::find_annotator_weights(p->name, p->weights, context.annotator_dirs);
+      control::find_preprocessor_weights(*p, context.annotator_dirs);  // every file it needs
     } catch (const Error& e) {
       rethrowForUnit(e, i);
     }

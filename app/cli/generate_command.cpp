@@ -14,6 +14,8 @@
 #include <stop_token>
 
 #include "base/error.h"
+#include "base/precision.h"
+#include "base/runtime_info.h"
 #include "bridge/generation_parameters.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
@@ -164,7 +166,13 @@ int run_generate(const QStringList& args) {
               "several; kohya/A1111 and diffusers/PEFT files of the model's base.", "FILE[:WEIGHT]");
   opt("config", "Single files that are not a standard size: a diffusers folder holding their configs.", "DIR");
   opt("device", "cpu (default) or cuda.", "DEVICE");
-  opt("dtype", "fp32 (default), bf16, or fp16 (CUDA only).", "TYPE");
+  const std::string dtypeHelp =
+      std::string("auto (default: fp16 on CUDA; on the CPU ") +
+      (kCpuAutoUsesBf16 ? "bf16 where the CPU computes it natively, else fp32" : "fp32") +
+      "), fp32, bf16 (CUDA, or a CPU that computes bf16 natively: AVX512-BF16 or AMX; refused on other CPUs, "
+      "where LibTorch emulates it about 30x slower than fp32), or fp16 (CUDA only). kiln-cli --version says "
+      "whether this CPU computes bf16 natively. The PNG records it as \"Kiln precision\".";
+  opt("dtype", dtypeHelp.c_str(), "TYPE");
   opt("out", "The PNG to write.", "FILE.png");
   ControlUnitArguments unitArgs;
   try {
@@ -191,10 +199,12 @@ int run_generate(const QStringList& args) {
     if (!device.isEmpty() && device != QLatin1String("cpu") && device != QLatin1String("cuda"))
       throw UsageError{"--device must be cpu or cuda"};
     if (device == QLatin1String("cuda")) load.device = torch::Device(torch::kCUDA);
-    const QString dtype = p.value(QStringLiteral("dtype")).toLower();
-    if (dtype == QLatin1String("bf16")) load.dtype = torch::kBFloat16;
-    else if (dtype == QLatin1String("fp16")) load.dtype = torch::kHalf;
-    else if (!dtype.isEmpty() && dtype != QLatin1String("fp32")) throw UsageError{"--dtype must be fp32, bf16 or fp16"};
+    const QString dtype = p.isSet(QStringLiteral("dtype")) ? p.value(QStringLiteral("dtype")) : QStringLiteral("auto");
+    const std::optional<Precision> precision = precision_from_string(dtype.toStdString());
+    if (!precision) throw UsageError{"--dtype must be auto, fp32, bf16 or fp16, got '" + dtype.toStdString() + "'"};
+    const ResolvedPrecision resolved = resolve_precision(*precision, load.device, cpu_computes_bf16_natively());
+    load.dtype = resolved.dtype;
+    std::fprintf(stderr, "precision: %s\n", resolved.reason.c_str());
     load.config_dir = p.value(QStringLiteral("config")).toStdString();
     load.tokenizer_dir = bridge::clipVocabularyDir();
     const QString prediction = p.value(QStringLiteral("prediction-type"));
@@ -312,6 +322,7 @@ int run_generate(const QStringList& args) {
     params.clipSkip = r.clip_skip;
     params.modelName = QFileInfo(QString::fromStdString(model_path.string())).completeBaseName();
     if (r.init_image.defined()) params.denoisingStrength = r.strength;
+    params.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(resolved.dtype)));
     if (std::filesystem::is_regular_file(model_path))
       params.modelHash = QString::fromStdString(io::sha256_file(model_path).substr(0, 10));
     for (qsizetype i = 0; i < unitArgs.units.size(); ++i) {

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "base/runtime_info.h"
 #include "bridge/control_image_qt.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
@@ -66,6 +67,7 @@ QImage pasteUnmasked(const QImage& result, const QImage& input, const QImage& ma
 
 struct EngineWorker::Loaded {
   QString path;
+  torch::Dtype dtype = torch::kFloat;
   pipelines::StableDiffusionModel model;
   pipelines::AppliedLoRAs loras;          // merged into `model`'s weights
   QList<bridge::LoRAUse> loraParameters;  // how the images' parameters name them
@@ -80,22 +82,36 @@ struct EngineWorker::ControlNets {
     QString record;  // "name [hash]", as the PNG names it
   };
   std::map<QString, Entry> byPath;
+  torch::Dtype dtype = torch::kFloat;  // of every entry
 };
 
 namespace {
 
-pipelines::ModelLoadOptions engineLoadOptions() {
+torch::Device engineDevice() { return EngineWorker::usesCuda() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU); }
+
+pipelines::ModelLoadOptions engineLoadOptions(torch::Dtype dtype) {
   pipelines::ModelLoadOptions options;
-  if (torch::cuda::is_available()) {
-    options.device = torch::Device(torch::kCUDA);
-    options.dtype = torch::kHalf;
-  }
+  options.device = engineDevice();
+  options.dtype = dtype;
   return options;
 }
 
 }  // namespace
 
-EngineWorker::EngineWorker(QObject* parent) : QObject(parent), mControlNets(std::make_unique<ControlNets>()) {
+bool EngineWorker::usesCuda() {
+  // Asked once; LibTorch's warning about a missing driver is not printed (Help > About says why).
+  static const bool cuda = [] {
+    struct Quiet : c10::WarningHandler {
+      void process(const c10::Warning&) override {}
+    } quiet;
+    const c10::WarningUtils::WarningHandlerGuard guard(&quiet);
+    return torch::cuda::is_available();
+  }();
+  return cuda;
+}
+
+EngineWorker::EngineWorker(QObject* parent)
+    : QObject(parent), mControlNets(std::make_unique<ControlNets>()), mCpuBf16(cpu_computes_bf16_natively()) {
   qRegisterMetaType<kiln::app::GenerationProgress>();
   qRegisterMetaType<kiln::app::GeneratedImage>();
   qRegisterMetaType<kiln::app::UserMessage>();
@@ -132,19 +148,27 @@ void EngineWorker::generate(const GenerationJob& job) {
 }
 
 void EngineWorker::ensureModel(const GenerationJob& job) {
-  if (mLoaded && mLoaded->path == job.modelPath) return;
+  // Refused precisions (bf16 on a CPU without it, fp16 on the CPU) fail the job before any load.
+  const torch::Dtype dtype = resolve_precision(job.precision, engineDevice(), mCpuBf16).dtype;
+  if (mLoaded && mLoaded->path == job.modelPath && mLoaded->dtype == dtype) return;
   Q_EMIT stageChanged(job.id, Stage::LoadingModel);
   mLoaded.reset();  // the old model's memory goes before the new one is read
-  pipelines::ModelLoadOptions options = engineLoadOptions();
+  pipelines::ModelLoadOptions options = engineLoadOptions(dtype);
   options.tokenizer_dir = bridge::clipVocabularyDir();
   auto loaded = std::make_unique<Loaded>();
   loaded->path = job.modelPath;
+  loaded->dtype = dtype;
   loaded->model = pipelines::load_stable_diffusion(toPath(job.modelPath), options);
   mLoaded = std::move(loaded);
 }
 
 void EngineWorker::ensureControlNets(const GenerationJob& job) {
   auto& byPath = mControlNets->byPath;
+  // ControlNets compute in the main model's dtype: another precision loads them again.
+  if (mControlNets->dtype != mLoaded->dtype) {
+    byPath.clear();
+    mControlNets->dtype = mLoaded->dtype;
+  }
   // Files no unit names any more go first, so their memory is free before new ones load.
   for (auto it = byPath.begin(); it != byPath.end();) {
     const bool used = std::any_of(job.controlUnits.begin(), job.controlUnits.end(),
@@ -155,7 +179,7 @@ void EngineWorker::ensureControlNets(const GenerationJob& job) {
     if (byPath.count(u.modelPath) || job.stop.stop_requested()) continue;
     Q_EMIT stageChanged(job.id, Stage::LoadingControlNet);
     ControlNets::Entry entry;
-    entry.model = pipelines::load_controlnet_model(toPath(u.modelPath), engineLoadOptions());
+    entry.model = pipelines::load_controlnet_model(toPath(u.modelPath), engineLoadOptions(mLoaded->dtype));
     const QFileInfo file(u.modelPath);
     entry.record = (file.isDir() ? file.fileName() : file.completeBaseName()) + QStringLiteral(" [") +
                    bridge::legacyModelHash(u.modelPath) + QLatin1Char(']');
@@ -286,6 +310,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       image.parameters.seed = request.seed;
       image.parameters.loras = mLoaded->loraParameters;
       image.parameters.controlNets = controlRecords;
+      image.parameters.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(mLoaded->dtype)));
       if (count > 1) {
         image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(count));
         image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(i));

@@ -14,6 +14,7 @@
 #include <memory>
 #include <stop_token>
 
+#include "base/precision.h"
 #include "bridge/error_message.h"
 #include "bridge/generation_parameters.h"
 #include "control/geometry.h"
@@ -61,6 +62,9 @@ struct GenerationJob {
   // Each image is written there as a PNG with its parameters as soon as its run ends (atomically);
   // empty: not written.
   QString outputFolder;
+  // What the models compute in, resolved by the worker for its device (base/precision.h); a
+  // change reloads the model. Each image's parameters record the dtype ("Kiln precision").
+  Precision precision = Precision::Auto;
   std::stop_token stop;
 };
 
@@ -101,6 +105,11 @@ class EngineWorker : public QObject {
 
   // Seconds between two previews (default 0.25).
   void setPreviewInterval(double seconds) { mPreviewInterval = seconds; }
+  // Whether the CPU computes bf16 natively, as the jobs' precision is resolved (default:
+  // cpu_computes_bf16_natively()); tests set it to try both answers on any machine.
+  void setCpuBf16(bool native) { mCpuBf16 = native; }
+  // The device the worker loads models on: CUDA when LibTorch sees a device, else the CPU.
+  static bool usesCuda();
 
  Q_SIGNALS:
   void started(quint64 id);
@@ -127,6 +136,7 @@ class EngineWorker : public QObject {
   std::unique_ptr<Loaded> mLoaded;
   std::unique_ptr<ControlNets> mControlNets;
   double mPreviewInterval = 0.25;
+  bool mCpuBf16;
 };
 
 }  // namespace kiln::app

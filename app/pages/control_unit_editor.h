@@ -102,6 +102,8 @@ class ControlUnitEditor : public QFrame {
   QList<widgets::PoseEditor::Person> people() const { return mPeople; }
   void setPeople(const QList<widgets::PoseEditor::Person>& people);
   QSize poseCanvas() const { return mPoseCanvas; }
+  // The annotator folders of the page (where network weights are looked for).
+  QStringList annotatorDirs() const { return mContext.annotatorDirs ? mContext.annotatorDirs() : QStringList(); }
 
   // The control map as the preprocessor left it (any size); null until one is computed.
   QImage map() const { return mMap; }

@@ -284,6 +284,13 @@ void GeneratePage::saveForm() {
   mControlNet->saveUnits();
 }
 
+// The precision is the machine's setting, saved when the user chooses it (a saved choice this
+// machine does not offer shows as Automatic and stays saved).
+void GeneratePage::connectPrecision() {
+  mForm->setPrecision(mGenerationSettings->precision());
+  connect(mForm, &GenerationFormView::precisionChosen, mGenerationSettings.get(), &GenerationSettings::setPrecision);
+}
+
 void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
   GenerationForm f = form();
   f.prompt = p.prompt;
@@ -399,6 +406,7 @@ void GeneratePage::generate() {
   if (mMode == Mode::Inpaint) job.mask = mInput->mask();
   job.loras = f.loras;
   job.controlUnits = controlUnits;
+  job.precision = mForm->precision();
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
   mStop = std::stop_source();
   job.stop = mStop.get_token();

@@ -154,6 +154,7 @@ class GeneratePage : public QWidget {
   void hideError();
   void setActivity(const QString& text, int percent);
   void saveForm();
+  void connectPrecision();
   bridge::GenerationParameters parametersFromForm(quint64 seed) const;
 
   void onStage(quint64 id, kiln::app::EngineWorker::Stage stage);

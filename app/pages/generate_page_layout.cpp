@@ -216,6 +216,7 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   mControlNet->setBaseModel(selectedModelPath());
   mControlNet->attachSettings(mGenerationSettings.get());
   setForm(saved);
+  connectPrecision();
   setMode(modeFromId(saved.mode));
   updateIcons();
   updateSelection();

@@ -12,13 +12,17 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QRegularExpressionValidator>
+#include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
 
+#include "base/runtime_info.h"
+#include "jobs/engine_worker.h"
 #include "schedulers/scheduler_kind.h"
 #include "text/clip_tokenizer.h"
 #include "text/prompt.h"
@@ -187,6 +191,7 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   grid->addRow(tr("Clip skip"), mClipSkip);
   mStrengthLabel = new QLabel(tr("Denoising"), this);
   grid->addRow(mStrengthLabel, mStrength);
+  addPrecisionRows(grid);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(14, 12, 10, 8);
@@ -421,6 +426,95 @@ void GenerationFormView::updateIcons() {
 void GenerationFormView::changeEvent(QEvent* event) {
   QWidget::changeEvent(event);
   if (event->type() == QEvent::PaletteChange) updateIcons();
+  if (event->type() == QEvent::LanguageChange) fillPrecisionItems();
+}
+
+// The precision combo and, under it, what the chosen item means on this machine.
+void GenerationFormView::addPrecisionRows(QFormLayout* grid) {
+  mPrecision = new QComboBox(this);
+  mPrecision->setObjectName(QStringLiteral("precisionCombo"));
+  for (const Precision p : kAllPrecisions) mPrecision->addItem(QString(), QString::fromUtf8(to_string(p).data()));
+  mPrecisionNote = new QLabel(this);
+  mPrecisionNote->setObjectName(QStringLiteral("precisionNote"));
+  mPrecisionNote->setWordWrap(true);
+  mPrecisionNote->setForegroundRole(QPalette::PlaceholderText);
+  connect(mPrecision, &QComboBox::currentIndexChanged, this, &GenerationFormView::updatePrecisionNote);
+  connect(mPrecision, &QComboBox::activated, this, [this] { Q_EMIT precisionChosen(precision()); });
+  grid->addRow(tr("Precision"), mPrecision);
+  grid->addRow(mPrecisionNote);
+  setPrecisionSupport(EngineWorker::usesCuda(), cpu_computes_bf16_natively());
+}
+
+void GenerationFormView::setPrecisionSupport(bool cuda, bool cpuBf16) {
+  mCuda = cuda;
+  mCpuBf16 = cpuBf16;
+  const Precision chosen = precision();
+  fillPrecisionItems();
+  setPrecision(chosen);
+}
+
+void GenerationFormView::fillPrecisionItems() {
+  auto* items = qobject_cast<QStandardItemModel*>(mPrecision->model());
+  const c10::Device device(mCuda ? c10::kCUDA : c10::kCPU);
+  for (int i = 0; i < mPrecision->count(); ++i) {
+    const Precision p = *precision_from_string(mPrecision->itemData(i).toString().toStdString());
+    QString text = QString::fromUtf8(to_string(p).data());
+    QString unavailable;
+    if (p == Precision::Auto) {
+      const std::string resolved = precision_name(resolve_precision(p, device, mCpuBf16).dtype);
+      text = tr("Automatic (%1)").arg(QString::fromStdString(resolved));
+    } else if (p == Precision::BF16 && !mCuda && !mCpuBf16) {
+      unavailable = tr("Not offered: this CPU does not compute bf16 natively (it has neither AVX512-BF16 nor "
+                       "AMX), so bf16 would run about 30 times slower than fp32.");
+    } else if (p == Precision::FP16 && !mCuda) {
+      unavailable = tr("Needs an NVIDIA GPU (CUDA): LibTorch's CPU kernels have no fp16 convolutions.");
+    }
+    mPrecision->setItemText(i, text);
+    mPrecision->setItemData(i, unavailable.isEmpty() ? QVariant() : QVariant(unavailable), Qt::ToolTipRole);
+    if (QStandardItem* item = items ? items->item(i) : nullptr) item->setEnabled(unavailable.isEmpty());
+  }
+  updatePrecisionNote();
+}
+
+Precision GenerationFormView::precision() const {
+  return precision_from_string(mPrecision->currentData().toString().toStdString()).value_or(Precision::Auto);
+}
+
+void GenerationFormView::setPrecision(Precision p) {
+  const auto* items = qobject_cast<const QStandardItemModel*>(mPrecision->model());
+  int index = mPrecision->findData(QString::fromUtf8(to_string(p).data()));
+  if (index < 0 || (items && !items->item(index)->isEnabled())) index = 0;  // Automatic
+  mPrecision->setCurrentIndex(index);
+  updatePrecisionNote();
+}
+
+// One line on what the choice means here; without native bf16 it also says why bf16 is missing.
+void GenerationFormView::updatePrecisionNote() {
+  const Precision p = precision();
+  c10::ScalarType dtype = c10::ScalarType::Float;
+  try {
+    dtype = resolve_precision(p, c10::Device(mCuda ? c10::kCUDA : c10::kCPU), mCpuBf16).dtype;
+  } catch (const std::exception&) {
+    // A refused choice is disabled in the combo and never current.
+  }
+  QString note;
+  switch (dtype) {
+    case c10::ScalarType::BFloat16:
+      note = mCuda ? tr("Half the memory of fp32; images differ slightly from fp32.")
+                   : tr("Computed natively by this CPU: half the memory of fp32 and usually faster; images differ "
+                        "slightly from fp32.");
+      break;
+    case c10::ScalarType::Half:
+      note = tr("Fast on the GPU with half the memory of fp32; images differ slightly from fp32.");
+      break;
+    default:
+      note = tr("Full precision: the reference images, and the most memory.");
+      break;
+  }
+  if (p == Precision::Auto)
+    note = tr("Automatic uses %1 here. %2").arg(QString::fromStdString(precision_name(dtype)), note);
+  if (!mCuda && !mCpuBf16) note += QLatin1Char(' ') + tr("bf16 is not offered: this CPU does not compute it natively.");
+  mPrecisionNote->setText(note);
 }
 
 }  // namespace kiln::app

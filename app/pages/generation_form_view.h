@@ -8,10 +8,12 @@
 #include <memory>
 #include <optional>
 
+#include "base/precision.h"
 #include "state/generation_settings.h"
 
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
@@ -64,6 +66,19 @@ class GenerationFormView : public QWidget {
   QWidget* loraList() const { return mLoRAList; }
   QToolButton* addLoRAButton() const { return mAddLoRA; }
 
+  // The precision the models compute in. Not part of GenerationForm: it belongs to the machine,
+  // not to an image, and is saved on its own (GenerationSettings::precision). An item the
+  // machine does not offer selects Automatic instead.
+  Precision precision() const;
+  void setPrecision(Precision precision);
+  // What the precision combo offers: bf16 only on CUDA or a CPU that computes it natively (else
+  // the item is disabled with the reason), fp16 only on CUDA; "Automatic (fp32)" names what
+  // automatic resolves to. Default: this machine (EngineWorker::usesCuda(),
+  // cpu_computes_bf16_natively()); tests set both answers.
+  void setPrecisionSupport(bool cuda, bool cpuBf16);
+  QComboBox* precisionCombo() const { return mPrecision; }
+  QLabel* precisionNote() const { return mPrecisionNote; }
+
   QComboBox* modelCombo() const { return mModel; }
   widgets::PromptEdit* promptEdit() const { return mPrompt; }
   widgets::PromptEdit* negativePromptEdit() const { return mNegative; }
@@ -73,6 +88,8 @@ class GenerationFormView : public QWidget {
   void modelChanged();
   // The output width or height changed.
   void sizeChanged();
+  // The user chose another precision.
+  void precisionChosen(kiln::Precision precision);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -86,6 +103,9 @@ class GenerationFormView : public QWidget {
   void removeLoRA(QWidget* row);
   void chooseLoRA();
   void browseLoRA();
+  void addPrecisionRows(QFormLayout* grid);
+  void fillPrecisionItems();
+  void updatePrecisionNote();
 
   std::shared_ptr<const text::CLIPTokenizer> mTokenizer;
   std::optional<quint64> mLastSeed;
@@ -112,6 +132,10 @@ class GenerationFormView : public QWidget {
   QVBoxLayout* mLoRARows;
   QList<std::pair<QString, QString>> mLoRALibrary;
   QString mLoRAFolder;     // where the file dialog opens
+  QComboBox* mPrecision;
+  QLabel* mPrecisionNote;  // what the chosen precision means here
+  bool mCuda = false;
+  bool mCpuBf16 = false;
 };
 
 }  // namespace kiln::app

@@ -5,13 +5,23 @@
 #include <QFileDialog>
 #include <QDir>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
 
 #include "base/error.h"
+#include "bridge/control_image_qt.h"
+#include "bridge/error_message.h"
+#include "control/dwpose.h"
+#include "control/geometry.h"
 #include "control/pose_json.h"
 #include "control/preprocessor.h"
 #include "pages/control_unit_editor.h"
@@ -19,6 +29,24 @@
 #include "widgets/pose_editor.h"
 
 namespace kiln::app {
+
+namespace {
+
+std::vector<std::filesystem::path> annotatorDirsOf(const ControlUnitEditor* unit) {
+  std::vector<std::filesystem::path> dirs;
+  if (unit)
+    for (const QString& dir : unit->annotatorDirs()) dirs.emplace_back(dir.toStdString());
+  return dirs;
+}
+
+// What a detection run hands back to the GUI thread.
+struct Detection {
+  control::PoseScene scene;
+  QString error;
+  bool cancelled = false;
+};
+
+}  // namespace
 
 PoseEditorPanel::PoseEditorPanel(QWidget* parent) : QWidget(parent), mEditor(new widgets::PoseEditor(this)) {
   setObjectName(QStringLiteral("poseEditorPanel"));
@@ -57,8 +85,8 @@ PoseEditorPanel::PoseEditorPanel(QWidget* parent) : QWidget(parent), mEditor(new
     if (!path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive)) path += QStringLiteral(".json");
     exportFile(path, filter == comfy);
   });
-  mSnap = new QAction(this);
-  mSnap->setEnabled(false);
+  mSnap = action([this] { snapToDetected(); });
+  mSnap->setObjectName(QStringLiteral("poseSnap"));
   mDone = action([this] { Q_EMIT doneRequested(); });
   mUndo->setShortcut(QKeySequence::Undo);
   mRedo->setShortcut(QKeySequence::Redo);
@@ -111,7 +139,7 @@ PoseEditorPanel::PoseEditorPanel(QWidget* parent) : QWidget(parent), mEditor(new
   updateActions();
 }
 
-PoseEditorPanel::~PoseEditorPanel() = default;
+PoseEditorPanel::~PoseEditorPanel() { mStop.request_stop(); }
 
 void PoseEditorPanel::retranslate() {
   mTitle->setText(tr("Pose"));
@@ -132,9 +160,7 @@ void PoseEditorPanel::retranslate() {
   mExport->setText(tr("Export…"));
   mExport->setToolTip(tr("Write the pose as OpenPose JSON (AUTOMATIC1111) or POSE_KEYPOINT (ComfyUI)"));
   mSnap->setText(tr("Snap to Detected"));
-  mSnap->setToolTip(control::find_preprocessor("openpose")
-                        ? tr("Replace the people with the pose detected in the input picture")
-                        : tr("Needs an OpenPose preprocessor, which Kiln does not have yet"));
+  updateSnap();
   mDone->setText(tr("Done"));
   mDone->setToolTip(tr("Close the pose editor (the unit keeps the pose)"));
   mEditor->setPlaceholderText(tr("Add a person to start"));
@@ -146,7 +172,13 @@ void PoseEditorPanel::changeEvent(QEvent* event) {
 }
 
 void PoseEditorPanel::edit(ControlUnitEditor* unit, const QImage& background) {
+  // A detection still running was for the previous picture: its result no longer counts.
+  mStop.request_stop();
+  ++mDetection;
+  mDetecting = false;
   mUnit = unit;
+  mBackground = background;
+  mDwposeFound = control::dwpose_available(annotatorDirsOf(unit));
   mProblem->hide();
   const QSignalBlocker block(mEditor);  // the unit has these people already
   mEditor->setCanvasSize(unit->poseCanvas());
@@ -156,6 +188,106 @@ void PoseEditorPanel::edit(ControlUnitEditor* unit, const QImage& background) {
   if (mEditor->personCount() > 0) mEditor->setSelectedPerson(0);  // so the person's edits are at hand
   mEditor->zoomToFit();
   updateActions();
+  updateSnap();
+}
+
+QImage PoseEditorPanel::detectionPicture() const {
+  if (!mBackground.isNull()) return mBackground;
+  return mUnit ? mUnit->sourceImage() : QImage();
+}
+
+void PoseEditorPanel::updateSnap() {
+  const bool picture = !detectionPicture().isNull();
+  mSnap->setEnabled(mUnit && mDwposeFound && picture && !mDetecting);
+  const control::AnnotatorWeights pose = control::dwpose_pose_weights();
+  if (mDetecting)
+    mSnap->setToolTip(tr("Detecting poses…"));
+  else if (!mDwposeFound)
+    mSnap->setToolTip(tr("Needs DWPose's yolox_l.onnx and dw-ll_ucoco_384.onnx (%1, Apache-2.0) in an annotator "
+                         "folder")
+                          .arg(QString::fromStdString(pose.source)));
+  else if (!picture)
+    mSnap->setToolTip(tr("Needs a picture under the pose"));
+  else
+    mSnap->setToolTip(tr("Replace the people with the bodies DWPose detects in the picture under the pose"));
+}
+
+bool PoseEditorPanel::snapToDetected() {
+  if (!mUnit || mDetecting) return false;
+  control::DwposeFiles files;
+  try {
+    files = control::find_dwpose_files(annotatorDirsOf(mUnit));
+  } catch (const Error& e) {
+    mDwposeFound = false;
+    updateSnap();
+    showProblem(tr("Cannot detect poses: %1").arg(QString::fromStdString(e.what())));
+    return false;
+  }
+  const QImage picture = detectionPicture();
+  if (picture.isNull()) {
+    showProblem(tr("Cannot detect poses: there is no picture under the pose"));
+    return false;
+  }
+  mStop = std::stop_source();
+  const std::stop_token stop = mStop.get_token();
+  const quint64 run = ++mDetection;
+  mDetecting = true;
+  updateSnap();
+  Q_EMIT message(tr("Detecting poses…"));
+
+  auto* watcher = new QFutureWatcher<Detection>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, run] {
+    watcher->deleteLater();
+    if (run != mDetection) return;  // another picture or unit since
+    mDetecting = false;
+    updateSnap();
+    const Detection result = watcher->result();
+    if (result.cancelled) return;
+    if (!result.error.isEmpty()) {
+      showProblem(result.error);
+      Q_EMIT detectionFinished(-1);
+      return;
+    }
+    showProblem({});
+    // People of whom no body point is shown would be invisible in the editor.
+    control::PoseScene scene = result.scene;
+    std::erase_if(scene.people, [](const control::PosePerson& p) {
+      return std::none_of(p.body.begin(), p.body.end(), [](const control::Keypoint& k) { return k.drawn(); });
+    });
+    const int found = static_cast<int>(scene.people.size());
+    if (found == 0) {
+      Q_EMIT message(tr("No person detected in the picture; the pose is unchanged"));
+      Q_EMIT detectionFinished(0);
+      return;
+    }
+    const ConvertedPeople converted = fromPoseScene(scene, mEditor->canvasSize());
+    mEditor->setPeople(converted.people);  // one undo step
+    mEditor->setSelectedPerson(0);
+    QString text = tr("Detected %n person(s)", nullptr, found);
+    if (converted.droppedParts > 0)
+      text += QLatin1Char(' ') + tr("(hands, faces and animals are not edited here and were left out)");
+    Q_EMIT message(text);
+    Q_EMIT detectionFinished(found);
+  });
+  const control::ControlImage image = control::from_rgba_to_input(bridge::toControlImage(picture));
+  watcher->setFuture(QtConcurrent::run([image, files, stop]() -> Detection {
+    Detection result;
+    try {
+      const auto scene = control::detect_dwpose(image, files, stop);
+      if (!scene) {
+        result.cancelled = true;
+        return result;
+      }
+      result.scene = *scene;
+    } catch (const kiln::Error& e) {
+      const UserMessage message = ErrorMessage::fromError(e);
+      result.error = message.title + QStringLiteral(": ") + QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+      result.error = QString::fromStdString(e.what());
+    }
+    return result;
+  }));
+  return true;
 }
 
 void PoseEditorPanel::updateActions() {

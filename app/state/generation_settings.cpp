@@ -56,6 +56,7 @@ QString keepFile(const QString& folder, const QByteArray& bytes, const char* suf
   }
   return path;
 }
+const QString kPrecision = QStringLiteral("generate/precision");
 
 // The same file and format as AppSettings: the user's native settings, or a test's INI file.
 // (QSettings objects on one file share one cache within the process.)
@@ -248,6 +249,15 @@ QString GenerationSettings::setControlUnits(QList<ControlUnitState> units) {
     if (!kept.contains(name)) QFile::remove(dir.filePath(name));
   }
   return error;
+}
+
+Precision GenerationSettings::precision() const {
+  const QString stored = mSettings->value(kPrecision, QStringLiteral("auto")).toString();
+  return precision_from_string(stored.toStdString()).value_or(Precision::Auto);
+}
+
+void GenerationSettings::setPrecision(Precision precision) {
+  mSettings->setValue(kPrecision, QString::fromUtf8(to_string(precision).data()));
 }
 
 void GenerationSettings::sync() { mSettings->sync(); }

@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "base/precision.h"
 #include "state/control_unit_state.h"
 
 namespace kiln::app {
@@ -66,6 +67,9 @@ class GenerationSettings : public QObject {
   // Whether images are written there at all (default true).
   bool saveAutomatically() const;
   void setSaveAutomatically(bool save);
+  // What the models compute in (default Automatic); an unknown stored text reads as Automatic.
+  Precision precision() const;
+  void setPrecision(Precision precision);
 
   // The ControlNet units of the last session, in order.
   QList<ControlUnitState> controlUnits() const;

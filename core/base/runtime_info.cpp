@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
+#include <ATen/cpu/Utils.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/util/Exception.h>
 #include <torch/version.h>
@@ -9,7 +10,10 @@
 #include <dlfcn.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
+#include <unordered_map>
 
 #include "base/build_config.h"
 
@@ -35,7 +39,45 @@ std::string first_sentence(std::string text) {
   return text;
 }
 
+// What the hardware says, asked once per process (cpuinfo's answer does not change).
+const CpuBf16Support& hardware_bf16_support() {
+  static const CpuBf16Support support = [] {
+    CpuBf16Support s;
+    std::unordered_map<std::string, c10::IValue> caps;
+    try {
+      caps = at::cpu::get_cpu_capabilities();
+    } catch (const c10::Error& e) {
+      s.detail = "unknown (" + first_sentence(e.what_without_backtrace()) + ")";
+      return s;
+    }
+    const auto has = [&](const char* key) {
+      const auto it = caps.find(key);
+      return it != caps.end() && it->second.isBool() && it->second.toBool();
+    };
+#if defined(__x86_64__) || defined(_M_X64)
+    const bool avx512 = has("avx512_bf16"), amx = has("amx_bf16");
+    s.native = avx512 || amx;
+    s.detail = amx && avx512 ? "AMX-BF16 and AVX512-BF16" : amx ? "AMX-BF16" : avx512 ? "AVX512-BF16" : "no AVX512-BF16 or AMX-BF16";
+#elif defined(__aarch64__) || defined(_M_ARM64)
+    s.native = has("bf16");
+    s.detail = s.native ? "Arm BF16" : "no Arm BF16 extension";
+#else
+    s.detail = "no bf16 instructions known for this architecture";
+#endif
+    return s;
+  }();
+  return support;
+}
+
 }  // namespace
+
+CpuBf16Support cpu_bf16_support() {
+  const char* assume_no = std::getenv("KILN_ASSUME_NO_BF16");
+  if (assume_no != nullptr && std::strcmp(assume_no, "1") == 0) return {false, "KILN_ASSUME_NO_BF16 is set"};
+  return hardware_bf16_support();
+}
+
+bool cpu_computes_bf16_natively() { return cpu_bf16_support().native; }
 
 RuntimeInfo runtime_info() {
   RuntimeInfo info;
@@ -43,6 +85,9 @@ RuntimeInfo runtime_info() {
   info.libtorch_version = TORCH_VERSION;
   info.cpu_capability = at::get_cpu_capability();
   info.cpu_threads = at::get_num_threads();
+  const CpuBf16Support bf16 = cpu_bf16_support();
+  info.cpu_bf16 = bf16.native;
+  info.cpu_bf16_detail = bf16.detail;
 #if KILN_TORCH_CUDA
   const auto& hooks = at::detail::getCUDAHooks();
   info.built_with_cuda = hooks.isBuilt();
@@ -98,7 +143,7 @@ std::string describe(const RuntimeInfo& info) {
     out << ", CPU only";
   }
   out << "\nCPU: " << info.cpu_threads << (info.cpu_threads == 1 ? " thread, " : " threads, ") << info.cpu_capability
-      << " kernels\n";
+      << " kernels, " << (info.cpu_bf16 ? "native bf16 (" : "no native bf16 (") << info.cpu_bf16_detail << ")\n";
   for (const auto& d : info.cuda_devices) {
     char memory[32];
     std::snprintf(memory, sizeof memory, "%.1f", d.memory_gib);

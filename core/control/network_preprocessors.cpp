@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "control/annotator_loading.h"
+#include "control/dwpose.h"
 #include "control/geometry.h"
 #include "control/network_maps.h"
 #include "io/weight_file.h"
@@ -466,6 +467,10 @@ void register_network_preprocessors() {
       return depth_anything_v2_a1111(image, resolution, weights_for(*self, context), context);
     };
     register_preprocessor(std::move(depth));
+
+    // DWPose (OpenCV DNN, kiln_control): registered with the networks so that every caller of
+    // this function offers it.
+    register_dwpose_preprocessors();
   });
 }
 

@@ -4,6 +4,7 @@
 //   softedge_hed (hed), softedge_hedsafe (hed_safe), scribble_hed   ControlNetHED.pth
 //   lineart_realistic (lineart), lineart_coarse                      sk_model.pth, sk_model2.pth
 //   depth_anything_v2                                                depth_anything_v2_vit?.pth
+//   dw_openpose_full (dwpose.h, OpenCV DNN)           yolox_l.onnx + dw-ll_ucoco_384.onnx
 // Each entry's `weights` names its file(s), the download page and the licence; the file is
 // looked up in PreprocessorContext::annotator_dirs. Networks run fp32 under c10::InferenceMode
 // on PreprocessorContext::device and are cached per file and device (annotator cache below), so

@@ -220,6 +220,17 @@ std::filesystem::path find_annotator_weights(const std::string& preprocessor, co
                   {}, hint);
 }
 
+std::vector<std::filesystem::path> find_preprocessor_weights(const Preprocessor& preprocessor,
+                                                             const std::vector<std::filesystem::path>& dirs) {
+  std::vector<std::filesystem::path> found;
+  if (!preprocessor.weights.file_names.empty())
+    found.push_back(find_annotator_weights(preprocessor.name, preprocessor.weights, dirs));
+  for (const AnnotatorWeights& more : preprocessor.more_weights) {
+    if (!more.file_names.empty()) found.push_back(find_annotator_weights(preprocessor.name, more, dirs));
+  }
+  return found;
+}
+
 PreprocessorParams resolve_params(const Preprocessor& p, int resolution, const PreprocessorParams& params) {
   if (p.takes_resolution && (resolution < kMinResolution || resolution > kMaxResolution)) {
     throw InvalidRequestError("preprocessor '" + p.name + "': resolution " + std::to_string(resolution) +

@@ -5,8 +5,8 @@
 // crops the padding off, and the result is HWC3 again. Built in: the OpenCV-only preprocessors
 // (none, invert, canny, threshold, scribble_xdog, lineart_standard, tile_resample,
 // blur_gaussian, inpaint, inpaint_only). Network preprocessors and pose detection register
-// themselves here too (`register_preprocessor`; the networks of kiln_control_nets through
-// network_preprocessors.h's register_network_preprocessors()).
+// themselves here too (`register_preprocessor`; the networks of kiln_control_nets and DWPose
+// (dwpose.h) through network_preprocessors.h's register_network_preprocessors()).
 
 #include <filesystem>
 #include <functional>
@@ -77,6 +77,9 @@ struct Preprocessor {
   std::vector<std::string> aliases;
   // Network preprocessors: the weight file they need (file_names empty for the others).
   AnnotatorWeights weights;
+  // Further files a preprocessor needs beside `weights` (DWPose: the person detector beside the
+  // pose model). Checked like `weights` (find_preprocessor_weights).
+  std::vector<AnnotatorWeights> more_weights;
   // Inpaint: the input is RGBA whose alpha is the mask (make_inpaint_input), returned as RGBA;
   // control_map_fit's inpaint_control turns it into the ControlNet hint.
   bool takes_mask = false;
@@ -88,6 +91,11 @@ struct Preprocessor {
 
   const PreprocessorParam* find_param(std::string_view key) const;
 };
+
+// Every file `preprocessor` needs (`weights`, then `more_weights`) from `dirs`; empty for the
+// OpenCV-only ones. Throws find_annotator_weights' FileError for the first one missing.
+std::vector<std::filesystem::path> find_preprocessor_weights(const Preprocessor& preprocessor,
+                                                             const std::vector<std::filesystem::path>& dirs);
 
 // Every registered preprocessor, "none" first, then by name.
 std::vector<std::shared_ptr<const Preprocessor>> preprocessors();

@@ -31,4 +31,13 @@ class MappedFile {
   void* map_ = nullptr;
 };
 
+// Gives back the resident pages of [data, data + size) when that range lies inside a live
+// MappedFile (pages wholly inside the range only; anything else, heap memory included, is left
+// alone). The bytes stay readable: a later access reads them again from the page cache. Loaders
+// call it after converting a tensor into a module, so that a 2 GB file does not sit in the
+// process's resident memory beside the 4 GB of modules made from it. Pages written through a
+// copy-on-write view would be reset to the file's bytes: only release ranges nobody wrote.
+// Returns the number of bytes released.
+std::size_t release_mapped_pages(const void* data, std::size_t size);
+
 }  // namespace kiln::io

@@ -45,6 +45,11 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   const AttentionSettings settings = attention_settings();
   const bool needs_upcast = upcast && q.scalar_type() != torch::kFloat && q.scalar_type() != torch::kDouble;
   // The fused kernels never materialise the score matrix, so no slicing is needed.
+  if (settings.allow_fused && settings.cpu_bf16_in_fp32 && q.is_cpu() && q.scalar_type() == torch::kBFloat16) {
+    return at::scaled_dot_product_attention(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat), {}, 0.0,
+                                            false, scale)
+        .to(v.scalar_type());
+  }
   if (settings.allow_fused && !needs_upcast) {
     return at::scaled_dot_product_attention(q, k, v, {}, 0.0, false, scale);
   }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/engine.h"
 #include "base/error.h"
 #include "io/diffusers_folder.h"
 #include "models/attention.h"
@@ -53,14 +54,14 @@ void check_block_types(const nlohmann::json& config, const char* key, const char
   }
 }
 
-torch::nn::Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1,
+Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1,
                        std::int64_t padding = -1) {
   if (padding < 0) padding = kernel / 2;
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding));
+  return Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding));
 }
 
-torch::nn::GroupNorm group_norm(std::int64_t groups, std::int64_t channels) {
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(kNormEps));
+GroupNorm group_norm(std::int64_t groups, std::int64_t channels) {
+  return GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(kNormEps));
 }
 
 }  // namespace
@@ -149,18 +150,25 @@ VAEResnetBlockImpl::VAEResnetBlockImpl(std::int64_t in_channels, std::int64_t ou
 }
 
 torch::Tensor VAEResnetBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = conv1(torch::silu(norm1(x)));
-  h = conv2(torch::silu(norm2(h)));  // dropout: identity in eval
-  return (conv_shortcut ? conv_shortcut(x) : x) + h;  // output_scale_factor 1
+  // Without autograd, activations are overwritten in place and dropped as soon as they are used:
+  // at 512x512 each is 128-512 MiB, and three alive instead of five is the decode's peak memory.
+  const bool in_place = !torch::GradMode::is_enabled();
+  const auto silu = [&](torch::Tensor t) { return in_place ? torch::silu_(t) : torch::silu(t); };
+  torch::Tensor h = silu(norm1(x));
+  h = conv1(h);
+  h = silu(norm2(h));
+  h = conv2(h);  // dropout: identity in eval
+  if (!in_place) return (conv_shortcut ? conv_shortcut(x) : x) + h;
+  return h.add_(conv_shortcut ? conv_shortcut(x) : x);  // output_scale_factor 1
 }
 
 VAEAttentionImpl::VAEAttentionImpl(std::int64_t channels, std::int64_t groups) {
   group_norm = register_module("group_norm", kiln::models::group_norm(groups, channels));
-  to_q = register_module("to_q", torch::nn::Linear(channels, channels));
-  to_k = register_module("to_k", torch::nn::Linear(channels, channels));
-  to_v = register_module("to_v", torch::nn::Linear(channels, channels));
+  to_q = register_module("to_q", Linear(channels, channels));
+  to_k = register_module("to_k", Linear(channels, channels));
+  to_v = register_module("to_v", Linear(channels, channels));
   to_out = register_module("to_out", torch::nn::ModuleList());
-  to_out->push_back(torch::nn::Linear(channels, channels));
+  to_out->push_back(Linear(channels, channels));
 }
 
 torch::Tensor VAEAttentionImpl::forward(const torch::Tensor& x) {
@@ -170,7 +178,7 @@ torch::Tensor VAEAttentionImpl::forward(const torch::Tensor& x) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(c));  // one head of C channels
   // One head: [B, 1, HW, C]; the [HW, HW] scores are what slicing bounds at large sizes.
   const torch::Tensor attended = attention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), scale, false).squeeze(1);
-  torch::Tensor out = to_out[0]->as<torch::nn::Linear>()->forward(attended);  // [B, HW, C]
+  torch::Tensor out = to_out[0]->as<Linear>()->forward(attended);  // [B, HW, C]
   out = out.transpose(1, 2).reshape({b, c, h, w});
   return out + x;  // residual_connection, rescale_output_factor 1
 }
@@ -257,7 +265,9 @@ torch::Tensor VAEEncoderImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = conv_in(x);
   for (const auto& block : *down_blocks) h = block->as<VAEDownBlock>()->forward(h);
   h = mid_block(h);
-  return conv_out(torch::silu(conv_norm_out(h)));
+  h = conv_norm_out(h);
+  h = torch::GradMode::is_enabled() ? torch::silu(h) : torch::silu_(h);
+  return conv_out(h);
 }
 
 VAEDecoderImpl::VAEDecoderImpl(const AutoencoderKLConfig& config) {
@@ -276,8 +286,15 @@ VAEDecoderImpl::VAEDecoderImpl(const AutoencoderKLConfig& config) {
 
 torch::Tensor VAEDecoderImpl::forward(const torch::Tensor& z) {
   torch::Tensor h = mid_block(conv_in(z));
-  for (const auto& block : *up_blocks) h = block->as<VAEUpBlock>()->forward(h);
-  return conv_out(torch::silu(conv_norm_out(h)));
+  for (const auto& block : *up_blocks) {
+    h = block->as<VAEUpBlock>()->forward(h);
+    // Each up block doubles the resolution: the previous block's freed activations no longer fit
+    // the new sizes and would stay resident in the heap beside them (ReuseLargeBlocks).
+    release_free_memory();
+  }
+  h = conv_norm_out(h);
+  h = torch::GradMode::is_enabled() ? torch::silu(h) : torch::silu_(h);
+  return conv_out(h);
 }
 
 AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& config) : config_(config) {
@@ -295,6 +312,7 @@ torch::Tensor AutoencoderKLImpl::encode_moments(const torch::Tensor& image) {
   TORCH_CHECK(image.dim() == 4 && image.size(1) == config_.in_channels, "VAE input must be [batch, ",
               config_.in_channels, ", H, W], got ", image.sizes());
   const std::int64_t tile = tile_sample_size();
+  const ReuseLargeBlocks reuse;
   if (tiling_.enabled && (image.size(2) > tile || image.size(3) > tile)) return tiled_encode_moments(image);
   torch::Tensor h = encoder(image);
   return quant_conv ? quant_conv(h) : h;
@@ -315,6 +333,7 @@ torch::Tensor AutoencoderKLImpl::decode(const torch::Tensor& latents) {
   TORCH_CHECK(latents.dim() == 4 && latents.size(1) == config_.latent_channels, "VAE latents must be [batch, ",
               config_.latent_channels, ", h, w], got ", latents.sizes());
   const std::int64_t tile = tile_sample_size() / downscale_factor();
+  const ReuseLargeBlocks reuse;  // activations of 128-512 MiB at 512x512, reused, not re-mapped
   if (tiling_.enabled && (latents.size(2) > tile || latents.size(3) > tile)) return tiled_decode(latents);
   return decoder(post_quant_conv ? post_quant_conv(latents) : latents);
 }
@@ -414,7 +433,7 @@ AutoencoderKL load_autoencoder_kl(const io::DiffusersFolder& folder, const std::
   const io::DiffusersComponent* c = folder.component(component);
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("VAE \"" + component + "\" has no weights", c->folder);
-  AutoencoderKL model(AutoencoderKLConfig::from_json(c->config, c->config_file));
+  AutoencoderKL model = make_unfilled<AutoencoderKL>(AutoencoderKLConfig::from_json(c->config, c->config_file));
   const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.model_name = "AutoencoderKL";

@@ -14,6 +14,8 @@
 #include <torch/torch.h>
 #include <nlohmann/json_fwd.hpp>
 
+#include "models/layers.h"
+
 namespace kiln::io {
 class DiffusersFolder;
 }
@@ -74,11 +76,11 @@ class VAEResnetBlockImpl : public torch::nn::Module {
   VAEResnetBlockImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t groups);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::GroupNorm norm1{nullptr};
-  torch::nn::Conv2d conv1{nullptr};
-  torch::nn::GroupNorm norm2{nullptr};
-  torch::nn::Conv2d conv2{nullptr};
-  torch::nn::Conv2d conv_shortcut{nullptr};  // 1x1, only when the channel count changes
+  GroupNorm norm1{nullptr};
+  Conv2d conv1{nullptr};
+  GroupNorm norm2{nullptr};
+  Conv2d conv2{nullptr};
+  Conv2d conv_shortcut{nullptr};  // 1x1, only when the channel count changes
 };
 TORCH_MODULE(VAEResnetBlock);
 
@@ -88,8 +90,8 @@ class VAEAttentionImpl : public torch::nn::Module {
   VAEAttentionImpl(std::int64_t channels, std::int64_t groups);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::GroupNorm group_norm{nullptr};
-  torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
+  GroupNorm group_norm{nullptr};
+  Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
   torch::nn::ModuleList to_out{nullptr};  // [0] = Linear (diffusers' [1] is a Dropout)
 };
 TORCH_MODULE(VAEAttention);
@@ -111,7 +113,7 @@ class VAEDownsampleImpl : public torch::nn::Module {
   explicit VAEDownsampleImpl(std::int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Conv2d conv{nullptr};
+  Conv2d conv{nullptr};
 };
 TORCH_MODULE(VAEDownsample);
 
@@ -121,7 +123,7 @@ class VAEUpsampleImpl : public torch::nn::Module {
   explicit VAEUpsampleImpl(std::int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Conv2d conv{nullptr};
+  Conv2d conv{nullptr};
 };
 TORCH_MODULE(VAEUpsample);
 
@@ -155,11 +157,11 @@ class VAEEncoderImpl : public torch::nn::Module {
   // [B, in, H, W] -> [B, 2 * latent, H / 2^(levels-1), W / 2^(levels-1)]
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Conv2d conv_in{nullptr};
+  Conv2d conv_in{nullptr};
   torch::nn::ModuleList down_blocks{nullptr};  // VAEDownBlock
   VAEMidBlock mid_block{nullptr};
-  torch::nn::GroupNorm conv_norm_out{nullptr};
-  torch::nn::Conv2d conv_out{nullptr};
+  GroupNorm conv_norm_out{nullptr};
+  Conv2d conv_out{nullptr};
 };
 TORCH_MODULE(VAEEncoder);
 
@@ -169,11 +171,11 @@ class VAEDecoderImpl : public torch::nn::Module {
   // [B, latent, h, w] -> [B, out, h * 2^(levels-1), w * 2^(levels-1)]
   torch::Tensor forward(const torch::Tensor& z);
 
-  torch::nn::Conv2d conv_in{nullptr};
+  Conv2d conv_in{nullptr};
   torch::nn::ModuleList up_blocks{nullptr};  // VAEUpBlock, block_out_channels reversed
   VAEMidBlock mid_block{nullptr};
-  torch::nn::GroupNorm conv_norm_out{nullptr};
-  torch::nn::Conv2d conv_out{nullptr};
+  GroupNorm conv_norm_out{nullptr};
+  Conv2d conv_out{nullptr};
 };
 TORCH_MODULE(VAEDecoder);
 
@@ -206,8 +208,8 @@ class AutoencoderKLImpl : public torch::nn::Module {
 
   VAEEncoder encoder{nullptr};
   VAEDecoder decoder{nullptr};
-  torch::nn::Conv2d quant_conv{nullptr};       // 1x1, only with use_quant_conv
-  torch::nn::Conv2d post_quant_conv{nullptr};  // 1x1, only with use_post_quant_conv
+  Conv2d quant_conv{nullptr};       // 1x1, only with use_quant_conv
+  Conv2d post_quant_conv{nullptr};  // 1x1, only with use_post_quant_conv
 
  private:
   std::int64_t tile_sample_size() const;

@@ -89,10 +89,10 @@ CLIPTextConfig CLIPTextConfig::sdxl_bigg() {
 CLIPAttentionImpl::CLIPAttentionImpl(const CLIPTextConfig& config)
     : num_heads_(config.num_attention_heads), head_dim_(config.hidden_size / config.num_attention_heads) {
   const std::int64_t d = config.hidden_size;
-  k_proj = register_module("k_proj", torch::nn::Linear(d, d));
-  v_proj = register_module("v_proj", torch::nn::Linear(d, d));
-  q_proj = register_module("q_proj", torch::nn::Linear(d, d));
-  out_proj = register_module("out_proj", torch::nn::Linear(d, d));
+  k_proj = register_module("k_proj", Linear(d, d));
+  v_proj = register_module("v_proj", Linear(d, d));
+  q_proj = register_module("q_proj", Linear(d, d));
+  out_proj = register_module("out_proj", Linear(d, d));
 }
 
 torch::Tensor CLIPAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
@@ -110,8 +110,8 @@ torch::Tensor CLIPAttentionImpl::forward(const torch::Tensor& x, const torch::Te
 }
 
 CLIPMLPImpl::CLIPMLPImpl(const CLIPTextConfig& config) : act_(config.hidden_act) {
-  fc1 = register_module("fc1", torch::nn::Linear(config.hidden_size, config.intermediate_size));
-  fc2 = register_module("fc2", torch::nn::Linear(config.intermediate_size, config.hidden_size));
+  fc1 = register_module("fc1", Linear(config.hidden_size, config.intermediate_size));
+  fc2 = register_module("fc2", Linear(config.intermediate_size, config.hidden_size));
 }
 
 torch::Tensor CLIPMLPImpl::forward(const torch::Tensor& x) {
@@ -123,9 +123,9 @@ torch::Tensor CLIPMLPImpl::forward(const torch::Tensor& x) {
 CLIPEncoderLayerImpl::CLIPEncoderLayerImpl(const CLIPTextConfig& config) {
   const auto ln = torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps);
   self_attn = register_module("self_attn", CLIPAttention(config));
-  layer_norm1 = register_module("layer_norm1", torch::nn::LayerNorm(ln));
+  layer_norm1 = register_module("layer_norm1", LayerNorm(ln));
   mlp = register_module("mlp", CLIPMLP(config));
-  layer_norm2 = register_module("layer_norm2", torch::nn::LayerNorm(ln));
+  layer_norm2 = register_module("layer_norm2", LayerNorm(ln));
 }
 
 torch::Tensor CLIPEncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
@@ -134,9 +134,9 @@ torch::Tensor CLIPEncoderLayerImpl::forward(const torch::Tensor& x, const torch:
 }
 
 CLIPTextEmbeddingsImpl::CLIPTextEmbeddingsImpl(const CLIPTextConfig& config) {
-  token_embedding = register_module("token_embedding", torch::nn::Embedding(config.vocab_size, config.hidden_size));
+  token_embedding = register_module("token_embedding", Embedding(config.vocab_size, config.hidden_size));
   position_embedding =
-      register_module("position_embedding", torch::nn::Embedding(config.max_position_embeddings, config.hidden_size));
+      register_module("position_embedding", Embedding(config.max_position_embeddings, config.hidden_size));
 }
 
 torch::Tensor CLIPTextEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
@@ -154,7 +154,7 @@ CLIPTextTransformerImpl::CLIPTextTransformerImpl(const CLIPTextConfig& config) :
   encoder = register_module("encoder", CLIPEncoder(config));
   final_layer_norm = register_module(
       "final_layer_norm",
-      torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));
+      LayerNorm(torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));
 }
 
 CLIPTextOutput CLIPTextTransformerImpl::forward(const torch::Tensor& input_ids, bool output_hidden_states) {
@@ -188,7 +188,7 @@ CLIPTextModelImpl::CLIPTextModelImpl(const CLIPTextConfig& config) : config_(con
   if (config.with_projection) {
     text_projection = register_module(
         "text_projection",
-        torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, config.projection_dim).bias(false)));
+        Linear(torch::nn::LinearOptions(config.hidden_size, config.projection_dim).bias(false)));
   }
 }
 
@@ -206,7 +206,7 @@ CLIPTextModel load_clip_text_model(const io::DiffusersFolder& folder, const std:
   const io::DiffusersComponent* c = folder.component(component);
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("text encoder \"" + component + "\" has no weights", c->folder);
-  CLIPTextModel model(CLIPTextConfig::from_json(c->config, c->config_file));
+  CLIPTextModel model = make_unfilled<CLIPTextModel>(CLIPTextConfig::from_json(c->config, c->config_file));
   const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.ignored_keys = {"text_model.embeddings.position_ids"};

@@ -12,6 +12,8 @@
 #include <torch/torch.h>
 #include <nlohmann/json_fwd.hpp>
 
+#include "models/layers.h"
+
 namespace kiln::io {
 class DiffusersFolder;
 }
@@ -63,7 +65,7 @@ class CLIPAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask);
 
   // Registration order = transformers' state_dict order.
-  torch::nn::Linear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
+  Linear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
 
  private:
   std::int64_t num_heads_;
@@ -76,7 +78,7 @@ class CLIPMLPImpl : public torch::nn::Module {
   explicit CLIPMLPImpl(const CLIPTextConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  Linear fc1{nullptr}, fc2{nullptr};
 
  private:
   CLIPActivation act_;
@@ -89,9 +91,9 @@ class CLIPEncoderLayerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causal_mask);
 
   CLIPAttention self_attn{nullptr};
-  torch::nn::LayerNorm layer_norm1{nullptr};
+  LayerNorm layer_norm1{nullptr};
   CLIPMLP mlp{nullptr};
-  torch::nn::LayerNorm layer_norm2{nullptr};
+  LayerNorm layer_norm2{nullptr};
 };
 TORCH_MODULE(CLIPEncoderLayer);
 
@@ -101,7 +103,7 @@ class CLIPTextEmbeddingsImpl : public torch::nn::Module {
   // input_ids [B, T] (T <= max_position_embeddings) -> [B, T, hidden]
   torch::Tensor forward(const torch::Tensor& input_ids);
 
-  torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
+  Embedding token_embedding{nullptr}, position_embedding{nullptr};
 };
 TORCH_MODULE(CLIPTextEmbeddings);
 
@@ -120,7 +122,7 @@ class CLIPTextTransformerImpl : public torch::nn::Module {
 
   CLIPTextEmbeddings embeddings{nullptr};
   CLIPEncoder encoder{nullptr};
-  torch::nn::LayerNorm final_layer_norm{nullptr};
+  LayerNorm final_layer_norm{nullptr};
 
  private:
   CLIPTextConfig config_;
@@ -140,7 +142,7 @@ class CLIPTextModelImpl : public torch::nn::Module {
   torch::Dtype dtype() const;
 
   CLIPTextTransformer text_model{nullptr};
-  torch::nn::Linear text_projection{nullptr};  // only with config.with_projection
+  Linear text_projection{nullptr};  // only with config.with_projection
 
  private:
   CLIPTextConfig config_;

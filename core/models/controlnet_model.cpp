@@ -13,12 +13,12 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-torch::nn::Conv2d conv3x3(std::int64_t in, std::int64_t out, std::int64_t stride = 1) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
+Conv2d conv3x3(std::int64_t in, std::int64_t out, std::int64_t stride = 1) {
+  return Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1));
 }
 
-torch::nn::Conv2d conv1x1(std::int64_t channels) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 1));
+Conv2d conv1x1(std::int64_t channels) {
+  return Conv2d(torch::nn::Conv2dOptions(channels, channels, 1));
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ ControlNetConditioningEmbeddingImpl::ControlNetConditioningEmbeddingImpl(
 
 torch::Tensor ControlNetConditioningEmbeddingImpl::forward(const torch::Tensor& cond) {
   torch::Tensor h = torch::silu(conv_in(cond));
-  for (const auto& block : *blocks) h = torch::silu(block->as<torch::nn::Conv2d>()->forward(h));
+  for (const auto& block : *blocks) h = torch::silu(block->as<Conv2d>()->forward(h));
   return conv_out(h);
 }
 
@@ -203,7 +203,7 @@ ControlNetOutput ControlNetModelImpl::forward(const torch::Tensor& sample, const
   ControlNetOutput out;
   out.down_block_res_samples.reserve(skips.size());
   for (std::size_t i = 0; i < skips.size(); ++i) {
-    out.down_block_res_samples.push_back(controlnet_down_blocks[i]->as<torch::nn::Conv2d>()->forward(skips[i]) *
+    out.down_block_res_samples.push_back(controlnet_down_blocks[i]->as<Conv2d>()->forward(skips[i]) *
                                          conditioning_scale);
   }
   out.mid_block_res_sample = controlnet_mid_block(h) * conditioning_scale;
@@ -218,7 +218,7 @@ ControlNetModel load_controlnet(const fs::path& component_folder) {
   }
   const io::DiffusersComponent& c = folder.components().front();
   if (!c.has_weights()) throw FormatError("ControlNet has no weights", c.folder);
-  ControlNetModel model(ControlNetConfig::from_json(c.config, c.config_file));
+  ControlNetModel model = make_unfilled<ControlNetModel>(ControlNetConfig::from_json(c.config, c.config_file));
   const NamedTensorList tensors = folder.tensors(c.name);
   WeightLoadOptions options;
   options.model_name = "ControlNetModel";

@@ -39,9 +39,9 @@ class ControlNetConditioningEmbeddingImpl : public torch::nn::Module {
   // cond [B, conditioning_channels, H, W] -> [B, embedding channels, H/2^k, W/2^k]
   torch::Tensor forward(const torch::Tensor& cond);
 
-  torch::nn::Conv2d conv_in{nullptr};
+  Conv2d conv_in{nullptr};
   torch::nn::ModuleList blocks{nullptr};  // Conv2d
-  torch::nn::Conv2d conv_out{nullptr};
+  Conv2d conv_out{nullptr};
 };
 TORCH_MODULE(ControlNetConditioningEmbedding);
 
@@ -70,13 +70,13 @@ class ControlNetModelImpl : public torch::nn::Module {
 
   const ControlNetConfig& config() const { return config_; }
 
-  torch::nn::Conv2d conv_in{nullptr};
+  Conv2d conv_in{nullptr};
   TimestepEmbedding time_embedding{nullptr};
   TimestepEmbedding add_embedding{nullptr};  // only with addition_embed_type "text_time"
   ControlNetConditioningEmbedding controlnet_cond_embedding{nullptr};
   torch::nn::ModuleList down_blocks{nullptr};             // UNetDownBlock
   torch::nn::ModuleList controlnet_down_blocks{nullptr};  // 1x1 Conv2d, one per skip
-  torch::nn::Conv2d controlnet_mid_block{nullptr};
+  Conv2d controlnet_mid_block{nullptr};
   UNetMidBlock2DCrossAttn mid_block{nullptr};
 
  private:

@@ -213,7 +213,7 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNet2DConditionConfig& 
   const std::size_t n = ch.size();
   const std::int64_t temb = config.time_embed_dim();
   conv_in =
-      register_module("conv_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(config.in_channels, ch[0], 3).padding(1)));
+      register_module("conv_in", Conv2d(torch::nn::Conv2dOptions(config.in_channels, ch[0], 3).padding(1)));
   // time_proj / add_time_proj: sinusoids, no parameters.
   time_embedding = register_module("time_embedding", TimestepEmbedding(ch[0], temb));
   if (config.addition_embed_type == "text_time") {
@@ -282,9 +282,9 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNet2DConditionConfig& 
 
   conv_norm_out = register_module(
       "conv_norm_out",
-      torch::nn::GroupNorm(torch::nn::GroupNormOptions(config.norm_num_groups, ch[0]).eps(config.norm_eps)));
+      GroupNorm(torch::nn::GroupNormOptions(config.norm_num_groups, ch[0]).eps(config.norm_eps)));
   conv_out = register_module("conv_out",
-                             torch::nn::Conv2d(torch::nn::Conv2dOptions(ch[0], config.out_channels, 3).padding(1)));
+                             Conv2d(torch::nn::Conv2dOptions(ch[0], config.out_channels, 3).padding(1)));
 }
 
 torch::Tensor conditioning_time_embedding(const UNet2DConditionConfig& config, TimestepEmbedding time_embedding,
@@ -388,7 +388,7 @@ UNet2DConditionModel load_unet_2d_condition(const io::DiffusersFolder& folder, c
   const io::DiffusersComponent* c = folder.component(component);
   if (!c) throw FormatError("the folder has no component \"" + component + "\"", folder.root());
   if (!c->has_weights()) throw FormatError("UNet \"" + component + "\" has no weights", c->folder);
-  UNet2DConditionModel model(UNet2DConditionConfig::from_json(c->config, c->config_file));
+  UNet2DConditionModel model = make_unfilled<UNet2DConditionModel>(UNet2DConditionConfig::from_json(c->config, c->config_file));
   const NamedTensorList tensors = folder.tensors(c->name);
   WeightLoadOptions options;
   options.model_name = "UNet2DConditionModel";

@@ -112,14 +112,14 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
   void set_gradient_checkpointing(bool on);
   bool gradient_checkpointing() const { return gradient_checkpointing_; }
 
-  torch::nn::Conv2d conv_in{nullptr};
+  Conv2d conv_in{nullptr};
   TimestepEmbedding time_embedding{nullptr};
   TimestepEmbedding add_embedding{nullptr};    // only with addition_embed_type "text_time"
   torch::nn::ModuleList down_blocks{nullptr};  // UNetDownBlock
   torch::nn::ModuleList up_blocks{nullptr};    // UNetUpBlock
   UNetMidBlock2DCrossAttn mid_block{nullptr};
-  torch::nn::GroupNorm conv_norm_out{nullptr};
-  torch::nn::Conv2d conv_out{nullptr};
+  GroupNorm conv_norm_out{nullptr};
+  Conv2d conv_out{nullptr};
 
  private:
   UNet2DConditionConfig config_;

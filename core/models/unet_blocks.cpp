@@ -14,20 +14,20 @@ namespace {
 constexpr double kTransformerNormEps = 1e-6;  // Transformer2DModel GroupNorm
 constexpr double kLayerNormEps = 1e-5;        // BasicTransformerBlock LayerNorms
 
-torch::nn::Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2));
+Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1) {
+  return Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2));
 }
 
-torch::nn::GroupNorm group_norm(std::int64_t groups, std::int64_t channels, double eps) {
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(eps));
+GroupNorm group_norm(std::int64_t groups, std::int64_t channels, double eps) {
+  return GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(eps));
 }
 
-torch::nn::LayerNorm layer_norm(std::int64_t dim) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(kLayerNormEps));
+LayerNorm layer_norm(std::int64_t dim) {
+  return LayerNorm(torch::nn::LayerNormOptions({dim}).eps(kLayerNormEps));
 }
 
-torch::nn::Linear linear(std::int64_t in, std::int64_t out, bool bias = true) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+Linear linear(std::int64_t in, std::int64_t out, bool bias = true) {
+  return Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 // module->forward(x, y) (a ResnetBlock2D with temb, a Transformer2DModel with the context), under
@@ -106,7 +106,7 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const torch::Tensor out = attention(q, k, v, scale, upcast_)  // [B, heads, N, head_dim]
                                 .transpose(1, 2)
                                 .reshape({b, -1, heads_ * head_dim_});
-  return to_out[0]->as<torch::nn::Linear>()->forward(out);  // [B, N, query_dim]
+  return to_out[0]->as<Linear>()->forward(out);  // [B, N, query_dim]
 }
 
 GEGLUImpl::GEGLUImpl(std::int64_t dim_in, std::int64_t dim_out) {
@@ -127,7 +127,7 @@ FeedForwardImpl::FeedForwardImpl(std::int64_t dim) {
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   const torch::Tensor h = net[0]->as<GEGLU>()->forward(x);  // [B, N, 4 dim]
-  return net[2]->as<torch::nn::Linear>()->forward(h);       // [B, N, dim]
+  return net[2]->as<Linear>()->forward(h);       // [B, N, dim]
 }
 
 BasicTransformerBlockImpl::BasicTransformerBlockImpl(std::int64_t dim, std::int64_t heads, std::int64_t head_dim,

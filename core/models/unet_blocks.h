@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include "models/layers.h"
+
 namespace kiln::models {
 
 // diffusers' get_timestep_embedding: timesteps [N] (any numeric dtype, taken as-is) -> [N, dim] fp32
@@ -23,8 +25,8 @@ class TimestepEmbeddingImpl : public torch::nn::Module {
   TimestepEmbeddingImpl(std::int64_t in_channels, std::int64_t time_embed_dim);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Linear linear_1{nullptr};
-  torch::nn::Linear linear_2{nullptr};
+  Linear linear_1{nullptr};
+  Linear linear_2{nullptr};
 };
 TORCH_MODULE(TimestepEmbedding);
 
@@ -35,12 +37,12 @@ class ResnetBlock2DImpl : public torch::nn::Module {
                     std::int64_t groups, double eps);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& temb);
 
-  torch::nn::GroupNorm norm1{nullptr};
-  torch::nn::Conv2d conv1{nullptr};
-  torch::nn::Linear time_emb_proj{nullptr};
-  torch::nn::GroupNorm norm2{nullptr};
-  torch::nn::Conv2d conv2{nullptr};
-  torch::nn::Conv2d conv_shortcut{nullptr};  // 1x1, only when the channel count changes
+  GroupNorm norm1{nullptr};
+  Conv2d conv1{nullptr};
+  Linear time_emb_proj{nullptr};
+  GroupNorm norm2{nullptr};
+  Conv2d conv2{nullptr};
+  Conv2d conv_shortcut{nullptr};  // 1x1, only when the channel count changes
 };
 TORCH_MODULE(ResnetBlock2D);
 
@@ -53,7 +55,7 @@ class CrossAttentionImpl : public torch::nn::Module {
   // x [B, N, query_dim], context [B, M, context_dim] (undefined: self-attention) -> [B, N, query_dim]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context = {});
 
-  torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
+  Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
   torch::nn::ModuleList to_out{nullptr};  // [0] = Linear (diffusers' [1] is a Dropout)
 
  private:
@@ -69,7 +71,7 @@ class GEGLUImpl : public torch::nn::Module {
   GEGLUImpl(std::int64_t dim_in, std::int64_t dim_out);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Linear proj{nullptr};
+  Linear proj{nullptr};
 };
 TORCH_MODULE(GEGLU);
 
@@ -91,11 +93,11 @@ class BasicTransformerBlockImpl : public torch::nn::Module {
                             bool upcast_attention);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
 
-  torch::nn::LayerNorm norm1{nullptr};
+  LayerNorm norm1{nullptr};
   CrossAttention attn1{nullptr};
-  torch::nn::LayerNorm norm2{nullptr};
+  LayerNorm norm2{nullptr};
   CrossAttention attn2{nullptr};
-  torch::nn::LayerNorm norm3{nullptr};
+  LayerNorm norm3{nullptr};
   FeedForward ff{nullptr};
 };
 TORCH_MODULE(BasicTransformerBlock);
@@ -116,11 +118,11 @@ class Transformer2DModelImpl : public torch::nn::Module {
   Transformer2DModelImpl(std::int64_t channels, const TransformerOptions& options);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context);
 
-  torch::nn::GroupNorm norm{nullptr};
+  GroupNorm norm{nullptr};
   torch::nn::ModuleList transformer_blocks{nullptr};
 
-  torch::nn::Conv2d proj_in_conv{nullptr}, proj_out_conv{nullptr};  // registered as proj_in / proj_out
-  torch::nn::Linear proj_in_linear{nullptr}, proj_out_linear{nullptr};
+  Conv2d proj_in_conv{nullptr}, proj_out_conv{nullptr};  // registered as proj_in / proj_out
+  Linear proj_in_linear{nullptr}, proj_out_linear{nullptr};
 
  private:
   bool linear_;
@@ -133,7 +135,7 @@ class Downsample2DImpl : public torch::nn::Module {
   explicit Downsample2DImpl(std::int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Conv2d conv{nullptr};
+  Conv2d conv{nullptr};
 };
 TORCH_MODULE(Downsample2D);
 
@@ -143,7 +145,7 @@ class Upsample2DImpl : public torch::nn::Module {
   explicit Upsample2DImpl(std::int64_t channels);
   torch::Tensor forward(const torch::Tensor& x, std::optional<std::vector<std::int64_t>> size = std::nullopt);
 
-  torch::nn::Conv2d conv{nullptr};
+  Conv2d conv{nullptr};
 };
 TORCH_MODULE(Upsample2D);
 

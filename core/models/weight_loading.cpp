@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "base/error.h"
+#include "io/mapped_file.h"
 
 namespace kiln::models {
 
@@ -115,6 +116,10 @@ void load_weights(torch::nn::Module& module, const NamedTensorList& tensors, con
     if (it == targets.end()) continue;  // an ignored key
     try {
       it->second.copy_(source);
+      // A view of a mapped file: its pages are not needed any more (nobody writes through them).
+      if (source.device().is_cpu() && source.is_contiguous()) {
+        io::release_mapped_pages(source.const_data_ptr(), source.nbytes());
+      }
     } catch (const c10::Error& e) {
       throw WeightMismatchError("cannot copy " + name + " (" + describe(source) + ") into " + options.model_name +
                                     ": " + e.what_without_backtrace(),

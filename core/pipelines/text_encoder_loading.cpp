@@ -33,7 +33,7 @@ models::CLIPTextConfig single_file_text_encoder_config(convert::ModelFamily fami
 models::CLIPTextModel load_single_file_text_encoder(const io::WeightFile& file,
                                                     const convert::SingleFileTextEncoder& encoder,
                                                     const models::CLIPTextConfig& config) {
-  models::CLIPTextModel model(config);
+  models::CLIPTextModel model = models::make_unfilled<models::CLIPTextModel>(config);
   models::WeightLoadOptions options;
   options.model_name = (config.with_projection ? "CLIPTextModelWithProjection " : "CLIPTextModel ") + encoder.component;
   options.source = file.path();

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "models/layers.h"
 
 namespace kiln::training {
 
@@ -26,7 +27,7 @@ const std::vector<std::string>& text_encoder_lora_targets() {
 
 struct LoRANetwork::Layer {
   std::string name;  // kohya module name
-  std::shared_ptr<torch::nn::LinearImpl> linear;
+  std::shared_ptr<models::LinearImpl> linear;
   torch::Tensor base;  // the registered weight parameter
   torch::Tensor down;  // [rank, in]
   torch::Tensor up;    // [out, rank]
@@ -48,7 +49,7 @@ LoRANetwork::LoRANetwork(torch::nn::Module& root, std::string prefix, const std:
       wanted = wanted || path == t || (path.size() > t.size() && path.ends_with(t) && path[path.size() - t.size() - 1] == '.');
     }
     if (!wanted) continue;
-    auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value());
+    auto linear = std::dynamic_pointer_cast<models::LinearImpl>(item.value());
     if (!linear) continue;
     auto layer = std::make_unique<Layer>();
     layer->name = kohya_module_name(prefix, path);

@@ -32,7 +32,7 @@ const std::vector<std::string>& text_encoder_lora_targets();
 class LoRANetwork {
  public:
   LoRANetwork();
-  // Adapts every torch::nn::Linear of `root` whose path ends with one of `targets` (a whole path
+  // Adapts every Linear (models/layers.h) of `root` whose path ends with one of `targets` (a whole path
   // segment). Throws InvalidRequestError when none matches.
   LoRANetwork(torch::nn::Module& root, std::string prefix, const std::vector<std::string>& targets, int rank,
               double alpha, at::Generator& generator);

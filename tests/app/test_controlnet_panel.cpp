@@ -2,16 +2,19 @@
 // shows its map (computed on the pool) and follows its thresholds; units are removed and
 // reordered; a pose unit renders the default pose; a scribble unit sends the inverted drawing;
 // a generation with the tiny ControlNet records the unit in the PNG parameters and reusing them
-// restores it; a network preprocessor without its weights says which file is missing. Also the
-// pose editor's people <-> PoseScene conversion. Units come back in the next session (a vanished
-// model or picture leaves a note in its unit); Generate waits for a map being computed and Cancel
-// stops both; mask brush and scribble pen keep their own sizes; PNG thresholds set the sliders.
+// restores it; a network preprocessor without its weights says which file is missing; the pose
+// editor snaps to the people DWPose (tiny test models) finds. Also the pose editor's people <->
+// PoseScene conversion. Units come back in the next session (a vanished model or picture leaves
+// a note in its unit); Generate waits for a map being computed and Cancel stops both; mask brush
+// and scribble pen keep their own sizes; PNG thresholds set the sliders.
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QLabel>
 #include <QPainter>
-#include <QDir>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -24,6 +27,7 @@
 #include "base/engine.h"
 #include "bridge/control_image_qt.h"
 #include "bridge/generation_parameters.h"
+#include "control/dwpose.h"
 #include "control/pose_render.h"
 #include "pages/control_unit_editor.h"
 #include "pages/controlnet_panel.h"
@@ -124,6 +128,7 @@ class TestControlNetPanel : public QObject {
   void generateWaitsForTheMapAndCancelStopsBoth();
   void maskBrushAndScribblePenKeepTheirSizes();
   void pngThresholdsSetThePreprocessorSliders();
+  void snapsThePoseToTheDetectedPeople();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -674,6 +679,63 @@ void TestControlNetPanel::pngThresholdsSetThePreprocessorSliders() {
   // And the job records them back.
   QCOMPARE(units[0]->job().thresholdA, 64.0);
   QCOMPARE(units[0]->job().thresholdB, 180.0);
+void TestControlNetPanel::snapsThePoseToTheDetectedPeople() {
+  // DWPose's two files (the tiny test models) in a model folder, in A1111's layout.
+  const QString folder = mDir->filePath(QStringLiteral("dwpose"));
+  QVERIFY(QDir().mkpath(folder + QStringLiteral("/openpose")));
+  const QString data = QStringLiteral(KILN_TEST_DATA "/dwpose/");
+  QVERIFY(QFile::copy(data + QStringLiteral("yolox_tiny.onnx"), folder + QStringLiteral("/openpose/yolox_l.onnx")));
+  QVERIFY(QFile::copy(data + QStringLiteral("dwpose_tiny.onnx"),
+                      folder + QStringLiteral("/openpose/dw-ll_ucoco_384.onnx")));
+  AppSettings(settingsFile()).setModelFolders({folder});
+  Studio s(settingsFile());
+  GenerationForm f = s.page->form();
+  f.width = 256;
+  f.height = 304;
+  s.page->setForm(f);
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  unit->setSource(ControlUnitEditor::Source::Pose);
+  auto* panel = s.page->poseEditorPanel();
+  s.page->beginPoseEdit(unit);
+  QVERIFY(!panel->snapAction()->isEnabled());  // nothing under the pose to detect in
+  QVERIFY(!panel->snapToDetected());
+
+  const QImage portrait(kGolden + QStringLiteral("/control_maps/inputs/photo_portrait.png"));
+  QVERIFY(!portrait.isNull());
+  panel->edit(unit, portrait);
+  QVERIFY(panel->snapAction()->isEnabled());
+  const QList<PoseEditor::Person> before = panel->editor()->people();
+  QSignalSpy finished(panel, &kiln::app::PoseEditorPanel::detectionFinished);
+  panel->snapAction()->trigger();
+  QVERIFY(panel->isDetecting());
+  QVERIFY(!panel->snapAction()->isEnabled());
+  QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, kTimeout);
+  QVERIFY(panel->snapAction()->isEnabled());
+
+  // The people the engine finds in the picture, with a body point shown, placed on the canvas.
+  const auto files = kiln::control::find_dwpose_files({folder.toStdString()});
+  auto scene = kiln::control::detect_dwpose(kiln::bridge::toControlImage(portrait), files);
+  QVERIFY(scene.has_value());
+  std::erase_if(scene->people, [](const kiln::control::PosePerson& p) {
+    return std::none_of(p.body.begin(), p.body.end(), [](const kiln::control::Keypoint& k) { return k.drawn(); });
+  });
+  QVERIFY(scene->people.size() >= 2);
+  QCOMPARE(finished.first().first().toInt(), static_cast<int>(scene->people.size()));
+  const auto expected = kiln::app::fromPoseScene(*scene, panel->editor()->canvasSize());
+  QVERIFY(expected.droppedParts > 0);  // faces and right hands are not edited here
+  QCOMPARE(panel->editor()->people(), expected.people);
+  QCOMPARE(unit->people(), expected.people);  // the unit renders them
+  // One undo step brings the previous pose back.
+  panel->editor()->undoStack()->undo();
+  QCOMPARE(panel->editor()->people(), before);
+
+  // Without the files the action is off and says what it needs.
+  QVERIFY(QFile::remove(folder + QStringLiteral("/openpose/yolox_l.onnx")));
+  panel->edit(unit, portrait);
+  QVERIFY(!panel->snapAction()->isEnabled());
+  QVERIFY2(panel->snapAction()->toolTip().contains(QLatin1String("yolox_l.onnx")),
+           qPrintable(panel->snapAction()->toolTip()));
+  s.page->endPoseEdit();
 }
 
 QTEST_MAIN(TestControlNetPanel)

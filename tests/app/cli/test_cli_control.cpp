@@ -172,7 +172,8 @@ class TestCliControl : public QObject {
     QCOMPARE(names.value(0), QStringLiteral("none"));
     for (const char* name : {"canny", "threshold", "scribble_xdog", "lineart_standard", "invert", "tile_resample",
                              "blur_gaussian", "inpaint", "inpaint_only", "softedge_hed", "softedge_hedsafe",
-                             "scribble_hed", "lineart_realistic", "lineart_coarse", "depth_anything_v2"})
+                             "scribble_hed", "lineart_realistic", "lineart_coarse", "depth_anything_v2",
+                             "dw_openpose_full"})
       QVERIFY2(names.contains(QLatin1String(name)), name);
     for (const QJsonValue v : all) {
       const QJsonObject p = v.toObject();
@@ -183,6 +184,40 @@ class TestCliControl : public QObject {
                QStringLiteral("depth_anything_v2_vits.pth"));
       QVERIFY(weights.value(QStringLiteral("licence")).toString().startsWith(QLatin1String("Apache-2.0")));
     }
+  }
+
+  void detectDwpose() {
+    // DWPose's two files under their published names in A1111's layout; the tiny test models.
+    kiln::test::ScratchDir dir;
+    const fs::path annotators = dir / "annotators";
+    fs::create_directories(annotators / "openpose");
+    fs::copy_file(data_dir() / "dwpose/dwpose_tiny.onnx", annotators / "openpose/dw-ll_ucoco_384.onnx");
+    const fs::path out = dir / "pose.png";
+    const QStringList args{QStringLiteral("--module"), QStringLiteral("dw_openpose_full"),
+                           q(controlMaps() / "inputs/photo_landscape.png"), QStringLiteral("--out"), q(out),
+                           QStringLiteral("--annotator-dir"), q(annotators)};
+    CliResult r = detect(args);  // the detector is missing
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("yolox_l.onnx") && r.err.contains("https://huggingface.co/yzd-v/DWPose"),
+             r.err.constData());
+    QVERIFY2(r.err.contains(q(annotators / "openpose").toUtf8()), r.err.constData());
+    QVERIFY(!fs::exists(out));
+
+    fs::copy_file(data_dir() / "dwpose/yolox_tiny.onnx", annotators / "openpose/yolox_l.onnx");
+    r = detect(args);
+    QCOMPARE(r.exitCode, 0);
+    const QImage map(q(out));
+    QCOMPARE(map.size(), QSize(768, 512));  // 300x200 at 512, the padding cropped off
+    int lit = 0;
+    for (int y = 0; y < map.height(); ++y)
+      for (int x = 0; x < map.width(); ++x) lit += map.pixel(x, y) != qRgb(0, 0, 0);
+    QVERIFY(lit > 1000);  // the tiny models find 22 people there
+
+    r = runCli({QStringLiteral("control"), QStringLiteral("list")});
+    QVERIFY(r.out.contains("\ndw_openpose_full\n  resolution: yes (default 512)\n"
+                           "  weights: dw-ll_ucoco_384.onnx\n  from: https://huggingface.co/yzd-v/DWPose\n"
+                           "  licence: Apache-2.0"));
+    QVERIFY(r.out.contains("  and: yolox_l.onnx\n  from: https://huggingface.co/yzd-v/DWPose\n"));
   }
 
   void detectErrors_data() {

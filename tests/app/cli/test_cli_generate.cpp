@@ -3,6 +3,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -121,7 +122,7 @@ class TestCliGenerate : public QObject {
     QCOMPARE(info.exitCode, 0);
     QCOMPARE(QString::fromUtf8(info.out).trimmed(),
              QStringLiteral("a photo of an astronaut riding a horse on mars\nSteps: 10, Sampler: DDIM, CFG scale: 7.5, "
-                            "Seed: 0, Size: 64x64, Model: tiny_sd1, Clip skip: 1"));
+                            "Seed: 0, Size: 64x64, Model: tiny_sd1, Clip skip: 1, Kiln precision: fp32"));
   }
 
   void img2imgMatchesDiffusers() {
@@ -201,7 +202,7 @@ class TestCliGenerate : public QObject {
     QVERIFY(QImage(plain) != QImage(styled));
     const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), styled}).out).trimmed();
     QVERIFY2(params.startsWith(QStringLiteral("a castle <lora:tiny_style:0.8>\nSteps: 2,")), qPrintable(params));
-    QVERIFY2(params.endsWith(QStringLiteral("Clip skip: 1, Lora hashes: \"tiny_style: %1\"")
+    QVERIFY2(params.endsWith(QStringLiteral("Clip skip: 1, Lora hashes: \"tiny_style: %1\", Kiln precision: fp32")
                                  .arg(QString::fromLatin1(hash.left(12)))),
              qPrintable(params));
     // Weight 0 merges nothing: the image without the LoRA.
@@ -264,7 +265,8 @@ class TestCliGenerate : public QObject {
         "Res: 512, Threshold A: 0.5, Threshold B: 0.5, Guidance Start: 0.0, Guidance End: 1.0, Pixel Perfect: False, "
         "Control Mode: Balanced\"");
     QVERIFY2(params.endsWith(QStringLiteral("Clip skip: 1, ") + unit.arg(0).arg(QStringLiteral("0.6")) +
-                             QStringLiteral(", ") + unit.arg(1).arg(QStringLiteral("0.9"))),
+                             QStringLiteral(", ") + unit.arg(1).arg(QStringLiteral("0.9")) +
+                             QStringLiteral(", Kiln precision: fp32")),
              qPrintable(params));
   }
 
@@ -428,7 +430,7 @@ class TestCliGenerate : public QObject {
     QVERIFY2(params.endsWith(QStringLiteral(
                  "ControlNet 0: \"Module: canny, Model: model [fea4b5d4], Weight: 1.0, Resize Mode: Resize and Fill, "
                  "Processor Res: 512, Threshold A: 100.0, Threshold B: 200.0, Guidance Start: 0.0, Guidance End: 1.0, "
-                 "Pixel Perfect: False, Control Mode: Balanced\"")),
+                 "Pixel Perfect: False, Control Mode: Balanced\", Kiln precision: fp32")),
              qPrintable(params));
 
     const QString map = dir.filePath(QStringLiteral("edges.png"));
@@ -553,6 +555,57 @@ class TestCliGenerate : public QObject {
                            QStringLiteral("--control-image"), small, QStringLiteral("--out"), out});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains("Resize Mode: Crop and Resize, Processor Res: 512"));
+  }
+
+  // --dtype: auto (the default) resolves through base/precision.h and the PNG records the result;
+  // bf16 on a CPU without native bf16 (KILN_ASSUME_NO_BF16=1 plays one) is refused before
+  // anything is loaded, with the reason; fp16 needs CUDA.
+  void dtypeResolvesAndBf16NeedsNativeSupport() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("auto.png"));
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("a castle"), QStringLiteral("--steps"),
+                           QStringLiteral("2"), QStringLiteral("--seed"), QStringLiteral("3"), QStringLiteral("--out")};
+    auto r = runCli(base + QStringList{out, QStringLiteral("--dtype"), QStringLiteral("auto")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    // kCpuAutoUsesBf16 is false: fp32 on the CPU (this test runs on the CPU).
+    QVERIFY2(r.err.contains("precision: fp32, automatic on the CPU\n"), r.err.constData());
+    QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains(", Kiln precision: fp32"));
+    // Without --dtype: the same image.
+    const QString byDefault = dir.filePath(QStringLiteral("default.png"));
+    r = runCli(base + QStringList{byDefault});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.err.contains("precision: fp32, automatic on the CPU\n"));
+    QCOMPARE(QImage(byDefault), QImage(out));
+
+    const QString refused = dir.filePath(QStringLiteral("refused.png"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KILN_ASSUME_NO_BF16"), QStringLiteral("1"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(KILN_CLI), base + QStringList{refused, QStringLiteral("--dtype"), QStringLiteral("bf16")});
+    QVERIFY(p.waitForFinished(120000));
+    const QByteArray err = p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(err.contains("kiln-cli generate: bf16 was chosen, but this CPU does not compute bf16 natively"), err.constData());
+    QVERIFY2(err.contains("30x slower than fp32 (use fp32 (or auto) on this CPU)"), err.constData());
+    QVERIFY2(!err.contains("loading "), err.constData());
+    // The same switch shows in --version.
+    p.start(QStringLiteral(KILN_CLI), {QStringLiteral("--version")});
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY(p.readAllStandardOutput().contains(", no native bf16 (KILN_ASSUME_NO_BF16 is set)\n"));
+
+    r = runCli(base + QStringList{refused, QStringLiteral("--dtype"), QStringLiteral("fp16")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("fp16 needs a CUDA device"), r.err.constData());
+    r = runCli(base + QStringList{refused, QStringLiteral("--dtype"), QStringLiteral("fp8")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--dtype must be auto, fp32, bf16 or fp16, got 'fp8'"), r.err.constData());
+    QVERIFY(!QFileInfo::exists(refused));
+
+    const auto help = runCli({QStringLiteral("generate"), QStringLiteral("--help")});
+    QVERIFY(help.out.contains("--dtype <TYPE>"));
+    QVERIFY(help.out.contains("auto (default"));
   }
 
   void errorsExitNonZeroAndWriteNothing() {

@@ -219,7 +219,7 @@ class TestCliInfo : public QObject {
   }
 
   // --version: Kiln, the LibTorch it was built against and whether that has CUDA, the CPU
-  // kernels, and the GPUs or why there are none (on a machine without a driver it still starts).
+  // kernels and whether it computes bf16 natively, and the GPUs or why there are none (on a machine without a driver it still starts).
   void version() {
     const auto r = runCli({QStringLiteral("--version")});
     QCOMPARE(r.exitCode, 0);
@@ -233,6 +233,8 @@ class TestCliInfo : public QObject {
     QVERIFY2(lines[1].endsWith(", CPU only"), lines[1].constData());
 #endif
     QVERIFY2(lines[2].startsWith("CPU: ") && lines[2].contains(" kernels"), lines[2].constData());
+    // Whether bf16 is computed natively, and why (the instructions found or missing).
+    QVERIFY2(lines[2].contains(", native bf16 (") || lines[2].contains(", no native bf16 ("), lines[2].constData());
     QVERIFY2(lines[3].startsWith("GPU: no CUDA device") || lines[3].startsWith("CUDA device 0: "), lines[3].constData());
     QVERIFY(r.err.isEmpty());  // the missing driver is reported, not warned about
   }

@@ -319,6 +319,12 @@ TEST_CASE("registry entries: A1111 names, aliases, weight files, licences") {
   }
   CHECK(find_preprocessor("softedge_hed")->weights.licence.find("Apache-2.0") != std::string::npos);
   CHECK(find_preprocessor("depth_anything_v2")->weights.licence.find("Apache-2.0 (Small, vits)") == 0);
+  // DWPose (dwpose.h, OpenCV DNN) comes with the networks, needing its two ONNX files.
+  const auto dwpose = find_preprocessor("dw_openpose_full");
+  REQUIRE(dwpose);
+  CHECK(dwpose->weights.file_names.front() == "dw-ll_ucoco_384.onnx");
+  REQUIRE(dwpose->more_weights.size() == 1);
+  CHECK(dwpose->more_weights.front().file_names.front() == "yolox_l.onnx");
   // The registry lists names once (aliases are not entries).
   int hed_entries = 0;
   for (const auto& p : preprocessors()) hed_entries += p->name == "softedge_hed" || p->name == "hed";

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/error.h"
+#include "io/mapped_file.h"
 #include "io/safetensors.h"
 #include "io/weight_file.h"
 #include "support/test_support.h"
@@ -90,6 +91,42 @@ TEST_CASE("mapped tensors are views of the file and outlive the file object") {
   CHECK(t[1023].item<float>() == 1023.0f);
   t.mul_(2);  // copy-on-write: the file keeps its bytes
   CHECK(SafetensorsFile::open(path)->tensor("w")[5].item<float>() == 5.0f);
+}
+
+namespace {
+
+// Resident pages of this process (file-backed included), from /proc/self/statm.
+long resident_pages() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident;
+}
+
+}  // namespace
+
+TEST_CASE("release_mapped_pages gives back a mapped tensor's pages, keeps its bytes, and leaves other memory alone") {
+  ScratchDir dir;
+  const auto path = dir / "big.safetensors";
+  const std::int64_t n = 16 << 20;  // 64 MiB of fp32
+  kiln::io::write_safetensors(path, {{"w", torch::arange(n, torch::kFloat)}});
+  auto file = SafetensorsFile::open(path);
+  const at::Tensor t = file->tensor("w");
+  const double sum = t.sum(torch::kDouble).item<double>();  // touches every page
+  const long before = resident_pages();
+  const std::size_t released = kiln::io::release_mapped_pages(t.const_data_ptr(), t.nbytes());
+  CHECK(released >= t.nbytes() - 2 * 4096);
+  const long after = resident_pages();
+  CHECK(before - after >= static_cast<long>(released / 4096) * 9 / 10);
+  CHECK(t.sum(torch::kDouble).item<double>() == sum);  // read again from the page cache
+  CHECK(t[n - 1].item<float>() == static_cast<float>(n - 1));
+
+  // Heap memory, a range that is not wholly inside a mapping, and a tiny range: untouched.
+  const at::Tensor heap = torch::arange(n, torch::kFloat);
+  CHECK(kiln::io::release_mapped_pages(heap.const_data_ptr(), heap.nbytes()) == 0);
+  CHECK(heap[12345].item<float>() == 12345.0f);
+  CHECK(kiln::io::release_mapped_pages(t.const_data_ptr(), t.nbytes() + (1 << 20)) == 0);
+  CHECK(kiln::io::release_mapped_pages(t.const_data_ptr(), 100) == 0);
 }
 
 TEST_CASE("writing is atomic: a failed write leaves the previous file intact") {

@@ -224,7 +224,7 @@ TEST_CASE("gradient checkpointing: re-parametrised (LoRA-style) weights on a fro
   for (auto& p : model->parameters()) p.requires_grad_(false);
   const Inputs in = random_inputs(model->config().cross_attention_dim);
   struct Adapter {
-    torch::nn::Linear linear;
+    kiln::models::Linear linear;
     torch::Tensor base, up, down;
   };
   std::vector<Adapter> adapters;
@@ -232,10 +232,10 @@ TEST_CASE("gradient checkpointing: re-parametrised (LoRA-style) weights on a fro
   for (auto& m : model->named_modules()) {
     const std::string& key = m.key();
     if (key.size() < 10 || key.substr(key.size() - 10) != "attn2.to_k") continue;
-    auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(m.value());
+    auto linear = std::dynamic_pointer_cast<kiln::models::LinearImpl>(m.value());
     REQUIRE(linear);
     const torch::Tensor base = linear->weight;
-    adapters.push_back({torch::nn::Linear(linear), base, (torch::randn({base.size(0), 2}) * 0.1).requires_grad_(true),
+    adapters.push_back({kiln::models::Linear(linear), base, (torch::randn({base.size(0), 2}) * 0.1).requires_grad_(true),
                         (torch::randn({2, base.size(1)}) * 0.1).requires_grad_(true)});
   }
   REQUIRE(adapters.size() == 6);  // 2 in down_blocks.0, 1 in mid_block, 3 in up_blocks.1
