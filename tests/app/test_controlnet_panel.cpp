@@ -679,6 +679,8 @@ void TestControlNetPanel::pngThresholdsSetThePreprocessorSliders() {
   // And the job records them back.
   QCOMPARE(units[0]->job().thresholdA, 64.0);
   QCOMPARE(units[0]->job().thresholdB, 180.0);
+}
+
 void TestControlNetPanel::snapsThePoseToTheDetectedPeople() {
   // DWPose's two files (the tiny test models) in a model folder, in A1111's layout.
   const QString folder = mDir->filePath(QStringLiteral("dwpose"));
