@@ -408,6 +408,10 @@
         <source>ControlNet unit %1 cannot guide: %2</source>
         <translation>ControlNet-Einheit %1 kann nicht lenken: %2</translation>
     </message>
+    <message>
+        <source>Could not keep the ControlNet units&apos; pictures: %1</source>
+        <translation>Die Bilder der ControlNet-Einheiten konnten nicht aufbewahrt werden: %1</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::ControlUnitEditor</name>
@@ -669,6 +673,58 @@
     <message>
         <source>Show or hide the unit&apos;s settings</source>
         <translation>Die Einstellungen der Einheit ein- oder ausblenden</translation>
+    </message>
+    <message>
+        <source>%1 (not in the library)</source>
+        <translation>%1 (nicht in der Bibliothek)</translation>
+    </message>
+    <message>
+        <source>Computing the map was cancelled; Generate computes it again.</source>
+        <translation>Die Berechnung der Karte wurde abgebrochen; Erzeugen berechnet sie neu.</translation>
+    </message>
+    <message>
+        <source>its ControlNet model “%1” is not in the library</source>
+        <translation>ihr ControlNet-Modell „%1“ ist nicht in der Bibliothek</translation>
+    </message>
+    <message>
+        <source>its ControlNet model “%1” is gone (moved or deleted)</source>
+        <translation>ihr ControlNet-Modell „%1“ ist nicht mehr da (verschoben oder gelöscht)</translation>
+    </message>
+    <message>
+        <source>computing its map was cancelled</source>
+        <translation>die Berechnung ihrer Karte wurde abgebrochen</translation>
+    </message>
+    <message>
+        <source>The ControlNet model “%1” of the last session is gone (moved or deleted); choose another.</source>
+        <translation>Das ControlNet-Modell „%1“ der letzten Sitzung ist nicht mehr da (verschoben oder gelöscht); wählen Sie ein anderes.</translation>
+    </message>
+    <message>
+        <source>The picture “%1” of the last session is gone (moved or deleted); open it again.</source>
+        <translation>Das Bild „%1“ der letzten Sitzung ist nicht mehr da (verschoben oder gelöscht); öffnen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>Kiln cannot read the picture “%1” any more; open it again.</source>
+        <translation>Kiln kann das Bild „%1“ nicht mehr lesen; öffnen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>The picture kept from the last session is gone; take it again.</source>
+        <translation>Das aus der letzten Sitzung aufbewahrte Bild ist nicht mehr da; übernehmen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>The scribble kept from the last session is gone; draw it again.</source>
+        <translation>Die aus der letzten Sitzung aufbewahrte Skizze ist nicht mehr da; zeichnen Sie sie erneut.</translation>
+    </message>
+    <message>
+        <source>The pose kept from the last session is gone</source>
+        <translation>Die aus der letzten Sitzung aufbewahrte Pose ist nicht mehr da</translation>
+    </message>
+    <message>
+        <source>Kiln cannot read the pose kept from the last session (%1)</source>
+        <translation>Kiln kann die aus der letzten Sitzung aufbewahrte Pose nicht lesen (%1)</translation>
+    </message>
+    <message>
+        <source>; the unit has the default pose.</source>
+        <translation>; die Einheit hat die Standardpose.</translation>
     </message>
 </context>
 <context>
@@ -1314,10 +1370,6 @@
         <translation>Bereit</translation>
     </message>
     <message>
-        <source>Brush size in image pixels ([ and ])</source>
-        <translation>Pinselgröße in Bildpixeln ([ und ])</translation>
-    </message>
-    <message>
         <source>Brush hardness: soft edge to hard edge</source>
         <translation>Pinselhärte: weicher bis harter Rand</translation>
     </message>
@@ -1556,6 +1608,18 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Units that guide the image with edges, depth, lines, a scribble or a pose</source>
         <translation>Einheiten, die das Bild mit Kanten, Tiefe, Linien, einer Skizze oder einer Pose lenken</translation>
+    </message>
+    <message>
+        <source>Size of the scribble pen in image pixels ([ and ]); the mask brush has its own</source>
+        <translation>Größe des Skizzenstifts in Bildpixeln ([ und ]); der Maskenpinsel hat seine eigene</translation>
+    </message>
+    <message>
+        <source>Size of the mask brush in image pixels ([ and ]); the scribble pen has its own</source>
+        <translation>Größe des Maskenpinsels in Bildpixeln ([ und ]); der Skizzenstift hat seine eigene</translation>
+    </message>
+    <message>
+        <source>Computing control map…</source>
+        <translation>Steuerkarte wird berechnet…</translation>
     </message>
 </context>
 <context>

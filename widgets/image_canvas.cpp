@@ -118,15 +118,22 @@ void ImageCanvas::setLayer(Layer layer) {
   if (brushSize() != previousSize) Q_EMIT brushSizeChanged(brushSize());
 }
 
-void ImageCanvas::setBrushSize(int pixels) {
+void ImageCanvas::setBrushSize(int pixels) { setBrushSizeOf(mLayer, pixels); }
+
+void ImageCanvas::setBrushSizeOf(Layer layer, int pixels) {
   pixels = std::clamp(pixels, 1, 2048);
-  if (pixels == activePaint().brushSize) return;
-  activePaint().brushSize = pixels;
+  if (pixels == paint(layer).brushSize) return;
+  paint(layer).brushSize = pixels;
+  if (layer != mLayer) return;  // announced when the layer becomes the active one
   update();
   Q_EMIT brushSizeChanged(pixels);
 }
 
-void ImageCanvas::setBrushHardness(double hardness) { activePaint().hardness = std::clamp(hardness, 0.0, 1.0); }
+void ImageCanvas::setBrushHardness(double hardness) { setBrushHardnessOf(mLayer, hardness); }
+
+void ImageCanvas::setBrushHardnessOf(Layer layer, double hardness) {
+  paint(layer).hardness = std::clamp(hardness, 0.0, 1.0);
+}
 
 void ImageCanvas::setMaskColor(const QColor& color) {
   Paint& mask = paint(Layer::Mask);

@@ -59,6 +59,11 @@ class ImageCanvas : public QWidget {
   // 0 = soft edge over the whole radius, 1 = hard edge; of the active layer's brush.
   void setBrushHardness(double hardness);
   double brushHardness() const { return activePaint().hardness; }
+  // The same of either layer, active or not (the page remembers both brushes).
+  void setBrushSizeOf(Layer layer, int pixels);
+  int brushSizeOf(Layer layer) const { return paint(layer).brushSize; }
+  void setBrushHardnessOf(Layer layer, double hardness);
+  double brushHardnessOf(Layer layer) const { return paint(layer).hardness; }
   void setMaskColor(const QColor& color);
 
   // Grayscale8 of the image's size, 255 where painted; null without an image.

@@ -17,6 +17,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "control/control_image.h"
 #include "control/control_map_fit.h"
 #include "control/network_preprocessors.h"
@@ -85,7 +86,7 @@ void print_detect_usage(std::FILE* out) {
       "\n"
       "Exit status: 0 written; 1 the work failed (unknown preprocessor or parameter, a value out of\n"
       "range, missing or broken weights, an unreadable image): one line on stderr, nothing written;\n"
-      "2 usage.\n",
+      "2 usage; 130 cancelled with Ctrl-C (a network stops between its stages), nothing written.\n",
       out);
 }
 
@@ -288,7 +289,20 @@ int run_detect(const QStringList& args) {
     control::PreprocessorContext context;
     for (const QString& dir : parser.values(annotatorDir)) context.annotator_dirs.emplace_back(dir.toStdString());
     context.device = parser.value(device).toStdString();
+    // Ctrl-C stops a network between its stages: nothing is written.
+    InterruptWatcher interrupt("kiln-cli control detect");
+    context.stop = interrupt.token();
+    if (!p->weights.file_names.empty()) {
+      // A missing weight file is the one line an error gets; only then the note that it runs.
+      control::find_annotator_weights(p->name, p->weights, context.annotator_dirs);
+      std::fprintf(stderr, "kiln-cli control detect: running %s at resolution %d (Ctrl-C cancels)\n", p->name.c_str(),
+                   res);
+    }
     const control::ControlImage map = control::run_preprocessor(p->name, image, res, resolved, context);
+    if (map.empty() || interrupt.stopRequested()) {
+      std::fprintf(stderr, "kiln-cli control detect: cancelled; nothing written\n");
+      return kCancelledExit;
+    }
     control::save_control_png(outPath, map);  // temporary file + rename
     std::vector<std::string> settings;
     if (p->takes_resolution) settings.push_back("resolution " + std::to_string(res));

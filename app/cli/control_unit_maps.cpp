@@ -27,10 +27,15 @@ std::shared_ptr<const control::Preprocessor> preprocessorOf(const ControlUnitOpt
   const std::string name = unit.module.isEmpty() ? std::string("none") : unit.module.toStdString();
   std::shared_ptr<const control::Preprocessor> p = control::find_preprocessor(name);
   if (!p) throw InvalidRequestError("unknown preprocessor '" + name + "'", "kiln-cli control list shows them");
-  if (p->takes_mask)
-    throw InvalidRequestError("preprocessor '" + p->name + "' needs a mask, which a kiln-cli generate unit cannot take",
-                              "for inpainting use --init-image with --mask");
+  if (p->takes_mask && unit.mask.isEmpty())
+    throw InvalidRequestError("preprocessor '" + p->name + "' needs a mask", "add --control-mask MASK.png (white = repaint)");
   return p;
+}
+
+ControlUnitMap cancelledMap() {
+  ControlUnitMap out;
+  out.cancelled = true;
+  return out;
 }
 
 }  // namespace
@@ -55,8 +60,18 @@ ControlUnitMap prepareControlUnitMap(const ControlUnitOptions& unit, qsizetype i
     const control::ResizeMode mode = unit.resize.value_or(control::ResizeMode::CropAndResize);
     // A1111 (choose_input_image): an RGBA unit image is not composited over white; mostly
     // transparent strokes ("canvas scribble") become their alpha.
-    const control::ControlImage input =
-        control::from_rgba_to_input(control::load_control_image(unit.image.toStdString()));
+    if (context.stop.stop_requested()) return cancelledMap();
+    control::ControlImage input = control::from_rgba_to_input(control::load_control_image(unit.image.toStdString()));
+    if (p->takes_mask) {
+      // RGBA whose alpha is the mask (A1111's choose_input_image); sizes must agree.
+      const control::ControlImage mask = control::load_control_image(unit.mask.toStdString());
+      if (mask.width != input.width || mask.height != input.height)
+        throw InvalidRequestError("the mask " + unit.mask.toStdString() + " is " + std::to_string(mask.width) + "x" +
+                                      std::to_string(mask.height) + " but the image " + unit.image.toStdString() +
+                                      " is " + std::to_string(input.width) + "x" + std::to_string(input.height),
+                                  "give --control-mask a mask of the image's size");
+      input = control::make_inpaint_input(input, mask);
+    }
     int resolution = unit.resolution.value_or(p->default_resolution);
     if (unit.pixelPerfect) {
       resolution = control::pixel_perfect_resolution(input.height, input.width, control::align_dim_latent(height),
@@ -64,10 +79,13 @@ ControlUnitMap prepareControlUnitMap(const ControlUnitOptions& unit, qsizetype i
     }
     const control::PreprocessorParams params = control::resolve_params(*p, resolution, unit.params);
     const control::ControlImage map = control::run_preprocessor(p->name, input, resolution, params, context);
-    if (map.empty()) return {};  // cancelled
+    if (map.empty() || context.stop.stop_requested()) return cancelledMap();
 
     ControlUnitMap out;
-    out.map = control::fit_control_map(map, mode, height, width);
+    if (p->takes_mask)
+      out.hint = control::inpaint_control(map, mode, height, width).hint;
+    else
+      out.map = control::fit_control_map(map, mode, height, width);
     out.use.module = QString::fromStdString(p->name);
     out.use.resizeMode = QString::fromLatin1(control::to_string(mode));
     out.use.processorRes = resolution;

@@ -5,6 +5,8 @@
 
 #include <QList>
 
+#include <vector>
+
 #include "bridge/generation_parameters.h"
 #include "cli/control_unit_options.h"
 #include "control/control_image.h"
@@ -13,20 +15,24 @@
 namespace kiln::cli {
 
 struct ControlUnitMap {
-  control::ControlImage map;  // RGB at the output size
+  control::ControlImage map;  // RGB at the output size (empty for inpaint units: see `hint`)
+  // Inpaint units: 1x3xHxW float, what the inpaint ControlNet receives (RGB / 255, -1 where the
+  // mask is set; control_map_fit's InpaintControl::hint).
+  std::vector<float> hint;
+  bool cancelled = false;  // context.stop ended the preprocessor: nothing else is set
   // Module, Resize Mode, Processor Res, Threshold A/B and Pixel Perfect as used; the caller adds
   // model, weight, guidance and control mode.
   bridge::ControlNetUnitUse use;
 };
 
-// What can be refused before any model is loaded: an unknown module, one this command cannot
-// feed (inpaint needs a mask per unit), an unknown parameter, a value or resolution out of range,
+// What can be refused before any model is loaded: an unknown module, an inpaint module without
+// its --control-mask, an unknown parameter, a value or resolution out of range,
 // a network's weight file in none of `context.annotator_dirs`. Throws kiln::Error naming the unit.
 void checkControlUnitModules(const QList<ControlUnitOptions>& units, const control::PreprocessorContext& context);
 
-// Reads unit `index`'s image, preprocesses it (when it has a module) and fits the map to
-// width x height. Errors (kiln::Error) name the unit. Returns an empty map when `context.stop`
-// cancelled a network preprocessor.
+// Reads unit `index`'s image (and mask), preprocesses it (when it has a module) and fits the map
+// to width x height. Errors (kiln::Error) name the unit. Returns `cancelled` when `context.stop`
+// was requested before or during a network preprocessor.
 ControlUnitMap prepareControlUnitMap(const ControlUnitOptions& unit, qsizetype index, int width, int height,
                                      const control::PreprocessorContext& context);
 

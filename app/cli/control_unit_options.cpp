@@ -104,6 +104,11 @@ const QList<UnitOption>& unitOptions() {
        "The preprocessor's resolution from the image and output sizes, as A1111's Pixel Perfect computes it.",
        [](const ControlUnitOptions& u) { return u.pixelPerfect; },
        [](ControlUnitOptions& u, const QString&, const QString&, qsizetype) { u.pixelPerfect = true; }},
+      {"control-mask", "MASK",
+       "With an inpaint module (inpaint, inpaint_only; required there): the mask of the unit's image, the same "
+       "size, white (or opaque) = repaint, as the app's mask. The unit guides with the image outside the mask.",
+       [](const ControlUnitOptions& u) { return !u.mask.isEmpty(); },
+       [](ControlUnitOptions& u, const QString&, const QString& v, qsizetype) { u.mask = v; }},
       {"control-param", "KEY=VALUE",
        "A preprocessor parameter, e.g. low_threshold=50 (repeatable; kiln-cli control list shows them).",
        [](const ControlUnitOptions&) { return false; }, addParam},
@@ -194,10 +199,22 @@ ControlUnitArguments splitControlUnits(const QStringList& args) {
       const char* orphan = u.resolution        ? "--control-resolution"
                            : u.pixelPerfect    ? "--control-pixel-perfect"
                            : !u.params.empty() ? "--control-param"
+                           : !u.mask.isEmpty() ? "--control-mask"
                                                : nullptr;
       if (orphan)
         throw ControlUnitUsageError(std::string(orphan) + " of " + unitName(k) +
                                     " sets the preprocessor, but the unit has no --control-module");
+    }
+    // Inpaint modules take the mask; the others none (an unknown module is refused later, with
+    // the list of names).
+    if (const auto p = u.module.isEmpty() ? nullptr : control::find_preprocessor(u.module.toStdString())) {
+      if (p->takes_mask && u.mask.isEmpty())
+        throw ControlUnitUsageError(unitName(k) + " (--control-module " + u.module.toStdString() +
+                                    ") needs --control-mask MASK.png: white = the part to repaint");
+      if (!p->takes_mask && !u.mask.isEmpty())
+        throw ControlUnitUsageError("--control-mask of " + unitName(k) +
+                                    " is for the inpaint modules (inpaint, inpaint_only), not '" +
+                                    u.module.toStdString() + "'");
     }
   }
   return out;

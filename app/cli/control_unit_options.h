@@ -4,7 +4,7 @@
 //   --controlnet MODEL --control-image IMG [--control-weight W] [--control-start S] [--control-end E]
 //                      [--control-mode balanced|prompt|controlnet] [--control-resize just|crop|fill]
 //                      [--control-module NAME [--control-resolution N | --control-pixel-perfect]
-//                       [--control-param KEY=VALUE ...]]
+//                       [--control-param KEY=VALUE ...] [--control-mask MASK]]
 //
 // Each --controlnet starts a unit; the --control-* options after it (up to the next --controlnet)
 // belong to it. With one --controlnet the --control-* options may stand anywhere (the single-unit
@@ -37,6 +37,7 @@ struct ControlUnitOptions {
   std::optional<int> resolution;       // --control-resolution
   bool pixelPerfect = false;           // --control-pixel-perfect
   control::PreprocessorParams params;  // --control-param KEY=VALUE, repeatable
+  QString mask;  // --control-mask: the inpaint modules' mask (white = repaint)
 };
 
 struct ControlUnitArguments {
@@ -62,7 +63,8 @@ QList<ControlUnitOptionHelp> controlUnitOptionHelp();
 // value). Throws ControlUnitUsageError for an option before any --controlnet (with several units),
 // an option (or a --control-param key) given twice for one unit, a value that is not a number,
 // mode or KEY=VALUE, a unit without an image, --control-resolution with --control-pixel-perfect,
-// or preprocessor settings without --control-module.
+// preprocessor settings without --control-module, an inpaint module (inpaint, inpaint_only)
+// without --control-mask, or --control-mask with a module that takes none.
 ControlUnitArguments splitControlUnits(const QStringList& args);
 
 }  // namespace kiln::cli

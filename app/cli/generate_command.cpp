@@ -6,10 +6,8 @@
 #include <QImage>
 #include <QRandomGenerator>
 
-#include <atomic>
 #include <cmath>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -24,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/control_unit_maps.h"
 #include "cli/control_unit_options.h"
+#include "cli/interrupt.h"
 #include "control/network_preprocessors.h"
 #include "convert/model_info.h"
 #include "io/sha256.h"
@@ -34,9 +33,6 @@
 namespace kiln::cli {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-extern "C" void on_interrupt(int) { interrupted.store(true); }
 
 struct UsageError {
   std::string message;
@@ -136,7 +132,7 @@ int run_generate(const QStringList& args) {
   p.setApplicationDescription(QStringLiteral(
       "Generates images (txt2img, img2img, inpainting, ControlNet) and writes PNGs carrying AUTOMATIC1111's "
       "parameters. Defaults as AUTOMATIC1111's: 20 steps, Euler a, CFG 7, the model's native size, a random seed "
-      "(printed)."));
+      "(printed). Ctrl-C stops a preprocessor or the sampling at its next step and exits with status 130."));
   p.addHelpOption();
   const auto opt = [&](const char* name, const char* help, const char* value = nullptr) {
     if (value) p.addOption({QLatin1String(name), QLatin1String(help), QLatin1String(value)});
@@ -244,6 +240,9 @@ int run_generate(const QStringList& args) {
       preprocessing.annotator_dirs.emplace_back(dir.toStdString());
     if (device == QLatin1String("cuda")) preprocessing.device = "cuda";
 
+    // Ctrl-C from here on: a network preprocessor or the sampling stops at its next check.
+    InterruptWatcher interrupt("kiln-cli generate");
+    preprocessing.stop = interrupt.token();
     const auto started = std::chrono::steady_clock::now();
     const std::filesystem::path model_path = p.value(QStringLiteral("model")).toStdString();
     checkControlUnitModules(unitArgs.units, preprocessing);  // modules, parameters, weights: before loading
@@ -279,11 +278,21 @@ int run_generate(const QStringList& args) {
         std::fprintf(stderr, "preprocessing ControlNet unit %lld: %s\n", i + 1LL, qPrintable(u.module));
       // The unit's image, preprocessed when it has a module, fitted to the output size.
       const ControlUnitMap prepared = prepareControlUnitMap(u, i, w, h, preprocessing);
-      const QImage map(prepared.map.pixels.data(), w, h, w * 3, QImage::Format_RGB888);
+      if (prepared.cancelled || interrupt.stopRequested()) {
+        std::fprintf(stderr, "kiln-cli generate: cancelled while preparing ControlNet unit %lld; nothing written\n",
+                     i + 1LL);
+        return kCancelledExit;
+      }
       pipelines::ControlNetUnit unit;
       unit.model = cn.model;
       unit.family = cn.family;
-      unit.image = bridge::controlImageTensor(map, w, h);
+      if (!prepared.hint.empty()) {
+        // Inpaint: the hint as A1111 hands it to the ControlNet (-1 where the mask is set).
+        unit.image = torch::from_blob(const_cast<float*>(prepared.hint.data()), {1, 3, h, w}, torch::kFloat32).clone();
+      } else {
+        const QImage map(prepared.map.pixels.data(), w, h, w * 3, QImage::Format_RGB888);
+        unit.image = bridge::controlImageTensor(map, w, h);
+      }
       unit.weight = u.weight.value_or(1.0);
       unit.start = u.start.value_or(0.0);
       unit.end = u.end.value_or(1.0);
@@ -335,8 +344,6 @@ int run_generate(const QStringList& args) {
                                       QString::fromStdString(pipelines::lora_file_hash(l.path).substr(0, 12))};
     }
 
-    std::signal(SIGINT, on_interrupt);
-    std::stop_source stop;
     const int total_images = static_cast<int>(count * r.batch_size);
     int written = 0;
     for (long long run = 0; run < count; ++run) {
@@ -345,16 +352,15 @@ int run_generate(const QStringList& args) {
       std::fflush(stdout);
       pipelines::GenerationCallbacks callbacks;
       callbacks.on_step = [&](const pipelines::StepInfo& info) {
-        if (interrupted.load()) stop.request_stop();
         const double rate = info.seconds > 0 ? static_cast<double>(info.step) / info.seconds : 0.0;
         std::fprintf(stderr, "\rrun %lld/%lld  step %lld/%lld  %.2f it/s", run + 1, count,
                      static_cast<long long>(info.step), static_cast<long long>(info.total), rate);
         if (info.step == info.total) std::fputc('\n', stderr);
       };
-      const pipelines::GenerationResult result = pipelines::generate(model, r, stop.get_token(), callbacks);
+      const pipelines::GenerationResult result = pipelines::generate(model, r, interrupt.token(), callbacks);
       if (result.cancelled) {
         std::fprintf(stderr, "\nkiln-cli generate: cancelled; %d of %d images written\n", written, total_images);
-        return 130;
+        return kCancelledExit;
       }
       for (const std::string& w : result.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
       params.seed = r.seed;

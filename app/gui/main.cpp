@@ -90,6 +90,8 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
 bool setUpControlUnits(kiln::app::GeneratePage* page, const QStringList& specs, const QString& input, int edit,
                        const QString& scribble) {
   using Source = kiln::app::ControlUnitEditor::Source;
+  // The units given replace those kept from the last session.
+  if (!specs.isEmpty()) page->controlNetPanel()->removeAllUnits();
   for (const QString& spec : specs) {
     kiln::app::ControlUnitEditor* unit = page->controlNetPanel()->addUnit();
     if (!unit) return false;

@@ -4,6 +4,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QEvent>
 #include <QFileDialog>
@@ -21,11 +22,13 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/error.h"
 #include "bridge/control_image_qt.h"
 #include "bridge/error_message.h"
+#include "control/pose_json.h"
 #include "control/pose_render.h"
 #include "pages/pose_conversion.h"
 
@@ -40,6 +43,36 @@ struct PreprocessResult {
   QString error;
   bool cancelled = false;
 };
+
+// How the unit's source is named in the settings.
+const char* sourceId(ControlUnitEditor::Source source) {
+  switch (source) {
+    case ControlUnitEditor::Source::Canvas:
+      return "canvas";
+    case ControlUnitEditor::Source::LastImage:
+      return "last";
+    case ControlUnitEditor::Source::Clipboard:
+      return "clipboard";
+    case ControlUnitEditor::Source::Scribble:
+      return "scribble";
+    case ControlUnitEditor::Source::Pose:
+      return "pose";
+    case ControlUnitEditor::Source::File:
+      break;
+  }
+  return "file";
+}
+
+ControlUnitEditor::Source sourceFromId(const QString& id) {
+  for (const auto source : {ControlUnitEditor::Source::Canvas, ControlUnitEditor::Source::LastImage,
+                            ControlUnitEditor::Source::Clipboard, ControlUnitEditor::Source::Scribble,
+                            ControlUnitEditor::Source::Pose}) {
+    if (id == QLatin1String(sourceId(source))) return source;
+  }
+  return ControlUnitEditor::Source::File;
+}
+
+QString fileName(const QString& path) { return QFileInfo(path).fileName(); }
 
 // Decimals that show a parameter's step exactly (1 -> 0, 0.01 -> 2).
 int decimalsFor(double step) {
@@ -164,6 +197,13 @@ void ControlUnitEditor::build() {
   mModel->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   mModel->setMinimumContentsLength(8);
   connect(mModel, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT mapChanged(); });
+  // The user's choice replaces a restored model that the library does not have.
+  connect(mModel, &QComboBox::activated, this, [this] {
+    if (mModel->currentData().toString().isEmpty()) return;
+    mWantedModel.clear();
+    mModelNote.clear();
+    updateMessage();
+  });
   mPreprocessor = new QComboBox(this);
   mPreprocessor->setObjectName(QStringLiteral("controlPreprocessor"));
   mPreprocessor->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -237,6 +277,7 @@ void ControlUnitEditor::build() {
   mControlMode->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   mControlMode->setMinimumContentsLength(8);
   for (int i = 0; i < 3; ++i) mControlMode->addItem(QString(), i);
+  connect(mControlMode, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT mapChanged(); });
   mResizeMode = new QComboBox(this);
   mResizeMode->setObjectName(QStringLiteral("controlResizeMode"));
   for (int i = 0; i < 3; ++i) mResizeMode->addItem(QString(), i);
@@ -327,17 +368,30 @@ bool ControlUnitEditor::isUnitEnabled() const { return mEnabled->isChecked(); }
 void ControlUnitEditor::setUnitEnabled(bool enabled) { mEnabled->setChecked(enabled); }
 
 void ControlUnitEditor::setModels(const QList<std::pair<QString, QString>>& models, const QString& none) {
-  const QString current = modelPath();
+  mModels = models;
+  mNoModels = none;
+  const QString current = mWantedModel.isEmpty() ? modelPath() : mWantedModel;
   const QSignalBlocker block(mModel);
   mModel->clear();
   for (const auto& [path, name] : models) {
     mModel->addItem(name, path);
     mModel->setItemData(mModel->count() - 1, path, Qt::ToolTipRole);
   }
-  if (models.isEmpty()) mModel->addItem(none, QString());
+  int keep = mModel->findData(current);
+  if (keep >= 0) {
+    mWantedModel.clear();
+    mModelNote.clear();
+  } else if (!mWantedModel.isEmpty()) {
+    // A restored model the library does not list: named, never replaced by another one.
+    mModel->insertItem(0, tr("%1 (not in the library)").arg(fileName(mWantedModel)), QString());
+    mModel->setItemData(0, mWantedModel, Qt::ToolTipRole);
+    keep = 0;
+  } else if (models.isEmpty()) {
+    mModel->addItem(none, QString());
+  }
   mModel->setEnabled(!models.isEmpty());
-  const int keep = mModel->findData(current);
   mModel->setCurrentIndex(keep >= 0 ? keep : 0);
+  updateMessage();
   Q_EMIT mapChanged();
 }
 
@@ -351,6 +405,10 @@ void ControlUnitEditor::selectModel(const QString& path) {
 void ControlUnitEditor::setSource(Source source) {
   const bool changed = source != mSource;
   mSource = source;
+  if (changed) {
+    mSourceNote.clear();
+    updateMessage();
+  }
   mSourceCombo->setCurrentIndex(mSourceCombo->findData(static_cast<int>(source)));
   if (changed && (source == Source::Pose || source == Source::Scribble)) setPreprocessor(QStringLiteral("none"));
   if (source == Source::Pose && mPeople.isEmpty()) {
@@ -415,6 +473,9 @@ bool ControlUnitEditor::openImageFile(const QString& path) {
     return false;
   }
   setSource(Source::File);
+  mSourcePath = QFileInfo(path).absoluteFilePath();
+  mSourceNote.clear();
+  updateMessage();
   setSourceImage(image, QFileInfo(path).fileName());
   return true;
 }
@@ -440,6 +501,9 @@ void ControlUnitEditor::takeSource() {
   }
   mSourceImage = image;
   mSourceName = name;
+  mSourcePath.clear();
+  mSourceNote.clear();
+  updateMessage();
   updateSourceView();
   schedule(0);
 }
@@ -511,7 +575,10 @@ void ControlUnitEditor::setParamBySlot(int slot, double value) {
   const auto p = control::find_preprocessor(preprocessor().toStdString());
   if (!p) return;
   for (const control::PreprocessorParam& param : p->params) {
-    if (param.slot == slot) setParam(QString::fromStdString(param.key), value);
+    // A1111 writes -1 (or its "none" default 0.5) in a slot its module does not use; a value
+    // outside the slider leaves the slider as it is rather than pinned to an end.
+    if (param.slot == slot && std::isfinite(value) && value >= param.minimum && value <= param.maximum)
+      setParam(QString::fromStdString(param.key), value);
   }
 }
 
@@ -548,12 +615,20 @@ void ControlUnitEditor::updateResolutionView() {
 
 void ControlUnitEditor::setDrawnMap(const QImage& map) {
   mDrawnMap = map;
+  if (!map.isNull() && !mSourceNote.isEmpty()) {
+    mSourceNote.clear();
+    updateMessage();
+  }
   updateSourceView();
   schedule(60);
 }
 
 void ControlUnitEditor::setPeople(const QList<widgets::PoseEditor::Person>& people) {
   mPeople = people;
+  if (!mSourceNote.isEmpty()) {
+    mSourceNote.clear();
+    updateMessage();
+  }
   if (!mPoseCanvas.isValid()) mPoseCanvas = mContext.outputSize ? mContext.outputSize() : QSize(512, 512);
   updateSourceView();
   // Throttled while joints move: one render per quiet spell (a render at 512 takes milliseconds).
@@ -589,7 +664,24 @@ void ControlUnitEditor::schedule(int delayMs) { mDebounce->start(delayMs); }
 
 bool ControlUnitEditor::isBusy() const { return mBusy || mDebounce->isActive(); }
 
+void ControlUnitEditor::cancel() {
+  if (!isBusy()) return;
+  mDebounce->stop();
+  mStop.request_stop();
+  ++mRun;  // the run's result, should it still come, is dropped
+  mCancelled = true;
+  setBusy(false);
+  updateMessage();
+  Q_EMIT mapChanged();
+}
+
+void ControlUnitEditor::computeIfCancelled() {
+  if (mCancelled && !isBusy()) schedule(0);
+}
+
 void ControlUnitEditor::startPreprocessing() {
+  mCancelled = false;
+  updateMessage();
   mStop.request_stop();
   mStop = std::stop_source();
   const quint64 run = ++mRun;
@@ -631,7 +723,7 @@ void ControlUnitEditor::startPreprocessing() {
     mError = result.error;
     mMap = result.map;
     showMap(mMap);
-    if (!mError.isEmpty()) showMessage(mError, true);
+    updateMessage();
     Q_EMIT mapChanged();
   });
   watcher->setFuture(QtConcurrent::run([name, values, res, input, pose, scene, context]() -> PreprocessResult {
@@ -671,7 +763,24 @@ void ControlUnitEditor::showMap(const QImage& map) {
         map.scaled(mPreview->size() - QSize(4, 4), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
   }
   mPreview->setToolTip(map.isNull() ? QString() : tr("Control map, %1×%2").arg(map.width()).arg(map.height()));
-  if (mError.isEmpty()) mMessage->hide();
+  updateMessage();
+}
+
+QString ControlUnitEditor::noteText() const {
+  QStringList notes;
+  if (!mModelNote.isEmpty()) notes << mModelNote;
+  if (!mSourceNote.isEmpty()) notes << mSourceNote;
+  if (mCancelled) notes << tr("Computing the map was cancelled; Generate computes it again.");
+  return notes.join(QLatin1Char('\n'));
+}
+
+void ControlUnitEditor::updateMessage() {
+  if (!mError.isEmpty())
+    showMessage(mError, true);
+  else if (const QString note = noteText(); !note.isEmpty())
+    showMessage(note, true);
+  else
+    mMessage->hide();
 }
 
 void ControlUnitEditor::showMessage(const QString& text, bool error) {
@@ -692,8 +801,15 @@ void ControlUnitEditor::setBusy(bool busy) {
 }
 
 QString ControlUnitEditor::problem() const {
+  if (modelPath().isEmpty() && !mWantedModel.isEmpty()) {
+    return QFileInfo::exists(mWantedModel)
+               ? tr("its ControlNet model “%1” is not in the library").arg(fileName(mWantedModel))
+               : tr("its ControlNet model “%1” is gone (moved or deleted)").arg(fileName(mWantedModel));
+  }
   if (modelPath().isEmpty()) return tr("it has no ControlNet model");
   if (isBusy()) return tr("its map is still being computed");
+  if (mCancelled) return tr("computing its map was cancelled");
+  if (!mSourceNote.isEmpty() && mMap.isNull()) return mSourceNote;
   if (!mError.isEmpty()) return mError;
   if (mMap.isNull()) return mSource == Source::Scribble ? tr("nothing is drawn") : tr("it has no picture");
   return {};
@@ -718,6 +834,133 @@ ControlUnitJob ControlUnitEditor::job() const {
     }
   }
   return job;
+}
+
+}  // namespace kiln::app
+
+namespace kiln::app {
+
+ControlUnitState ControlUnitEditor::state() const {
+  ControlUnitState s;
+  s.enabled = isUnitEnabled();
+  s.model = mWantedModel.isEmpty() ? modelPath() : mWantedModel;
+  s.preprocessor = preprocessor();
+  for (const auto& [key, spin] : mParamSpins) s.params.emplace_back(QString::fromStdString(key), spin->value());
+  s.resolution = resolution();
+  s.pixelPerfect = pixelPerfect();
+  s.weight = weight();
+  s.start = start();
+  s.end = end();
+  s.controlMode = static_cast<int>(controlMode());
+  s.resizeMode = static_cast<int>(resizeMode());
+  s.source = QLatin1String(sourceId(mSource));
+  s.sourceName = mSourceName;
+  switch (mSource) {
+    case Source::File:
+      s.path = mSourcePath;  // remembered even while it is gone: it may come back
+      break;
+    case Source::Canvas:
+    case Source::LastImage:
+    case Source::Clipboard:
+      s.picture = mSourceImage;
+      break;
+    case Source::Scribble:
+      s.picture = mDrawnMap;
+      break;
+    case Source::Pose:
+      if (!mPeople.isEmpty() && mPoseCanvas.isValid())
+        s.poseJson = QByteArray::fromStdString(control::to_openpose_json(toPoseScene(mPeople, mPoseCanvas)));
+      break;
+  }
+  return s;
+}
+
+void ControlUnitEditor::restoreState(const ControlUnitState& s) {
+  setUnitEnabled(s.enabled);
+  mWantedModel = s.model;
+  mModelNote.clear();
+  if (!s.model.isEmpty() && !QFileInfo::exists(s.model))
+    mModelNote = tr("The ControlNet model “%1” of the last session is gone (moved or deleted); choose another.")
+                     .arg(fileName(s.model));
+  setModels(mModels, mNoModels);  // picks the model when the library lists it
+
+  setPreprocessor(s.preprocessor);
+  for (const auto& [key, value] : s.params) setParam(key, value);
+  setResolution(s.resolution);
+  setPixelPerfect(s.pixelPerfect);
+  setWeight(s.weight);
+  setRange(s.start, s.end);
+  setControlMode(static_cast<pipelines::ControlMode>(std::clamp(s.controlMode, 0, 2)));
+  setResizeMode(static_cast<control::ResizeMode>(std::clamp(s.resizeMode, 0, 2)));
+
+  mSource = sourceFromId(s.source);
+  mSourceCombo->setCurrentIndex(mSourceCombo->findData(static_cast<int>(mSource)));
+  mSourceImage = QImage();
+  mSourcePath.clear();
+  mSourceName = s.sourceName;
+  mDrawnMap = QImage();
+  mPeople.clear();
+  mSourceNote.clear();
+  const bool kept = !s.path.isEmpty();
+  const bool gone = kept && !QFileInfo::exists(s.path);
+  const auto readPicture = [&s] {
+    QImageReader reader(s.path);
+    reader.setAutoTransform(true);
+    return reader.read();
+  };
+  switch (mSource) {
+    case Source::File:
+      mSourcePath = s.path;
+      if (gone) {
+        mSourceNote = tr("The picture “%1” of the last session is gone (moved or deleted); open it again.")
+                          .arg(QDir::toNativeSeparators(s.path));
+      } else if (kept) {
+        mSourceImage = readPicture();
+        if (mSourceImage.isNull())
+          mSourceNote = tr("Kiln cannot read the picture “%1” any more; open it again.")
+                            .arg(QDir::toNativeSeparators(s.path));
+      }
+      break;
+    case Source::Canvas:
+    case Source::LastImage:
+    case Source::Clipboard:
+      if (kept) mSourceImage = gone ? QImage() : readPicture();
+      if (kept && mSourceImage.isNull())
+        mSourceNote = tr("The picture kept from the last session is gone; take it again.");
+      break;
+    case Source::Scribble:
+      if (kept) mDrawnMap = gone ? QImage() : readPicture();
+      if (kept && mDrawnMap.isNull()) mSourceNote = tr("The scribble kept from the last session is gone; draw it again.");
+      break;
+    case Source::Pose: {
+      QString why;
+      if (gone) {
+        why = tr("The pose kept from the last session is gone");
+      } else if (kept) {
+        try {
+          const control::PoseFile file = control::read_pose_file(s.path.toStdString());
+          const control::PoseScene& scene = file.frames.front();
+          mPoseCanvas = QSize(scene.canvas_width, scene.canvas_height);
+          if (!mPoseCanvas.isValid() || mPoseCanvas.isEmpty())
+            mPoseCanvas = mContext.outputSize ? mContext.outputSize() : QSize(512, 512);
+          mPeople = fromPoseScene(scene, mPoseCanvas).people;
+        } catch (const std::exception& e) {
+          why = tr("Kiln cannot read the pose kept from the last session (%1)").arg(QString::fromUtf8(e.what()));
+        }
+      }
+      if (mPeople.isEmpty()) {
+        mPoseCanvas = mContext.outputSize ? mContext.outputSize() : QSize(512, 512);
+        mPeople = {widgets::PoseEditor::defaultPerson(mPoseCanvas)};
+      }
+      if (!why.isEmpty()) mSourceNote = why + tr("; the unit has the default pose.");
+      break;
+    }
+  }
+  mPreprocessor->setEnabled(mSource != Source::Pose);
+  updateSourceView();
+  updateResolutionView();
+  updateMessage();
+  schedule(0);
 }
 
 }  // namespace kiln::app

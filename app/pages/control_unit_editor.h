@@ -19,6 +19,7 @@
 #include "control/geometry.h"
 #include "control/preprocessor.h"
 #include "jobs/engine_worker.h"
+#include "state/control_unit_state.h"
 #include "widgets/pose_editor.h"
 
 class QCheckBox;
@@ -114,6 +115,19 @@ class ControlUnitEditor : public QFrame {
   ControlUnitJob job() const;
   // Recomputes the map (e.g. the output size changed: Pixel Perfect and poses follow it).
   void refresh();
+  // Stops computing the map (the page's Cancel while it waits for it). The unit keeps no map of
+  // its current settings until computeIfCancelled() or a change computes it again.
+  void cancel();
+  bool wasCancelled() const { return mCancelled; }
+  void computeIfCancelled();
+
+  // Everything a later session needs to show the unit again (ControlUnitState says what).
+  ControlUnitState state() const;
+  // The unit as `state` describes it. A model or picture file that is no longer there leaves a
+  // note in the unit (noteText()) and the rest restored; nothing is asked.
+  void restoreState(const ControlUnitState& state);
+  // The note about a vanished model or picture; empty when none.
+  QString noteText() const;
 
   // For tests and screenshots.
   QLabel* previewLabel() const { return mPreview; }
@@ -148,6 +162,9 @@ class ControlUnitEditor : public QFrame {
   void startPreprocessing();
   void showMap(const QImage& map);
   void showMessage(const QString& text, bool error);
+  // The message label: the last preprocessing error, else the note, else hidden.
+  void updateMessage();
+  void setNote(const QString& note);
   void setBusy(bool busy);
   // The map's input as the preprocessor sees it (null when the source has nothing).
   QImage inputImage() const;
@@ -156,6 +173,14 @@ class ControlUnitEditor : public QFrame {
   Source mSource = Source::File;
   QImage mSourceImage;
   QString mSourceName;
+  QString mSourcePath;  // Source::File: the picture's file
+  // A restored model that the library does not list (yet): chosen as soon as it does.
+  QString mWantedModel;
+  QString mModelNote;   // the restored model is gone
+  QString mSourceNote;  // the restored picture, drawing or pose is gone
+  bool mCancelled = false;
+  QList<std::pair<QString, QString>> mModels;  // as setModels gave them
+  QString mNoModels;
   QImage mDrawnMap;
   QList<widgets::PoseEditor::Person> mPeople;
   QSize mPoseCanvas;

@@ -6,11 +6,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "bridge/model_labels.h"
 #include "control/network_preprocessors.h"
 #include "services/model_library.h"
+#include "state/generation_settings.h"
 
 namespace kiln::app {
 
@@ -32,7 +34,14 @@ QString recordName(const QString& path) {
 }  // namespace
 
 ControlNetPanel::ControlNetPanel(ModelLibrary* library, ControlUnitEditor::Context context, QWidget* parent)
-    : QWidget(parent), mLibrary(library), mContext(std::move(context)) {
+    : QWidget(parent), mLibrary(library), mContext(std::move(context)), mSave(new QTimer(this)) {
+  // Kept a moment after the last change: a slider dragged or a scribble drawn writes once.
+  mSave->setSingleShot(true);
+  mSave->setInterval(1500);
+  connect(mSave, &QTimer::timeout, this, &ControlNetPanel::saveUnits);
+  connect(this, &ControlNetPanel::unitsChanged, this, [this] {
+    if (mSettings) mSave->start();
+  });
   // The networks (HED, lineart, Depth Anything) join the registry before the first unit lists
   // it; idempotent, so every panel (and test) may ask.
   control::register_network_preprocessors();
@@ -168,6 +177,46 @@ bool ControlNetPanel::isBusy() const {
 
 void ControlNetPanel::refreshMaps() {
   for (ControlUnitEditor* unit : mUnits) unit->refresh();
+}
+
+void ControlNetPanel::attachSettings(GenerationSettings* settings) {
+  mSettings = nullptr;  // restoring is no change to keep
+  removeAllUnits();
+  for (const ControlUnitState& state : settings->controlUnits()) {
+    ControlUnitEditor* unit = addUnit();
+    if (!unit) break;
+    unit->restoreState(state);
+  }
+  // As the user left them: the last unit open, the others folded (addUnit's rule).
+  mSettings = settings;
+  mSave->stop();
+}
+
+void ControlNetPanel::saveUnits() {
+  mSave->stop();
+  if (!mSettings) return;
+  QList<ControlUnitState> states;
+  for (const ControlUnitEditor* unit : mUnits) states << unit->state();
+  const QString error = mSettings->setControlUnits(states);
+  if (!error.isEmpty()) Q_EMIT message(tr("Could not keep the ControlNet units' pictures: %1").arg(error));
+}
+
+void ControlNetPanel::removeAllUnits() {
+  while (!mUnits.isEmpty()) removeUnit(mUnits.last());
+}
+
+bool ControlNetPanel::isComputing() const {
+  return std::any_of(mUnits.begin(), mUnits.end(),
+                     [](const ControlUnitEditor* u) { return u->isUnitEnabled() && u->isBusy(); });
+}
+
+void ControlNetPanel::cancelMaps() {
+  for (ControlUnitEditor* unit : mUnits) unit->cancel();
+}
+
+void ControlNetPanel::computeCancelledMaps() {
+  for (ControlUnitEditor* unit : mUnits)
+    if (unit->isUnitEnabled()) unit->computeIfCancelled();
 }
 
 QStringList ControlNetPanel::applyRecords(const QList<bridge::ControlNetUnitUse>& records) {

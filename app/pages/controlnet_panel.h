@@ -13,10 +13,12 @@
 
 class QLabel;
 class QPushButton;
+class QTimer;
 class QVBoxLayout;
 
 namespace kiln::app {
 
+class GenerationSettings;
 class ModelLibrary;
 
 class ControlNetPanel : public QWidget {
@@ -47,6 +49,20 @@ class ControlNetPanel : public QWidget {
   // does not have (their units keep their model).
   QStringList applyRecords(const QList<bridge::ControlNetUnitUse>& records);
 
+  // The units of the last session come back from `settings` (replacing any units here), and
+  // from now on the units are kept there a moment after each change and by saveUnits().
+  void attachSettings(GenerationSettings* settings);
+  // Keeps the units in the attached settings now (a problem writing a file goes to message()).
+  void saveUnits();
+  void removeAllUnits();
+
+  // An enabled unit's map is being computed (or about to be).
+  bool isComputing() const;
+  // Stops every map being computed (ControlUnitEditor::cancel).
+  void cancelMaps();
+  // Enabled units whose computing was cancelled compute their maps again.
+  void computeCancelledMaps();
+
   QPushButton* addButton() const { return mAdd; }
 
  Q_SIGNALS:
@@ -57,6 +73,8 @@ class ControlNetPanel : public QWidget {
   void busyChanged(bool busy);
   // Units were added, removed or enabled.
   void unitsChanged();
+  // A short note for the status bar.
+  void message(const QString& text);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -74,6 +92,8 @@ class ControlNetPanel : public QWidget {
   QLabel* mEmpty;
   QPushButton* mAdd;
   QVBoxLayout* mList;
+  GenerationSettings* mSettings = nullptr;
+  QTimer* mSave;
 };
 
 }  // namespace kiln::app

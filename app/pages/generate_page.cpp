@@ -136,6 +136,9 @@ void GeneratePage::updateModeView() {
   const bool input = mMode != Mode::TextToImage || drawing;
   const bool inpaint = mMode == Mode::Inpaint;
   mPosePanel->setVisible(mPosing);
+  // While posing the result may narrow below its usual minimum, so that the pose editor's
+  // toolbar gets its width (balanceCanvases).
+  mOutput->setMinimumWidth(mPosing ? 130 : 0);
   mInput->setVisible(input && !mPosing);
   mOutput->setPlaceholderText(input ? tr("The result appears here.")
                                     : tr("Write a prompt and press Generate (Ctrl+Enter).\nDrop a Kiln or "
@@ -149,6 +152,8 @@ void GeneratePage::updateModeView() {
   using Tool = widgets::ImageCanvas::Tool;
   mInput->setLayer(drawing ? widgets::ImageCanvas::Layer::Scribble : widgets::ImageCanvas::Layer::Mask);
   mInput->setTool(inpaint || drawing ? (mEraser->isChecked() ? Tool::Eraser : Tool::Brush) : Tool::None);
+  mBrushSize->setToolTip(drawing ? tr("Size of the scribble pen in image pixels ([ and ]); the mask brush has its own")
+                                 : tr("Size of the mask brush in image pixels ([ and ]); the scribble pen has its own"));
   mBrush->setToolTip(drawing ? tr("Draw the scribble (B; [ and ] change the size)")
                              : tr("Paint the area to repaint (B; [ and ] change the size)"));
   mEraser->setToolTip(drawing ? tr("Erase the scribble (E)") : tr("Erase the mask (E)"));
@@ -219,8 +224,11 @@ void GeneratePage::endPoseEdit() {
 void GeneratePage::balanceCanvases() {
   // Three widgets: the pose editor (while a pose is edited), the input canvas and the result.
   const int total = mCanvasSplitter->width() - mCanvasSplitter->handleWidth();
-  const int half = total / 2;
-  if (total > 0) mCanvasSplitter->setSizes({mPosing ? half : 0, mPosing ? 0 : half, total - half});
+  int first = total / 2;
+  // The pose editor's toolbar wants its whole width (at 1280 pixels half is too little).
+  if (mPosing)
+    first = std::clamp(mPosePanel->sizeHint().width(), first, std::max(first, total - mOutput->minimumWidth()));
+  if (total > 0) mCanvasSplitter->setSizes({mPosing ? first : 0, mPosing ? 0 : first, total - first});
 }
 
 void GeneratePage::showEvent(QShowEvent* event) {
@@ -251,20 +259,30 @@ int GeneratePage::selectedRow() const { return mGalleryPanel->selectedRow(); }
 GenerationForm GeneratePage::form() const {
   GenerationForm f;
   f.mode = modeId(mMode);
-  f.brushSize = mBrushSize->value();
-  f.brushHardness = mHardness->value() / 100.0;
+  using Layer = widgets::ImageCanvas::Layer;
+  f.brushSize = mInput->brushSizeOf(Layer::Mask);
+  f.brushHardness = mInput->brushHardnessOf(Layer::Mask);
+  f.scribbleBrushSize = mInput->brushSizeOf(Layer::Scribble);
+  f.scribbleBrushHardness = mInput->brushHardnessOf(Layer::Scribble);
   return mForm->form(f);
 }
 
 void GeneratePage::setForm(const GenerationForm& f) {
   mForm->setForm(f);
-  mBrushSize->setValue(f.brushSize);
-  mHardness->setValue(static_cast<int>(f.brushHardness * 100 + 0.5));
-  mInput->setBrushSize(f.brushSize);
-  mInput->setBrushHardness(f.brushHardness);
+  using Layer = widgets::ImageCanvas::Layer;
+  mInput->setBrushSizeOf(Layer::Mask, f.brushSize);
+  mInput->setBrushHardnessOf(Layer::Mask, f.brushHardness);
+  mInput->setBrushSizeOf(Layer::Scribble, f.scribbleBrushSize);
+  mInput->setBrushHardnessOf(Layer::Scribble, f.scribbleBrushHardness);
+  // The sliders show the brush of the layer being painted.
+  mBrushSize->setValue(mInput->brushSize());
+  mHardness->setValue(static_cast<int>(mInput->brushHardness() * 100 + 0.5));
 }
 
-void GeneratePage::saveForm() { mGenerationSettings->setForm(form()); }
+void GeneratePage::saveForm() {
+  mGenerationSettings->setForm(form());
+  mControlNet->saveUnits();
+}
 
 // The precision is the machine's setting, saved when the user chooses it (a saved choice this
 // machine does not offer shows as Automatic and stays saved).
@@ -356,6 +374,16 @@ void GeneratePage::generate() {
     showError(tr("Nothing to repaint"), tr("Paint over the part of the image to repaint with the brush."));
     return;
   }
+  // A map still being computed (a network takes a second or two): Generate waits for it.
+  mControlNet->computeCancelledMaps();
+  if (mControlNet->isComputing()) {
+    mWaitingForMaps = true;
+    mStatus->setText(tr("Computing control map…"));
+    setActivity(tr("Computing control map…"), -1);
+    updateActions();
+    Q_EMIT generatingChanged(true);
+    return;
+  }
   QString controlProblem;
   const QList<ControlUnitJob> controlUnits = mControlNet->jobs(&controlProblem);
   if (!controlProblem.isEmpty()) {
@@ -400,7 +428,26 @@ void GeneratePage::generate() {
       mWorker, [worker = mWorker, job] { worker->generate(job); }, Qt::QueuedConnection);
 }
 
+void GeneratePage::generateAfterMaps() {
+  if (!mWaitingForMaps || mControlNet->isComputing()) return;
+  mWaitingForMaps = false;
+  generate();
+  if (isGenerating()) return;
+  // Nothing started (a unit's map failed, say): generate() said why in the banner.
+  mStatus->setText(tr("Ready"));
+  setActivity({}, 0);
+  updateActions();
+  Q_EMIT generatingChanged(false);
+}
+
 void GeneratePage::cancel() {
+  if (mWaitingForMaps) {
+    // Both: the wait and the maps being computed.
+    mWaitingForMaps = false;
+    mControlNet->cancelMaps();
+    endJob(tr("Cancelled"));
+    return;
+  }
   if (!isGenerating()) return;
   mStop.request_stop();
   mStatus->setText(tr("Cancelling…"));

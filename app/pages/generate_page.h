@@ -62,7 +62,9 @@ class GeneratePage : public QWidget {
 
   QAction* generateAction() const { return mGenerate; }
   QAction* cancelAction() const { return mCancel; }
-  bool isGenerating() const { return mJob != 0; }
+  // Also while Generate waits for a ControlNet unit's map (waitsForControlMaps()).
+  bool isGenerating() const { return mJob != 0 || mWaitingForMaps; }
+  bool waitsForControlMaps() const { return mWaitingForMaps; }
 
   Mode mode() const { return mMode; }
   void setMode(Mode mode);
@@ -164,6 +166,9 @@ class GeneratePage : public QWidget {
   void onFailed(quint64 id, const kiln::app::UserMessage& message);
   void onCancelled(quint64 id);
   void endJob(const QString& status);
+  // Generate was pressed while a unit's map was being computed: once no enabled unit computes,
+  // generates (or says what is missing).
+  void generateAfterMaps();
 
   ModelLibrary* mLibrary;
   AppSettings* mSettings;
@@ -185,6 +190,7 @@ class GeneratePage : public QWidget {
   QPointer<ControlUnitEditor> mScribbleUnit;
   QPointer<ControlUnitEditor> mScribbleOwner;  // whose drawing the scribble layer holds
   bool mPosing = false;
+  bool mWaitingForMaps = false;
 
   QAction* mGenerate;
   QAction* mCancel;

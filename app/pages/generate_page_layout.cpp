@@ -214,6 +214,7 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   const GenerationForm saved = mGenerationSettings->form();
   updateModels();
   mControlNet->setBaseModel(selectedModelPath());
+  mControlNet->attachSettings(mGenerationSettings.get());
   setForm(saved);
   connectPrecision();
   setMode(modeFromId(saved.mode));
@@ -332,7 +333,6 @@ QWidget* GeneratePage::buildCanvasPanel() {
   mBrushSize->setRange(2, 256);
   mBrushSize->setMinimumWidth(60);
   mBrushSize->setMaximumWidth(120);
-  mBrushSize->setToolTip(tr("Brush size in image pixels ([ and ])"));
   mHardness = new QSlider(Qt::Horizontal, mMaskTools);
   mHardness->setObjectName(QStringLiteral("hardnessSlider"));
   mHardness->setRange(0, 100);
@@ -369,6 +369,11 @@ QWidget* GeneratePage::buildCanvasPanel() {
   connect(mBrushSize, &QSlider::valueChanged, mInput, &widgets::ImageCanvas::setBrushSize);
   connect(mInput, &widgets::ImageCanvas::brushSizeChanged, mBrushSize, &QSlider::setValue);
   connect(mHardness, &QSlider::valueChanged, this, [this](int v) { mInput->setBrushHardness(v / 100.0); });
+  // Mask brush and scribble pen each keep their size and hardness: the sliders follow the layer.
+  connect(mInput, &widgets::ImageCanvas::layerChanged, this, [this] {
+    const QSignalBlocker block(mHardness);
+    mHardness->setValue(static_cast<int>(mInput->brushHardness() * 100 + 0.5));
+  });
   mOutput = new widgets::ImageCanvas(panel);
   mOutput->setObjectName(QStringLiteral("outputCanvas"));
 
@@ -413,6 +418,10 @@ QWidget* GeneratePage::buildControlNetPanel() {
   connect(mForm, &GenerationFormView::modelChanged, this, [this] { mControlNet->setBaseModel(selectedModelPath()); });
   connect(mForm, &GenerationFormView::sizeChanged, mControlNet, &ControlNetPanel::refreshMaps);
   connect(mControlNet, &ControlNetPanel::unitsChanged, this, &GeneratePage::updateControlNetTab);
+  connect(mControlNet, &ControlNetPanel::message, this, &GeneratePage::message);
+  // Queued: a unit says it is idle before it takes its new map.
+  connect(mControlNet, &ControlNetPanel::busyChanged, this, &GeneratePage::generateAfterMaps, Qt::QueuedConnection);
+  connect(mControlNet, &ControlNetPanel::unitsChanged, this, &GeneratePage::generateAfterMaps, Qt::QueuedConnection);
   auto* box = new QWidget(this);
   auto* layout = new QVBoxLayout(box);
   // The form's own margins, so the panel lines up with it.

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/precision.h"
+#include "state/control_unit_state.h"
 
 namespace kiln::app {
 
@@ -39,8 +40,10 @@ struct GenerationForm {
   int clipSkip = 1;
   double denoisingStrength = 0.75;
   QString mode = QStringLiteral("txt2img");  // "txt2img", "img2img", "inpaint"
-  int brushSize = 48;
+  int brushSize = 48;  // the inpaint mask's brush
   double brushHardness = 0.7;
+  int scribbleBrushSize = 6;  // the ControlNet scribble's pen: its own size, remembered apart
+  double scribbleBrushHardness = 1.0;
   QList<LoRAChoice> loras;
 
   bool operator==(const GenerationForm&) const = default;
@@ -67,6 +70,17 @@ class GenerationSettings : public QObject {
   // What the models compute in (default Automatic); an unknown stored text reads as Automatic.
   Precision precision() const;
   void setPrecision(Precision precision);
+
+  // The ControlNet units of the last session, in order.
+  QList<ControlUnitState> controlUnits() const;
+  // Keeps `units` (replacing those kept before): the settings, and each unit's `picture` or
+  // `poseJson` as a file of dataFolder()/controlnet named by its content (written atomically,
+  // only when not there yet); files there that no unit uses any more are removed. Returns what
+  // went wrong writing a file, empty when all is kept (a unit whose file failed keeps no picture).
+  QString setControlUnits(QList<ControlUnitState> units);
+  // Where the page keeps files of its own: beside a test's INI file ("<ini>-data"), else the
+  // platform's application data folder (~/.local/share/Kiln/kiln on Linux).
+  QString dataFolder() const;
 
   void sync();
 

@@ -4,7 +4,9 @@
 // a generation with the tiny ControlNet records the unit in the PNG parameters and reusing them
 // restores it; a network preprocessor without its weights says which file is missing; the pose
 // editor snaps to the people DWPose (tiny test models) finds. Also the pose editor's people <->
-// PoseScene conversion.
+// PoseScene conversion. Units come back in the next session (a vanished model or picture leaves
+// a note in its unit); Generate waits for a map being computed and Cancel stops both; mask brush
+// and scribble pen keep their own sizes; PNG thresholds set the sliders.
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -13,6 +15,7 @@
 #include <QPainter>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -120,6 +123,11 @@ class TestControlNetPanel : public QObject {
   void scribbleUnitSendsTheInvertedDrawing();
   void generatesWithAControlNetAndRestoresTheUnit();
   void missingNetworkWeightsAreNamedInTheUnit();
+  void unitsComeBackInTheNextSession();
+  void vanishedModelAndPicturesAreNotedInTheirUnits();
+  void generateWaitsForTheMapAndCancelStopsBoth();
+  void maskBrushAndScribblePenKeepTheirSizes();
+  void pngThresholdsSetThePreprocessorSliders();
   void snapsThePoseToTheDetectedPeople();
 
  private:
@@ -128,7 +136,8 @@ class TestControlNetPanel : public QObject {
   QString tinyModel() const { return models() + QStringLiteral("/tiny_sd1"); }
   QString tinyControlNet() const { return models() + QStringLiteral("/tiny_controlnet"); }
   QString picture() const { return mDir->filePath(QStringLiteral("shapes.png")); }
-  void prepare(Studio& s);
+  // The tiny model listed and the form set for a quick run; `controlNet`: the ControlNet listed too.
+  void prepare(Studio& s, bool controlNet = true);
 
   std::unique_ptr<QTemporaryDir> mDir;
 };
@@ -155,11 +164,13 @@ void TestControlNetPanel::init() {
   generation.setOutputFolder(mDir->filePath(QStringLiteral("output")));
 }
 
-void TestControlNetPanel::prepare(Studio& s) {
+void TestControlNetPanel::prepare(Studio& s, bool controlNet) {
   QTRY_VERIFY_WITH_TIMEOUT(s.page->modelCombo()->count() == 1, kTimeout);
   QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(tinyModel()) && s.library->entry(tinyModel())->status == ModelEntry::Status::Ready,
                            kTimeout);
-  QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(tinyControlNet()) && s.library->entry(tinyControlNet())->isKnown(), kTimeout);
+  if (controlNet)
+    QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(tinyControlNet()) && s.library->entry(tinyControlNet())->isKnown(),
+                             kTimeout);
   GenerationForm f = s.page->form();
   f.prompt = QStringLiteral("a red fox");
   f.negativePrompt.clear();
@@ -405,6 +416,269 @@ void TestControlNetPanel::missingNetworkWeightsAreNamedInTheUnit() {
   QString problem;
   s.panel()->jobs(&problem);
   QVERIFY(problem.contains(QLatin1String("unit 1")));
+}
+
+namespace {
+
+// The three units of the persistence tests: a canny unit on the picture with every field off its
+// default, a disabled scribble, and a pose with a moved and a hidden joint.
+struct SavedUnits {
+  QImage drawing;
+  QList<PoseEditor::Person> people;
+};
+
+SavedUnits setUpThreeUnits(ControlNetPanel* panel, const QString& picture, const QString& controlNet) {
+  SavedUnits saved;
+  ControlUnitEditor* a = panel->addUnit();
+  a->openImageFile(picture);
+  a->setPreprocessor(QStringLiteral("canny"));
+  a->setParam(QStringLiteral("low_threshold"), 80);
+  a->setParam(QStringLiteral("high_threshold"), 160);
+  a->setResolution(256);
+  a->setWeight(0.6);
+  a->setRange(0.2, 0.8);
+  a->setControlMode(kiln::pipelines::ControlMode::ControlNetMoreImportant);
+  a->setResizeMode(kiln::control::ResizeMode::ResizeAndFill);
+  a->selectModel(controlNet);
+  ControlUnitEditor* b = panel->addUnit();
+  b->setSource(ControlUnitEditor::Source::Scribble);
+  saved.drawing = QImage(64, 64, QImage::Format_RGB32);
+  saved.drawing.fill(Qt::black);
+  QPainter p(&saved.drawing);
+  p.setPen(QPen(Qt::white, 3));
+  p.drawLine(5, 5, 60, 40);
+  p.end();
+  b->setDrawnMap(saved.drawing);
+  b->setUnitEnabled(false);
+  b->setPixelPerfect(true);
+  ControlUnitEditor* c = panel->addUnit();
+  c->setSource(ControlUnitEditor::Source::Pose);
+  saved.people = c->people();
+  saved.people[0].body[PoseEditor::RWrist] = QPointF(12, 20);
+  saved.people[0].visible[PoseEditor::LEar] = false;
+  c->setPeople(saved.people);
+  return saved;
+}
+
+}  // namespace
+
+void TestControlNetPanel::unitsComeBackInTheNextSession() {
+  SavedUnits saved;
+  QString dataFolder;
+  {
+    Studio s(settingsFile());
+    prepare(s);
+    saved = setUpThreeUnits(s.panel(), picture(), tinyControlNet());
+    for (ControlUnitEditor* unit : s.panel()->units()) waitForMap(unit);
+    dataFolder = s.page->generationSettings()->dataFolder();
+  }  // the page keeps the units as it closes
+  // The drawing and the pose are files of the data folder; the picture is remembered by its path.
+  const QStringList kept = QDir(dataFolder + QStringLiteral("/controlnet")).entryList(QDir::Files);
+  QCOMPARE(kept.size(), 2);
+  QVERIFY(kept.filter(QStringLiteral(".png")).size() == 1 && kept.filter(QStringLiteral(".json")).size() == 1);
+
+  Studio s(settingsFile());
+  const auto units = s.panel()->units();
+  QCOMPARE(units.size(), 3);
+  ControlUnitEditor* a = units[0];
+  QTRY_COMPARE_WITH_TIMEOUT(a->modelPath(), tinyControlNet(), kTimeout);  // once the library lists it
+  QVERIFY(a->isUnitEnabled());
+  QCOMPARE(a->source(), ControlUnitEditor::Source::File);
+  QCOMPARE(a->preprocessor(), QStringLiteral("canny"));
+  QCOMPARE(a->params().at("low_threshold"), 80.0);
+  QCOMPARE(a->params().at("high_threshold"), 160.0);
+  QCOMPARE(a->resolution(), 256);
+  QCOMPARE(a->weight(), 0.6);
+  QCOMPARE(a->start(), 0.2);
+  QCOMPARE(a->end(), 0.8);
+  QCOMPARE(a->controlMode(), kiln::pipelines::ControlMode::ControlNetMoreImportant);
+  QCOMPARE(a->resizeMode(), kiln::control::ResizeMode::ResizeAndFill);
+  QCOMPARE(a->sourceImage().size(), QSize(96, 64));
+  waitForMap(a);
+  QCOMPARE(a->problem(), QString());
+  QCOMPARE(a->noteText(), QString());
+
+  ControlUnitEditor* b = units[1];
+  QVERIFY(!b->isUnitEnabled());
+  QVERIFY(b->pixelPerfect());
+  QCOMPARE(b->source(), ControlUnitEditor::Source::Scribble);
+  QCOMPARE(gray(b->drawnMap()), gray(saved.drawing));
+
+  ControlUnitEditor* c = units[2];
+  QCOMPARE(c->source(), ControlUnitEditor::Source::Pose);
+  QCOMPARE(c->people().size(), 1);
+  for (int j = 0; j < PoseEditor::kJointCount; ++j) {
+    QVERIFY(std::abs(c->people()[0].body[j].x() - saved.people[0].body[j].x()) < 1e-6);
+    QVERIFY(std::abs(c->people()[0].body[j].y() - saved.people[0].body[j].y()) < 1e-6);
+    QCOMPARE(c->people()[0].visible[j], saved.people[0].visible[j]);
+  }
+  waitForMap(c);
+
+  // A unit removed is gone next time, and so is its file.
+  s.panel()->removeUnit(b);
+  s.page->generationSettings()->setControlUnits({});
+  QVERIFY(QDir(dataFolder + QStringLiteral("/controlnet")).entryList(QDir::Files).isEmpty());
+}
+
+void TestControlNetPanel::vanishedModelAndPicturesAreNotedInTheirUnits() {
+  QString dataFolder;
+  {
+    Studio s(settingsFile());
+    prepare(s);
+    setUpThreeUnits(s.panel(), picture(), tinyControlNet());
+    s.panel()->units()[1]->setUnitEnabled(true);
+    for (ControlUnitEditor* unit : s.panel()->units()) waitForMap(unit);
+    dataFolder = s.page->generationSettings()->dataFolder();
+  }
+  // Between the sessions the picture, the ControlNet and the kept drawing and pose disappear.
+  QVERIFY(QFile::remove(picture()));
+  QVERIFY(QDir().rename(tinyControlNet(), mDir->filePath(QStringLiteral("moved_controlnet"))));
+  const QDir kept(dataFolder + QStringLiteral("/controlnet"));
+  for (const QString& name : kept.entryList(QDir::Files)) QVERIFY(QFile::remove(kept.filePath(name)));
+
+  Studio s(settingsFile());
+  prepare(s, false);
+  const auto units = s.panel()->units();
+  QCOMPARE(units.size(), 3);
+  ControlUnitEditor* a = units[0];
+  QVERIFY2(a->noteText().contains(QStringLiteral("“tiny_controlnet” of the last session is gone")), qPrintable(a->noteText()));
+  QVERIFY2(a->noteText().contains(QLatin1String("shapes.png")), qPrintable(a->noteText()));
+  QVERIFY(!a->messageLabel()->isHidden());
+  QVERIFY(a->modelPath().isEmpty());  // no other model stands in for it
+  QVERIFY(a->problem().contains(QLatin1String("tiny_controlnet")));
+  // The rest of the unit is as it was.
+  QCOMPARE(a->preprocessor(), QStringLiteral("canny"));
+  QCOMPARE(a->params().at("low_threshold"), 80.0);
+  QCOMPARE(a->weight(), 0.6);
+  QCOMPARE(a->resizeMode(), kiln::control::ResizeMode::ResizeAndFill);
+  QVERIFY2(units[1]->noteText().contains(QLatin1String("scribble")), qPrintable(units[1]->noteText()));
+  QVERIFY2(units[2]->noteText().contains(QLatin1String("default pose")), qPrintable(units[2]->noteText()));
+  QCOMPARE(units[2]->people().size(), 1);
+  QVERIFY(!s.page->banner()->isVisible());  // notes, not an error
+  // Generating names the unit instead of guessing a model.
+  s.page->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QVERIFY(s.page->banner()->isVisible());
+  QCOMPARE(s.page->gallery()->rowCount(), 0);
+
+  // The model back in the library: the unit takes it, its note goes.
+  QVERIFY(QDir().rename(mDir->filePath(QStringLiteral("moved_controlnet")), tinyControlNet()));
+  s.library->rescan();
+  QTRY_COMPARE_WITH_TIMEOUT(a->modelPath(), tinyControlNet(), kTimeout);
+  QVERIFY(!a->noteText().contains(QLatin1String("tiny_controlnet")));
+  // Opening a picture clears the picture's note.
+  QVERIFY(shapes(96, 64).save(picture()));
+  QVERIFY(a->openImageFile(picture()));
+  QCOMPARE(a->noteText(), QString());
+}
+
+void TestControlNetPanel::generateWaitsForTheMapAndCancelStopsBoth() {
+  Studio s(settingsFile());
+  prepare(s);
+  ControlUnitEditor* unit = s.panel()->addUnit();
+  QVERIFY(unit->openImageFile(picture()));
+  unit->setPreprocessor(QStringLiteral("canny"));
+  waitForMap(unit);
+
+  // A slider moved just before Generate: the map is due; Generate waits, then generates.
+  unit->paramSpin(QStringLiteral("low_threshold"))->setValue(60);
+  QVERIFY(unit->isBusy());
+  s.page->generate();
+  QVERIFY(s.page->isGenerating());
+  QVERIFY(s.page->waitsForControlMaps());
+  QCOMPARE(s.page->statusLabel()->text(), QStringLiteral("Computing control map…"));
+  QVERIFY(!s.page->banner()->isVisible());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QVERIFY2(!s.page->banner()->isVisible(), qPrintable(s.page->statusLabel()->text()));
+  QCOMPARE(s.page->gallery()->rowCount(), 1);
+  QCOMPARE(s.page->gallery()->item(0).parameters.controlNets.first().thresholdA, 60.0);
+
+  // Cancel while waiting: neither the map nor the image comes; the next Generate computes both.
+  unit->paramSpin(QStringLiteral("low_threshold"))->setValue(70);
+  s.page->generate();
+  QVERIFY(s.page->waitsForControlMaps());
+  s.page->cancel();
+  QVERIFY(!s.page->isGenerating());
+  QVERIFY(!unit->isBusy());
+  QVERIFY(unit->wasCancelled());
+  QVERIFY(!unit->problem().isEmpty());
+  QTest::qWait(600);
+  QCOMPARE(s.page->gallery()->rowCount(), 1);
+  QVERIFY(!unit->isBusy());
+  s.page->generate();
+  QVERIFY(s.page->waitsForControlMaps());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QCOMPARE(s.page->gallery()->rowCount(), 2);
+  QCOMPARE(s.page->gallery()->item(0).parameters.controlNets.first().thresholdA, 70.0);
+  QVERIFY(!unit->wasCancelled());
+}
+
+void TestControlNetPanel::maskBrushAndScribblePenKeepTheirSizes() {
+  using Layer = kiln::widgets::ImageCanvas::Layer;
+  {
+    Studio s(settingsFile());
+    auto* slider = s.page->findChild<QSlider*>(QStringLiteral("brushSizeSlider"));
+    QVERIFY(slider);
+    auto* canvas = s.page->inputCanvas();
+    QCOMPARE(canvas->layer(), Layer::Mask);
+    slider->setValue(80);
+    QCOMPARE(canvas->brushSizeOf(Layer::Mask), 80);
+    ControlUnitEditor* unit = s.panel()->addUnit();
+    unit->setSource(ControlUnitEditor::Source::Scribble);
+    s.page->beginScribble(unit);
+    QCOMPARE(canvas->layer(), Layer::Scribble);
+    QCOMPARE(slider->value(), 6);  // the pen's own size
+    slider->setValue(14);
+    QCOMPARE(canvas->brushSizeOf(Layer::Scribble), 14);
+    QCOMPARE(canvas->brushSizeOf(Layer::Mask), 80);
+    s.page->endScribble();
+    QCOMPARE(slider->value(), 80);
+  }
+  Studio s(settingsFile());
+  QCOMPARE(s.page->form().brushSize, 80);
+  QCOMPARE(s.page->form().scribbleBrushSize, 14);
+  auto* slider = s.page->findChild<QSlider*>(QStringLiteral("brushSizeSlider"));
+  QCOMPARE(slider->value(), 80);
+  QCOMPARE(s.panel()->units().size(), 1);
+  s.page->beginScribble(s.panel()->units().first());
+  QCOMPARE(slider->value(), 14);
+  QCOMPARE(s.page->inputCanvas()->brushSize(), 14);
+}
+
+void TestControlNetPanel::pngThresholdsSetThePreprocessorSliders() {
+  Studio s(settingsFile());
+  prepare(s);
+  // AUTOMATIC1111's record: canny's thresholds in slots A and B; threshold's slider in A (B unused,
+  // -1 as newer versions write it); scribble_xdog's A out of its range (left at the default).
+  const QString text = QStringLiteral(
+      "a red fox\nSteps: 3, Sampler: Euler a, CFG scale: 7, Seed: 7, Size: 64x64, Model: tiny_sd1, "
+      "ControlNet 0: \"Module: canny, Model: tiny_controlnet [00000000], Weight: 0.75, Resize Mode: Crop and Resize, "
+      "Processor Res: 256, Threshold A: 64.0, Threshold B: 180.0, Guidance Start: 0.0, Guidance End: 1.0, "
+      "Pixel Perfect: False, Control Mode: Balanced\", "
+      "ControlNet 1: \"Module: threshold, Model: tiny_controlnet [00000000], Weight: 1.0, Resize Mode: Just Resize, "
+      "Processor Res: 512, Threshold A: 150.5, Threshold B: -1, Guidance Start: 0.0, Guidance End: 1.0, "
+      "Pixel Perfect: False, Control Mode: Balanced\", "
+      "ControlNet 2: \"Module: scribble_xdog, Model: tiny_controlnet [00000000], Weight: 1.0, Resize Mode: Just Resize, "
+      "Processor Res: 512, Threshold A: -1, Threshold B: -1, Guidance Start: 0.0, Guidance End: 1.0, "
+      "Pixel Perfect: False, Control Mode: Balanced\"");
+  const auto parameters = kiln::bridge::GenerationParameters::fromText(text);
+  QVERIFY(parameters);
+  QCOMPARE(parameters->controlNets.size(), 3);
+  s.page->applyParameters(*parameters);
+  const auto units = s.panel()->units();
+  QCOMPARE(units.size(), 3);
+  QCOMPARE(units[0]->preprocessor(), QStringLiteral("canny"));
+  QCOMPARE(units[0]->paramSpin(QStringLiteral("low_threshold"))->value(), 64.0);
+  QCOMPARE(units[0]->paramSpin(QStringLiteral("high_threshold"))->value(), 180.0);
+  QCOMPARE(units[0]->resolution(), 256);
+  // The slider beside the spin box moved too.
+  const auto sliders = units[0]->findChildren<QSlider*>();
+  QVERIFY(std::any_of(sliders.begin(), sliders.end(), [](const QSlider* sl) { return sl->value() == 64; }));
+  QCOMPARE(units[1]->paramSpin(QStringLiteral("threshold"))->value(), 150.5);
+  QCOMPARE(units[2]->paramSpin(QStringLiteral("threshold"))->value(), 32.0);
+  // And the job records them back.
+  QCOMPARE(units[0]->job().thresholdA, 64.0);
+  QCOMPARE(units[0]->job().thresholdB, 180.0);
 }
 
 void TestControlNetPanel::snapsThePoseToTheDetectedPeople() {

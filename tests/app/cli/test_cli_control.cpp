@@ -10,6 +10,7 @@
 #include <QProcess>
 #include <QtTest>
 
+#include <csignal>
 #include <filesystem>
 
 #include "app/cli/cli_runner.h"
@@ -309,6 +310,36 @@ class TestCliControl : public QObject {
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("--annotator-dir DIR"));
     QVERIFY(!fs::exists("x.png"));
+  }
+
+  void ctrlCCancelsDetect() {
+    // softedge_hed with tiny weights at a large resolution runs for a while: SIGINT stops it
+    // between its stages; exit 130, no map written.
+    kiln::test::ScratchDir dir;
+    const fs::path annotators = dir.path() / "annotators";
+    fs::create_directories(annotators);
+    fs::copy_file(controlMaps() / "nets/hed/weights.safetensors", annotators / "ControlNetHED.safetensors");
+    const fs::path out = dir.path() / "map.png";
+    QProcess p;
+    p.start(QStringLiteral(KILN_CLI),
+            {QStringLiteral("control"), QStringLiteral("detect"), QStringLiteral("--module"),
+             QStringLiteral("softedge_hed"), q(controlMaps() / "inputs/photo_landscape.png"),
+             QStringLiteral("--resolution"), QStringLiteral("2048"), QStringLiteral("--annotator-dir"), q(annotators),
+             QStringLiteral("--out"), q(out)});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    while (!err.contains("running softedge_hed") && p.state() == QProcess::Running) {
+      p.waitForReadyRead(100);
+      err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("running softedge_hed at resolution 2048 (Ctrl-C cancels)"), err.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), SIGINT), 0);
+    QVERIFY(p.waitForFinished(120000));
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(err.contains("kiln-cli control detect: cancelled; nothing written"), err.constData());
+    QVERIFY(!fs::exists(out));
   }
 
   void sizeOverride() {

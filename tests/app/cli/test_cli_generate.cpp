@@ -8,8 +8,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QtEndian>
+
+#include <csignal>
+#include <sys/types.h>
 
 #include <cmath>
 #include <QTemporaryDir>
@@ -334,9 +338,23 @@ class TestCliGenerate : public QObject {
     QVERIFY2(r.err.contains("ControlNet unit 1: preprocessor 'canny': high_threshold = 999 is outside 0..256"),
              r.err.constData());
     QVERIFY2(!r.err.contains("loading"), r.err.constData());
+    // An inpaint unit needs its mask; other modules take none.
     r = runCli(base + unit + QStringList{QStringLiteral("--control-module"), QStringLiteral("inpaint_only")});
-    QCOMPARE(r.exitCode, 1);
-    QVERIFY2(r.err.contains("preprocessor 'inpaint_only' needs a mask, which a kiln-cli generate unit cannot take"),
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("ControlNet unit 1 (--control-module inpaint_only) needs --control-mask MASK.png: white = "
+                            "the part to repaint"),
+             r.err.constData());
+    r = runCli(base + unit +
+               QStringList{QStringLiteral("--control-module"), QStringLiteral("canny"),
+                           QStringLiteral("--control-mask"), edges});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-mask of ControlNet unit 1 is for the inpaint modules (inpaint, inpaint_only), "
+                            "not 'canny'"),
+             r.err.constData());
+    r = runCli(base + unit + QStringList{QStringLiteral("--control-mask"), edges});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--control-mask of ControlNet unit 1 sets the preprocessor, but the unit has no "
+                            "--control-module"),
              r.err.constData());
     // A network preprocessor's weights are looked for before the models are loaded.
     const QString annotators = dir.filePath(QStringLiteral("annotators"));
@@ -438,6 +456,89 @@ class TestCliGenerate : public QObject {
                                                    "True")),
              qPrintable(perfectParams));
     QVERIFY(QImage(perfect) != QImage(inRun));
+  }
+
+  void inpaintUnitTakesItsMask() {
+    // --control-mask per unit, in order: an inpaint_only unit on a photo, guided where the mask is
+    // black; a mask of another size is refused naming both files; the record names the module.
+    QTemporaryDir dir;
+    const QString photo =
+        QString::fromStdString((kiln::test::data_dir() / "golden/control_maps/inputs/photo_landscape.png").string());
+    const QImage picture(photo);
+    QVERIFY(!picture.isNull());
+    QImage left(picture.size(), QImage::Format_Grayscale8), right(picture.size(), QImage::Format_Grayscale8);
+    for (int y = 0; y < picture.height(); ++y) {
+      for (int x = 0; x < picture.width(); ++x) {
+        left.scanLine(y)[x] = x < picture.width() / 2 ? 255 : 0;
+        right.scanLine(y)[x] = x < picture.width() / 2 ? 0 : 255;
+      }
+    }
+    const QString leftMask = dir.filePath(QStringLiteral("left.png")), rightMask = dir.filePath(QStringLiteral("right.png"));
+    const QString smallMask = dir.filePath(QStringLiteral("small.png"));
+    QVERIFY(left.save(leftMask) && right.save(rightMask) && left.scaled(16, 16).save(smallMask));
+    const QString edges = goldenMore(QStringLiteral("controlnet_dpmpp_2m_10_cfg7.5_scale0.7/control_image_0.png"));
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("a coffee cup"), QStringLiteral("--steps"),
+                           QStringLiteral("2"), QStringLiteral("--seed"), QStringLiteral("5"),
+                           // Unit 1: a plain map; unit 2 the inpaint unit: its mask is the second unit's.
+                           QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-image"), edges,
+                           QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-image"), photo,
+                           QStringLiteral("--control-module"), QStringLiteral("inpaint_only"),
+                           QStringLiteral("--control-mask")};
+    const QString a = dir.filePath(QStringLiteral("a.png")), b = dir.filePath(QStringLiteral("b.png"));
+    auto r = runCli(base + QStringList{leftMask, QStringLiteral("--out"), a});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    r = runCli(base + QStringList{rightMask, QStringLiteral("--out"), b});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(maxByteDiff(QImage(a), QImage(b)) > 0, "the mask changes what the inpaint unit guides with");
+    const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), a}).out);
+    QVERIFY2(params.contains(QStringLiteral("ControlNet 1: \"Module: inpaint_only, Model: model [")), qPrintable(params));
+    const QString never = dir.filePath(QStringLiteral("never.png"));
+    r = runCli(base + QStringList{smallMask, QStringLiteral("--out"), never});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("ControlNet unit 2: the mask " + smallMask.toUtf8() + " is 16x16 but the image"),
+             r.err.constData());
+    QVERIFY(!QFile::exists(never));
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--help")});
+    QVERIFY(r.out.contains("--control-mask <MASK>"));
+  }
+
+  void ctrlCCancelsANetworkPreprocessor() {
+    // SIGINT while softedge_hed (tiny weights, a large resolution: seconds) runs for unit 1: the
+    // preprocessor stops at its next stage, nothing is written, exit 130.
+    QTemporaryDir dir;
+    const QString annotators = dir.filePath(QStringLiteral("annotators"));
+    QVERIFY(QDir().mkpath(annotators));
+    QVERIFY(QFile::copy(QString::fromStdString((kiln::test::data_dir() / "golden/control_maps/nets/hed/weights.safetensors").string()),
+                        annotators + QStringLiteral("/ControlNetHED.safetensors")));
+    const QString photo =
+        QString::fromStdString((kiln::test::data_dir() / "golden/control_maps/inputs/photo_landscape.png").string());
+    const QString out = dir.filePath(QStringLiteral("never.png"));
+    QProcess p;
+    p.setProcessChannelMode(QProcess::SeparateChannels);
+    p.start(QStringLiteral(KILN_CLI),
+            {QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+             QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--steps"), QStringLiteral("2"),
+             QStringLiteral("--controlnet"), tinyControlNet(), QStringLiteral("--control-image"), photo,
+             QStringLiteral("--control-module"), QStringLiteral("softedge_hed"), QStringLiteral("--control-resolution"),
+             QStringLiteral("2048"), QStringLiteral("--annotator-dir"), annotators, QStringLiteral("--out"), out});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    QElapsedTimer waited;
+    waited.start();
+    while (!err.contains("preprocessing ControlNet unit 1") && p.state() == QProcess::Running && waited.elapsed() < 120000) {
+      p.waitForReadyRead(100);
+      err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("preprocessing ControlNet unit 1: softedge_hed"), err.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), SIGINT), 0);
+    QVERIFY(p.waitForFinished(120000));
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(err.contains("kiln-cli generate: cancelled while preparing ControlNet unit 1; nothing written"),
+             err.constData());
+    QVERIFY(!QFile::exists(out));
   }
 
   void mapOfAnotherSizeIsCroppedByDefault() {
