@@ -59,6 +59,9 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mModel->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   mModel->setMinimumContentsLength(12);
   mModel->setPlaceholderText(tr("No model: add a folder on the Models page"));
+  // Qt sizes a combo to its whole placeholder whatever the adjust policy; the German one made the
+  // form wider than its panel at 1280x800 (the right edge was cut). The text is elided instead.
+  mModel->setMinimumWidth(fontMetrics().averageCharWidth() * 16);
   connect(mModel, &QComboBox::currentIndexChanged, this, &GenerationFormView::modelChanged);
   connect(mModel, &QComboBox::activated, this, [this] { mWantedModel.clear(); });  // the user chose
 
