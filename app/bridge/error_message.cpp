@@ -70,6 +70,13 @@ UserMessage ErrorMessage::fromError(const kiln::Error& error) {
   return m;
 }
 
+QString ErrorMessage::oneLine(const std::exception& error) {
+  if (const auto* e = dynamic_cast<const kiln::Error*>(&error)) {
+    return fromError(*e).title + QStringLiteral(": ") + QString::fromStdString(e->what());
+  }
+  return QString::fromStdString(error.what());
+}
+
 UserMessage ErrorMessage::fromException(const std::exception& error, const QString& path) {
   UserMessage m;
   if (dynamic_cast<const std::bad_alloc*>(&error)) {

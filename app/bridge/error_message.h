@@ -32,6 +32,9 @@ class ErrorMessage {
   // Anything else that escaped the engine (std::bad_alloc, a LibTorch error); `path` is the
   // file or folder that was being worked on.
   static UserMessage fromException(const std::exception& error, const QString& path);
+  // One line for a status or note in a panel, from a background task's exception: a Kiln error's
+  // title and its own words (which file, where Kiln looked, where to get it), else what() alone.
+  static QString oneLine(const std::exception& error);
 };
 
 }  // namespace kiln::app

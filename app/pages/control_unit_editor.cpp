@@ -741,12 +741,8 @@ void ControlUnitEditor::startPreprocessing() {
         return result;
       }
       result.map = bridge::toQImage(map);
-    } catch (const kiln::Error& e) {
-      // The engine's own words: which file, where it looked, where to get it, its licence.
-      const UserMessage message = ErrorMessage::fromError(e);
-      result.error = message.title + QStringLiteral(": ") + QString::fromStdString(e.what());
     } catch (const std::exception& e) {
-      result.error = QString::fromStdString(e.what());
+      result.error = ErrorMessage::oneLine(e);  // a Kiln error in its own words (file, where, how to get it)
     }
     return result;
   }));

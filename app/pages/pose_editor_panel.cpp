@@ -279,11 +279,8 @@ bool PoseEditorPanel::snapToDetected() {
         return result;
       }
       result.scene = *scene;
-    } catch (const kiln::Error& e) {
-      const UserMessage message = ErrorMessage::fromError(e);
-      result.error = message.title + QStringLiteral(": ") + QString::fromStdString(e.what());
     } catch (const std::exception& e) {
-      result.error = QString::fromStdString(e.what());
+      result.error = ErrorMessage::oneLine(e);  // a Kiln error in its own words (file, where, how to get it)
     }
     return result;
   }));
