@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string_view>
 
 #include "base/engine.h"
 #include "base/runtime_info.h"
@@ -121,7 +122,20 @@ bool setUpControlUnits(kiln::app::GeneratePage* page, const QStringList& specs, 
 
 }  // namespace
 
+// --help and --version print and exit: they must work without a display (over ssh, in scripts,
+// on a server), so they run on Qt's offscreen platform unless one was chosen.
+bool only_prints(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version") return true;
+  }
+  return false;
+}
+
 int main(int argc, char** argv) {
+  if (only_prints(argc, argv) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+  }
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("Kiln"));
   QCoreApplication::setApplicationName(QStringLiteral("kiln"));
