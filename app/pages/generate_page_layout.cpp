@@ -1,8 +1,6 @@
 // The Generate page's widgets: the settings, canvas and gallery panels.
 #include "pages/generate_page.h"
 
-#include <algorithm>
-
 #include <QAction>
 #include <QDir>
 #include <QDragEnterEvent>
@@ -19,7 +17,6 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollArea>
-#include <QScrollBar>
 #include <QSlider>
 #include <QSplitter>
 #include <QTabBar>
@@ -234,26 +231,6 @@ GeneratePage::~GeneratePage() {
   mEngineThread.wait();
 }
 
-namespace {
-
-// A vertical scroll area that is never narrower than its content's minimum width: with the
-// horizontal scroll bar off, a narrower one cut the form's right edge (German labels are longer).
-// The splitter then keeps the panel at least that wide, in any language.
-class FormScrollArea : public QScrollArea {
- public:
-  using QScrollArea::QScrollArea;
-  QSize minimumSizeHint() const override {
-    QSize hint = QScrollArea::minimumSizeHint();
-    if (const QWidget* content = widget()) {
-      hint.setWidth(std::max(hint.width(), content->minimumSizeHint().width() + verticalScrollBar()->sizeHint().width() +
-                                               2 * frameWidth()));
-    }
-    return hint;
-  }
-};
-
-}  // namespace
-
 QWidget* GeneratePage::buildSettingsPanel() {
   auto* panel = new QWidget(this);
   panel->setObjectName(QStringLiteral("generateSettings"));
@@ -262,7 +239,7 @@ QWidget* GeneratePage::buildSettingsPanel() {
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateLoRALibrary);
 
   const auto scrolled = [panel](QWidget* content) {
-    auto* scroll = new FormScrollArea(panel);
+    auto* scroll = new QScrollArea(panel);
     scroll->setWidget(content);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);

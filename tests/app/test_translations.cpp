@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "main_window.h"
+#include "pages/generate_page.h"
 #include "pages/model_list_model.h"
 #include "pages/models_page.h"
 #include "services/model_library.h"
@@ -76,6 +77,7 @@ class TestTranslations : public QObject {
   void everyMessageIsTranslatedAndLoaded();
   void pagesSpeakGerman();
   void offersGerman();
+  void germanGenerateFormIsNotCut();
 
  private:
   std::unique_ptr<QTemporaryDir> mDir;
@@ -138,6 +140,30 @@ void TestTranslations::offersGerman() {
   bool german = false;
   for (const auto& [code, name] : languages) german = german || (code == QLatin1String("de") && name == QLatin1String("Deutsch"));
   QVERIFY(german);
+}
+
+// German labels and placeholders are longer: at 1280x800 the Generate page's settings form once
+// needed more width than its panel had, and its right edge was cut (the model combo sized itself to
+// its whole placeholder; the scroll area has no horizontal bar).
+void TestTranslations::germanGenerateFormIsNotCut() {
+  kiln::app::AppSettings settings(mDir->filePath(QStringLiteral("generate.ini")));
+  kiln::app::MainWindow window(&settings);
+  window.resize(1280, 800);
+  window.showPage(QStringLiteral("generate"));
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  QCoreApplication::processEvents();
+  auto* form = window.generatePage()->findChild<QWidget*>(QStringLiteral("generationForm"));
+  QVERIFY(form);
+  QVERIFY(form->isVisible());
+  // The form lives in a scroll area's viewport; a form wider than the viewport is cut off.
+  const QWidget* viewport = form->parentWidget();
+  QVERIFY(viewport);
+  const int needed = form->minimumSizeHint().width();
+  QVERIFY2(viewport->width() >= needed,
+           qPrintable(QStringLiteral("the form needs %1 px, its panel shows %2").arg(needed).arg(viewport->width())));
+  QVERIFY2(viewport->width() < window.width() / 3,
+           qPrintable(QStringLiteral("the settings panel took %1 of %2 px").arg(viewport->width()).arg(window.width())));
 }
 
 QTEST_MAIN(TestTranslations)
