@@ -15,5 +15,6 @@ int run_dataset(const QStringList& args);
 int run_train(const QStringList& args);
 int run_export(const QStringList& args);
 int run_control(const QStringList& args);
+int run_models(const QStringList& args);
 
 }  // namespace kiln::cli

@@ -44,12 +44,17 @@ void print_usage(std::FILE* out) {
       "  control render-pose POSE.json --out MAP.png [--width W --height H] [--renderer NAME]\n"
       "                                   The pose map of an OpenPose JSON / ComfyUI POSE_KEYPOINT\n"
       "                                   file, drawn as A1111, ComfyUI or ControlNet 1.1 draw it\n"
+      "  models catalog [--json]          The models Kiln can download, with size, licence and sha256\n"
+      "  models download ID|LINK|hf:OWNER/REPO/FILE[@REV]|civitai:VERSION --to DIR\n"
+      "                                   A verified, resumable download (Ctrl-C keeps the part;\n"
+      "                                   run it again to resume)\n"
       "\n"
       "Options:\n"
       "  -h, --help      This help; `kiln-cli <command> --help` for a command's options\n"
       "  -v, --version   Versions of Kiln and LibTorch (CUDA, cuDNN) and the devices it sees\n"
       "\n"
-      "Environment: KILN_THREADS sets the number of CPU threads (default: all cores).\n",
+      "Environment: KILN_THREADS sets the number of CPU threads (default: all cores); HF_TOKEN,\n"
+      "CIVITAI_TOKEN open gated downloads and HF_ENDPOINT picks a Hugging Face mirror.\n",
       out);
 }
 
@@ -87,7 +92,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("train")) return kiln::cli::run_train(args);
   if (command == QLatin1String("export")) return kiln::cli::run_export(args);
   if (command == QLatin1String("control")) return kiln::cli::run_control(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export, control; see kiln-cli --help)\n",
+  if (command == QLatin1String("models")) return kiln::cli::run_models(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export, control, models; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

@@ -406,7 +406,13 @@ QWidget* GeneratePage::buildControlNetPanel() {
   };
   context.canvasImage = [this] { return mInput->hasImage() && !mBlankScribbleSheet ? mInput->image() : QImage(); };
   context.lastImage = [this] { return mGallery->rowCount() > 0 ? mGallery->item(0).image : QImage(); };
-  context.annotatorDirs = [this] { return mLibrary->folders(); };
+  // The library's folders, and their "annotators" sub-folder where the Models page's catalog puts
+  // preprocessor weights.
+  context.annotatorDirs = [this] {
+    QStringList dirs;
+    for (const QString& folder : mLibrary->folders()) dirs << folder << QDir(folder).filePath(QStringLiteral("annotators"));
+    return dirs;
+  };
   mControlNet = new ControlNetPanel(mLibrary, context, this);
   mControlNet->setObjectName(QStringLiteral("controlNetPanel"));
   connect(mControlNet, &ControlNetPanel::drawRequested, this, &GeneratePage::beginScribble);
