@@ -483,8 +483,14 @@ void FileDownload::dropReply() {
   QNetworkReply* reply = mReply;
   mReply = nullptr;
   reply->disconnect(this);
-  if (!reply->isFinished()) reply->abort();
-  reply->deleteLater();
+  // An HTTP error answer already carries its error inside Qt: aborting it as well warns. Its body
+  // is small; let it end by itself.
+  const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+  if (!reply->isFinished() && status < 400) reply->abort();
+  if (reply->isFinished())
+    reply->deleteLater();
+  else
+    connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
 }
 
 void FileDownload::onHeaders() {
