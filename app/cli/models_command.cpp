@@ -255,7 +255,11 @@ int run_download(const QStringList& args) {
     std::fprintf(stderr, "kiln-cli models download: %s\n", qPrintable(download.error()));
     return 1;
   }
-  if (download.verified())
+  if (download.wasAlreadyThere())
+    std::printf("%s\nsha256 %s (already there, verified against %s)\n",
+                qPrintable(QDir::toNativeSeparators(download.targetPath())), qPrintable(download.expectedSha256()),
+                qPrintable(download.shaOrigin()));
+  else if (download.verified())
     std::printf("%s\nsha256 %s (verified against %s)\n", qPrintable(QDir::toNativeSeparators(download.targetPath())),
                 qPrintable(download.expectedSha256()), qPrintable(download.shaOrigin()));
   else

@@ -293,7 +293,15 @@ void FileDownload::beginFile() {
     return;
   }
   if (QFileInfo::exists(targetPath())) {
-    fail(tr("%1 is already there; remove or rename it first").arg(QDir::toNativeSeparators(targetPath())), false);
+    // Already downloaded (a script run twice): fine when it is the expected file.
+    if (mExpectedSha.isEmpty() || !QFileInfo(targetPath()).isFile()) {
+      fail(tr("%1 is already there; remove or rename it first").arg(QDir::toNativeSeparators(targetPath())), false);
+      return;
+    }
+    mCheckingTarget = true;
+    mHash = std::make_unique<QCryptographicHash>(QCryptographicHash::Sha256);
+    mHave = 0;
+    hashFile(targetPath());
     return;
   }
   // What the part on disk is; a part of something else starts over.
@@ -330,22 +338,25 @@ void FileDownload::beginFile() {
   mHave = 0;
   mHashValid = true;
   if (onDisk > 0) {
-    hashExistingPart();
+    hashFile(partPath());
     return;
   }
   sendRequest(mStartUrl);
 }
 
 // The part's bytes are hashed again (in slices, between events) before the rest is asked for.
-void FileDownload::hashExistingPart() {
+void FileDownload::hashFile(const QString& path) {
   setState(State::Checking);
-  mHashSource.setFileName(partPath());
+  mHashSource.setFileName(path);
   if (!mHashSource.open(QIODevice::ReadOnly)) {
-    fail(tr("cannot read %1: %2").arg(QDir::toNativeSeparators(partPath()), mHashSource.errorString()), false);
+    fail(tr("cannot read %1: %2").arg(QDir::toNativeSeparators(path), mHashSource.errorString()), false);
     return;
   }
-  mTotal = mExpectedSize;
-  Q_EMIT note(tr("checking the %1 already downloaded").arg(formatBytes(mHashSource.size())));
+  mTotal = mCheckingTarget ? mHashSource.size() : mExpectedSize;
+  if (mCheckingTarget)
+    Q_EMIT note(tr("%1 is already there: checking it").arg(mFileName));
+  else
+    Q_EMIT note(tr("checking the %1 already downloaded").arg(formatBytes(mHashSource.size())));
   QTimer::singleShot(0, this, &FileDownload::hashSlice);
 }
 
@@ -363,7 +374,23 @@ void FileDownload::hashSlice() {
   const QString why = mHashSource.errorString();
   mHashSource.close();
   if (!ok) {
-    fail(tr("cannot read %1: %2").arg(QDir::toNativeSeparators(partPath()), why), false);
+    fail(tr("cannot read %1: %2").arg(QDir::toNativeSeparators(mHashSource.fileName()), why), false);
+    return;
+  }
+  if (mCheckingTarget) {
+    mCheckingTarget = false;
+    const QString actual = QString::fromLatin1(mHash->result().toHex());
+    mHashValid = false;
+    if (actual != mExpectedSha) {
+      fail(tr("a different %1 is already there (sha256 %2, expected %3); remove or rename it first")
+               .arg(QDir::toNativeSeparators(targetPath()), actual, mExpectedSha),
+           false);
+      return;
+    }
+    mVerified = true;
+    mAlreadyThere = true;
+    Q_EMIT progress(mHave, mTotal);
+    setState(State::Finished);
     return;
   }
   sendRequest(mStartUrl);

@@ -108,6 +108,8 @@ class FileDownload : public QObject {
   // Where the expected sha256 came from ("catalog", "Hugging Face", "Civitai", "given").
   QString shaOrigin() const { return mShaOrigin; }
   bool verified() const { return mVerified; }
+  // Finished without downloading: the target was already there with the expected sha256.
+  bool wasAlreadyThere() const { return mAlreadyThere; }
   int attempts() const { return mAttempts; }
 
  Q_SIGNALS:
@@ -123,7 +125,7 @@ class FileDownload : public QObject {
   void resolveCivitai();
   void onCivitaiAnswer();
   void beginFile();
-  void hashExistingPart();
+  void hashFile(const QString& path);
   void hashSlice();
   void sendRequest(const QUrl& url);
   void onHeaders();
@@ -161,6 +163,8 @@ class FileDownload : public QObject {
   qint64 mTotal = -1;
   bool mHashValid = false;  // mHash covers exactly the mHave bytes of the part
   bool mVerified = false;
+  bool mCheckingTarget = false;
+  bool mAlreadyThere = false;
   bool mHeadersDone = false;
   bool mBodyStarted = false;
   bool mProgressThisTry = false;

@@ -235,11 +235,27 @@ void TestDownloads::plainDownloadIsVerifiedAndPlaced() {
   QVERIFY(!QFileInfo::exists(d.partPath() + QStringLiteral(".json")));
   QCOMPARE(d.total(), body.size());
 
-  // Already there: not overwritten.
+  // Already there with the expected hash (a script run twice): done, nothing asked.
+  mServer->clearLog();
   FileDownload again(req, &mNetwork, fastOptions());
   QVERIFY(runToEnd(again));
-  QCOMPARE(again.state(), State::Failed);
-  QVERIFY2(again.error().contains(QLatin1String("already there")), qPrintable(again.error()));
+  QCOMPARE(again.state(), State::Finished);
+  QVERIFY(again.wasAlreadyThere() && again.verified());
+  QVERIFY(mServer->requests().isEmpty());
+  // A different file of that name is never overwritten.
+  req.expectedSha256 = sha256Hex("something else");
+  FileDownload other(req, &mNetwork, fastOptions());
+  QVERIFY(runToEnd(other));
+  QCOMPARE(other.state(), State::Failed);
+  QVERIFY2(other.error().contains(QLatin1String("a different")) && other.error().contains(QLatin1String("already there")),
+           qPrintable(other.error()));
+  QCOMPARE(readFile(d.targetPath()), body);
+  // Without a hash to compare, an existing file is not touched either.
+  req.expectedSha256.clear();
+  FileDownload unknown(req, &mNetwork, fastOptions());
+  QVERIFY(runToEnd(unknown));
+  QCOMPARE(unknown.state(), State::Failed);
+  QVERIFY2(unknown.error().contains(QLatin1String("already there")), qPrintable(unknown.error()));
 }
 
 void TestDownloads::huggingFaceRedirectAdoptsLinkedHashAndKeepsTokenOnItsHost() {
