@@ -27,6 +27,7 @@ std::string one_line(std::string s) {
 void print_dataset_usage(std::FILE* out) {
   std::fputs(
       "Usage: kiln-cli dataset prepare SRC OUT_DIR --size N [--token WORD] [--filename-captions] [--json REPORT]\n"
+      "       kiln-cli dataset caption DIR --endpoint URL --model NAME ... (see dataset caption --help)\n"
       "\n"
       "Turns a folder or a .zip of photos into a training set in OUT_DIR: square crops of N x N\n"
       "(512 to 1024 in steps of 64) placed around the faces (dlib; the 68-point landmark model is\n"
@@ -176,8 +177,9 @@ int run_dataset(const QStringList& args) {
   QStringList rest = args;
   rest.removeAt(1);
   if (sub == QLatin1String("prepare")) return run_prepare(rest);
+  if (sub == QLatin1String("caption")) return run_dataset_caption(rest);
   std::fprintf(stderr,
-               "kiln-cli dataset: unknown sub-command '%s' (sub-commands: prepare; see kiln-cli dataset --help)\n",
+               "kiln-cli dataset: unknown sub-command '%s' (sub-commands: prepare, caption; see kiln-cli dataset --help)\n",
                qPrintable(sub));
   return 2;
 }

@@ -32,6 +32,11 @@ void print_usage(std::FILE* out) {
       "  dataset prepare SRC OUT_DIR --size N [--token WORD] [--filename-captions] [--json REPORT]\n"
       "                                   Square, face-aware training crops with captions from a\n"
       "                                   folder or .zip of photos\n"
+      "  dataset caption DIR --endpoint URL --model NAME [--preset subject|style|tags] [--mode fill|replace|append]\n"
+      "                                   Captions from a vision model behind an OpenAI-compatible\n"
+      "                                   endpoint (see dataset caption --help)\n"
+      "  endpoint check --endpoint URL --model NAME [--api-key-env VAR]\n"
+      "                                   Whether an endpoint answers, knows the model and sees images\n"
       "  train --session DIR [--base MODEL --images DIR] [--token WORD] [--lora-rank N] [--resume]\n"
       "                                   DreamBooth (text encoder, then UNet) or LoRA training\n"
       "                                   with checkpoints and exact resume (see train --help)\n"
@@ -93,7 +98,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("export")) return kiln::cli::run_export(args);
   if (command == QLatin1String("control")) return kiln::cli::run_control(args);
   if (command == QLatin1String("models")) return kiln::cli::run_models(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export, control, models; see kiln-cli --help)\n",
+  if (command == QLatin1String("endpoint")) return kiln::cli::run_endpoint(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export, control, models, endpoint; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

@@ -81,7 +81,6 @@ class FaultServerWorker : public QObject {
         if (*handled) return;
         const qsizetype end = buffer->indexOf("\r\n\r\n");
         if (end < 0) return;
-        *handled = true;
         HttpRequest request;
         const QList<QByteArray> lines = buffer->left(end).split('\n');
         const QList<QByteArray> first = lines.value(0).trimmed().split(' ');
@@ -91,6 +90,10 @@ class FaultServerWorker : public QObject {
           const qsizetype colon = lines[i].indexOf(':');
           if (colon > 0) request.headers.insert(lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed());
         }
+        const qint64 length = request.header("Content-Length").toLongLong();
+        if (buffer->size() < end + 4 + length) return;  // the body is still coming
+        request.body = buffer->mid(end + 4, length);
+        *handled = true;
         mOwner->log(request);
         QByteArray routePath = request.path;
         const qsizetype q = routePath.indexOf('?');

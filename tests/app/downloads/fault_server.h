@@ -23,6 +23,7 @@ struct HttpRequest {
   QByteArray method;
   QByteArray path;  // with the query
   QMap<QByteArray, QByteArray> headers;  // lower-case names
+  QByteArray body;  // of a POST (Content-Length)
   QByteArray header(const QByteArray& name) const { return headers.value(name.toLower()); }
 };
 
