@@ -1,0 +1,142 @@
+// diffusers' inpainting (9-channel inpainting UNet, and a plain 4-channel model whose kept region
+// is blended back every step) and SDXL text-to-image, against golden/pipeline_more: latents of
+// every step and the final ones within 1e-3, the image within 1e-3, PNG bytes within 1.
+#include <doctest/doctest.h>
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "control/control_image.h"
+#include "io/safetensors.h"
+#include "pipelines/stable_diffusion_pipeline.h"
+#include "schedulers/scheduler_kind.h"
+#include "support/test_support.h"
+
+namespace fs = std::filesystem;
+using kiln::pipelines::GenerationRequest;
+using kiln::pipelines::StableDiffusionModel;
+
+namespace {
+
+const fs::path kGolden = kiln::test::data_dir() / "golden";
+const fs::path kMore = kGolden / "pipeline_more";
+
+// The diffusers folder with the files its shared_files.json names copied in from tests/data/golden
+// (they are stored once).
+fs::path assemble(const std::string& model, const kiln::test::ScratchDir& scratch) {
+  const fs::path out = scratch / model;
+  fs::copy(kMore / model, out, fs::copy_options::recursive);
+  const nlohmann::json shared = nlohmann::json::parse(kiln::test::read_text(out / "shared_files.json"));
+  for (const auto& [key, entry] : shared.at("files").items()) {
+    fs::create_directories((out / key).parent_path());
+    fs::copy_file(kGolden / entry.at("source").get<std::string>(), out / key);
+  }
+  fs::remove(out / "shared_files.json");
+  return out;
+}
+
+const StableDiffusionModel& model(const std::string& name) {
+  static kiln::test::ScratchDir scratch("kiln-pipeline-more");
+  static std::map<std::string, StableDiffusionModel> loaded;
+  auto it = loaded.find(name);
+  if (it == loaded.end()) {
+    const fs::path folder = name == "tiny_sd1" ? kGolden / "pipeline/tiny_sd1" : assemble(name, scratch);
+    it = loaded.emplace(name, kiln::pipelines::load_stable_diffusion(folder)).first;
+  }
+  return it->second;
+}
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  REQUIRE(a.sizes() == b.sizes());
+  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
+}
+
+// A PNG as the pipeline got it: RGB -> [1, 3, H, W] in [-1, 1]; L -> [1, 1, H, W] in [0, 1].
+torch::Tensor png_tensor(const fs::path& path, bool mask) {
+  const kiln::control::ControlImage img = kiln::control::load_control_image(path);
+  const torch::Tensor bytes =
+      torch::from_blob(const_cast<std::uint8_t*>(img.pixels.data()), {img.height, img.width, img.channels}, torch::kUInt8)
+          .clone();
+  torch::Tensor t = bytes.to(torch::kFloat).permute({2, 0, 1}).unsqueeze(0) / 255.0;
+  if (mask) {
+    REQUIRE(img.channels == 1);
+    return t.contiguous();
+  }
+  REQUIRE(img.channels == 3);
+  return (t * 2.0 - 1.0).contiguous();
+}
+
+struct Case {
+  nlohmann::json meta;
+  std::unique_ptr<kiln::io::SafetensorsFile> tensors;
+  GenerationRequest request;
+};
+
+Case load_case(const std::string& name) {
+  Case c;
+  std::string text = kiln::test::read_text(kMore / "cases" / name / "meta.json");
+  for (std::size_t at = text.find("-Infinity"); at != std::string::npos; at = text.find("-Infinity", at))
+    text.replace(at, 9, "null");
+  c.meta = nlohmann::json::parse(text);
+  c.tensors = kiln::io::SafetensorsFile::open(kMore / "cases" / name / "tensors.safetensors");
+  GenerationRequest& r = c.request;
+  r.prompt = c.meta.at("prompt").get<std::string>();
+  if (!c.meta.at("negative_prompt").is_null()) r.negative_prompt = c.meta.at("negative_prompt").get<std::string>();
+  r.width = c.meta.at("width").get<std::int64_t>();
+  r.height = c.meta.at("height").get<std::int64_t>();
+  r.steps = c.meta.at("steps").get<std::int64_t>();
+  r.guidance_scale = c.meta.at("guidance_scale").get<double>();
+  r.seed = c.meta.at("seed").get<std::uint64_t>();
+  r.sampler = kiln::schedulers::parse_scheduler_name(c.meta.at("scheduler").get<std::string>());
+  r.prompt_syntax = kiln::text::PromptSyntax::Plain;
+  if (c.meta.at("kind") == "inpaint") {
+    r.init_image = png_tensor(kMore / "cases" / name / "input_image.png", false);
+    r.mask = png_tensor(kMore / "cases" / name / "mask_image.png", true);
+    r.strength = c.meta.at("strength").get<double>();
+  }
+  return c;
+}
+
+void check_case(const std::string& name) {
+  CAPTURE(name);
+  const Case c = load_case(name);
+  std::vector<torch::Tensor> steps;
+  kiln::pipelines::GenerationCallbacks callbacks;
+  callbacks.on_step = [&](const kiln::pipelines::StepInfo& info) { steps.push_back(info.latents->clone()); };
+  const auto result = kiln::pipelines::generate(model(c.meta.at("model").get<std::string>()), c.request, {}, callbacks);
+  REQUIRE_FALSE(result.cancelled);
+  CHECK(result.timesteps == c.meta.at("timesteps_used").get<std::vector<double>>());
+
+  const torch::Tensor expected_steps = c.tensors->tensor("step_latents");
+  REQUIRE(static_cast<std::int64_t>(steps.size()) == expected_steps.size(0));
+  double worst_step = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    worst_step = std::max(worst_step, max_abs_diff(steps[i], expected_steps[static_cast<std::int64_t>(i)]));
+  CHECK(worst_step <= 1e-3);
+  CHECK(max_abs_diff(result.latents, c.tensors->tensor("final_latents")) <= 1e-3);
+
+  // The decoded image (NHWC in [0, 1]) and its PNG bytes.
+  const torch::Tensor expected_image = c.tensors->tensor("image");
+  const torch::Tensor& image = result.images;
+  CHECK(max_abs_diff(image, expected_image) <= 1e-3);
+  const kiln::control::ControlImage png = kiln::control::load_control_image(kMore / "cases" / name / "image_0.png");
+  const torch::Tensor png_bytes =
+      torch::from_blob(const_cast<std::uint8_t*>(png.pixels.data()), {png.height, png.width, png.channels}, torch::kUInt8)
+          .to(torch::kInt);
+  const torch::Tensor ours = (image[0] * 255.0).round().clamp(0, 255).to(torch::kInt);
+  CHECK((ours - png_bytes).abs().max().item<int>() <= 1);
+}
+
+}  // namespace
+
+TEST_CASE("inpainting with a 9-channel inpainting UNet reproduces diffusers") {
+  check_case("inpaint9_euler_a_8_cfg7.5_strength1.0");
+  check_case("inpaint9_dpmpp_2m_karras_10_cfg6_strength0.75");
+}
+
+TEST_CASE("inpainting with a plain 4-channel model (kept region blended back) reproduces diffusers") {
+  check_case("inpaint4_euler_10_cfg7_strength1.0");
+}
+
+TEST_CASE("SDXL text-to-image reproduces diffusers") { check_case("sdxl_txt2img_euler_6_cfg5"); }
