@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "convert/unet_keys.h"
 #include "io/safetensors.h"
@@ -121,6 +123,67 @@ std::string unsupported_kind(std::string_view name) {
   if (tail == "diff" || tail == "diff_b") return "full weight difference (LyCORIS diff)";
   return {};
 }
+
+// PEFT / diffusers keep alpha out of the tensors: in the safetensors metadata
+// "lora_adapter_metadata" (diffusers >= 0.33 save_lora_weights / save_lora_adapter: a JSON object
+// with lora_alpha, r, alpha_pattern, keys optionally prefixed "unet." / "text_encoder." ...) or in
+// adapter_config.json beside adapter_model.safetensors (peft save_pretrained). alpha_pattern maps
+// a module-name ending to its own alpha. Without either, alpha = rank (PEFT's default too).
+struct PeftAlphas {
+  struct Config {
+    std::optional<double> alpha;
+    std::vector<std::pair<std::string, double>> pattern;
+  };
+  std::map<std::string, Config> by_component;  // "" = for every component
+
+  static void read_into(Config& c, const nlohmann::json& o, const std::string& prefix) {
+    if (const auto it = o.find(prefix + "lora_alpha"); it != o.end() && it->is_number()) c.alpha = it->get<double>();
+    if (const auto it = o.find(prefix + "alpha_pattern"); it != o.end() && it->is_object())
+      for (const auto& [k, v] : it->items())
+        if (v.is_number()) c.pattern.emplace_back(k, v.get<double>());
+  }
+
+  static PeftAlphas from_json(const nlohmann::json& o) {
+    PeftAlphas a;
+    if (!o.is_object()) return a;
+    read_into(a.by_component[""], o, "");
+    for (const char* component : {"unet", "text_encoder", "text_encoder_2"})
+      read_into(a.by_component[component], o, std::string(component) + ".");
+    return a;
+  }
+
+  static PeftAlphas find(const fs::path& path, const std::map<std::string, std::string>& metadata) {
+    if (const auto it = metadata.find("lora_adapter_metadata"); it != metadata.end()) {
+      const nlohmann::json o = nlohmann::json::parse(it->second, nullptr, false);
+      if (o.is_discarded()) throw FormatError("its lora_adapter_metadata is not JSON", path);
+      return from_json(o);
+    }
+    const fs::path config = path.parent_path() / "adapter_config.json";
+    std::error_code ec;
+    if (fs::is_regular_file(config, ec)) {
+      std::ifstream in(config);
+      const nlohmann::json o = nlohmann::json::parse(in, nullptr, false);
+      if (o.is_discarded()) throw FormatError("not JSON", config);
+      return from_json(o);
+    }
+    return {};
+  }
+
+  // The alpha of `module` in `component`, if the config gives one.
+  std::optional<double> alpha_for(const std::string& component, const std::string& module) const {
+    for (const std::string& c : {component, std::string()}) {
+      const auto it = by_component.find(c);
+      if (it == by_component.end()) continue;
+      for (const auto& [ending, alpha] : it->second.pattern)
+        if (module == ending || module.ends_with("." + ending)) return alpha;
+    }
+    for (const std::string& c : {component, std::string()}) {
+      const auto it = by_component.find(c);
+      if (it != by_component.end() && it->second.alpha) return it->second.alpha;
+    }
+    return std::nullopt;
+  }
+};
 
 struct LayerParts {
   std::string key;
@@ -257,6 +320,8 @@ LoRAFile read_lora(const fs::path& path, const StableDiffusionModel& model) {
                               "choose a LoRA trained on the same base model (" + evidence + ")");
   }
 
+  const PeftAlphas peft = PeftAlphas::find(path, lora.metadata);
+
   // Tensors grouped by layer, in the file's order.
   std::vector<LayerParts> layers;
   std::unordered_map<std::string, std::size_t> layer_of;
@@ -346,6 +411,9 @@ LoRAFile read_lora(const fs::path& path, const StableDiffusionModel& model) {
       throw FormatError("LoRA layer " + parts.key + " holds integer weights", path);
     }
     layer.alpha = static_cast<double>(layer.rank());
+    if (parts.alpha_name.empty() && parts.down_name.ends_with(".lora_A.weight")) {
+      if (const std::optional<double> alpha = peft.alpha_for(parts.component, layer.module)) layer.alpha = *alpha;
+    }
     if (!parts.alpha_name.empty()) {
       const torch::Tensor alpha = file->tensor(parts.alpha_name);
       if (alpha.numel() != 1) {

@@ -13,6 +13,8 @@
 //                   SDXL lora_unet_<LDM path> (input_blocks_4_1_...), lora_te1_ / lora_te2_;
 //                   .lora_down.weight / .lora_up.weight / .alpha (conv 1x1 and 3x3 too)
 //   PEFT/diffusers  unet.<path>.lora_A.weight / .lora_B.weight, text_encoder(_2).<path>...,
+//                   alpha from the "lora_adapter_metadata" JSON in the safetensors metadata or
+//                   adapter_config.json beside the file (lora_alpha, alpha_pattern), else the rank,
 //                   base_model.model.<path>... (a lone PEFT adapter), diffusers 0.21-0.23's
 //                   .lora.down/.lora.up and .lora_linear_layer.down/.up, and <= 0.20's
 //                   attention processors (<path>.processor.to_q_lora.down.weight)
@@ -52,7 +54,7 @@ struct LoRALayer {
   std::string module;     // the diffusers (transformers) module path in that component
   torch::Tensor down;     // [rank, in] or conv [rank, in, kh, kw], as stored (CPU)
   torch::Tensor up;       // [out, rank] or conv [out, rank, 1, 1]
-  double alpha = 0;       // the file's alpha, or the rank when it has none
+  double alpha = 0;       // the file's alpha (PEFT: its config's), or the rank when it has none
   torch::Tensor target;   // the model's weight it changes (that module's parameter)
 
   std::int64_t rank() const { return down.size(0); }

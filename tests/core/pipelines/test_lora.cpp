@@ -107,14 +107,14 @@ void write_kohya(const fs::path& path, const std::vector<Layer>& layers, torch::
   kiln::io::write_safetensors(path, t, {{"ss_network_dim", "4"}});
 }
 
-void write_peft(const fs::path& path, const std::vector<Layer>& layers) {
+void write_peft(const fs::path& path, const std::vector<Layer>& layers, const std::map<std::string, std::string>& metadata = {}) {
   kiln::io::NamedTensors t;
   for (const Layer& l : layers) {
     const std::string name = l.component + "." + l.module;
     t.emplace_back(name + ".lora_A.weight", l.down);
     t.emplace_back(name + ".lora_B.weight", l.up);
   }
-  kiln::io::write_safetensors(path, t);
+  kiln::io::write_safetensors(path, t, metadata);
 }
 
 torch::Tensor expected_weight(const torch::Tensor& w0, const Layer& l, double weight) {
@@ -236,6 +236,58 @@ TEST_CASE("PEFT names, LDM (kohya SDXL style) UNet names and fp16 files give the
     const std::string key = l.component + "." + l.module + ".weight";
     CHECK(torch::allclose(half.at(key), expected_weight(snapshot(model).at(key), rounded, 1.3), 1e-6, 1e-6));
   }
+}
+
+TEST_CASE("a PEFT LoRA honours its lora_alpha and alpha_pattern (safetensors metadata or adapter_config.json)") {
+  kiln::test::ScratchDir dir("kiln-lora-alpha");
+  const StableDiffusionModel model = load_tiny();
+  std::vector<Layer> layers = random_layers(model, 23);
+  // diffusers' save_lora_weights: component-prefixed keys in "lora_adapter_metadata"; rank 4,
+  // alpha 8 for the UNet, 2 for the text encoder, and one UNet module with its own alpha.
+  write_peft(dir / "meta.safetensors", layers,
+             {{"lora_adapter_metadata",
+               R"({"unet.r": 4, "unet.lora_alpha": 8, "unet.alpha_pattern": {"attn2.to_k": 1.5},)"
+               R"( "text_encoder.r": 4, "text_encoder.lora_alpha": 2})"}});
+  for (Layer& l : layers) {
+    if (l.component == "text_encoder") l.alpha = 2.0;
+    else if (l.module.ends_with("attn2.to_k")) l.alpha = 1.5;
+    else l.alpha = 8.0;
+  }
+  const kiln::pipelines::LoRAFile file = kiln::pipelines::read_lora(dir / "meta.safetensors", model);
+  REQUIRE(file.layers.size() == layers.size());
+  std::map<std::string, double> alphas;  // the file's order is not ours
+  for (const auto& l : file.layers) alphas[l.component + "." + l.module] = l.alpha;
+  for (const Layer& l : layers) CHECK_MESSAGE(alphas.at(l.component + "." + l.module) == *l.alpha, l.module);
+  {
+    kiln::pipelines::AppliedLoRAs applied = kiln::pipelines::apply_loras(model, {{dir / "meta.safetensors", 0.7}});
+    const auto merged = snapshot(model);
+    applied.restore();
+    const auto original = snapshot(model);
+    for (const Layer& l : layers) {
+      const std::string key = l.component + "." + l.module + ".weight";
+      CHECK_MESSAGE(torch::allclose(merged.at(key), expected_weight(original.at(key), l, 0.7), 1e-5, 1e-5), key);
+    }
+  }
+  // peft's save_pretrained: adapter_model.safetensors + adapter_config.json, unprefixed keys.
+  fs::create_directories(dir / "peft");
+  write_peft(dir / "peft" / "adapter_model.safetensors", std::vector<Layer>(layers.begin(), layers.begin() + 3));
+  kiln::test::write_text(dir / "peft" / "adapter_config.json",
+                         R"({"peft_type": "LORA", "r": 4, "lora_alpha": 16, "alpha_pattern": {"to_q": 3}})");
+  const kiln::pipelines::LoRAFile folder = kiln::pipelines::read_lora(dir / "peft" / "adapter_model.safetensors", model);
+  REQUIRE(folder.layers.size() == 3);
+  std::map<std::string, double> folder_alphas;
+  for (const auto& l : folder.layers) folder_alphas[l.module] = l.alpha;
+  CHECK(folder_alphas.at(layers[0].module) == 3.0);   // ...attn1.to_q: the pattern
+  CHECK(folder_alphas.at(layers[1].module) == 16.0);  // ...attn2.to_k: lora_alpha
+  // Without a config: alpha = rank (as before, and as PEFT defaults).
+  write_peft(dir / "plain.safetensors", layers);
+  CHECK(kiln::pipelines::read_lora(dir / "plain.safetensors", model).layers[0].alpha == 4.0);
+  // A broken metadata blob is an error naming the file, not a silent alpha.
+  write_peft(dir / "broken.safetensors", layers, {{"lora_adapter_metadata", "{not json"}});
+  const std::string message =
+      message_of<kiln::FormatError>([&] { (void)kiln::pipelines::read_lora(dir / "broken.safetensors", model); });
+  CHECK(message.find("broken.safetensors") != std::string::npos);
+  CHECK(message.find("lora_adapter_metadata") != std::string::npos);
 }
 
 TEST_CASE("several LoRAs stack, weight 0 changes nothing, and a bf16 model keeps its dtype") {
