@@ -173,6 +173,8 @@ int run_generate(const QStringList& args) {
       "where LibTorch emulates it about 30x slower than fp32), or fp16 (CUDA only). kiln-cli --version says "
       "whether this CPU computes bf16 natively. The PNG records it as \"Kiln precision\".";
   opt("dtype", dtypeHelp.c_str(), "TYPE");
+  opt("tiled-vae", "auto (default: tiled above 1536x1024 pixels, and again in tiles when one piece runs out of "
+                   "memory), on or off: the VAE in overlapping tiles, memory bounded by the tile.", "MODE");
   opt("out", "The PNG to write.", "FILE.png");
   ControlUnitArguments unitArgs;
   try {
@@ -224,6 +226,11 @@ int run_generate(const QStringList& args) {
     const QString syntax = p.value(QStringLiteral("prompt-syntax"));
     if (syntax == QLatin1String("plain")) r.prompt_syntax = text::PromptSyntax::Plain;
     else if (!syntax.isEmpty() && syntax != QLatin1String("a1111")) throw UsageError{"--prompt-syntax must be a1111 or plain"};
+    if (p.isSet(QStringLiteral("tiled-vae"))) {
+      const auto tiling = pipelines::parse_vae_tiling(p.value(QStringLiteral("tiled-vae")).toStdString());
+      if (!tiling) throw UsageError{"--tiled-vae must be auto, on or off"};
+      r.vae_tiling = *tiling;
+    }
     if (p.isSet(QStringLiteral("sampler")))
       r.sampler = schedulers::parse_scheduler_name(p.value(QStringLiteral("sampler")).toStdString());
     std::vector<pipelines::LoRASpec> loras;

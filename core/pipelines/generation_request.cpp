@@ -54,6 +54,21 @@ void check_control_unit(const ControlNetUnit& c, std::size_t index, const Genera
 
 }  // namespace
 
+const char* vae_tiling_name(VaeTilingMode mode) {
+  switch (mode) {
+    case VaeTilingMode::Auto: return "auto";
+    case VaeTilingMode::On: return "on";
+    case VaeTilingMode::Off: return "off";
+  }
+  return "auto";
+}
+
+std::optional<VaeTilingMode> parse_vae_tiling(std::string_view name) {
+  for (VaeTilingMode m : {VaeTilingMode::Auto, VaeTilingMode::On, VaeTilingMode::Off})
+    if (name == vae_tiling_name(m)) return m;
+  return std::nullopt;
+}
+
 std::int64_t native_resolution(const StableDiffusionModel& model) {
   return model.unet->config().sample_size * model.vae->downscale_factor();
 }

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <torch/torch.h>
@@ -40,6 +42,13 @@ struct ControlNetUnit {
   ControlMode mode = ControlMode::Balanced;
 };
 
+enum class VaeTilingMode { Auto, On, Off };
+// Auto tiles images above 1536 x 1024 pixels (1.57 megapixels): an untiled SD VAE decode of that
+// size peaks at about 10 GB in fp32 / 5 GB in fp16 (its 128-channel full-size activations).
+inline constexpr std::int64_t kAutoVaeTilingPixels = 1536 * 1024;
+const char* vae_tiling_name(VaeTilingMode mode);  // "auto", "on", "off"
+std::optional<VaeTilingMode> parse_vae_tiling(std::string_view name);
+
 struct GenerationRequest {
   std::string prompt;
   std::string negative_prompt;  // "" = none (SDXL then uses zero embeddings, as diffusers)
@@ -55,6 +64,10 @@ struct GenerationRequest {
   torch::Tensor init_image;  // img2img / inpainting: [1, 3, H, W] float in [-1, 1]
   double strength = 0.75;    // img2img / inpainting: 1 = start from pure noise
   torch::Tensor mask;        // inpainting: [1, 1, H, W] float in [0, 1], 1 = repaint
+  // The VAE in overlapping tiles (memory bounded by the tile, results differ very slightly from
+  // one piece, as diffusers' enable_tiling). Auto: tiled above kAutoVaeTilingPixels, and an
+  // untiled encode/decode that runs out of memory is done again in tiles (with a warning).
+  VaeTilingMode vae_tiling = VaeTilingMode::Auto;
 
   std::vector<ControlNetUnit> control_units;
 };

@@ -39,7 +39,9 @@ auto in_stage(const std::string& stage, F&& body) -> decltype(body()) {
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     if (what.find("out of memory") != std::string::npos || what.find("can't allocate") != std::string::npos)
-      throw OutOfMemoryError(stage + ": " + what, "choose a smaller size or batch, or enable VAE tiling");
+      throw OutOfMemoryError(stage + ": " + what,
+                             "choose a smaller size or batch, or tile the VAE (kiln-cli generate --tiled-vae on; the "
+                             "Generate page's Tiled VAE setting)");
     throw ComputeError(stage + ": " + what);
   }
 }

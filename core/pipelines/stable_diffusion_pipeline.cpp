@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "base/engine.h"
 #include "base/error.h"
 #include "pipelines/control_guidance.h"
 #include "pipelines/pipeline_stages.h"
@@ -112,6 +113,38 @@ torch::Tensor latent_preview(const torch::Tensor& latents, bool sdxl) {
   return ((rgb + 1) / 2 * 255).round().clamp(0, 255).to(torch::kUInt8);
 }
 
+namespace {
+
+// Runs a VAE stage with the request's tiling (the VAE's own setting is put back afterwards). In
+// Auto mode an untiled run that runs out of memory is done again in tiles, with a warning.
+template <class F>
+auto with_vae_tiling(const StableDiffusionModel& model, const GenerationRequest& r, const std::string& stage_name,
+                     std::vector<std::string>& warnings, F&& body) -> decltype(body()) {
+  models::AutoencoderKL vae = model.vae;
+  const models::VAETiling before = vae->tiling();
+  struct Restore {
+    models::AutoencoderKL vae;
+    models::VAETiling tiling;
+    ~Restore() { vae->set_tiling(tiling); }
+  } restore{vae, before};
+  models::VAETiling tiling = before;
+  tiling.enabled = r.vae_tiling == VaeTilingMode::On ||
+                   (r.vae_tiling == VaeTilingMode::Auto && r.width * r.height > kAutoVaeTilingPixels);
+  vae->set_tiling(tiling);
+  try {
+    return in_stage(stage_name, body);
+  } catch (const OutOfMemoryError&) {
+    if (r.vae_tiling != VaeTilingMode::Auto || tiling.enabled) throw;
+  }
+  release_free_memory();
+  tiling.enabled = true;
+  vae->set_tiling(tiling);
+  warnings.push_back(stage_name + " ran out of memory in one piece and was done again in tiles");
+  return in_stage(stage_name, body);
+}
+
+}  // namespace
+
 GenerationResult generate(const StableDiffusionModel& model, const GenerationRequest& r, std::stop_token stop,
                           const GenerationCallbacks& callbacks) {
   validate_request(r, model);
@@ -130,8 +163,8 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
   const Schedule schedule = make_schedule(model, r);
   schedulers::Scheduler& scheduler = *schedule.scheduler;
   if (r.init_image.defined()) stage("encoding image");
-  InitialLatents init = in_stage("VAE encode, " + setup.size_label,
-                                 [&] { return prepare_initial_latents(model, r, setup, schedule, gen); });
+  InitialLatents init = with_vae_tiling(model, r, "VAE encode, " + setup.size_label, result.warnings,
+                                        [&] { return prepare_initial_latents(model, r, setup, schedule, gen); });
   if (stop.stop_requested()) return cancelled_result();
   const ControlGuidance control(r.control_units, setup);
 
@@ -182,8 +215,8 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
 
   stage("decoding");
   result.latents = latents.to(torch::kCPU, torch::kFloat);
-  result.images =
-      in_stage("VAE decode, " + setup.size_label, [&] { return decode_latents(model.vae, latents, result.warnings); });
+  result.images = with_vae_tiling(model, r, "VAE decode, " + setup.size_label, result.warnings,
+                                  [&] { return decode_latents(model.vae, latents, result.warnings); });
   return result;
 }
 

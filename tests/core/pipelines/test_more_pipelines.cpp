@@ -140,3 +140,27 @@ TEST_CASE("inpainting with a plain 4-channel model (kept region blended back) re
 }
 
 TEST_CASE("SDXL text-to-image reproduces diffusers") { check_case("sdxl_txt2img_euler_6_cfg5"); }
+
+TEST_CASE("the VAE tiling mode: on tiles, auto leaves small images in one piece, the VAE's setting is kept") {
+  const Case c = load_case("inpaint4_euler_10_cfg7_strength1.0");  // img2img-style encode + decode
+  const StableDiffusionModel& m = model("tiny_sd1");
+  kiln::models::AutoencoderKL vae = m.vae;
+  kiln::models::VAETiling small;  // tiles of 32 px: a 64 px image is four tiles
+  small.tile_sample_size = 32;
+  vae->set_tiling(small);
+  auto run = [&](kiln::pipelines::VaeTilingMode mode) {
+    GenerationRequest r = c.request;
+    r.vae_tiling = mode;
+    return kiln::pipelines::generate(m, r, {}, {}).images;
+  };
+  const torch::Tensor off = run(kiln::pipelines::VaeTilingMode::Off);
+  const torch::Tensor automatic = run(kiln::pipelines::VaeTilingMode::Auto);  // 64x64 < 1536x1024
+  const torch::Tensor on = run(kiln::pipelines::VaeTilingMode::On);
+  CHECK(torch::equal(off, automatic));
+  CHECK(max_abs_diff(off, on) > 0);      // tiles change the GroupNorm statistics, as in diffusers
+  CHECK(vae->tiling().enabled == false);  // put back
+  CHECK(vae->tiling().tile_sample_size == 32);
+  CHECK(kiln::pipelines::parse_vae_tiling("on") == kiln::pipelines::VaeTilingMode::On);
+  CHECK_FALSE(kiln::pipelines::parse_vae_tiling("yes"));
+  vae->set_tiling({});
+}
