@@ -216,6 +216,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
   request.guidance_scale = p.cfgScale;
   request.batch_size = job.batchSize;
   request.clip_skip = p.clipSkip;
+  request.vae_tiling = pipelines::parse_vae_tiling(job.vaeTiling.toStdString()).value_or(pipelines::VaeTilingMode::Auto);
   request.sampler = schedulers::parse_scheduler_name(p.sampler.toStdString());
   if (!job.initImage.isNull()) {
     request.init_image = bridge::initImageTensor(job.initImage, p.width, p.height);

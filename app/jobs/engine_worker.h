@@ -65,6 +65,9 @@ struct GenerationJob {
   // What the models compute in, resolved by the worker for its device (base/precision.h); a
   // change reloads the model. Each image's parameters record the dtype ("Kiln precision").
   Precision precision = Precision::Auto;
+  // The VAE in tiles: "auto", "on" or "off" (pipelines::VaeTilingMode; a machine setting like the
+  // precision, not recorded in the images).
+  QString vaeTiling = QStringLiteral("auto");
   std::stop_token stop;
 };
 

@@ -407,6 +407,7 @@ void GeneratePage::generate() {
   job.loras = f.loras;
   job.controlUnits = controlUnits;
   job.precision = mForm->precision();
+  job.vaeTiling = form().tiledVae;
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
   mStop = std::stop_source();
   job.stop = mStop.get_token();

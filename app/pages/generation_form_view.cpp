@@ -154,6 +154,14 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mClipSkip->setObjectName(QStringLiteral("clipSkipSpin"));
   mClipSkip->setRange(1, 12);
   mClipSkip->setToolTip(tr("Use the text encoder's output this many layers from the end (1 = the last layer)"));
+  mTiledVae = new QComboBox(this);
+  mTiledVae->setObjectName(QStringLiteral("tiledVaeCombo"));
+  mTiledVae->addItem(tr("Auto"), QStringLiteral("auto"));
+  mTiledVae->addItem(tr("On"), QStringLiteral("on"));
+  mTiledVae->addItem(tr("Off"), QStringLiteral("off"));
+  mTiledVae->setToolTip(tr("Decode (and encode) the image in overlapping tiles: far less memory for large images, "
+                           "very slightly different pixels. Auto tiles above 1536 × 1024 and when one piece runs out "
+                           "of memory."));
   mStrength = new QDoubleSpinBox(this);
   mStrength->setObjectName(QStringLiteral("strengthSpin"));
   mStrength->setRange(0.0, 1.0);
@@ -192,6 +200,7 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   grid->addRow(tr("Size"), sizeRow);
   grid->addRow(tr("Batches"), batchRow);
   grid->addRow(tr("Clip skip"), mClipSkip);
+  grid->addRow(tr("Tiled VAE"), mTiledVae);
   mStrengthLabel = new QLabel(tr("Denoising"), this);
   grid->addRow(mStrengthLabel, mStrength);
   addPrecisionRows(grid);
@@ -235,6 +244,7 @@ GenerationForm GenerationFormView::form(const GenerationForm& base) const {
   f.batchCount = mBatchCount->value();
   f.batchSize = mBatchSize->value();
   f.clipSkip = mClipSkip->value();
+  f.tiledVae = mTiledVae->currentData().toString();
   f.denoisingStrength = mStrength->value();
   f.loras = loras();
   return f;
@@ -254,6 +264,8 @@ void GenerationFormView::setForm(const GenerationForm& f) {
   mBatchCount->setValue(f.batchCount);
   mBatchSize->setValue(f.batchSize);
   mClipSkip->setValue(f.clipSkip);
+  const int tiled = mTiledVae->findData(f.tiledVae);
+  mTiledVae->setCurrentIndex(tiled >= 0 ? tiled : 0);
   mStrength->setValue(f.denoisingStrength);
   if (f.loras != loras()) setLoRAs(f.loras);
 }

@@ -125,6 +125,7 @@ class GenerationFormView : public QWidget {
   QSpinBox* mBatchCount;
   QSpinBox* mBatchSize;
   QSpinBox* mClipSkip;
+  QComboBox* mTiledVae;
   QLabel* mStrengthLabel;
   QDoubleSpinBox* mStrength;
   QToolButton* mAddLoRA;

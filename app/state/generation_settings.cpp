@@ -91,6 +91,7 @@ GenerationForm GenerationSettings::form() const {
   f.batchCount = v("batchCount", d.batchCount).toInt();
   f.batchSize = v("batchSize", d.batchSize).toInt();
   f.clipSkip = v("clipSkip", d.clipSkip).toInt();
+  f.tiledVae = v("tiledVae", d.tiledVae).toString();
   f.denoisingStrength = v("denoisingStrength", d.denoisingStrength).toDouble();
   f.mode = v("mode", d.mode).toString();
   f.brushSize = v("brushSize", d.brushSize).toInt();
@@ -125,6 +126,7 @@ void GenerationSettings::setForm(const GenerationForm& f) {
   set("batchCount", f.batchCount);
   set("batchSize", f.batchSize);
   set("clipSkip", f.clipSkip);
+  set("tiledVae", f.tiledVae);
   set("denoisingStrength", f.denoisingStrength);
   set("mode", f.mode);
   set("brushSize", f.brushSize);

@@ -38,6 +38,7 @@ struct GenerationForm {
   int batchCount = 1;
   int batchSize = 1;
   int clipSkip = 1;
+  QString tiledVae = QStringLiteral("auto");  // "auto", "on", "off" (pipelines::VaeTilingMode)
   double denoisingStrength = 0.75;
   QString mode = QStringLiteral("txt2img");  // "txt2img", "img2img", "inpaint"
   int brushSize = 48;  // the inpaint mask's brush

@@ -433,6 +433,11 @@ void TestGeneratePage::remembersTheFormAcrossRuns() {
     Studio s(settingsFile());
     prepare(s, 17, 1234);
     s.page->setMode(GeneratePage::Mode::ImageToImage);
+    auto* tiled = s.page->findChild<QComboBox*>(QStringLiteral("tiledVaeCombo"));
+    QVERIFY(tiled);
+    QCOMPARE(s.page->form().tiledVae, QStringLiteral("auto"));
+    tiled->setCurrentIndex(tiled->findData(QStringLiteral("on")));
+    QCOMPARE(s.page->form().tiledVae, QStringLiteral("on"));
   }
   // Another model that sorts first and may be listed first: the remembered one still wins.
   namespace fs = std::filesystem;
@@ -446,6 +451,7 @@ void TestGeneratePage::remembersTheFormAcrossRuns() {
   QCOMPARE(s.page->form().prompt, QStringLiteral("a photo of a (red:1.2) fox"));
   QCOMPARE(s.page->mode(), GeneratePage::Mode::ImageToImage);
   QCOMPARE(s.page->selectedModelPath(), tinyModel());
+  QCOMPARE(s.page->form().tiledVae, QStringLiteral("on"));
 }
 
 QTEST_MAIN(TestGeneratePage)
