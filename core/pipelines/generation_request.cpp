@@ -98,6 +98,20 @@ void validate_request(const GenerationRequest& r, const StableDiffusionModel& mo
                               "1 = the last layer (AUTOMATIC1111's numbering)");
 
   const bool has_image = r.init_image.defined(), has_mask = r.mask.defined();
+  if (r.init_latents.defined()) {
+    if (has_image || has_mask) throw InvalidRequestError("init latents go without an init image or a mask");
+    const auto s = r.init_latents.sizes();
+    if (r.init_latents.dim() != 4 || s[1] != 4 || s[2] * 8 != r.height || s[3] * 8 != r.width ||
+        (s[0] != 1 && s[0] != r.batch_size))
+      throw InvalidRequestError("init latents must be [1 or batch, 4, height/8, width/8] for " + std::to_string(r.width) +
+                                "x" + std::to_string(r.height));
+    if (!std::isfinite(r.strength) || r.strength < 0 || r.strength > 1)
+      throw InvalidRequestError("strength must be between 0 and 1, got " + std::to_string(r.strength));
+    if (static_cast<std::int64_t>(static_cast<double>(r.steps) * r.strength) < 1)
+      throw InvalidRequestError("strength " + std::to_string(r.strength) + " with " + std::to_string(r.steps) +
+                                    " steps leaves no step to run",
+                                "raise the denoising strength or the steps so that steps x strength >= 1");
+  }
   if (has_image) {
     check_image(r.init_image, 3, r, "init image");
     if (!std::isfinite(r.strength) || r.strength < 0 || r.strength > 1)

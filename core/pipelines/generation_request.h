@@ -64,6 +64,10 @@ struct GenerationRequest {
   torch::Tensor init_image;  // img2img / inpainting: [1, 3, H, W] float in [-1, 1]
   double strength = 0.75;    // img2img / inpainting: 1 = start from pure noise
   torch::Tensor mask;        // inpainting: [1, 1, H, W] float in [0, 1], 1 = repaint
+  // img2img from latents instead of pixels: [1 or batch, 4, H/8, W/8], already scaled by the VAE's
+  // scaling factor (what sampling produced). Used by hires fix's latent upscalers; `strength`
+  // applies as for init_image. Not with init_image or a mask.
+  torch::Tensor init_latents;
   // The VAE in overlapping tiles (memory bounded by the tile, results differ very slightly from
   // one piece, as diffusers' enable_tiling). Auto: tiled above kAutoVaeTilingPixels, and an
   // untiled encode/decode that runs out of memory is done again in tiles (with a warning).

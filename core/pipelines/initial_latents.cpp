@@ -33,7 +33,7 @@ Schedule make_schedule(const StableDiffusionModel& model, const GenerationReques
   const schedulers::SchedulerConfig config = schedulers::SchedulerConfig::from_json(model.scheduler_config);
   s.scheduler = schedulers::make_scheduler(r.sampler, config);
   s.scheduler->set_timesteps(r.steps);
-  if (r.init_image.defined()) {
+  if (r.init_image.defined() || r.init_latents.defined()) {
     // get_timesteps: the last `steps * strength` steps run.
     const auto init = std::min(static_cast<std::int64_t>(static_cast<double>(r.steps) * r.strength), r.steps);
     s.first = std::max<std::int64_t>(r.steps - init, 0) * s.scheduler->order();
@@ -47,6 +47,13 @@ InitialLatents prepare_initial_latents(const StableDiffusionModel& model, const 
                                        const RunSetup& setup, const Schedule& schedule, at::Generator& gen) {
   InitialLatents init;
   const schedulers::Scheduler& scheduler = *schedule.scheduler;
+  if (r.init_latents.defined()) {  // img2img from latents: no VAE encode, no draw for it
+    const torch::Tensor start_t = scheduler.timesteps().narrow(0, schedule.first, 1).repeat({setup.batch});
+    init.image_latents = r.init_latents.to(setup.device, torch::kFloat).expand({setup.batch, -1, -1, -1}).contiguous();
+    init.noise = draw(gen, setup.latent_shape, setup.device);
+    init.latents = scheduler.add_noise(init.image_latents, init.noise, start_t);
+    return init;
+  }
   if (!r.init_image.defined()) {
     init.latents =
         draw(gen, setup.latent_shape, setup.device) * scheduler.init_noise_sigma();  // one draw for the batch

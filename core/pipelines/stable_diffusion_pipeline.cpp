@@ -162,7 +162,7 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
 
   const Schedule schedule = make_schedule(model, r);
   schedulers::Scheduler& scheduler = *schedule.scheduler;
-  if (r.init_image.defined()) stage("encoding image");
+  if (r.init_image.defined()) stage("encoding image");  // init_latents need no encoding
   InitialLatents init = with_vae_tiling(model, r, "VAE encode, " + setup.size_label, result.warnings,
                                         [&] { return prepare_initial_latents(model, r, setup, schedule, gen); });
   if (stop.stop_requested()) return cancelled_result();

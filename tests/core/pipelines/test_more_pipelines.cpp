@@ -9,6 +9,8 @@
 
 #include "control/control_image.h"
 #include "io/safetensors.h"
+#include "base/error.h"
+#include "pipelines/hires_fix.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
 #include "support/test_support.h"
@@ -163,4 +165,99 @@ TEST_CASE("the VAE tiling mode: on tiles, auto leaves small images in one piece,
   CHECK(kiln::pipelines::parse_vae_tiling("on") == kiln::pipelines::VaeTilingMode::On);
   CHECK_FALSE(kiln::pipelines::parse_vae_tiling("yes"));
   vae->set_tiling({});
+}
+
+TEST_CASE("hires fix: a latent upscale, then img2img from the resized latents at the larger size") {
+  const StableDiffusionModel& m = model("tiny_sd1");
+  GenerationRequest r;
+  r.prompt = "a lighthouse at dusk";
+  r.width = 64;
+  r.height = 64;
+  r.steps = 6;
+  r.seed = 77;
+  r.sampler = kiln::schedulers::SchedulerKind::Euler;
+  kiln::pipelines::HiresFix h;
+  h.scale = 1.5;  // 96 x 96
+  h.steps = 8;
+  h.denoising = 0.5;
+  std::vector<std::string> stages;
+  std::vector<std::pair<std::int64_t, std::int64_t>> steps;
+  kiln::pipelines::GenerationCallbacks callbacks;
+  callbacks.on_stage = [&](std::string_view s) { stages.emplace_back(s); };
+  callbacks.on_step = [&](const kiln::pipelines::StepInfo& i) { steps.emplace_back(i.step, i.total); };
+  const auto out = kiln::pipelines::generate_hires(m, r, h, {}, callbacks);
+  REQUIRE_FALSE(out.cancelled);
+  CHECK(out.images.sizes() == torch::IntArrayRef{1, 96, 96, 3});
+  CHECK(std::find(stages.begin(), stages.end(), "hires fix: upscaling") != stages.end());
+  REQUIRE(steps.size() == 6 + 4);  // 6, then 8 x 0.5
+  CHECK(steps[5] == std::pair<std::int64_t, std::int64_t>{6, 6});
+  CHECK(steps[9] == std::pair<std::int64_t, std::int64_t>{4, 4});
+
+  // The same by hand: the first pass, its latents resized bilinearly, img2img from them.
+  const auto first = kiln::pipelines::generate(m, r);
+  GenerationRequest second = r;
+  second.width = second.height = 96;
+  second.steps = 8;
+  second.strength = 0.5;
+  second.init_latents = torch::nn::functional::interpolate(
+      first.latents, torch::nn::functional::InterpolateFuncOptions()
+                         .size(std::vector<std::int64_t>{12, 12})
+                         .mode(torch::kBilinear)
+                         .align_corners(false));
+  CHECK(torch::equal(kiln::pipelines::generate(m, second).images, out.images));
+
+  // An image upscaler goes through pixels: another result, same size.
+  h.upscaler = "Lanczos";
+  const auto lanczos = kiln::pipelines::generate_hires(m, r, h);
+  CHECK(lanczos.images.sizes() == out.images.sizes());
+  CHECK_FALSE(torch::equal(lanczos.images, out.images));
+}
+
+TEST_CASE("hires fix refuses what it cannot do before computing anything") {
+  const StableDiffusionModel& m = model("tiny_sd1");
+  GenerationRequest r;
+  r.prompt = "x";
+  r.width = r.height = 64;
+  r.steps = 4;
+  kiln::pipelines::HiresFix h;
+  auto message = [&](const kiln::pipelines::HiresFix& hf, const GenerationRequest& req) {
+    try {
+      kiln::pipelines::generate_hires(m, req, hf);
+    } catch (const kiln::InvalidRequestError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  h.upscaler = "ESRGAN_4x_typo";
+  CHECK(message(h, r).find("unknown hires upscaler 'ESRGAN_4x_typo'") != std::string::npos);
+  h.upscaler = "Latent";
+  h.scale = 5;
+  CHECK(message(h, r).find("between 1 and 4") != std::string::npos);
+  h.scale = 2;
+  h.denoising = 0.1;  // 4 x 0.1 < 1 step
+  CHECK(message(h, r).find("leaves no step") != std::string::npos);
+  h.denoising = 0.7;
+  h.resize_x = 8192;
+  CHECK(message(h, r).find("above 4096") != std::string::npos);
+  h.resize_x = 0;
+  GenerationRequest img2img = r;
+  img2img.init_image = torch::zeros({1, 3, 64, 64});
+  CHECK(message(h, img2img).find("text to image") != std::string::npos);
+  CHECK(kiln::pipelines::hires_size(r, h) == std::pair<std::int64_t, std::int64_t>{128, 128});
+  h.resize_x = 100;  // height follows the aspect ratio; both down to multiples of 8
+  CHECK(kiln::pipelines::hires_size(r, h) == std::pair<std::int64_t, std::int64_t>{96, 96});
+}
+
+TEST_CASE("Lanczos resize keeps flat colours flat and ramps straight") {
+  const torch::Tensor flat = torch::full({1, 8, 8, 3}, 0.25);
+  CHECK((kiln::pipelines::lanczos_resize(flat, 20, 12) - 0.25).abs().max().item<double>() < 1e-6);
+  // A horizontal ramp stays a rising ramp away from the borders (Lanczos-3 keeps linear functions
+  // to within a few percent of the step).
+  const torch::Tensor ramp = torch::linspace(0.1, 0.9, 16).view({1, 1, 1, 16}).expand({1, 3, 4, 16}).contiguous();
+  const torch::Tensor up = kiln::pipelines::lanczos_resize(ramp, 4, 32, true);
+  const torch::Tensor row = up[0][0][0];
+  const torch::Tensor diffs = row.slice(0, 7, 25).diff();
+  CHECK(diffs.min().item<double>() > 0);
+  CHECK((diffs - diffs.mean()).abs().max().item<double>() < 0.1 * diffs.mean().item<double>());
+  CHECK(up.size(3) == 32);
 }
