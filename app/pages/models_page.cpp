@@ -361,8 +361,8 @@ void ModelsPage::setDownloads(downloads::DownloadManager* manager, const downloa
 QString ModelsPage::getStarterText() const {
   const downloads::CatalogEntry* starter = mCatalog && mDownloads ? mCatalog->find(kStarterModel) : nullptr;
   if (!starter) return {};
-  return starter->size >= 0 ? tr("Get %1 (%2)").arg(starter->name, downloads::formatBytes(starter->size))
-                            : tr("Get %1").arg(starter->name);
+  return starter->size >= 0 ? tr("Get Stable Diffusion 1.5 (%1)").arg(downloads::formatBytes(starter->size))
+                            : tr("Get Stable Diffusion 1.5");
 }
 
 void ModelsPage::showCatalog() {
