@@ -238,6 +238,10 @@
         <source>kiln: the ControlNet units could not be set up</source>
         <translation>kiln: Die ControlNet-Einheiten konnten nicht eingerichtet werden</translation>
     </message>
+    <message>
+        <source>Open the Get Models dialog (with --screenshot: the picture is of the dialog, at --window-size).</source>
+        <translation>Den Dialog „Modelle holen“ öffnen (mit --screenshot: das Bild zeigt den Dialog, in --window-size).</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>
@@ -2576,7 +2580,7 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>Downloads go to a new folder, %1, added to your model folders</source>
-        <translation>Downloads landen in einem neuen Ordner, %1, der zu deinen Modellordnern hinzukommt</translation>
+        <translation>Downloads landen in einem neuen Ordner, %1, der zu Ihren Modellordnern hinzukommt</translation>
     </message>
     <message>
         <source>Could not create %1</source>
@@ -2592,11 +2596,15 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>&lt;p&gt;%1 is published under the %2 licence.&lt;/p&gt;&lt;p&gt;Read it and download only if you accept its terms. Kiln asks once for each licence.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;%1 steht unter der Lizenz %2.&lt;/p&gt;&lt;p&gt;Lies sie und lade nur herunter, wenn du ihre Bedingungen annimmst. Kiln fragt je Lizenz einmal.&lt;/p&gt;</translation>
+        <translation>&lt;p&gt;%1 steht unter der Lizenz %2.&lt;/p&gt;&lt;p&gt;Lesen Sie sie und laden Sie nur herunter, wenn Sie ihre Bedingungen annehmen. Kiln fragt je Lizenz einmal.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Accept and Download</source>
         <translation>Annehmen und herunterladen</translation>
+    </message>
+    <message>
+        <source>Add a folder that holds .safetensors/.ckpt files or diffusers folders, or download Stable Diffusion 1.5 to start with. Kiln also looks in the folders&apos; sub-folders and keeps the list current as files come and go.</source>
+        <translation>Fügen Sie einen Ordner mit .safetensors-/.ckpt-Dateien oder Diffusers-Ordnern hinzu, oder laden Sie zum Einstieg Stable Diffusion 1.5 herunter. Kiln sucht auch in den Unterordnern und hält die Liste aktuell, wenn Dateien hinzukommen oder verschwinden.</translation>
     </message>
 </context>
 <context>
@@ -3315,7 +3323,7 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <name>kiln::downloads::FileDownload</name>
     <message>
         <source>Civitai refused the model version %1 (HTTP %2): this model needs you signed in; set CIVITAI_TOKEN to an API key from your Civitai account settings</source>
-        <translation>Civitai verweigert die Modellversion %1 (HTTP %2): Für dieses Modell musst du angemeldet sein; setze CIVITAI_TOKEN auf einen API-Schlüssel aus deinen Civitai-Kontoeinstellungen</translation>
+        <translation>Civitai verweigert die Modellversion %1 (HTTP %2): Für dieses Modell müssen Sie angemeldet sein; setzen Sie CIVITAI_TOKEN auf einen API-Schlüssel aus Ihren Civitai-Kontoeinstellungen</translation>
     </message>
     <message>
         <source>Civitai has no model version %1 (HTTP 404)</source>
@@ -3343,7 +3351,7 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>no usable file name for %1; give one</source>
-        <translation>kein verwendbarer Dateiname für %1; gib einen an</translation>
+        <translation>kein verwendbarer Dateiname für %1; geben Sie einen an</translation>
     </message>
     <message>
         <source>cannot create the folder %1</source>
@@ -3351,7 +3359,7 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>%1 is already there; remove or rename it first</source>
-        <translation>%1 gibt es schon; erst entfernen oder umbenennen</translation>
+        <translation>%1 gibt es schon; entfernen Sie die Datei erst oder benennen Sie sie um</translation>
     </message>
     <message>
         <source>%1 holds part of another file: starting over</source>
@@ -3403,15 +3411,15 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>%1 is gated: accept its licence on %2 while signed in, then set HF_TOKEN to an access token of that account</source>
-        <translation>%1 ist zugangsbeschränkt: Nimm angemeldet die Lizenz auf %2 an und setze dann HF_TOKEN auf ein Zugriffstoken dieses Kontos</translation>
+        <translation>%1 ist zugangsbeschränkt: Nehmen Sie angemeldet die Lizenz auf %2 an und setzen Sie dann HF_TOKEN auf ein Zugriffstoken dieses Kontos</translation>
     </message>
     <message>
         <source>%1 is gated and your HF_TOKEN is not accepted for it: accept the licence on %2 with the same account, or make a new token</source>
-        <translation>%1 ist zugangsbeschränkt und dein HF_TOKEN wird dafür nicht angenommen: Nimm die Lizenz auf %2 mit demselben Konto an oder erstelle ein neues Token</translation>
+        <translation>%1 ist zugangsbeschränkt und Ihr HF_TOKEN wird dafür nicht angenommen: Nehmen Sie die Lizenz auf %2 mit demselben Konto an oder erstellen Sie ein neues Token</translation>
     </message>
     <message>
         <source>Civitai needs you signed in for this file: set CIVITAI_TOKEN to an API key from your account settings</source>
-        <translation>Für diese Datei musst du bei Civitai angemeldet sein: Setze CIVITAI_TOKEN auf einen API-Schlüssel aus deinen Kontoeinstellungen</translation>
+        <translation>Für diese Datei müssen Sie bei Civitai angemeldet sein: Setzen Sie CIVITAI_TOKEN auf einen API-Schlüssel aus Ihren Kontoeinstellungen</translation>
     </message>
     <message>
         <source>the server refused access</source>
@@ -3443,7 +3451,7 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>%1 sent a web page instead of the file (often a sign-in, licence or error page): open %2 in a browser</source>
-        <translation>%1 hat statt der Datei eine Webseite geschickt (oft eine Anmelde-, Lizenz- oder Fehlerseite): Öffne %2 im Browser</translation>
+        <translation>%1 hat statt der Datei eine Webseite geschickt (oft eine Anmelde-, Lizenz- oder Fehlerseite): Öffnen Sie %2 im Browser</translation>
     </message>
     <message>
         <source>the server sent the whole file instead of the rest: starting over</source>
@@ -3475,7 +3483,7 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     </message>
     <message>
         <source>%1; the server asks to wait %2 min; try again later</source>
-        <translation>%1; der Server bittet, %2 min zu warten; versuche es später erneut</translation>
+        <translation>%1; der Server bittet, %2 min zu warten; versuchen Sie es später erneut</translation>
     </message>
     <message>
         <source>%1; trying again in %2 s</source>

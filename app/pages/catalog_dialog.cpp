@@ -72,7 +72,9 @@ CatalogDialog::CatalogDialog(const downloads::Catalog* catalog, downloads::Downl
   QHeaderView* header = mTable->horizontalHeader();
   header->setHighlightSections(false);
   header->setSectionResizeMode(QHeaderView::ResizeToContents);
-  header->setSectionResizeMode(Name, QHeaderView::Stretch);
+  // Names whole; long licence names ("MIT (Informative Drawings, …)") elide, the tooltip has them.
+  header->setSectionResizeMode(Licence, QHeaderView::Stretch);
+  mTable->setTextElideMode(Qt::ElideRight);
   connect(mTable, &QTableWidget::itemSelectionChanged, this, &CatalogDialog::updateSelection);
   connect(mTable, &QTableWidget::cellDoubleClicked, this, [this] {
     if (mDownload->isEnabled()) mDownload->click();
@@ -195,7 +197,7 @@ void CatalogDialog::fill() {
     cell(Kind, kindLabel(e.kind));
     cell(Size, e.size >= 0 ? downloads::formatBytes(e.size) : tr("unknown"))
         ->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    cell(Licence, e.licence.name);
+    cell(Licence, e.licence.name)->setToolTip(e.licence.name);
     cell(Installed, {})->setTextAlignment(Qt::AlignCenter);
   }
   refresh();

@@ -114,6 +114,7 @@ class DownloadRow : public QFrame {
   QPushButton* cancel;
   QPushButton* dismiss;
   QString lastNote;
+  downloads::FileDownload::State noteState = downloads::FileDownload::State::Idle;
 };
 
 DownloadsPanel::DownloadsPanel(DownloadManager* manager, QWidget* parent) : QWidget(parent), mManager(manager) {
@@ -198,6 +199,7 @@ void DownloadsPanel::add(FileDownload* d) {
   mListLayout->insertWidget(mListLayout->count() - 1, row);
   connect(d, &FileDownload::note, row, [this, row](const QString& line) {
     row->lastNote = line;
+    row->noteState = row->download->state();
     update(row->download);
   });
   connect(row->pauseResume, &QPushButton::clicked, this, [this, d] {
@@ -252,7 +254,12 @@ void DownloadsPanel::update(FileDownload* d) {
     row->bar->setRange(0, 1);
     row->bar->setValue(0);
   }
-  row->note->setFullText(s == State::Failed && !d->error().isEmpty() ? d->error() : done ? QString() : row->lastNote);
+  // A note is news while the download is still doing what it did then ("checking the 910 MB
+  // already downloaded" is old once the bytes flow); retries and restarts stay until it moves on.
+  const bool noteCurrent = s != State::Downloading || row->noteState == State::Downloading;
+  row->note->setFullText(s == State::Failed && !d->error().isEmpty() ? d->error()
+                         : done || !noteCurrent                     ? QString()
+                                                                    : row->lastNote);
   QPalette palette = row->note->palette();
   palette.setColor(QPalette::WindowText, s == State::Failed ? QColor(0xc0, 0x30, 0x30)
                                                             : row->palette().color(QPalette::PlaceholderText));

@@ -479,6 +479,12 @@ void ModelsPage::updateView() {
     mNoModels->setSecondaryActionText(getStarterText());
   }
   mNoFolders->setSecondaryActionText(getStarterText());
+  mNoFolders->setText(getStarterText().isEmpty()
+                          ? tr("Add a folder that holds .safetensors/.ckpt files or diffusers folders. Kiln also "
+                               "looks in its sub-folders and keeps the list current as files come and go.")
+                          : tr("Add a folder that holds .safetensors/.ckpt files or diffusers folders, or download "
+                               "Stable Diffusion 1.5 to start with. Kiln also looks in the folders' sub-folders and "
+                               "keeps the list current as files come and go."));
   mTableStack->setCurrentIndex(empty ? 1 : 0);
 
   // Select the model selected last time once it is there, else the first one.
