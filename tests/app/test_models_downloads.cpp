@@ -331,11 +331,12 @@ void TestModelsDownloads::resumesAfterKilnWasKilled() {
   QVERIFY(!QFileInfo::exists(target));
   mServer->clearLog();
 
-  Studio second(settingsFile(), stateFile(), &*mCatalog);
-  second.manager->restore();
-  QCOMPARE(second.manager->downloads().size(), 1);
-  FileDownload* d = second.manager->downloads().front();
-  QVERIFY(second.page->downloadsPanel()->rowOf(d));
+  // Kiln started again: the main window restores the downloads by itself.
+  AppSettings settings(settingsFile());
+  kiln::app::MainWindow window(&settings, stateFile(), &*mCatalog);
+  QCOMPARE(window.downloadManager()->downloads().size(), 1);
+  FileDownload* d = window.downloadManager()->downloads().front();
+  QVERIFY(window.modelsPage()->downloadsPanel()->rowOf(d));
   QTRY_VERIFY_WITH_TIMEOUT(d->state() == State::Finished || d->state() == State::Failed, kTimeout);
   QVERIFY2(d->state() == State::Finished, qPrintable(d->error()));
   QVERIFY(d->verified());
@@ -344,7 +345,7 @@ void TestModelsDownloads::resumesAfterKilnWasKilled() {
   QVERIFY(!log.isEmpty());
   QVERIFY2(log.front().header("Range").startsWith("bytes=") && log.front().header("Range") != "bytes=0-",
            log.front().header("Range").constData());
-  QTRY_VERIFY_WITH_TIMEOUT(second.library->entry(target).has_value(), kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(window.library()->entry(target).has_value(), kTimeout);
 }
 
 void TestModelsDownloads::pauseResumeCancelAndDismiss() {
