@@ -100,6 +100,18 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
                       &downloads::DownloadManager::changed}) {
     connect(mDownloads, signal, this, &MainWindow::updateActivity);
   }
+  // The end of a download is news wherever the user is.
+  connect(mDownloads, &downloads::DownloadManager::added, this, [this](downloads::FileDownload* d) {
+    connect(d, &downloads::FileDownload::finished, this, [this, d] {
+      if (d->state() == downloads::FileDownload::State::Finished) {
+        statusBar()->showMessage(d->verified() ? tr("Downloaded %1 (verified)").arg(d->label())
+                                               : tr("Downloaded %1").arg(d->label()),
+                                 8000);
+      } else if (d->state() == downloads::FileDownload::State::Failed) {
+        statusBar()->showMessage(tr("Download of %1 failed: %2").arg(d->label(), d->error()), 12000);
+      }
+    });
+  });
   showActivity(mLibrary->activity(), mLibrary->activityPercent());
   // Downloads left running or queued when Kiln last closed (or was killed) carry on.
   mDownloads->restore();

@@ -2181,6 +2181,18 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
             <numerusform>(%n weitere warten)</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Downloaded %1 (verified)</source>
+        <translation>%1 heruntergeladen (geprüft)</translation>
+    </message>
+    <message>
+        <source>Downloaded %1</source>
+        <translation>%1 heruntergeladen</translation>
+    </message>
+    <message>
+        <source>Download of %1 failed: %2</source>
+        <translation>Download von %1 fehlgeschlagen: %2</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::ModelDetailsView</name>

@@ -119,6 +119,12 @@ CatalogDialog::CatalogDialog(const downloads::Catalog* catalog, downloads::Downl
 
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  // No default button: Enter in the link box downloads the link, it neither closes the dialog
+  // nor downloads the selected entry.
+  for (QPushButton* button : findChildren<QPushButton*>()) {
+    button->setAutoDefault(false);
+    button->setDefault(false);
+  }
 
   auto* top = new QHBoxLayout;
   top->addWidget(familyLabel);

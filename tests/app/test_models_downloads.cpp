@@ -300,6 +300,12 @@ void TestModelsDownloads::pastedBadLinkShowsTheErrorInline() {
   QVERIFY(dialog->linkError()->isVisible());
   QVERIFY(!dialog->linkError()->text().isEmpty());
   QVERIFY(s.manager->downloads().isEmpty());
+  // Enter in the box does the same; it neither closes the dialog nor downloads the selected entry.
+  dialog->linkEdit()->setText(QStringLiteral("civitai:models/12"));
+  QTest::keyClick(dialog->linkEdit(), Qt::Key_Return);
+  QVERIFY(dialog->isVisible());
+  QVERIFY(dialog->linkError()->isVisible());
+  QVERIFY(s.manager->downloads().isEmpty());
   // Typing again clears it; a good short form queues with no licence question.
   dialog->linkEdit()->setText(QStringLiteral("hf:kiln/tiny/tiny-vae.safetensors"));
   QVERIFY(!dialog->linkError()->isVisible());
@@ -340,6 +346,7 @@ void TestModelsDownloads::resumesAfterKilnWasKilled() {
   QTRY_VERIFY_WITH_TIMEOUT(d->state() == State::Finished || d->state() == State::Failed, kTimeout);
   QVERIFY2(d->state() == State::Finished, qPrintable(d->error()));
   QVERIFY(d->verified());
+  QCOMPARE(window.statusBar()->currentMessage(), QStringLiteral("Downloaded Slow SD (verified)"));
   QCOMPARE(readFile(target), mSlow);
   const auto log = mServer->requestsFor("/kiln/tiny/resolve/main/slow.safetensors");
   QVERIFY(!log.isEmpty());
