@@ -108,7 +108,8 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
                                                : tr("Downloaded %1").arg(d->label()),
                                  8000);
       } else if (d->state() == downloads::FileDownload::State::Failed) {
-        statusBar()->showMessage(tr("Download of %1 failed: %2").arg(d->label(), d->error()), 12000);
+        // The reason is on the Models page (the status bar is too narrow for it beside the job area).
+        statusBar()->showMessage(tr("Download of %1 failed").arg(d->label()), 12000);
       }
     });
   });

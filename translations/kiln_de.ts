@@ -466,7 +466,7 @@
     </message>
     <message>
         <source>Any</source>
-        <translation>Alle</translation>
+        <translation>Beliebig</translation>
     </message>
     <message>
         <source>Checkpoint</source>
@@ -490,7 +490,7 @@
     </message>
     <message>
         <source>Queued</source>
-        <translation>In der Warteschlange</translation>
+        <translation>Vorgemerkt</translation>
     </message>
     <message>
         <source>In the downloads</source>
@@ -2190,8 +2190,8 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <translation>%1 heruntergeladen</translation>
     </message>
     <message>
-        <source>Download of %1 failed: %2</source>
-        <translation>Download von %1 fehlgeschlagen: %2</translation>
+        <source>Download of %1 failed</source>
+        <translation>Download von %1 fehlgeschlagen</translation>
     </message>
 </context>
 <context>

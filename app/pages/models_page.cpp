@@ -179,7 +179,7 @@ QWidget* ModelsPage::buildHeader() {
   auto* get = new QToolButton(header);
   get->setObjectName(QStringLiteral("getModelsButton"));
   get->setDefaultAction(mGetModels);
-  get->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  get->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
   auto* add = new QToolButton(header);
   add->setDefaultAction(mAddFolder);
   add->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -318,6 +318,7 @@ void ModelsPage::changeEvent(QEvent* event) {
 
 void ModelsPage::updateIcons() {
   mAddFolder->setIcon(icon(QStringLiteral("folder-add"), this));
+  mGetModels->setIcon(icon(QStringLiteral("import"), this));
   mRescan->setIcon(icon(QStringLiteral("refresh"), this));
   mFilterIcon->setIcon(icon(QStringLiteral("search"), this));
   if (mLibrary->folders().isEmpty() || mModel->rowCount() == 0) updateView();
