@@ -127,8 +127,11 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
 }
 
 // The pages go first: they follow the library, which stops its workers when it goes, and the
-// downloads.
-MainWindow::~MainWindow() { delete mPages; }
+// downloads, which go next while the window is still whole (their parts stay for a resume).
+MainWindow::~MainWindow() {
+  delete mPages;
+  delete mDownloads;
+}
 
 void MainWindow::addPage(const QString& id, const QString& title, const QString& icon, QWidget* page) {
   const int index = mPages->addWidget(page);
