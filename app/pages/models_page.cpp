@@ -15,10 +15,10 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QStandardPaths>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QToolButton>
 #include <QUrl>
@@ -46,6 +46,11 @@ const QString kVerticalKey = QStringLiteral("models/verticalSplitter");
 const QString kHeaderKey = QStringLiteral("models/tableHeader");
 // What the empty states offer a new user: the smallest SD 1.5 checkpoint.
 const QString kStarterModel = QStringLiteral("sd15-fp16");
+
+// Where downloads go while the library has no folder: Kiln's own, added to the library.
+QString ownModelsFolder() {
+  return QDir::cleanPath(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/models"));
+}
 
 QIcon icon(const QString& name, const QWidget* widget) {
   return widgets::Theme::tinted(QStringLiteral(":/icons/%1.svg").arg(name), widget->palette().color(QPalette::ButtonText));
@@ -376,9 +381,7 @@ void ModelsPage::showCatalog() {
   }
   mCatalogDialog->setDestination(downloadFolder(false),
                                  tr("Downloads go to a new folder, %1, added to your model folders")
-                                     .arg(QDir::toNativeSeparators(
-                                         QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-                                         QStringLiteral("/models"))));
+                                     .arg(QDir::toNativeSeparators(ownModelsFolder())));
   mCatalogDialog->open();
   mCatalogDialog->raise();
   mCatalogDialog->activateWindow();
@@ -388,8 +391,7 @@ QString ModelsPage::downloadFolder(bool create) {
   const QStringList folders = mLibrary->folders();
   if (!folders.isEmpty()) return folders.front();
   if (!create) return {};
-  const QString folder = QDir::cleanPath(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-                                         QStringLiteral("/models"));
+  const QString folder = ownModelsFolder();
   if (!QDir().mkpath(folder)) {
     Q_EMIT message(tr("Could not create %1").arg(QDir::toNativeSeparators(folder)));
     return {};
