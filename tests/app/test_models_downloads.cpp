@@ -251,6 +251,9 @@ void TestModelsDownloads::catalogDownloadIsVerifiedAndListed() {
                question.contains(QLatin1String("href=\"https://example.org/licence\"")),
            qPrintable(question));
   QVERIFY(s.settings->isLicenceAccepted(kLicence));
+  // Queued: not offered twice.
+  QCOMPARE(dialog->table()->item(dialog->table()->currentRow(), CatalogDialog::Installed)->text(), QStringLiteral("Queued"));
+  QVERIFY(!dialog->downloadButton()->isEnabled());
   QCOMPARE(s.manager->downloads().size(), 1);
   FileDownload* d = s.manager->downloads().front();
   QVERIFY(s.page->downloadsPanel()->isVisibleTo(s.page.get()));
