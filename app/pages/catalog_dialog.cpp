@@ -304,7 +304,8 @@ void CatalogDialog::applyFilter() {
 
 void CatalogDialog::updateSelection() {
   const QList<QTableWidgetItem*> items = mTable->selectedItems();
-  const CatalogEntry* e = items.isEmpty() || mTable->isRowHidden(items.front()->row()) ? nullptr : entryAt(items.front()->row());
+  const CatalogEntry* e =
+      items.isEmpty() || mTable->isRowHidden(items.front()->row()) ? nullptr : entryAt(items.front()->row());
   if (!e) {
     mDetails->clear();
     mDownload->setEnabled(false);
@@ -316,15 +317,15 @@ void CatalogDialog::updateSelection() {
   if (!e->licence.name.isEmpty()) {
     const QString licence = e->licence.url.isEmpty()
                                 ? e->licence.name.toHtmlEscaped()
-                                : QStringLiteral("<a href=\"%1\">%2</a>").arg(e->licence.url.toHtmlEscaped(),
-                                                                             e->licence.name.toHtmlEscaped());
+                                : QStringLiteral("<a href=\"%1\">%2</a>")
+                                      .arg(e->licence.url.toHtmlEscaped(), e->licence.name.toHtmlEscaped());
     html += QStringLiteral("<p>") + tr("Licence: %1").arg(licence) + QStringLiteral("</p>");
   }
   const QString size = e->size >= 0 ? downloads::formatBytes(e->size) : tr("size not published");
   const QString sha = e->sha256.isEmpty() ? tr("no published sha256") : QStringLiteral("sha256 %1").arg(e->sha256);
-  html += QStringLiteral("<p><small>") +
-          tr("%1, %2. Source: %3").arg(size, sha, e->source.toString().toHtmlEscaped()) + QStringLiteral("<br>") +
-          tr("Where the size and hash come from: %1").arg(e->provenance.toHtmlEscaped()) + QStringLiteral("</small></p>");
+  html += QStringLiteral("<p><small>") + tr("%1, %2. Source: %3").arg(size, sha, e->source.toString().toHtmlEscaped()) +
+          QStringLiteral("<br>") + tr("Where the size and hash come from: %1").arg(e->provenance.toHtmlEscaped()) +
+          QStringLiteral("</small></p>");
   mDetails->setText(html);
   mDownload->setEnabled(!installed && !queued);
   mDownload->setToolTip(installed ? tr("Already installed") : queued ? tr("Already in the downloads") : QString());

@@ -177,17 +177,25 @@ QString DownloadsPanel::stateText(const FileDownload* d, bool queued) {
   using State = FileDownload::State;
   if (queued) return tr("Queued");
   switch (d->state()) {
-    case State::Idle: return tr("Queued");
-    case State::Checking: return tr("Checking…");
-    case State::Connecting: return tr("Connecting…");
-    case State::Downloading: return tr("Downloading");
-    case State::Waiting: return tr("Waiting to retry");
-    case State::Paused: return tr("Paused");
+    case State::Idle:
+      return tr("Queued");
+    case State::Checking:
+      return tr("Checking…");
+    case State::Connecting:
+      return tr("Connecting…");
+    case State::Downloading:
+      return tr("Downloading");
+    case State::Waiting:
+      return tr("Waiting to retry");
+    case State::Paused:
+      return tr("Paused");
     case State::Finished:
       return d->verified() ? tr("Verified (sha256 from %1)").arg(originText(d->shaOrigin()))
                            : tr("Finished (no published sha256 to check)");
-    case State::Failed: return tr("Failed");
-    case State::Cancelled: return tr("Cancelled");
+    case State::Failed:
+      return tr("Failed");
+    case State::Cancelled:
+      return tr("Cancelled");
   }
   return {};
 }
@@ -204,8 +212,10 @@ void DownloadsPanel::add(FileDownload* d) {
   });
   connect(row->pauseResume, &QPushButton::clicked, this, [this, d] {
     const bool running = d->isActive() || mManager->isQueued(d) || d->state() == FileDownload::State::Idle;
-    if (running) mManager->pause(d);
-    else mManager->resume(d);
+    if (running)
+      mManager->pause(d);
+    else
+      mManager->resume(d);
   });
   connect(row->cancel, &QPushButton::clicked, this, [this, d] {
     if (d->received() > 0) {
@@ -258,11 +268,11 @@ void DownloadsPanel::update(FileDownload* d) {
   // already downloaded" is old once the bytes flow); retries and restarts stay until it moves on.
   const bool noteCurrent = s != State::Downloading || row->noteState == State::Downloading;
   row->note->setFullText(s == State::Failed && !d->error().isEmpty() ? d->error()
-                         : done || !noteCurrent                     ? QString()
-                                                                    : row->lastNote);
+                         : done || !noteCurrent                      ? QString()
+                                                                     : row->lastNote);
   QPalette palette = row->note->palette();
-  palette.setColor(QPalette::WindowText, s == State::Failed ? QColor(0xc0, 0x30, 0x30)
-                                                            : row->palette().color(QPalette::PlaceholderText));
+  palette.setColor(QPalette::WindowText,
+                   s == State::Failed ? QColor(0xc0, 0x30, 0x30) : row->palette().color(QPalette::PlaceholderText));
   row->note->setPalette(palette);
   row->note->setForegroundRole(QPalette::WindowText);
   row->pauseResume->setText(running ? tr("Pause") : tr("Resume"));

@@ -158,9 +158,9 @@ class TestModelsDownloads : public QObject {
   std::unique_ptr<FaultServer> mServer;
   std::unique_ptr<QTemporaryDir> mDir;
   std::optional<Catalog> mCatalog;
-  QByteArray mModel;   // a real SD 1.x single file (the library can read it)
-  QByteArray mVae;     // bytes only
-  QByteArray mSlow;    // served throttled
+  QByteArray mModel;  // a real SD 1.x single file (the library can read it)
+  QByteArray mVae;    // bytes only
+  QByteArray mSlow;   // served throttled
 };
 
 void TestModelsDownloads::initTestCase() {
@@ -182,10 +182,12 @@ void TestModelsDownloads::initTestCase() {
   ServeOptions throttled;
   throttled.chunkBytes = 32 * 1024;
   throttled.chunkDelayMs = 15;
-  mServer->route("/kiln/tiny/resolve/main/slow.safetensors",
-                 [slow, throttled](const HttpRequest& r, QTcpSocket* s) { FaultServer::serveBytes(r, s, slow, throttled); });
-  mServer->route("/kiln/tiny/resolve/main/slow2.safetensors",
-                 [slow, throttled](const HttpRequest& r, QTcpSocket* s) { FaultServer::serveBytes(r, s, slow, throttled); });
+  mServer->route("/kiln/tiny/resolve/main/slow.safetensors", [slow, throttled](const HttpRequest& r, QTcpSocket* s) {
+    FaultServer::serveBytes(r, s, slow, throttled);
+  });
+  mServer->route("/kiln/tiny/resolve/main/slow2.safetensors", [slow, throttled](const HttpRequest& r, QTcpSocket* s) {
+    FaultServer::serveBytes(r, s, slow, throttled);
+  });
 
   const auto entry = [](const QString& id, const QString& name, const QString& kind, const QString& file,
                         const QByteArray& body, const QString& licence) {
@@ -199,16 +201,17 @@ void TestModelsDownloads::initTestCase() {
              kind == QLatin1String("controlnet") ? QStringLiteral(R"("preprocessors":["canny"],)") : QString(),
              licence);
   };
-  const QString json = QStringLiteral(R"({"format":1,"version":"test","entries":[%1]})")
-                           .arg(QStringList{entry(QStringLiteral("tiny"), QStringLiteral("Tiny SD"), QStringLiteral("checkpoint"),
-                                                  QStringLiteral("tiny.safetensors"), mModel, kLicence),
-                                            entry(QStringLiteral("tiny-vae"), QStringLiteral("Tiny VAE"), QStringLiteral("vae"),
-                                                  QStringLiteral("tiny-vae.safetensors"), mVae, kLicence),
-                                            entry(QStringLiteral("slow"), QStringLiteral("Slow SD"), QStringLiteral("checkpoint"),
-                                                  QStringLiteral("slow.safetensors"), mSlow, kLicence),
-                                            entry(QStringLiteral("slow2"), QStringLiteral("Slow SD 2"), QStringLiteral("checkpoint"),
-                                                  QStringLiteral("slow2.safetensors"), mSlow, kLicence)}
-                                    .join(QLatin1Char(',')));
+  const QString json =
+      QStringLiteral(R"({"format":1,"version":"test","entries":[%1]})")
+          .arg(QStringList{entry(QStringLiteral("tiny"), QStringLiteral("Tiny SD"), QStringLiteral("checkpoint"),
+                                 QStringLiteral("tiny.safetensors"), mModel, kLicence),
+                           entry(QStringLiteral("tiny-vae"), QStringLiteral("Tiny VAE"), QStringLiteral("vae"),
+                                 QStringLiteral("tiny-vae.safetensors"), mVae, kLicence),
+                           entry(QStringLiteral("slow"), QStringLiteral("Slow SD"), QStringLiteral("checkpoint"),
+                                 QStringLiteral("slow.safetensors"), mSlow, kLicence),
+                           entry(QStringLiteral("slow2"), QStringLiteral("Slow SD 2"), QStringLiteral("checkpoint"),
+                                 QStringLiteral("slow2.safetensors"), mSlow, kLicence)}
+                   .join(QLatin1Char(',')));
   QString error;
   mCatalog = Catalog::parse(json.toUtf8(), QStringLiteral("test catalog"), &error);
   QVERIFY2(mCatalog, qPrintable(error));
@@ -241,7 +244,9 @@ void TestModelsDownloads::catalogDownloadIsVerifiedAndListed() {
   QCOMPARE(dialog->selectedId(), QStringLiteral("tiny"));
   QCOMPARE(dialog->table()->item(dialog->table()->currentRow(), CatalogDialog::Size)->text(),
            kiln::downloads::formatBytes(mModel.size()));
-  QVERIFY(dialog->findChild<QLabel*>(QStringLiteral("catalogDetails"))->text().contains(QLatin1String("https://example.org/licence")));
+  QVERIFY(dialog->findChild<QLabel*>(QStringLiteral("catalogDetails"))
+              ->text()
+              .contains(QLatin1String("https://example.org/licence")));
   QVERIFY(dialog->downloadButton()->isEnabled());
 
   QString question;
@@ -252,7 +257,8 @@ void TestModelsDownloads::catalogDownloadIsVerifiedAndListed() {
            qPrintable(question));
   QVERIFY(s.settings->isLicenceAccepted(kLicence));
   // Queued: not offered twice.
-  QCOMPARE(dialog->table()->item(dialog->table()->currentRow(), CatalogDialog::Installed)->text(), QStringLiteral("Queued"));
+  QCOMPARE(dialog->table()->item(dialog->table()->currentRow(), CatalogDialog::Installed)->text(),
+           QStringLiteral("Queued"));
   QVERIFY(!dialog->downloadButton()->isEnabled());
   QCOMPARE(s.manager->downloads().size(), 1);
   FileDownload* d = s.manager->downloads().front();
@@ -270,7 +276,8 @@ void TestModelsDownloads::catalogDownloadIsVerifiedAndListed() {
   QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(target) && !s.library->entry(target)->summary.sha256.isEmpty(), kTimeout);
   QCOMPARE(s.library->entry(target)->summary.sha256, sha256Hex(mModel));
   // Installed now: ticked, not offered again.
-  QTRY_COMPARE(dialog->table()->item(dialog->table()->currentRow(), CatalogDialog::Installed)->text(), QStringLiteral("✓"));
+  QTRY_COMPARE(dialog->table()->item(dialog->table()->currentRow(), CatalogDialog::Installed)->text(),
+               QStringLiteral("✓"));
   QVERIFY(!dialog->downloadButton()->isEnabled());
 
   // The same licence is not asked again; the VAE goes to the VAE subfolder.
@@ -402,9 +409,11 @@ void TestModelsDownloads::emptyStateGetsStableDiffusion15() {
   const Catalog& builtIn = Catalog::builtIn();
   const kiln::downloads::CatalogEntry* sd15 = builtIn.find(QStringLiteral("sd15-fp16"));
   QVERIFY(sd15);
-  const QByteArray path = QUrl(kiln::downloads::huggingFaceResolveUrl(sd15->source)).path(QUrl::FullyEncoded).toLatin1();
+  const QByteArray path =
+      QUrl(kiln::downloads::huggingFaceResolveUrl(sd15->source)).path(QUrl::FullyEncoded).toLatin1();
   mServer->route(path, [](const HttpRequest&, QTcpSocket* s) { FaultServer::respond(s, 404, {}, "Entry not found"); });
-  const QString appModels = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/models");
+  const QString appModels =
+      QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/models");
   QDir(appModels).removeRecursively();
 
   Studio s(settingsFile(), stateFile(), &builtIn);
