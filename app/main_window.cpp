@@ -11,12 +11,15 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
+#include <QStandardPaths>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QToolButton>
 
 #include "base/runtime_info.h"
+#include "downloads/catalog.h"
+#include "downloads/download_manager.h"
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
@@ -36,9 +39,16 @@ const char* const kIconPath = "kilnIconPath";
 }  // namespace
 
 MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
+    : MainWindow(settings,
+                 QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/downloads.json"),
+                 &downloads::Catalog::builtIn(), parent) {}
+
+MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile, const downloads::Catalog* catalog,
+                       QWidget* parent)
     : QMainWindow(parent),
       mSettings(settings),
       mLibrary(new ModelLibrary(settings, this)),
+      mDownloads(new downloads::DownloadManager(downloadsStateFile, this)),
       mPages(new QStackedWidget(this)),
       mNavigation(new QToolBar(this)),
       mPageActions(new QActionGroup(this)) {
@@ -57,6 +67,7 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
   mPageActions->setExclusive(true);
 
   mModelsPage = new ModelsPage(mLibrary, mSettings, this);
+  mModelsPage->setDownloads(mDownloads, catalog);
   addPage(QStringLiteral("models"), tr("Models"), QStringLiteral(":/icons/models.svg"), mModelsPage);
   mDatasetPage = new DatasetPage(mSettings, this);
   addPage(QStringLiteral("dataset"), tr("Dataset"), QStringLiteral(":/icons/dataset.svg"), mDatasetPage);
@@ -85,7 +96,26 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
     mTrainPercent = percent;
     updateActivity();
   });
+  for (auto signal : {&downloads::DownloadManager::added, &downloads::DownloadManager::removed,
+                      &downloads::DownloadManager::changed}) {
+    connect(mDownloads, signal, this, &MainWindow::updateActivity);
+  }
+  // The end of a download is news wherever the user is.
+  connect(mDownloads, &downloads::DownloadManager::added, this, [this](downloads::FileDownload* d) {
+    connect(d, &downloads::FileDownload::finished, this, [this, d] {
+      if (d->state() == downloads::FileDownload::State::Finished) {
+        statusBar()->showMessage(d->verified() ? tr("Downloaded %1 (verified)").arg(d->label())
+                                               : tr("Downloaded %1").arg(d->label()),
+                                 8000);
+      } else if (d->state() == downloads::FileDownload::State::Failed) {
+        // The reason is on the Models page (the status bar is too narrow for it beside the job area).
+        statusBar()->showMessage(tr("Download of %1 failed").arg(d->label()), 12000);
+      }
+    });
+  });
   showActivity(mLibrary->activity(), mLibrary->activityPercent());
+  // Downloads left running or queued when Kiln last closed (or was killed) carry on.
+  mDownloads->restore();
 
   if (!restoreGeometry(mSettings->windowGeometry())) {
     const QRect screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableGeometry()
@@ -96,8 +126,12 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
   showPage(mSettings->currentPage());
 }
 
-// The pages go first: they follow the library, which stops its workers when it goes.
-MainWindow::~MainWindow() { delete mPages; }
+// The pages go first: they follow the library, which stops its workers when it goes, and the
+// downloads, which go next while the window is still whole (their parts stay for a resume).
+MainWindow::~MainWindow() {
+  delete mPages;
+  delete mDownloads;
+}
 
 void MainWindow::addPage(const QString& id, const QString& title, const QString& icon, QWidget* page) {
   const int index = mPages->addWidget(page);
@@ -126,10 +160,12 @@ void MainWindow::showPage(const QString& id) {
   mPages->setCurrentIndex(index);
   actions[index]->setChecked(true);
   mSettings->setCurrentPage(actions[index]->property(kPageId).toString());
+  if (mShowDownloads) updateActivity();
 }
 
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(mModelsPage->getModelsAction());
   file->addAction(mModelsPage->addFolderAction());
   file->addAction(mModelsPage->rescanAction());
   file->addSeparator();
@@ -194,9 +230,41 @@ void MainWindow::buildStatusBar() {
   mCancelJob->setDefaultAction(mGeneratePage->cancelAction());
   mCancelJob->setToolButtonStyle(Qt::ToolButtonTextOnly);
   mCancelJob->setAutoRaise(true);
+  mShowDownloads = new QToolButton(this);
+  mShowDownloads->setObjectName(QStringLiteral("showDownloadsButton"));
+  mShowDownloads->setText(tr("Show Downloads"));
+  mShowDownloads->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  mShowDownloads->setAutoRaise(true);
+  mShowDownloads->hide();
+  connect(mShowDownloads, &QToolButton::clicked, this, [this] { showPage(QStringLiteral("models")); });
   statusBar()->addPermanentWidget(mActivity);
   statusBar()->addPermanentWidget(mProgress);
   statusBar()->addPermanentWidget(mCancelJob);
+  statusBar()->addPermanentWidget(mShowDownloads);
+}
+
+QString MainWindow::downloadActivity(int* percent) const {
+  using downloads::FileDownload;
+  const QList<FileDownload*> all = mDownloads->downloads();
+  const FileDownload* shown = nullptr;
+  for (const FileDownload* d : all) {
+    if (d->isActive()) {
+      shown = d;
+      break;
+    }
+  }
+  const int pending = mDownloads->pendingCount();
+  if (!shown) {
+    if (percent) *percent = -1;
+    return pending > 0 ? tr("%n download(s) queued", nullptr, pending) : QString();
+  }
+  const int more = pending - 1;
+  const int value = shown->total() > 0 ? int(100 * shown->received() / shown->total()) : -1;
+  if (percent) *percent = value;
+  QString text = value >= 0 ? tr("Downloading %1: %2%").arg(shown->label()).arg(value)
+                            : tr("Downloading %1").arg(shown->label());
+  if (more > 0) text += QLatin1Char(' ') + tr("(%n more queued)", nullptr, more);
+  return text;
 }
 
 void MainWindow::showActivity(const QString& text, int percent) {
@@ -210,14 +278,24 @@ void MainWindow::updateActivity() {
   const bool generating = !mJobActivity.isEmpty();
   const bool training = !generating && !mTrainActivity.isEmpty();
   const bool job = generating || training;
-  const QString text = generating ? mJobActivity : training ? mTrainActivity : mLibraryActivity;
-  const int percent = generating ? mJobPercent : training ? mTrainPercent : mLibraryPercent;
+  int downloadPercent = -1;
+  const QString download = job ? QString() : downloadActivity(&downloadPercent);
+  const bool downloading = !download.isEmpty();
+  const QString text = generating    ? mJobActivity
+                       : training    ? mTrainActivity
+                       : downloading ? download
+                                     : mLibraryActivity;
+  const int percent = generating    ? mJobPercent
+                      : training    ? mTrainPercent
+                      : downloading ? downloadPercent
+                                    : mLibraryPercent;
   QAction* cancel = training ? mTrainPage->stopAction() : mGeneratePage->cancelAction();
   if (mCancelJob->defaultAction() != cancel) mCancelJob->setDefaultAction(cancel);
   mActivity->setText(text);
   mActivity->setVisible(!text.isEmpty());
   mProgress->setVisible(!text.isEmpty());
   mCancelJob->setVisible(job);
+  mShowDownloads->setVisible(downloading && currentPage() != QLatin1String("models"));
   if (percent < 0) {
     mProgress->setRange(0, 0);
   } else {

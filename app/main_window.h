@@ -11,6 +11,11 @@ class QStackedWidget;
 class QToolBar;
 class QToolButton;
 
+namespace kiln::downloads {
+class Catalog;
+class DownloadManager;
+}  // namespace kiln::downloads
+
 namespace kiln::app {
 
 class AppSettings;
@@ -24,11 +29,19 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
+  // Downloads kept in <AppDataLocation>/downloads.json, the built-in catalog.
   explicit MainWindow(AppSettings* settings, QWidget* parent = nullptr);
+  // Downloads kept in `downloadsStateFile` (tests: their own), offering `catalog` (not owned; it
+  // outlives the window).
+  MainWindow(AppSettings* settings, const QString& downloadsStateFile, const downloads::Catalog* catalog,
+             QWidget* parent = nullptr);
   ~MainWindow() override;
 
   ModelLibrary* library() const { return mLibrary; }
   ModelsPage* modelsPage() const { return mModelsPage; }
+  downloads::DownloadManager* downloadManager() const { return mDownloads; }
+  // "Downloading Stable Diffusion 1.5: 43% (2 more queued)"; empty when nothing is downloading.
+  QString downloadActivity(int* percent = nullptr) const;
   GeneratePage* generatePage() const { return mGeneratePage; }
   DatasetPage* datasetPage() const { return mDatasetPage; }
   TrainPage* trainPage() const { return mTrainPage; }
@@ -53,6 +66,7 @@ class MainWindow : public QMainWindow {
 
   AppSettings* mSettings;
   ModelLibrary* mLibrary;
+  downloads::DownloadManager* mDownloads;
   QStackedWidget* mPages;
   QToolBar* mNavigation;
   QActionGroup* mPageActions;
@@ -63,6 +77,7 @@ class MainWindow : public QMainWindow {
   QLabel* mActivity;
   QProgressBar* mProgress;
   QToolButton* mCancelJob;
+  QToolButton* mShowDownloads = nullptr;
   QString mLibraryActivity;
   int mLibraryPercent = -1;
   QString mJobActivity;  // the Generate page's job

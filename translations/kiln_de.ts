@@ -238,6 +238,10 @@
         <source>kiln: the ControlNet units could not be set up</source>
         <translation>kiln: Die ControlNet-Einheiten konnten nicht eingerichtet werden</translation>
     </message>
+    <message>
+        <source>Open the Get Models dialog (with --screenshot: the picture is of the dialog, at --window-size).</source>
+        <translation>Den Dialog „Modelle holen“ öffnen (mit --screenshot: das Bild zeigt den Dialog, in --window-size).</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>
@@ -380,6 +384,145 @@
     <message>
         <source>The model was trained at %1 px; training at %2 px may give worse results.</source>
         <translation>Das Modell wurde mit %1 px trainiert; Training mit %2 px kann schlechtere Ergebnisse liefern.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::CatalogDialog</name>
+    <message>
+        <source>Get Models</source>
+        <translation>Modelle holen</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>Alle</translation>
+    </message>
+    <message>
+        <source>SD 1.5</source>
+        <translation>SD 1.5</translation>
+    </message>
+    <message>
+        <source>SD 2.x</source>
+        <translation>SD 2.x</translation>
+    </message>
+    <message>
+        <source>SDXL</source>
+        <translation>SDXL</translation>
+    </message>
+    <message>
+        <source>Preprocessor weights</source>
+        <translation>Gewichte der Vorverarbeitung</translation>
+    </message>
+    <message>
+        <source>&amp;Show:</source>
+        <translation>&amp;Zeigen:</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Family</source>
+        <translation>Familie</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Art</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>Lizenz</translation>
+    </message>
+    <message>
+        <source>Installed</source>
+        <translation>Installiert</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>&amp;Herunterladen</translation>
+    </message>
+    <message>
+        <source>Hugging Face or Civitai link, hf:…, civitai:… or URL</source>
+        <translation>Hugging-Face- oder Civitai-Link, hf:…, civitai:… oder URL</translation>
+    </message>
+    <message>
+        <source>Download &amp;Link</source>
+        <translation>&amp;Link herunterladen</translation>
+    </message>
+    <message>
+        <source>Or paste a link:</source>
+        <translation>Oder einen Link einfügen:</translation>
+    </message>
+    <message>
+        <source>SD 2.x (768-v)</source>
+        <translation>SD 2.x (768-v)</translation>
+    </message>
+    <message>
+        <source>SDXL refiner</source>
+        <translation>SDXL-Refiner</translation>
+    </message>
+    <message>
+        <source>Any</source>
+        <translation>Beliebig</translation>
+    </message>
+    <message>
+        <source>Checkpoint</source>
+        <translation>Checkpoint</translation>
+    </message>
+    <message>
+        <source>VAE</source>
+        <translation>VAE</translation>
+    </message>
+    <message>
+        <source>ControlNet</source>
+        <translation>ControlNet</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>unbekannt</translation>
+    </message>
+    <message>
+        <source>Downloads go to %1</source>
+        <translation>Downloads landen in %1</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Vorgemerkt</translation>
+    </message>
+    <message>
+        <source>In the downloads</source>
+        <translation>Bei den Downloads</translation>
+    </message>
+    <message>
+        <source>Licence: %1</source>
+        <translation>Lizenz: %1</translation>
+    </message>
+    <message>
+        <source>size not published</source>
+        <translation>Größe nicht veröffentlicht</translation>
+    </message>
+    <message>
+        <source>no published sha256</source>
+        <translation>kein veröffentlichter SHA-256</translation>
+    </message>
+    <message>
+        <source>%1, %2. Source: %3</source>
+        <translation>%1, %2. Quelle: %3</translation>
+    </message>
+    <message>
+        <source>Where the size and hash come from: %1</source>
+        <translation>Herkunft von Größe und Hash: %1</translation>
+    </message>
+    <message>
+        <source>Already installed</source>
+        <translation>Bereits installiert</translation>
+    </message>
+    <message>
+        <source>Already in the downloads</source>
+        <translation>Bereits bei den Downloads</translation>
     </message>
 </context>
 <context>
@@ -1191,6 +1334,115 @@
     </message>
 </context>
 <context>
+    <name>kiln::app::DownloadsPanel</name>
+    <message>
+        <source>catalog</source>
+        <translation>Katalog</translation>
+    </message>
+    <message>
+        <source>the link</source>
+        <translation>dem Link</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>Downloads</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n s left</source>
+        <translation>
+            <numerusform>noch %n s</numerusform>
+            <numerusform>noch %n s</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n min left</source>
+        <translation>
+            <numerusform>noch %n min</numerusform>
+            <numerusform>noch %n min</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 h %2 min left</source>
+        <translation>noch %1 h %2 min</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 von %2</translation>
+    </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/s</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>In der Warteschlange</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Wird geprüft…</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Verbinde…</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>Wird heruntergeladen</translation>
+    </message>
+    <message>
+        <source>Waiting to retry</source>
+        <translation>Wartet auf neuen Versuch</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>Angehalten</translation>
+    </message>
+    <message>
+        <source>Verified (sha256 from %1)</source>
+        <translation>Geprüft (SHA-256 aus %1)</translation>
+    </message>
+    <message>
+        <source>Finished (no published sha256 to check)</source>
+        <translation>Fertig (kein veröffentlichter SHA-256 zum Prüfen)</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <source>Cancel Download</source>
+        <translation>Download abbrechen</translation>
+    </message>
+    <message>
+        <source>Cancel the download of %1? The %2 downloaded so far are deleted.</source>
+        <translation>Den Download von %1 abbrechen? Die bisher geladenen %2 werden gelöscht.</translation>
+    </message>
+    <message>
+        <source>Keep Downloading</source>
+        <translation>Weiter herunterladen</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Anhalten</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::GalleryModel</name>
     <message>
         <source>Seed %1, %2×%3</source>
@@ -1903,6 +2155,44 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>&lt;p&gt;Free software under the GNU General Public License, version 3 or later. Built with Qt %1.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Freie Software unter der GNU General Public License, Version 3 oder später. Erstellt mit Qt %1.&lt;/p&gt;</translation>
     </message>
+    <message>
+        <source>Show Downloads</source>
+        <translation>Downloads zeigen</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n download(s) queued</source>
+        <translation>
+            <numerusform>%n Download wartet</numerusform>
+            <numerusform>%n Downloads warten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Downloading %1: %2%</source>
+        <translation>Lade %1 herunter: %2 %</translation>
+    </message>
+    <message>
+        <source>Downloading %1</source>
+        <translation>Lade %1 herunter</translation>
+    </message>
+    <message numerus="yes">
+        <source>(%n more queued)</source>
+        <translation>
+            <numerusform>(%n weiterer wartet)</numerusform>
+            <numerusform>(%n weitere warten)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Downloaded %1 (verified)</source>
+        <translation>%1 heruntergeladen (geprüft)</translation>
+    </message>
+    <message>
+        <source>Downloaded %1</source>
+        <translation>%1 heruntergeladen</translation>
+    </message>
+    <message>
+        <source>Download of %1 failed</source>
+        <translation>Download von %1 fehlgeschlagen</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::ModelDetailsView</name>
@@ -2279,6 +2569,54 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Could not open %1</source>
         <translation>%1 konnte nicht geöffnet werden</translation>
+    </message>
+    <message>
+        <source>&amp;Get Models…</source>
+        <translation>Modelle &amp;holen…</translation>
+    </message>
+    <message>
+        <source>Get Models…</source>
+        <translation>Modelle holen…</translation>
+    </message>
+    <message>
+        <source>Download models from Kiln&apos;s catalog, Hugging Face, Civitai or a link</source>
+        <translation>Modelle aus Kilns Katalog, von Hugging Face, Civitai oder über einen Link herunterladen</translation>
+    </message>
+    <message>
+        <source>Get Stable Diffusion 1.5 (%1)</source>
+        <translation>Stable Diffusion 1.5 holen (%1)</translation>
+    </message>
+    <message>
+        <source>Get Stable Diffusion 1.5</source>
+        <translation>Stable Diffusion 1.5 holen</translation>
+    </message>
+    <message>
+        <source>Downloads go to a new folder, %1, added to your model folders</source>
+        <translation>Downloads landen in einem neuen Ordner, %1, der zu Ihren Modellordnern hinzukommt</translation>
+    </message>
+    <message>
+        <source>Could not create %1</source>
+        <translation>%1 konnte nicht angelegt werden</translation>
+    </message>
+    <message>
+        <source>Created the model folder %1 for the downloads</source>
+        <translation>Modellordner %1 für die Downloads angelegt</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>Lizenz</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;%1 is published under the %2 licence.&lt;/p&gt;&lt;p&gt;Read it and download only if you accept its terms. Kiln asks once for each licence.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;%1 steht unter der Lizenz %2.&lt;/p&gt;&lt;p&gt;Lesen Sie sie und laden Sie nur herunter, wenn Sie ihre Bedingungen annehmen. Kiln fragt je Lizenz einmal.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Accept and Download</source>
+        <translation>Annehmen und herunterladen</translation>
+    </message>
+    <message>
+        <source>Add a folder that holds .safetensors/.ckpt files or diffusers folders, or download Stable Diffusion 1.5 to start with. Kiln also looks in the folders&apos; sub-folders and keeps the list current as files come and go.</source>
+        <translation>Fügen Sie einen Ordner mit .safetensors-/.ckpt-Dateien oder Diffusers-Ordnern hinzu, oder laden Sie zum Einstieg Stable Diffusion 1.5 herunter. Kiln sucht auch in den Unterordnern und hält die Liste aktuell, wenn Dateien hinzukommen oder verschwinden.</translation>
     </message>
 </context>
 <context>
@@ -2991,6 +3329,197 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Export failed</source>
         <translation>Export fehlgeschlagen</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::downloads::FileDownload</name>
+    <message>
+        <source>Civitai refused the model version %1 (HTTP %2): this model needs you signed in; set CIVITAI_TOKEN to an API key from your Civitai account settings</source>
+        <translation>Civitai verweigert die Modellversion %1 (HTTP %2): Für dieses Modell müssen Sie angemeldet sein; setzen Sie CIVITAI_TOKEN auf einen API-Schlüssel aus Ihren Civitai-Kontoeinstellungen</translation>
+    </message>
+    <message>
+        <source>Civitai has no model version %1 (HTTP 404)</source>
+        <translation>Civitai hat keine Modellversion %1 (HTTP 404)</translation>
+    </message>
+    <message>
+        <source>Civitai did not answer for model version %1: %2</source>
+        <translation>Civitai hat für die Modellversion %1 nicht geantwortet: %2</translation>
+    </message>
+    <message>
+        <source>Civitai: %1; trying again in %2 s</source>
+        <translation>Civitai: %1; neuer Versuch in %2 s</translation>
+    </message>
+    <message>
+        <source>Civitai answered HTTP %1 for model version %2</source>
+        <translation>Civitai antwortete mit HTTP %1 für die Modellversion %2</translation>
+    </message>
+    <message>
+        <source>Civitai&apos;s answer for model version %1 lists no model file</source>
+        <translation>Civitais Antwort für die Modellversion %1 nennt keine Modelldatei</translation>
+    </message>
+    <message>
+        <source>Civitai&apos;s file name for model version %1 is not usable</source>
+        <translation>Civitais Dateiname für die Modellversion %1 ist nicht verwendbar</translation>
+    </message>
+    <message>
+        <source>no usable file name for %1; give one</source>
+        <translation>kein verwendbarer Dateiname für %1; geben Sie einen an</translation>
+    </message>
+    <message>
+        <source>cannot create the folder %1</source>
+        <translation>der Ordner %1 kann nicht angelegt werden</translation>
+    </message>
+    <message>
+        <source>%1 is already there; remove or rename it first</source>
+        <translation>%1 gibt es schon; entfernen Sie die Datei erst oder benennen Sie sie um</translation>
+    </message>
+    <message>
+        <source>%1 holds part of another file: starting over</source>
+        <translation>%1 enthält einen Teil einer anderen Datei: beginne neu</translation>
+    </message>
+    <message>
+        <source>the part is larger than the file: starting over</source>
+        <translation>der Teil ist größer als die Datei: beginne neu</translation>
+    </message>
+    <message>
+        <source>cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>checking the %1 already downloaded</source>
+        <translation>prüfe die bereits geladenen %1</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>%1 publishes sha256 %2 for %3, but %4 expects %5: the file changed upstream; not downloaded</source>
+        <translation>%1 veröffentlicht SHA-256 %2 für %3, %4 erwartet aber %5: Die Datei hat sich an der Quelle geändert; nicht heruntergeladen</translation>
+    </message>
+    <message>
+        <source>%1 announces %2 bytes for %3, expected %4: not downloaded</source>
+        <translation>%1 kündigt %2 Byte für %3 an, erwartet waren %4: nicht heruntergeladen</translation>
+    </message>
+    <message>
+        <source>not enough free space in %1: %2 still to download, %3 free</source>
+        <translation>nicht genug freier Platz in %1: noch %2 herunterzuladen, %3 frei</translation>
+    </message>
+    <message>
+        <source>%1 redirects nowhere (HTTP %2 without a Location)</source>
+        <translation>%1 leitet nirgendwohin um (HTTP %2 ohne Location)</translation>
+    </message>
+    <message>
+        <source>%1 redirects to an unsupported address</source>
+        <translation>%1 leitet auf eine nicht unterstützte Adresse um</translation>
+    </message>
+    <message>
+        <source>%1 redirects in a loop</source>
+        <translation>%1 leitet im Kreis um</translation>
+    </message>
+    <message>
+        <source>%1: more than %2 redirects</source>
+        <translation>%1: mehr als %2 Umleitungen</translation>
+    </message>
+    <message>
+        <source>%1 is gated: accept its licence on %2 while signed in, then set HF_TOKEN to an access token of that account</source>
+        <translation>%1 ist zugangsbeschränkt: Nehmen Sie angemeldet die Lizenz auf %2 an und setzen Sie dann HF_TOKEN auf ein Zugriffstoken dieses Kontos</translation>
+    </message>
+    <message>
+        <source>%1 is gated and your HF_TOKEN is not accepted for it: accept the licence on %2 with the same account, or make a new token</source>
+        <translation>%1 ist zugangsbeschränkt und Ihr HF_TOKEN wird dafür nicht angenommen: Nehmen Sie die Lizenz auf %2 mit demselben Konto an oder erstellen Sie ein neues Token</translation>
+    </message>
+    <message>
+        <source>Civitai needs you signed in for this file: set CIVITAI_TOKEN to an API key from your account settings</source>
+        <translation>Für diese Datei müssen Sie bei Civitai angemeldet sein: Setzen Sie CIVITAI_TOKEN auf einen API-Schlüssel aus Ihren Kontoeinstellungen</translation>
+    </message>
+    <message>
+        <source>the server refused access</source>
+        <translation>der Server verweigert den Zugriff</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 has no file %2 at revision %3</source>
+        <translation>%1 hat keine Datei %2 in der Revision %3</translation>
+    </message>
+    <message>
+        <source>nothing at %1</source>
+        <translation>nichts unter %1</translation>
+    </message>
+    <message>
+        <source>the server cannot continue the part (HTTP 416)</source>
+        <translation>der Server kann den Teil nicht fortsetzen (HTTP 416)</translation>
+    </message>
+    <message>
+        <source>HTTP %1 %2</source>
+        <translation>HTTP %1 %2</translation>
+    </message>
+    <message>
+        <source>HTTP %1 from %2</source>
+        <translation>HTTP %1 von %2</translation>
+    </message>
+    <message>
+        <source>%1 sent a web page instead of the file (often a sign-in, licence or error page): open %2 in a browser</source>
+        <translation>%1 hat statt der Datei eine Webseite geschickt (oft eine Anmelde-, Lizenz- oder Fehlerseite): Öffnen Sie %2 im Browser</translation>
+    </message>
+    <message>
+        <source>the server sent the whole file instead of the rest: starting over</source>
+        <translation>der Server hat die ganze Datei statt des Rests geschickt: beginne neu</translation>
+    </message>
+    <message>
+        <source>the server sent bytes &apos;%1&apos; instead of the rest from byte %2</source>
+        <translation>der Server hat die Bytes &apos;%1&apos; statt des Rests ab Byte %2 geschickt</translation>
+    </message>
+    <message>
+        <source>the server sent more than the %1 bytes announced for %2; the download was removed</source>
+        <translation>der Server hat mehr als die für %2 angekündigten %1 Byte geschickt; der Download wurde entfernt</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2 (is the disk full?); what was downloaded is kept for a resume</source>
+        <translation>%1 kann nicht geschrieben werden: %2 (ist der Datenträger voll?); das bisher Geladene bleibt zum Fortsetzen erhalten</translation>
+    </message>
+    <message>
+        <source>the connection closed after %1 of %2</source>
+        <translation>die Verbindung wurde nach %1 von %2 geschlossen</translation>
+    </message>
+    <message>
+        <source>no data for %1 s</source>
+        <translation>seit %1 s keine Daten</translation>
+    </message>
+    <message>
+        <source>gave up after %1 tries: %2; what was downloaded is kept for a resume</source>
+        <translation>nach %1 Versuchen aufgegeben: %2; das bisher Geladene bleibt zum Fortsetzen erhalten</translation>
+    </message>
+    <message>
+        <source>%1; the server asks to wait %2 min; try again later</source>
+        <translation>%1; der Server bittet, %2 min zu warten; versuchen Sie es später erneut</translation>
+    </message>
+    <message>
+        <source>%1; trying again in %2 s</source>
+        <translation>%1; neuer Versuch in %2 s</translation>
+    </message>
+    <message>
+        <source>, starting over</source>
+        <translation>, beginne neu</translation>
+    </message>
+    <message>
+        <source>%1 has %2 bytes, expected %3; the download was removed</source>
+        <translation>%1 hat %2 Byte, erwartet waren %3; der Download wurde entfernt</translation>
+    </message>
+    <message>
+        <source>%1 is damaged: its sha256 is %2, %3 publishes %4; the download was removed</source>
+        <translation>%1 ist beschädigt: Sein SHA-256 ist %2, %3 veröffentlicht %4; der Download wurde entfernt</translation>
+    </message>
+    <message>
+        <source>%1 appeared meanwhile; the download stays as %2</source>
+        <translation>%1 ist inzwischen aufgetaucht; der Download bleibt als %2</translation>
+    </message>
+    <message>
+        <source>cannot rename %1 to %2</source>
+        <translation>%1 kann nicht in %2 umbenannt werden</translation>
     </message>
 </context>
 <context>

@@ -102,6 +102,23 @@
     </message>
 </context>
 <context>
+    <name>kiln::app::DownloadsPanel</name>
+    <message numerus="yes">
+        <source>%n s left</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n min left</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::GeneratePage</name>
     <message numerus="yes">
         <source>%n s</source>
@@ -122,6 +139,23 @@
         <translation>
             <numerusform>Cancelled after %n image</numerusform>
             <numerusform>Cancelled after %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::MainWindow</name>
+    <message numerus="yes">
+        <source>%n download(s) queued</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>(%n more queued)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
         </translation>
     </message>
 </context>

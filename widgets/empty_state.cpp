@@ -8,7 +8,8 @@
 namespace kiln::widgets {
 
 EmptyState::EmptyState(QWidget* parent)
-    : QWidget(parent), mIcon(new QLabel(this)), mTitle(new QLabel(this)), mText(new QLabel(this)), mAction(new QPushButton(this)) {
+    : QWidget(parent), mIcon(new QLabel(this)), mTitle(new QLabel(this)), mText(new QLabel(this)), mAction(new QPushButton(this)),
+      mSecondary(new QPushButton(this)) {
   mIcon->setAlignment(Qt::AlignCenter);
   mIcon->hide();
 
@@ -28,6 +29,9 @@ EmptyState::EmptyState(QWidget* parent)
   mAction->hide();
   mAction->setObjectName(QStringLiteral("emptyStateAction"));
   connect(mAction, &QPushButton::clicked, this, &EmptyState::actionTriggered);
+  mSecondary->hide();
+  mSecondary->setObjectName(QStringLiteral("emptyStateSecondaryAction"));
+  connect(mSecondary, &QPushButton::clicked, this, &EmptyState::secondaryActionTriggered);
 
   // The words fill a column of readable width in the middle; wrapped labels need a width to
   // wrap to, so they are not centred by alignment (which would shrink them to one word).
@@ -42,7 +46,13 @@ EmptyState::EmptyState(QWidget* parent)
   inner->addWidget(mTitle);
   inner->addWidget(mText);
   inner->addSpacing(8);
-  inner->addWidget(mAction, 0, Qt::AlignHCenter);
+  auto* buttons = new QHBoxLayout;
+  buttons->setSpacing(8);
+  buttons->addStretch(1);
+  buttons->addWidget(mAction);
+  buttons->addWidget(mSecondary);
+  buttons->addStretch(1);
+  inner->addLayout(buttons);
 
   auto* row = new QHBoxLayout;
   row->addStretch(1);
@@ -71,6 +81,11 @@ void EmptyState::setText(const QString& text) {
 void EmptyState::setActionText(const QString& text) {
   mAction->setText(text);
   mAction->setVisible(!text.isEmpty());
+}
+
+void EmptyState::setSecondaryActionText(const QString& text) {
+  mSecondary->setText(text);
+  mSecondary->setVisible(!text.isEmpty());
 }
 
 QString EmptyState::title() const { return mTitle->text(); }

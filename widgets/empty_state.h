@@ -22,18 +22,23 @@ class EmptyState : public QWidget {
   void setText(const QString& text);
   // An empty text hides the button.
   void setActionText(const QString& text);
+  // A second button beside the first (e.g. "Get Stable Diffusion 1.5" beside "Add Folder…");
+  // an empty text hides it.
+  void setSecondaryActionText(const QString& text);
 
   QString title() const;
   QString text() const;
 
  Q_SIGNALS:
   void actionTriggered();
+  void secondaryActionTriggered();
 
  private:
   QLabel* mIcon;
   QLabel* mTitle;
   QLabel* mText;
   QPushButton* mAction;
+  QPushButton* mSecondary;
 };
 
 }  // namespace kiln::widgets

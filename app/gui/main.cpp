@@ -15,7 +15,9 @@
 
 #include "base/engine.h"
 #include "base/runtime_info.h"
+#include "downloads/download_manager.h"
 #include "main_window.h"
+#include "pages/catalog_dialog.h"
 #include "pages/control_unit_editor.h"
 #include "pages/controlnet_panel.h"
 #include "pages/dataset_page.h"
@@ -46,7 +48,21 @@ class Main {
   Q_DECLARE_TR_FUNCTIONS(Main)
 };
 
-// Saves a picture of `window` once the models are listed, inspected and hashed, then quits.
+// Downloads under way show their speed; those starting (checking a part, connecting) not yet.
+bool downloadsSettled(kiln::app::MainWindow* window) {
+  using kiln::downloads::FileDownload;
+  for (const FileDownload* d : window->downloadManager()->downloads()) {
+    if (window->downloadManager()->isQueued(d)) continue;
+    const FileDownload::State s = d->state();
+    if (s == FileDownload::State::Idle || s == FileDownload::State::Checking || s == FileDownload::State::Connecting)
+      return false;
+    if (s == FileDownload::State::Downloading && d->bytesPerSecond() <= 0) return false;
+  }
+  return true;
+}
+
+// Saves a picture of `window` (of the Get Models dialog when it is open) once the models are
+// listed, inspected and hashed and the downloads are under way, then quits.
 // With `afterGeneration`, waits for a generation to end as well.
 void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, bool afterGeneration) {
   auto* library = window->library();
@@ -62,11 +78,13 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
     poll->stop();
     deadline->stop();
     QTimer::singleShot(400, window, [window, file] {
+      QWidget* dialog = window->modelsPage()->catalogDialog();
+      QWidget* shown = dialog && dialog->isVisible() ? dialog : static_cast<QWidget*>(window);
       // Written beside and renamed, like every file Kiln writes.
       QSaveFile out(file);
       QImageWriter writer(&out, "png");
       writer.setQuality(0);  // PNG: the strongest compression (pictures for the docs stay small)
-      if (!out.open(QIODevice::WriteOnly) || !writer.write(window->grab().toImage()) || !out.commit()) {
+      if (!out.open(QIODevice::WriteOnly) || !writer.write(shown->grab().toImage()) || !out.commit()) {
         const QString why = writer.error() != QImageWriter::UnknownError ? writer.errorString() : out.errorString();
         std::fprintf(stderr, "kiln: %s: %s\n", qPrintable(file), qPrintable(why));
         QCoreApplication::exit(1);
@@ -77,7 +95,8 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
   };
   QObject::connect(poll, &QTimer::timeout, window, [window, library, shoot, generated] {
     if (library->hasScanned() && !library->isBusy() && *generated && !window->datasetPage()->isBusy() &&
-        !window->trainPage()->isRunning() && !window->generatePage()->controlNetPanel()->isBusy())
+        !window->trainPage()->isRunning() && !window->generatePage()->controlNetPanel()->isBusy() &&
+        downloadsSettled(window))
       shoot();
   });
   QObject::connect(deadline, &QTimer::timeout, window, shoot);
@@ -199,7 +218,10 @@ int main(int argc, char** argv) {
   const QCommandLineOption scribble(QStringLiteral("scribble"),
                                     Main::tr("Drawing (black lines on white) for the scribble that --control-edit opens."),
                                     Main::tr("FILE"));
-  parser.addOptions({lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
+  const QCommandLineOption getModels(QStringLiteral("get-models"),
+                                     Main::tr("Open the Get Models dialog (with --screenshot: the picture is of the "
+                                              "dialog, at --window-size)."));
+  parser.addOptions({getModels, lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
                      controlUnit, controlEdit, scribble});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
@@ -269,6 +291,12 @@ int main(int argc, char** argv) {
     wait->start(100);
   }
   if (parser.isSet(train)) window.trainPage()->start();
+  if (parser.isSet(getModels)) {
+    window.showPage(QStringLiteral("models"));
+    window.modelsPage()->showCatalog();
+    if (windowSize.isValid() && window.modelsPage()->catalogDialog())
+      window.modelsPage()->catalogDialog()->resize(windowSize);
+  }
   if (parser.isSet(screenshot)) takeScreenshotWhenIdle(&window, parser.value(screenshot), parser.isSet(generate));
   return QApplication::exec();
 }

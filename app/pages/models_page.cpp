@@ -13,15 +13,22 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 
 #include "bridge/model_labels.h"
+#include "downloads/catalog.h"
+#include "downloads/download_manager.h"
+#include "pages/catalog_dialog.h"
+#include "pages/downloads_panel.h"
 #include "pages/model_details_view.h"
 #include "pages/model_list_model.h"
 #include "services/model_library.h"
@@ -37,6 +44,13 @@ namespace {
 const QString kHorizontalKey = QStringLiteral("models/horizontalSplitter");
 const QString kVerticalKey = QStringLiteral("models/verticalSplitter");
 const QString kHeaderKey = QStringLiteral("models/tableHeader");
+// What the empty states offer a new user: the smallest SD 1.5 checkpoint.
+const QString kStarterModel = QStringLiteral("sd15-fp16");
+
+// Where downloads go while the library has no folder: Kiln's own, added to the library.
+QString ownModelsFolder() {
+  return QDir::cleanPath(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/models"));
+}
 
 QIcon icon(const QString& name, const QWidget* widget) {
   return widgets::Theme::tinted(QStringLiteral(":/icons/%1.svg").arg(name), widget->palette().color(QPalette::ButtonText));
@@ -69,6 +83,12 @@ ModelsPage::ModelsPage(ModelLibrary* library, AppSettings* settings, QWidget* pa
   mRescan->setShortcut(QKeySequence::Refresh);
   mRescan->setToolTip(tr("Search the folders for models again (F5)"));
   connect(mRescan, &QAction::triggered, mLibrary, &ModelLibrary::rescan);
+
+  mGetModels = new QAction(tr("&Get Models…"), this);
+  mGetModels->setIconText(tr("Get Models…"));
+  mGetModels->setToolTip(tr("Download models from Kiln's catalog, Hugging Face, Civitai or a link"));
+  mGetModels->setEnabled(false);
+  connect(mGetModels, &QAction::triggered, this, &ModelsPage::showCatalog);
 
   mOpenFolder = new QAction(tr("Open Containing Folder"), this);
   mOpenFolder->setIconText(tr("Show in Folder"));
@@ -103,6 +123,7 @@ ModelsPage::ModelsPage(ModelLibrary* library, AppSettings* settings, QWidget* pa
                          "looks in its sub-folders and keeps the list current as files come and go."));
   mNoFolders->setActionText(tr("Add Folder…"));
   connect(mNoFolders, &widgets::EmptyState::actionTriggered, this, &ModelsPage::chooseFolder);
+  connect(mNoFolders, &widgets::EmptyState::secondaryActionTriggered, this, [this] { downloadEntry(kStarterModel); });
   mPageStack->addWidget(mNoFolders);
   mPageStack->addWidget(buildBody());
 
@@ -160,6 +181,10 @@ QWidget* ModelsPage::buildHeader() {
     mFilter->selectAll();
   });
 
+  auto* get = new QToolButton(header);
+  get->setObjectName(QStringLiteral("getModelsButton"));
+  get->setDefaultAction(mGetModels);
+  get->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
   auto* add = new QToolButton(header);
   add->setDefaultAction(mAddFolder);
   add->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -175,6 +200,7 @@ QWidget* ModelsPage::buildHeader() {
   layout->addWidget(mSummary, 0, Qt::AlignBottom);
   layout->addStretch(1);
   layout->addWidget(mFilter);
+  layout->addWidget(get);
   layout->addWidget(add);
   layout->addWidget(mRescanButton);
   return header;
@@ -259,6 +285,7 @@ QWidget* ModelsPage::buildBody() {
     if (!mFilter->text().isEmpty()) mFilter->clear();
     else chooseFolder();
   });
+  connect(mNoModels, &widgets::EmptyState::secondaryActionTriggered, this, [this] { downloadEntry(kStarterModel); });
   mTableStack = new QStackedWidget(this);
   mTableStack->addWidget(mTable);
   mTableStack->addWidget(mNoModels);
@@ -296,6 +323,7 @@ void ModelsPage::changeEvent(QEvent* event) {
 
 void ModelsPage::updateIcons() {
   mAddFolder->setIcon(icon(QStringLiteral("folder-add"), this));
+  mGetModels->setIcon(icon(QStringLiteral("import"), this));
   mRescan->setIcon(icon(QStringLiteral("refresh"), this));
   mFilterIcon->setIcon(icon(QStringLiteral("search"), this));
   if (mLibrary->folders().isEmpty() || mModel->rowCount() == 0) updateView();
@@ -325,6 +353,103 @@ void ModelsPage::setFilterText(const QString& text) { mFilter->setText(text); }
 
 void ModelsPage::chooseFolder() { mFolders->chooseFolder(); }
 
+void ModelsPage::setDownloads(downloads::DownloadManager* manager, const downloads::Catalog* catalog) {
+  mDownloads = manager;
+  mCatalog = catalog;
+  mGetModels->setEnabled(mDownloads && mCatalog);
+  if (mDownloads && !mDownloadsPanel) {
+    mDownloadsPanel = new DownloadsPanel(mDownloads, this);
+    static_cast<QVBoxLayout*>(layout())->addWidget(mDownloadsPanel);
+  }
+  updateView();
+}
+
+QString ModelsPage::getStarterText() const {
+  const downloads::CatalogEntry* starter = mCatalog && mDownloads ? mCatalog->find(kStarterModel) : nullptr;
+  if (!starter) return {};
+  return starter->size >= 0 ? tr("Get Stable Diffusion 1.5 (%1)").arg(downloads::formatBytes(starter->size))
+                            : tr("Get Stable Diffusion 1.5");
+}
+
+void ModelsPage::showCatalog() {
+  if (!mDownloads || !mCatalog) return;
+  if (!mCatalogDialog) {
+    mCatalogDialog = new CatalogDialog(mCatalog, mDownloads, mLibrary, this);
+    connect(mCatalogDialog, &CatalogDialog::entryChosen, this, [this](const QString& id) { downloadEntry(id); });
+    connect(mCatalogDialog, &CatalogDialog::sourceChosen, this,
+            [this](const downloads::SourceSpec& source) { downloadSource(source); });
+  }
+  mCatalogDialog->setDestination(downloadFolder(false),
+                                 tr("Downloads go to a new folder, %1, added to your model folders")
+                                     .arg(QDir::toNativeSeparators(ownModelsFolder())));
+  mCatalogDialog->open();
+  mCatalogDialog->raise();
+  mCatalogDialog->activateWindow();
+}
+
+QString ModelsPage::downloadFolder(bool create) {
+  const QStringList folders = mLibrary->folders();
+  if (!folders.isEmpty()) return folders.front();
+  if (!create) return {};
+  const QString folder = ownModelsFolder();
+  if (!QDir().mkpath(folder)) {
+    Q_EMIT message(tr("Could not create %1").arg(QDir::toNativeSeparators(folder)));
+    return {};
+  }
+  mLibrary->addFolder(folder);
+  Q_EMIT message(tr("Created the model folder %1 for the downloads").arg(QDir::toNativeSeparators(folder)));
+  if (mCatalogDialog) mCatalogDialog->setDestination(folder, {});
+  return folder;
+}
+
+bool ModelsPage::confirmLicence(const downloads::Licence& licence, const QString& model) {
+  if (licence.name.isEmpty() || mSettings->isLicenceAccepted(licence.name)) return true;
+  QWidget* parent = mCatalogDialog && mCatalogDialog->isVisible() ? static_cast<QWidget*>(mCatalogDialog) : this;
+  QMessageBox box(QMessageBox::Question, tr("Licence"), {}, QMessageBox::NoButton, parent);
+  box.setObjectName(QStringLiteral("licenceQuestion"));
+  box.setTextFormat(Qt::RichText);
+  const QString link = licence.url.isEmpty() ? licence.name.toHtmlEscaped()
+                                             : QStringLiteral("<a href=\"%1\">%2</a>")
+                                                   .arg(licence.url.toHtmlEscaped(), licence.name.toHtmlEscaped());
+  box.setText(tr("<p>%1 is published under the %2 licence.</p><p>Read it and download only if you accept its "
+                 "terms. Kiln asks once for each licence.</p>")
+                  .arg(model.toHtmlEscaped(), link));
+  box.setTextInteractionFlags(Qt::TextBrowserInteraction);
+  QPushButton* accept = box.addButton(tr("Accept and Download"), QMessageBox::AcceptRole);
+  box.addButton(QMessageBox::Cancel);
+  box.setDefaultButton(accept);
+  box.exec();
+  if (box.clickedButton() != accept) return false;
+  mSettings->acceptLicence(licence.name);
+  return true;
+}
+
+downloads::FileDownload* ModelsPage::downloadEntry(const QString& id) {
+  const downloads::CatalogEntry* entry = mCatalog && mDownloads ? mCatalog->find(id) : nullptr;
+  if (!entry || !confirmLicence(entry->licence, entry->name)) return nullptr;
+  const QString folder = downloadFolder(true);
+  if (folder.isEmpty()) return nullptr;
+  downloads::DownloadRequest request;
+  request.source = entry->source;
+  request.directory = entry->subfolder().isEmpty() ? folder : folder + QLatin1Char('/') + entry->subfolder();
+  request.fileName = entry->fileName();
+  request.expectedSha256 = entry->sha256;
+  request.shaOrigin = QStringLiteral("catalog");
+  request.expectedSize = entry->size;
+  request.label = entry->name;
+  return mDownloads->enqueue(request);
+}
+
+downloads::FileDownload* ModelsPage::downloadSource(const downloads::SourceSpec& source) {
+  if (!mDownloads) return nullptr;
+  const QString folder = downloadFolder(true);
+  if (folder.isEmpty()) return nullptr;
+  downloads::DownloadRequest request;
+  request.source = source;
+  request.directory = folder;
+  return mDownloads->enqueue(request);
+}
+
 void ModelsPage::updateView() {
   const bool noFolders = mLibrary->folders().isEmpty();
   mPageStack->setCurrentIndex(noFolders ? 0 : 1);
@@ -340,11 +465,13 @@ void ModelsPage::updateView() {
     mNoModels->setTitle(tr("No models match “%1”").arg(mFilter->text().trimmed()));
     mNoModels->setText(tr("The filter looks at names, families, formats, hashes and paths."));
     mNoModels->setActionText(tr("Clear Filter"));
+    mNoModels->setSecondaryActionText({});
   } else if (empty && !mLibrary->hasScanned()) {
     mNoModels->setIcon({});
     mNoModels->setTitle(tr("Looking for models…"));
     mNoModels->setText({});
     mNoModels->setActionText({});
+    mNoModels->setSecondaryActionText({});
   } else if (empty) {
     mNoModels->setIcon(icon(QStringLiteral("models"), this));
     mNoModels->setTitle(tr("No models in these folders"));
@@ -352,7 +479,15 @@ void ModelsPage::updateView() {
                           "down to %n folder level(s) below each folder in the list.",
                           nullptr, FolderScanner::kMaxDepth));
     mNoModels->setActionText(tr("Add Another Folder…"));
+    mNoModels->setSecondaryActionText(getStarterText());
   }
+  mNoFolders->setSecondaryActionText(getStarterText());
+  mNoFolders->setText(getStarterText().isEmpty()
+                          ? tr("Add a folder that holds .safetensors/.ckpt files or diffusers folders. Kiln also "
+                               "looks in its sub-folders and keeps the list current as files come and go.")
+                          : tr("Add a folder that holds .safetensors/.ckpt files or diffusers folders, or download "
+                               "Stable Diffusion 1.5 to start with. Kiln also looks in the folders' sub-folders and "
+                               "keeps the list current as files come and go."));
   mTableStack->setCurrentIndex(empty ? 1 : 0);
 
   // Select the model selected last time once it is there, else the first one.

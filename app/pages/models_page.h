@@ -15,6 +15,14 @@ class QStackedWidget;
 class QTableView;
 class QToolButton;
 
+namespace kiln::downloads {
+class Catalog;
+class DownloadManager;
+class FileDownload;
+struct Licence;
+struct SourceSpec;
+}  // namespace kiln::downloads
+
 namespace kiln::widgets {
 class EmptyState;
 class FolderListEditor;
@@ -23,6 +31,8 @@ class FolderListEditor;
 namespace kiln::app {
 
 class AppSettings;
+class CatalogDialog;
+class DownloadsPanel;
 class ModelDetailsView;
 class ModelLibrary;
 class ModelListModel;
@@ -36,6 +46,26 @@ class ModelsPage : public QWidget {
 
   QAction* addFolderAction() const { return mAddFolder; }
   QAction* rescanAction() const { return mRescan; }
+  // "Get Models…": the catalog dialog (disabled until setDownloads()).
+  QAction* getModelsAction() const { return mGetModels; }
+
+  // The downloads (owned by the main window) and the catalog offered; shows the downloads panel
+  // and the empty states' "Get Stable Diffusion 1.5" button.
+  void setDownloads(downloads::DownloadManager* manager, const downloads::Catalog* catalog);
+  downloads::DownloadManager* downloadManager() const { return mDownloads; }
+  DownloadsPanel* downloadsPanel() const { return mDownloadsPanel; }
+  // The catalog dialog once opened, nullptr before.
+  CatalogDialog* catalogDialog() const { return mCatalogDialog; }
+
+  // Where downloads go: the library's first model folder. Without one and with `create`,
+  // <AppDataLocation>/models is made and added to the library (the status bar says so).
+  QString downloadFolder(bool create);
+  // Queues the catalog entry `id` into the download folder (its subfolder for VAE, ControlNet and
+  // preprocessor weights), after the licence question if its licence was not accepted yet.
+  // nullptr when the user declined or the entry is unknown.
+  downloads::FileDownload* downloadEntry(const QString& id);
+  // Queues a file the user linked to (no licence question: the user chose the source).
+  downloads::FileDownload* downloadSource(const downloads::SourceSpec& source);
 
   QTableView* table() const { return mTable; }
   ModelListModel* listModel() const { return mModel; }
@@ -49,6 +79,8 @@ class ModelsPage : public QWidget {
  public Q_SLOTS:
   // Asks for a folder and adds it.
   void chooseFolder();
+  // Opens the catalog dialog.
+  void showCatalog();
 
  Q_SIGNALS:
   // A short note for the status bar ("Copied the path").
@@ -70,6 +102,8 @@ class ModelsPage : public QWidget {
   void openContainingFolder();
   void copyToClipboard(const QString& text, const QString& what);
   void saveViewState();
+  bool confirmLicence(const downloads::Licence& licence, const QString& model);
+  QString getStarterText() const;
 
   ModelLibrary* mLibrary;
   AppSettings* mSettings;
@@ -78,6 +112,7 @@ class ModelsPage : public QWidget {
 
   QAction* mAddFolder;
   QAction* mRescan;
+  QAction* mGetModels;
   QAction* mOpenFolder;
   QAction* mCopyPath;
   QAction* mCopyHash;
@@ -98,6 +133,10 @@ class ModelsPage : public QWidget {
   QTableView* mTable;
   ModelDetailsView* mDetails;
   QString mWantedSelection;  // restored once the model appears
+  downloads::DownloadManager* mDownloads = nullptr;
+  const downloads::Catalog* mCatalog = nullptr;
+  DownloadsPanel* mDownloadsPanel = nullptr;
+  CatalogDialog* mCatalogDialog = nullptr;
 };
 
 }  // namespace kiln::app

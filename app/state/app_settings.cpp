@@ -16,6 +16,7 @@ const QString kState = QStringLiteral("window/state");
 const QString kPage = QStringLiteral("window/page");
 const QString kLanguage = QStringLiteral("ui/language");
 const QString kAppearance = QStringLiteral("ui/appearance");
+const QString kLicences = QStringLiteral("downloads/acceptedLicences");
 
 // Oldest entries go first once the cache holds this many files.
 constexpr int kHashCacheLimit = 2000;
@@ -72,6 +73,15 @@ QString AppSettings::appearance() const {
   return mSettings->value(kAppearance, QStringLiteral("system")).toString();
 }
 void AppSettings::setAppearance(const QString& appearance) { mSettings->setValue(kAppearance, appearance); }
+
+QStringList AppSettings::acceptedLicences() const { return mSettings->value(kLicences).toStringList(); }
+bool AppSettings::isLicenceAccepted(const QString& name) const { return acceptedLicences().contains(name); }
+void AppSettings::acceptLicence(const QString& name) {
+  QStringList names = acceptedLicences();
+  if (name.isEmpty() || names.contains(name)) return;
+  names.push_back(name);
+  mSettings->setValue(kLicences, names);
+}
 
 std::optional<QString> AppSettings::cachedHash(const QString& file, qint64 size, qint64 mtimeMs) const {
   const QString prefix = QStringLiteral("%1\t%2\t").arg(size).arg(mtimeMs);

@@ -49,6 +49,12 @@ class AppSettings : public QObject {
   QString appearance() const;
   void setAppearance(const QString& appearance);
 
+  // Licences of catalog models the user accepted before a first download under them ("CreativeML
+  // OpenRAIL-M"): asked once per licence name.
+  QStringList acceptedLicences() const;
+  bool isLicenceAccepted(const QString& name) const;
+  void acceptLicence(const QString& name);
+
   // The sha256 of a file as computed before, if its size and modification time are unchanged:
   // hashing a multi-GB checkpoint takes a while, so it is done once.
   std::optional<QString> cachedHash(const QString& file, qint64 size, qint64 mtimeMs) const;

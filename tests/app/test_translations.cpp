@@ -4,6 +4,7 @@
 #include <QMenuBar>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QPushButton>
 #include <QXmlStreamReader>
 #include <QtTest>
 
@@ -129,6 +130,10 @@ void TestTranslations::pagesSpeakGerman() {
            QStringLiteral("Größe"));
   const auto* empty = page->findChild<kiln::widgets::EmptyState*>(QStringLiteral("noFoldersState"));
   QCOMPARE(empty->title(), QStringLiteral("Modellordner hinzufügen"));
+  // The Get Models pieces (issue 16).
+  QCOMPARE(empty->findChild<QPushButton*>(QStringLiteral("emptyStateSecondaryAction"))->text(),
+           QStringLiteral("Stable Diffusion 1.5 holen (2.1 GB)"));
+  QCOMPARE(page->getModelsAction()->text(), QStringLiteral("Modelle &holen…"));
   QVERIFY(page->addFolderAction()->text().contains(QStringLiteral("Modellordner")));
   QStringList menus;
   for (QAction* a : window.menuBar()->actions()) menus << a->text();
