@@ -85,6 +85,11 @@ MainWindow::MainWindow(AppSettings* settings, QWidget* parent)
     mTrainPercent = percent;
     updateActivity();
   });
+  connect(mDatasetPage, &DatasetPage::activityChanged, this, [this](const QString& text, int percent) {
+    mDatasetActivity = text;
+    mDatasetPercent = percent;
+    updateActivity();
+  });
   showActivity(mLibrary->activity(), mLibrary->activityPercent());
 
   if (!restoreGeometry(mSettings->windowGeometry())) {
@@ -210,8 +215,10 @@ void MainWindow::updateActivity() {
   const bool generating = !mJobActivity.isEmpty();
   const bool training = !generating && !mTrainActivity.isEmpty();
   const bool job = generating || training;
-  const QString text = generating ? mJobActivity : training ? mTrainActivity : mLibraryActivity;
-  const int percent = generating ? mJobPercent : training ? mTrainPercent : mLibraryPercent;
+  // The Dataset page's run (its own Cancel is on the page) before the library.
+  const bool dataset = !job && !mDatasetActivity.isEmpty();
+  const QString text = generating ? mJobActivity : training ? mTrainActivity : dataset ? mDatasetActivity : mLibraryActivity;
+  const int percent = generating ? mJobPercent : training ? mTrainPercent : dataset ? mDatasetPercent : mLibraryPercent;
   QAction* cancel = training ? mTrainPage->stopAction() : mGeneratePage->cancelAction();
   if (mCancelJob->defaultAction() != cancel) mCancelJob->setDefaultAction(cancel);
   mActivity->setText(text);

@@ -85,8 +85,11 @@ CaptionEndpointDialog::CaptionEndpointDialog(CaptionSettings* settings, QNetwork
   testRow->addWidget(mResult, 1);
 
   auto* form = new QFormLayout;
-  form->addRow(tr("Preset"), mPreset);
-  form->addRow(QString(), mHint);
+  auto* presetBox = new QVBoxLayout;
+  presetBox->setSpacing(2);
+  presetBox->addWidget(mPreset);
+  presetBox->addWidget(mHint);
+  form->addRow(tr("Preset"), presetBox);
   form->addRow(tr("Base URL"), mUrl);
   form->addRow(tr("Model"), mModel);
   form->addRow(tr("API key variable"), keyRow);

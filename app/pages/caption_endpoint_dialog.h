@@ -37,6 +37,7 @@ class CaptionEndpointDialog : public QDialog {
   void applyPreset(const QString& id);
   // Runs the check; the result line follows in resultLabel().
   void testEndpoint();
+  bool isTesting() const { return mCheck != nullptr; }
   QLabel* resultLabel() const { return mResult; }
   QLabel* keyStatusLabel() const { return mKeyStatus; }
 
