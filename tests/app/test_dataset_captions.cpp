@@ -2,7 +2,8 @@
 // the missing ones (captions on disk, shown, badged auto), an edit in the caption editor marks the
 // caption edited, the review key marks it reviewed and moves on, Caption Selected in replace mode
 // leaves the person's captions alone unless agreed, a 401 stops the run with its reason in the
-// banner, and a run cancelled half-way keeps its captions while a fill run asks only for the rest.
+// banner, a run cancelled half-way keeps its captions while a fill run asks only for the rest, pause
+// and resume, Retry Failed asks only for the failed ones, and the options dialog checks the prompt.
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -11,7 +12,9 @@
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QItemSelectionModel>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -27,6 +30,7 @@
 #include "dataset/sidecar.h"
 #include "fake_vision_server.h"
 #include "pages/caption_endpoint_dialog.h"
+#include "pages/caption_options_dialog.h"
 #include "pages/dataset_delegate.h"
 #include "pages/dataset_model.h"
 #include "pages/dataset_page.h"
@@ -93,6 +97,8 @@ class TestDatasetCaptions : public QObject {
   void editReviewAndReplaceKeepThePersonsCaptions();
   void unauthorizedStopsWithTheReasonInTheBanner();
   void cancelKeepsCaptionsAndFillAsksOnlyTheRest();
+  void pausesResumesAndRetriesTheFailed();
+  void optionsDialogChecksThePrompt();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -332,6 +338,68 @@ void TestDatasetCaptions::cancelKeepsCaptionsAndFillAsksOnlyTheRest() {
   QVERIFY(caption(s, Scope::Missing, CaptionMode::Fill));
   QCOMPARE(mServer->chatCount() - before, 6 - captioned);
   for (const QString& image : images) QVERIFY(QFileInfo::exists(captionPath(image)));
+}
+
+void TestDatasetCaptions::pausesResumesAndRetriesTheFailed() {
+  Studio s(settingsFile());
+  const QStringList images = makeDataset(s, 4);
+  QCOMPARE(images.size(), 4);
+  pointAtServer(s);
+  mServer->setAnswerDelayMs(100);
+  mServer->script({Fault::Refusal});  // the first image: a refusal, not written, failed
+  QSignalSpy changed(s.page.get(), &DatasetPage::captioningChanged);
+  QVERIFY(s.page->startCaptioning(Scope::Missing, CaptionMode::Fill));
+  s.page->pauseCaptioning();
+  QVERIFY(s.page->captionRunLabel()->text().startsWith(QLatin1String("Paused")));
+  QTest::qWait(600);  // the request in flight ends; nothing new starts
+  QVERIFY(mServer->chatCount() <= 1);
+  QVERIFY(s.page->isCaptioning());
+  s.page->pauseCaptioning();  // resume
+  QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 2, kTimeout);
+  QCOMPARE(mServer->chatCount(), 4);
+  QCOMPARE(s.page->captionStatus(images[0]), QStringLiteral("failed"));
+  QVERIFY(!QFileInfo::exists(captionPath(images[0])));
+  QVERIFY(s.page->banner()->isVisible());
+  QVERIFY2(s.page->banner()->details().contains(QLatin1String("img_00.png")), qPrintable(s.page->banner()->details()));
+  const QModelIndex first = s.page->model()->index(0);
+  QCOMPARE(kiln::app::DatasetDelegate::captionBadgeTexts(first.data(DatasetModel::CaptionStatusRole).toString(),
+                                                          first.data(DatasetModel::CaptionFlagsRole).toUInt()),
+           (QStringList{QStringLiteral("Failed"), QStringLiteral("Refusal")}));
+  // Retry over a selection that holds the failed one and a captioned one: only the failed is asked.
+  mServer->setAnswerDelayMs(0);
+  s.page->selectRow(0);
+  s.page->grid()->selectionModel()->select(s.page->model()->index(1), QItemSelectionModel::Select);
+  QVERIFY(caption(s, Scope::Failed, CaptionMode::Replace));
+  QCOMPARE(mServer->chatCount(), 5);
+  QCOMPARE(readText(captionPath(images[0])), expectedCaption(images[0]));
+  QCOMPARE(s.page->captionStatus(images[0]), QStringLiteral("auto"));
+  // Nothing failed is selected: nothing is asked.
+  s.page->selectRow(2);
+  QVERIFY(!s.page->startCaptioning(Scope::Failed, CaptionMode::Replace));
+  QCOMPARE(mServer->chatCount(), 5);
+}
+
+void TestDatasetCaptions::optionsDialogChecksThePrompt() {
+  Studio s(settingsFile());
+  pointAtServer(s);
+  kiln::captioning::PromptSettings noClass = s.page->captionSettings()->prompt();
+  noClass.className.clear();
+  s.page->captionSettings()->setPrompt(noClass);
+  kiln::app::CaptionOptionsDialog dialog(s.page->captionSettings(), s.page->network(), QStringLiteral("ohwx"),
+                                         CaptionMode::Replace, 3);
+  QCOMPARE(dialog.mode(), CaptionMode::Replace);
+  dialog.accept();  // the subject preset names {class}: refused with the reason
+  QCOMPARE(dialog.result(), int(QDialog::Rejected));
+  auto* error = dialog.findChild<QLabel*>(QStringLiteral("captionOptionsError"));
+  QVERIFY(error && !error->isHidden());
+  QVERIFY2(error->text().contains(QLatin1String("{class}")), qPrintable(error->text()));
+  dialog.findChild<QLineEdit*>(QStringLiteral("captionClass"))->setText(QStringLiteral("woman"));
+  dialog.findChild<QLineEdit*>(QStringLiteral("captionSuffix"))->setText(QStringLiteral("film grain"));
+  dialog.accept();
+  QCOMPARE(dialog.result(), int(QDialog::Accepted));
+  QCOMPARE(s.page->captionSettings()->prompt().className, QStringLiteral("woman"));
+  QCOMPARE(s.page->captionSettings()->prompt().suffix, QStringLiteral("film grain"));
+  QCOMPARE(dialog.prompt().token, QStringLiteral("ohwx"));
 }
 
 QTEST_MAIN(TestDatasetCaptions)
