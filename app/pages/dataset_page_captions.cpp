@@ -185,7 +185,11 @@ void DatasetPage::chooseCaptioning(CaptionScope scope) {
   if (isCaptioning() || datasetFolder().isEmpty()) return;
   commitCaption();
   const CaptionMode mode = scope == CaptionScope::Missing ? CaptionMode::Fill : CaptionMode::Replace;
-  const int count = scope == CaptionScope::Missing ? mModel->rowCount() : int(targets(false).size());
+  int count = int(targets(false).size());
+  if (scope == CaptionScope::Missing) {
+    count = 0;
+    for (int row = 0; row < mModel->rowCount(); ++row) count += mModel->item(row).caption.value_or(QString()).trimmed().isEmpty();
+  }
   CaptionOptionsDialog dialog(mCaptionSettings.get(), mNetwork, mToken->text().trimmed(), mode, count, this);
   if (dialog.exec() != QDialog::Accepted) return;
   if (dialog.prompt().token != mToken->text().trimmed()) mToken->setText(dialog.prompt().token);

@@ -218,6 +218,9 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
 
   mGrid = new widgets::GalleryView(this);
   mGrid->setContextMenuPolicy(Qt::ActionsContextMenu);
+  mGrid->addAction(mCaptionSelected);
+  mGrid->addAction(mRetryFailed);
+  mGrid->addAction(mAcceptCaption);
   mGrid->addAction(mRemove);
   mGrid->setObjectName(QStringLiteral("datasetGrid"));
   mDelegate = new DatasetDelegate(mGrid);
