@@ -113,6 +113,11 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
       }
     });
   });
+  connect(mDatasetPage, &DatasetPage::activityChanged, this, [this](const QString& text, int percent) {
+    mDatasetActivity = text;
+    mDatasetPercent = percent;
+    updateActivity();
+  });
   showActivity(mLibrary->activity(), mLibrary->activityPercent());
   // Downloads left running or queued when Kiln last closed (or was killed) carry on.
   mDownloads->restore();
@@ -281,12 +286,16 @@ void MainWindow::updateActivity() {
   int downloadPercent = -1;
   const QString download = job ? QString() : downloadActivity(&downloadPercent);
   const bool downloading = !download.isEmpty();
+  // The Dataset page's run (its own Cancel is on the page) before downloads and the library.
+  const bool dataset = !job && !mDatasetActivity.isEmpty();
   const QString text = generating    ? mJobActivity
                        : training    ? mTrainActivity
+                       : dataset     ? mDatasetActivity
                        : downloading ? download
                                      : mLibraryActivity;
   const int percent = generating    ? mJobPercent
                       : training    ? mTrainPercent
+                      : dataset     ? mDatasetPercent
                       : downloading ? downloadPercent
                                     : mLibraryPercent;
   QAction* cancel = training ? mTrainPage->stopAction() : mGeneratePage->cancelAction();
@@ -295,7 +304,7 @@ void MainWindow::updateActivity() {
   mActivity->setVisible(!text.isEmpty());
   mProgress->setVisible(!text.isEmpty());
   mCancelJob->setVisible(job);
-  mShowDownloads->setVisible(downloading && currentPage() != QLatin1String("models"));
+  mShowDownloads->setVisible(downloading && !dataset && currentPage() != QLatin1String("models"));
   if (percent < 0) {
     mProgress->setRange(0, 0);
   } else {

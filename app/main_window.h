@@ -84,6 +84,8 @@ class MainWindow : public QMainWindow {
   int mJobPercent = -1;
   QString mTrainActivity;  // the Train page's run
   int mTrainPercent = -1;
+  QString mDatasetActivity;  // the Dataset page's import or captioning run
+  int mDatasetPercent = -1;
 };
 
 }  // namespace kiln::app

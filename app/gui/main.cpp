@@ -5,11 +5,13 @@
 #include <QFileInfo>
 #include <QIcon>
 #include <QImageWriter>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QTimer>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -20,6 +22,9 @@
 #include "pages/catalog_dialog.h"
 #include "pages/control_unit_editor.h"
 #include "pages/controlnet_panel.h"
+#include "captioning/caption_run.h"
+#include "pages/caption_endpoint_dialog.h"
+#include "pages/dataset_model.h"
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
@@ -64,7 +69,9 @@ bool downloadsSettled(kiln::app::MainWindow* window) {
 // Saves a picture of `window` (of the Get Models dialog when it is open) once the models are
 // listed, inspected and hashed and the downloads are under way, then quits.
 // With `afterGeneration`, waits for a generation to end as well.
-void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, bool afterGeneration) {
+// `ready`, when set, must hold as well; `target` (default: the window) is what is pictured.
+void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, bool afterGeneration,
+                            std::function<bool()> ready = {}, QPointer<QWidget> target = {}) {
   auto* library = window->library();
   auto generated = std::make_shared<bool>(!afterGeneration);
   QObject::connect(window->generatePage(), &kiln::app::GeneratePage::generatingChanged, window,
@@ -74,12 +81,14 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
   auto* poll = new QTimer(window);
   auto* deadline = new QTimer(window);
   deadline->setSingleShot(true);
-  const auto shoot = [window, file, poll, deadline] {
+  const auto shoot = [window, file, poll, deadline, target] {
     poll->stop();
     deadline->stop();
-    QTimer::singleShot(400, window, [window, file] {
+    QTimer::singleShot(400, window, [window, file, target] {
       QWidget* dialog = window->modelsPage()->catalogDialog();
-      QWidget* shown = dialog && dialog->isVisible() ? dialog : static_cast<QWidget*>(window);
+      QWidget* shown = target                                 ? static_cast<QWidget*>(target)
+                       : dialog && dialog->isVisible() ? dialog
+                                                              : static_cast<QWidget*>(window);
       // Written beside and renamed, like every file Kiln writes.
       QSaveFile out(file);
       QImageWriter writer(&out, "png");
@@ -93,7 +102,8 @@ void takeScreenshotWhenIdle(kiln::app::MainWindow* window, const QString& file, 
       QCoreApplication::quit();
     });
   };
-  QObject::connect(poll, &QTimer::timeout, window, [window, library, shoot, generated] {
+  QObject::connect(poll, &QTimer::timeout, window, [window, library, shoot, generated, ready] {
+    if (ready && !ready()) return;
     if (library->hasScanned() && !library->isBusy() && *generated && !window->datasetPage()->isBusy() &&
         !window->trainPage()->isRunning() && !window->generatePage()->controlNetPanel()->isBusy() &&
         downloadsSettled(window))
@@ -221,8 +231,13 @@ int main(int argc, char** argv) {
   const QCommandLineOption getModels(QStringLiteral("get-models"),
                                      Main::tr("Open the Get Models dialog (with --screenshot: the picture is of the "
                                               "dialog, at --window-size)."));
+  const QCommandLineOption caption(QStringLiteral("caption"),
+                                   Main::tr("On the Dataset page: \"missing\" captions the images without one with "
+                                            "the saved endpoint (with --screenshot: the picture is taken while the last one is asked), "
+                                            "\"endpoint\" opens the caption endpoint settings and tests the endpoint."),
+                                   Main::tr("what"));
   parser.addOptions({getModels, lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
-                     controlUnit, controlEdit, scribble});
+                     controlUnit, controlEdit, scribble, caption});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -297,6 +312,34 @@ int main(int argc, char** argv) {
     if (windowSize.isValid() && window.modelsPage()->catalogDialog())
       window.modelsPage()->catalogDialog()->resize(windowSize);
   }
-  if (parser.isSet(screenshot)) takeScreenshotWhenIdle(&window, parser.value(screenshot), parser.isSet(generate));
+  std::function<bool()> ready;
+  QPointer<QWidget> target;
+  if (parser.value(caption) == QLatin1String("missing")) {
+    // Once the dataset is read; the picture while the last caption is asked for.
+    auto* dataset = window.datasetPage();
+    auto started = std::make_shared<bool>(false);
+    auto* wait = new QTimer(&window);
+    QObject::connect(wait, &QTimer::timeout, &window, [dataset, wait, started] {
+      if (dataset->isBusy() || dataset->model()->rowCount() == 0) return;
+      wait->stop();
+      *started = dataset->startCaptioning(kiln::app::DatasetPage::CaptionScope::Missing, kiln::captioning::CaptionMode::Fill);
+    });
+    wait->start(100);
+    ready = [dataset, started] {
+      const auto* run = dataset->captionRun();
+      return *started && run && run->doneCount() + run->failedCount() + 1 >= run->items().size() - run->skippedCount();
+    };
+  } else if (parser.value(caption) == QLatin1String("endpoint")) {
+    auto* dialog = new kiln::app::CaptionEndpointDialog(window.datasetPage()->captionSettings(), window.datasetPage()->network(), &window);
+    dialog->show();
+    dialog->testEndpoint();
+    target = dialog;
+    ready = [dialog] { return !dialog->isTesting(); };
+  } else if (parser.isSet(caption)) {
+    std::fprintf(stderr, "%s\n", qPrintable(Main::tr("kiln: --caption is missing or endpoint")));
+    return 2;
+  }
+  if (parser.isSet(screenshot))
+    takeScreenshotWhenIdle(&window, parser.value(screenshot), parser.isSet(generate), ready, target);
   return QApplication::exec();
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "dataset/captions.h"
 #include "dataset/perceptual_hash.h"
@@ -176,6 +177,15 @@ void DatasetModel::updateDuplicates() {
 
 int DatasetModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(mItems.size()); }
 
+void DatasetModel::setCaptionInfo(const QHash<QString, CaptionInfo>& info) {
+  const QHash<QString, CaptionInfo> before = std::exchange(mCaptionInfo, info);
+  for (int row = 0; row < mItems.size(); ++row) {
+    const QString& output = mItems[row].output;
+    if (before.value(output) != info.value(output))
+      Q_EMIT dataChanged(index(row), index(row), {CaptionStatusRole, CaptionFlagsRole, Qt::ToolTipRole});
+  }
+}
+
 QVariant DatasetModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= mItems.size()) return {};
   const DatasetItem& item = mItems[index.row()];
@@ -190,8 +200,14 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
       QString tip = item.fileName();
       for (const QString& w : item.warnings) tip += QLatin1Char('\n') + w;
       if (!item.error.isEmpty()) tip += QLatin1Char('\n') + item.error;
+      const QString note = mCaptionInfo.value(item.output).note;
+      if (!note.isEmpty()) tip += QLatin1Char('\n') + note;
       return tip;
     }
+    case CaptionStatusRole:
+      return mCaptionInfo.value(item.output).status;
+    case CaptionFlagsRole:
+      return mCaptionInfo.value(item.output).flags;
     case BadgesRole:
       return item.badges();
     case PathRole:

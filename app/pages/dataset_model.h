@@ -50,6 +50,16 @@ struct DatasetItem {
   QString fileName() const;
 };
 
+// Where an image's caption came from (the dataset's CaptionStore, set by the page): status "auto",
+// "edited", "reviewed", "failed" or "" (none recorded), the flags of the model's answer
+// (captioning::CaptionFlag bits) and one line for the tooltip.
+struct CaptionInfo {
+  QString status;
+  unsigned flags = 0;
+  QString note;
+  bool operator==(const CaptionInfo&) const = default;
+};
+
 class DatasetModel : public QAbstractListModel {
   Q_OBJECT
 
@@ -57,6 +67,8 @@ class DatasetModel : public QAbstractListModel {
   enum Role {
     BadgesRole = Qt::UserRole + 1,  // int, DatasetItem::Badge flags
     PathRole,                       // QString, the output
+    CaptionStatusRole,              // QString, CaptionInfo::status
+    CaptionFlagsRole,               // uint, CaptionInfo::flags
   };
 
   explicit DatasetModel(QObject* parent = nullptr);
@@ -80,6 +92,10 @@ class DatasetModel : public QAbstractListModel {
   void removeOutput(const QString& output);
   void insertOutput(const QString& sidecarPath);
 
+  // The captioning status of each image (by output); images not named have none.
+  void setCaptionInfo(const QHash<QString, CaptionInfo>& info);
+  CaptionInfo captionInfo(const QString& output) const { return mCaptionInfo.value(output); }
+
   // The longer side thumbnails are decoded at.
   void setThumbnailSide(int side) { mThumbnailSide = side; }
 
@@ -96,6 +112,7 @@ class DatasetModel : public QAbstractListModel {
 
   QString mFolder;
   QList<DatasetItem> mItems;
+  QHash<QString, CaptionInfo> mCaptionInfo;
   bool mLoading = false;
   quint64 mGeneration = 0;  // drops the results of an earlier folder
   int mThumbnailSide = 192;

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -31,6 +32,8 @@
 #include <filesystem>
 
 #include "bridge/resource_paths.h"
+#include "captioning/caption_run.h"
+#include "captioning/caption_store.h"
 #include "dataset/captions.h"
 #include "dataset/sidecar.h"
 #include "dataset/crop_planner.h"
@@ -71,8 +74,14 @@ void DatasetPage::openDataset(const QString& folder) {
     showError(tr("Cannot use this folder"), tr("Kiln could not create the folder “%1”.").arg(QDir::toNativeSeparators(path)));
     return;
   }
+  if (isCaptioning()) {
+    mCaptionRun->cancel();
+    QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);  // its end, before the folder changes
+  }
   mUndo.clear();
   mBanner->hide();
+  mPendingMarks.clear();
+  mCaptionStore.reset();
   mShownSource.clear();
   mCaptionOutput.clear();
   mCropEditor->clear();
@@ -216,6 +225,12 @@ void DatasetPage::updateActions() {
   mProgressLabel->setVisible(importing);
   mResetCrop->setEnabled(current);
   mRemove->setEnabled(current && !importing);
+  const bool captioning = isCaptioning();
+  const bool open = !datasetFolder().isEmpty() && !importing && !captioning;
+  mCaptionMissing->setEnabled(open && mModel->rowCount() > 0);
+  mCaptionSelected->setEnabled(open && current);
+  mRetryFailed->setEnabled(open && current);
+  mAcceptCaption->setEnabled(current);
   mUndoAction->setEnabled(mUndo.canUndo());
   mRedoAction->setEnabled(mUndo.canRedo());
   mUndoAction->setText(mUndo.canUndo() ? tr("Undo %1").arg(mUndo.undoText()) : tr("Undo"));
@@ -269,6 +284,7 @@ void DatasetPage::updateCurrent() {
     mCaption->clear();
     mLoadingCaption = false;
     mCaption->setEnabled(false);
+    mCaptionInfo->hide();
     updateTokenCount();
     return;
   }
@@ -283,6 +299,7 @@ void DatasetPage::updateCurrent() {
   }
   mPrompt->setText(trainingPrompt(output));
   updateTokenCount();
+  updateCaptionInfo();
 
   QStringList notes;
   if (!item.error.isEmpty()) notes << item.error;
@@ -384,6 +401,16 @@ void DatasetPage::applyCaption(const QString& output, const std::optional<QStrin
               QString::fromStdString(e.what()));
   }
   mModel->refresh(output);
+  // A person's change of the model's caption: edited from now on (a reviewed one stays reviewed).
+  if (mCaptionStore) {
+    const auto record = mCaptionStore->record(output);
+    const QString status = captionStatus(output);
+    if (record && (record->status == QLatin1String("auto") || record->status == QLatin1String("failed")) &&
+        (status == QLatin1String("edited") || (status == QLatin1String("failed") && !caption.value_or(QString()).trimmed().isEmpty())))
+      setCaptionStatus(output, QStringLiteral("edited"));
+    else
+      updateCaptionInfo();
+  }
   if (output == mCaptionOutput && mCaption->toPlainText().trimmed() != caption.value_or(QString())) {
     mCaptionTimer->stop();
     mLoadingCaption = true;

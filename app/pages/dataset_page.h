@@ -6,12 +6,17 @@
 // boxes and the square crop, which the user moves or resizes (the output is regenerated from
 // the original off the GUI thread); the caption editor beside it has the token counter, the
 // bulk operations and the exact training prompt. Crop and caption edits share one undo stack.
+// Captions can come from a vision model behind an OpenAI-compatible endpoint (app/captioning): a
+// run writes each caption as it arrives, the grid badges say where each caption came from, and the
+// review keys (Ctrl+Enter / Alt+A accept, Alt+N / Alt+P next / previous) walk through them.
 
+#include <QHash>
 #include <QPointer>
 #include <QThread>
 #include <QUndoStack>
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -26,6 +31,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListView;
+class QNetworkAccessManager;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -36,6 +42,12 @@ class QTimer;
 namespace kiln::text {
 class CLIPTokenizer;
 }
+
+namespace kiln::captioning {
+class CaptionRun;
+class CaptionStore;
+enum class CaptionMode;
+}  // namespace kiln::captioning
 
 namespace kiln::widgets {
 class CropEditor;
@@ -49,6 +61,7 @@ class PromptEdit;
 namespace kiln::app {
 
 class AppSettings;
+class CaptionSettings;
 class DatasetDelegate;
 class DatasetModel;
 class DatasetSettings;
@@ -58,6 +71,11 @@ class DatasetPage : public QWidget, private DatasetEditing {
 
  public:
   enum class BulkEdit { AddToken, FindReplace, FillEmpty };
+  // Which images a captioning run asks for: those without a caption, the selection, or the
+  // selected images whose captioning failed.
+  enum class CaptionScope { Missing, Selected, Failed };
+  // The answer to "N captions were written or edited by you. Replace them too?".
+  enum class ReplaceAnswer { Cancel, Keep, Replace };
 
   explicit DatasetPage(AppSettings* settings, QWidget* parent = nullptr);
   // Stops an import and waits for the worker threads.
@@ -100,8 +118,36 @@ class DatasetPage : public QWidget, private DatasetEditing {
   // Writes the caption being typed now instead of after the pause.
   void commitCaption();
 
+  // Captions from the vision model in CaptionSettings, with its saved prompt and the page's
+  // instance token (no dialog: the actions open CaptionOptionsDialog first). Replace over captions
+  // the person wrote, edited or reviewed asks first. False when nothing was started (the reason is
+  // in the banner or the status bar).
+  bool startCaptioning(CaptionScope scope, captioning::CaptionMode mode);
+  bool isCaptioning() const;
+  captioning::CaptionRun* captionRun() const { return mCaptionRun; }
+  void pauseCaptioning();
+  void cancelCaptioning();
+  // "" / auto / edited / reviewed / failed, as the dataset's caption records say.
+  QString captionStatus(const QString& output) const;
+  // Marks the current caption reviewed and goes to the next auto caption not reviewed yet.
+  void acceptCaption();
+  // The next / previous image (Alt+N / Alt+P).
+  void stepImage(int step);
+  CaptionSettings* captionSettings() const { return mCaptionSettings.get(); }
+  QNetworkAccessManager* network() const { return mNetwork; }
+  // For tests: answers the replace question instead of a message box.
+  void setReplaceQuestion(std::function<ReplaceAnswer(int count)> ask) { mAskReplace = std::move(ask); }
+  QAction* captionMissingAction() const { return mCaptionMissing; }
+  QAction* captionSelectedAction() const { return mCaptionSelected; }
+  QAction* acceptCaptionAction() const { return mAcceptCaption; }
+  QLabel* captionRunLabel() const { return mCaptionRunLabel; }
+  QLabel* captionInfoLabel() const { return mCaptionInfo; }
+
  public Q_SLOTS:
   void chooseDataset();
+  void editCaptionEndpoint();
+  // Opens the options dialog, then starts the run.
+  void chooseCaptioning(CaptionScope scope);
   void chooseFiles();
   void chooseFolder();
   void chooseZip();
@@ -117,6 +163,8 @@ class DatasetPage : public QWidget, private DatasetEditing {
   void importEnded();
   // An output was regenerated from its original with a new crop.
   void cropApplied(const QString& output);
+  // A captioning run started or ended.
+  void captioningChanged(bool running);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -127,6 +175,14 @@ class DatasetPage : public QWidget, private DatasetEditing {
   QWidget* buildHeader();
   QWidget* buildCropPanel();
   QWidget* buildCaptionPanel();
+  QWidget* buildCaptionRunBar(QWidget* parent);
+  void createCaptionActions();
+  void loadCaptionStore();
+  void updateCaptionInfo();
+  void setCaptionStatus(const QString& output, const QString& status);
+  void onCaptionItem(int index);
+  void onCaptionRunFinished();
+  void updateCaptionRun();
   void updateIcons();
   void updateView();
   void updateSummary();
@@ -203,6 +259,28 @@ class DatasetPage : public QWidget, private DatasetEditing {
   QLineEdit* mFind;
   QLineEdit* mReplace;
   QLineEdit* mFill;
+
+  std::unique_ptr<CaptionSettings> mCaptionSettings;
+  QNetworkAccessManager* mNetwork;
+  std::unique_ptr<captioning::CaptionStore> mCaptionStore;
+  // Marks made while a run writes the records: applied again over each record the run saves.
+  QHash<QString, QString> mPendingMarks;
+  captioning::CaptionRun* mCaptionRun = nullptr;
+  int mCaptionTotal = 0;
+  std::function<ReplaceAnswer(int)> mAskReplace;
+  QAction* mCaptionMissing;
+  QAction* mCaptionSelected;
+  QAction* mRetryFailed;
+  QAction* mCaptionEndpoint;
+  QAction* mAcceptCaption;
+  QAction* mNextImage;
+  QAction* mPreviousImage;
+  QWidget* mCaptionRunBar;
+  QLabel* mCaptionRunLabel;
+  QProgressBar* mCaptionProgress;
+  QPushButton* mCaptionPause;
+  QPushButton* mCaptionCancel;
+  QLabel* mCaptionInfo;
 };
 
 }  // namespace kiln::app

@@ -16,6 +16,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
@@ -31,11 +32,14 @@
 #include <filesystem>
 
 #include "bridge/resource_paths.h"
+#include "captioning/caption_run.h"
+#include "captioning/caption_store.h"
 #include "dataset/captions.h"
 #include "dataset/crop_planner.h"
 #include "pages/dataset_delegate.h"
 #include "pages/dataset_model.h"
 #include "state/app_settings.h"
+#include "state/caption_settings.h"
 #include "state/dataset_settings.h"
 #include "text/clip_tokenizer.h"
 #include "widgets/crop_editor.h"
@@ -191,6 +195,7 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
     a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     addAction(a);
   }
+  createCaptionActions();
   connect(&mUndo, &QUndoStack::cleanChanged, this, &DatasetPage::updateActions);
   connect(&mUndo, &QUndoStack::indexChanged, this, &DatasetPage::updateActions);
 
@@ -213,6 +218,9 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
 
   mGrid = new widgets::GalleryView(this);
   mGrid->setContextMenuPolicy(Qt::ActionsContextMenu);
+  mGrid->addAction(mCaptionSelected);
+  mGrid->addAction(mRetryFailed);
+  mGrid->addAction(mAcceptCaption);
   mGrid->addAction(mRemove);
   mGrid->setObjectName(QStringLiteral("datasetGrid"));
   mDelegate = new DatasetDelegate(mGrid);
@@ -248,6 +256,7 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
   layout->addWidget(mStack, 1);
 
   connect(mModel, &DatasetModel::loaded, this, [this] {
+    loadCaptionStore();
     updateView();
     if (mModel->rowCount() > 0 && !mGrid->currentIndex().isValid()) selectRow(0);
     updateCurrent();
@@ -288,6 +297,12 @@ DatasetPage::DatasetPage(AppSettings* settings, QWidget* parent)
 
 DatasetPage::~DatasetPage() {
   mCaptionTimer->stop();
+  if (isCaptioning()) {
+    mCaptionRun->disconnect(this);
+    mCaptionRun->cancel();  // the captions so far are on disk, with their records
+    loadCaptionStore();
+    if (mCaptionStore && !mPendingMarks.isEmpty()) mCaptionStore->save();
+  }
   mSettings->setViewState(kSplitterKey, mSplitter->saveState());
   mStop.request_stop();
   mImportThread.quit();
@@ -390,6 +405,7 @@ QWidget* DatasetPage::buildHeader() {
   layout->setSpacing(6);
   layout->addLayout(top);
   layout->addLayout(options);
+  layout->addWidget(buildCaptionRunBar(header));
   layout->addWidget(mBanner);
   return header;
 }
@@ -470,6 +486,37 @@ QWidget* DatasetPage::buildCaptionPanel() {
   mPrompt->setAutoFillBackground(true);
   mPrompt->setToolTip(tr("The exact prompt training reads for this image: its caption, or without one its file "
                          "name (fast-stable-diffusion's rule), with the instance token first"));
+  mCaptionInfo = new QLabel(panel);
+  mCaptionInfo->setObjectName(QStringLiteral("captionInfo"));
+  mCaptionInfo->setWordWrap(true);
+  mCaptionInfo->setTextFormat(Qt::PlainText);
+  mCaptionInfo->setForegroundRole(QPalette::PlaceholderText);
+  mCaptionInfo->hide();
+
+  // Captions from a vision model: the two runs, and the rest in the menu beside them.
+  auto* captionTools = new QHBoxLayout;
+  captionTools->setSpacing(2);
+  captionTools->addWidget(heading(tr("Caption"), panel));
+  captionTools->addStretch(1);
+  captionTools->addWidget(toolButton(mCaptionMissing, panel, true));
+  auto* more = new QToolButton(panel);
+  more->setObjectName(QStringLiteral("captionMenuButton"));
+  more->setText(tr("More"));
+  more->setToolTip(tr("More caption actions"));
+  more->setAutoRaise(true);
+  more->setPopupMode(QToolButton::InstantPopup);
+  auto* menu = new QMenu(more);
+  menu->addAction(mCaptionSelected);
+  menu->addAction(mRetryFailed);
+  menu->addSeparator();
+  menu->addAction(mAcceptCaption);
+  menu->addAction(mNextImage);
+  menu->addAction(mPreviousImage);
+  menu->addSeparator();
+  menu->addAction(mCaptionEndpoint);
+  more->setMenu(menu);
+  captionTools->addWidget(more);
+
   mWarnings = new QLabel(panel);
   mWarnings->setObjectName(QStringLiteral("imageWarnings"));
   mWarnings->setWordWrap(true);
@@ -517,8 +564,9 @@ QWidget* DatasetPage::buildCaptionPanel() {
   layout->setContentsMargins(8, 8, 12, 8);
   layout->setSpacing(6);
   layout->addWidget(mImageName);
-  layout->addWidget(heading(tr("Caption"), panel));
+  layout->addLayout(captionTools);
   layout->addWidget(mCaption);
+  layout->addWidget(mCaptionInfo);
   layout->addWidget(heading(tr("Training prompt"), panel));
   layout->addWidget(mPrompt);
   layout->addWidget(mWarnings);
