@@ -175,6 +175,14 @@ QString GenerationParameters::toText() const {
   if (!modelName.isEmpty()) fields << QStringLiteral("Model: %1").arg(quoted(modelName));
   if (denoisingStrength) fields << QStringLiteral("Denoising strength: %1").arg(number(*denoisingStrength));
   fields << QStringLiteral("Clip skip: %1").arg(clipSkip);
+  if (hires) {
+    if (hires->resizeX > 0 || hires->resizeY > 0)
+      fields << QStringLiteral("Hires resize: %1x%2").arg(hires->resizeX).arg(hires->resizeY);
+    else
+      fields << QStringLiteral("Hires upscale: %1").arg(number(hires->scale));
+    if (hires->steps > 0) fields << QStringLiteral("Hires steps: %1").arg(hires->steps);
+    fields << QStringLiteral("Hires upscaler: %1").arg(quoted(hires->upscaler));
+  }
   if (!hashes.isEmpty()) fields << QStringLiteral("Lora hashes: ") + quoted(hashes.join(QStringLiteral(", ")));
   for (qsizetype i = 0; i < controlNets.size(); ++i)
     fields << kControlNetKey + QString::number(i) + QStringLiteral(": ") + quoted(controlNets[i].toText());
@@ -241,6 +249,23 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
     else if (key == QLatin1String("Model")) p.modelName = value;
     else if (key == QLatin1String("Clip skip")) p.clipSkip = value.toInt();
     else if (key == QLatin1String("Denoising strength")) p.denoisingStrength = value.toDouble();
+    else if (key == QLatin1String("Hires upscale")) {
+      if (!p.hires) p.hires = HiresUse{};
+      p.hires->scale = value.toDouble();
+    } else if (key == QLatin1String("Hires resize")) {
+      if (!p.hires) p.hires = HiresUse{};
+      const QStringList wh = value.split(QLatin1Char('x'));
+      if (wh.size() == 2) {
+        p.hires->resizeX = wh[0].toInt();
+        p.hires->resizeY = wh[1].toInt();
+      }
+    } else if (key == QLatin1String("Hires steps")) {
+      if (!p.hires) p.hires = HiresUse{};
+      p.hires->steps = value.toInt();
+    } else if (key == QLatin1String("Hires upscaler")) {
+      if (!p.hires) p.hires = HiresUse{};
+      p.hires->upscaler = value;
+    }
     else if (key == QLatin1String("Lora hashes")) {
       for (const QString& entry : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         const qsizetype colon = entry.lastIndexOf(QLatin1Char(':'));

@@ -90,6 +90,16 @@ QString legacyModelHash(const QString& path);
 // the precision setting.
 inline const QString kPrecisionKey = QStringLiteral("Kiln precision");
 
+// AUTOMATIC1111's hires fix as its parameters record it ("Hires upscale: 2, Hires steps: 10,
+// Hires upscaler: Latent"; "Hires resize: 1024x768" when a size was given instead of a scale).
+struct HiresUse {
+  double scale = 2.0;
+  int resizeX = 0, resizeY = 0;
+  int steps = 0;  // 0 = the first pass's
+  QString upscaler = QStringLiteral("Latent");
+  bool operator==(const HiresUse&) const = default;
+};
+
 struct GenerationParameters {
   QString prompt;
   QString negativePrompt;
@@ -102,7 +112,8 @@ struct GenerationParameters {
   QString modelHash;  // A1111's short hash (first 10 hex digits of the file's sha256)
   QString modelName;  // file name without extension
   int clipSkip = 1;
-  std::optional<double> denoisingStrength;  // img2img / inpainting
+  std::optional<double> denoisingStrength;  // img2img / inpainting; hires fix's second pass
+  std::optional<HiresUse> hires;            // txt2img with hires fix
   QList<LoRAUse> loras;                     // in the order they were applied
   QList<ControlNetUnitUse> controlNets;     // "ControlNet 0", "ControlNet 1", ... in unit order
   // Keys this struct does not model ("Hires upscale", "VAE hash", ...), kept for display.

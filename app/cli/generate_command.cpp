@@ -26,6 +26,7 @@
 #include "control/network_preprocessors.h"
 #include "convert/model_info.h"
 #include "io/sha256.h"
+#include "pipelines/hires_fix.h"
 #include "pipelines/lora.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
@@ -173,6 +174,13 @@ int run_generate(const QStringList& args) {
       "where LibTorch emulates it about 30x slower than fp32), or fp16 (CUDA only). kiln-cli --version says "
       "whether this CPU computes bf16 natively. The PNG records it as \"Kiln precision\".";
   opt("dtype", dtypeHelp.c_str(), "TYPE");
+  opt("hires-scale", "Hires fix (txt2img): upscale by this factor (1 to 4) and run a second pass (default 2 when "
+                     "another --hires-* option is given).", "X");
+  opt("hires-resize", "Hires fix to this size instead of a scale (multiples of 8).", "WxH");
+  opt("hires-upscaler", "Latent (default), \"Latent (antialiased)\", \"Latent (bicubic)\", \"Latent (bicubic "
+                        "antialiased)\", \"Latent (nearest)\", \"Latent (nearest-exact)\", Lanczos or Nearest.", "NAME");
+  opt("hires-steps", "Second pass steps (default 0: the first pass's; it runs steps x denoising).", "N");
+  opt("hires-denoising", "Second pass denoising strength (default 0.7).", "X");
   opt("tiled-vae", "auto (default: tiled above 1536x1024 pixels, and again in tiles when one piece runs out of "
                    "memory), on or off: the VAE in overlapping tiles, memory bounded by the tile.", "MODE");
   opt("out", "The PNG to write.", "FILE.png");
@@ -226,6 +234,25 @@ int run_generate(const QStringList& args) {
     const QString syntax = p.value(QStringLiteral("prompt-syntax"));
     if (syntax == QLatin1String("plain")) r.prompt_syntax = text::PromptSyntax::Plain;
     else if (!syntax.isEmpty() && syntax != QLatin1String("a1111")) throw UsageError{"--prompt-syntax must be a1111 or plain"};
+    std::optional<pipelines::HiresFix> hires;
+    for (const char* name : {"hires-scale", "hires-resize", "hires-upscaler", "hires-steps", "hires-denoising"})
+      if (p.isSet(QLatin1String(name))) hires = pipelines::HiresFix{};
+    if (hires) {
+      hires->scale = real(p, "hires-scale", 2.0);
+      hires->steps = integer(p, "hires-steps", 0);
+      hires->denoising = real(p, "hires-denoising", 0.7);
+      if (p.isSet(QStringLiteral("hires-upscaler"))) hires->upscaler = p.value(QStringLiteral("hires-upscaler")).toStdString();
+      if (p.isSet(QStringLiteral("hires-resize"))) {
+        const QStringList wh = p.value(QStringLiteral("hires-resize")).split(QLatin1Char('x'));
+        bool okw = false, okh = false;
+        if (wh.size() == 2) {
+          hires->resize_x = wh[0].toLongLong(&okw);
+          hires->resize_y = wh[1].toLongLong(&okh);
+        }
+        if (!okw || !okh) throw UsageError{"--hires-resize takes WxH, e.g. 1024x768"};
+      }
+      if (p.isSet(QStringLiteral("init-image"))) throw UsageError{"hires fix is for text to image: drop --init-image"};
+    }
     if (p.isSet(QStringLiteral("tiled-vae"))) {
       const auto tiling = pipelines::parse_vae_tiling(p.value(QStringLiteral("tiled-vae")).toStdString());
       if (!tiling) throw UsageError{"--tiled-vae must be auto, on or off"};
@@ -309,6 +336,7 @@ int run_generate(const QStringList& args) {
     }
     r.seed = seed;
     pipelines::validate_request(r, model);  // before hashing or sampling anything
+    if (hires) pipelines::validate_hires(r, *hires);
     // Merged into the weights for the whole command (the process ends before anything else uses
     // the model, so nothing is restored).
     if (!loras.empty()) {
@@ -329,6 +357,16 @@ int run_generate(const QStringList& args) {
     params.clipSkip = r.clip_skip;
     params.modelName = QFileInfo(QString::fromStdString(model_path.string())).completeBaseName();
     if (r.init_image.defined()) params.denoisingStrength = r.strength;
+    if (hires) {
+      bridge::HiresUse use;
+      use.scale = hires->scale;
+      use.resizeX = static_cast<int>(hires->resize_x);
+      use.resizeY = static_cast<int>(hires->resize_y);
+      use.steps = static_cast<int>(hires->steps);
+      use.upscaler = QString::fromStdString(hires->upscaler);
+      params.hires = use;
+      params.denoisingStrength = hires->denoising;
+    }
     params.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(resolved.dtype)));
     if (std::filesystem::is_regular_file(model_path))
       params.modelHash = QString::fromStdString(io::sha256_file(model_path).substr(0, 10));
@@ -364,7 +402,8 @@ int run_generate(const QStringList& args) {
                      static_cast<long long>(info.step), static_cast<long long>(info.total), rate);
         if (info.step == info.total) std::fputc('\n', stderr);
       };
-      const pipelines::GenerationResult result = pipelines::generate(model, r, interrupt.token(), callbacks);
+      const pipelines::GenerationResult result = hires ? pipelines::generate_hires(model, r, *hires, interrupt.token(), callbacks)
+                                                       : pipelines::generate(model, r, interrupt.token(), callbacks);
       if (result.cancelled) {
         std::fprintf(stderr, "\nkiln-cli generate: cancelled; %d of %d images written\n", written, total_images);
         return kCancelledExit;

@@ -14,6 +14,34 @@ class TestGenerationParameters : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
+  void hiresFixIsWrittenAndReadAsA1111Does() {
+    // A1111 1.9's txt2img with hires fix.
+    const QString a1111 = QStringLiteral(
+        "a castle\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1, Size: 512x512, Model hash: 6ce0161689, "
+        "Model: v1-5-pruned-emaonly, Denoising strength: 0.55, Clip skip: 1, Hires upscale: 2, Hires steps: 12, "
+        "Hires upscaler: Latent (bicubic antialiased), Version: v1.9.0");
+    const auto p = GenerationParameters::fromText(a1111);
+    QVERIFY(p && p->hires);
+    QCOMPARE(p->hires->scale, 2.0);
+    QCOMPARE(p->hires->steps, 12);
+    QCOMPARE(p->hires->upscaler, QStringLiteral("Latent (bicubic antialiased)"));
+    QCOMPARE(*p->denoisingStrength, 0.55);
+    QVERIFY(!p->extra.contains(QStringLiteral("Hires upscale")));
+    const QString written = p->toText();
+    QVERIFY2(written.contains(QStringLiteral("Denoising strength: 0.55, Clip skip: 1, Hires upscale: 2, Hires steps: 12, "
+                                             "Hires upscaler: Latent (bicubic antialiased)")),
+             qPrintable(written));
+    QCOMPARE(GenerationParameters::fromText(written)->hires, p->hires);
+    // A size instead of a scale.
+    const auto resized = GenerationParameters::fromText(
+        QStringLiteral("x\nSteps: 20, Seed: 1, Size: 512x512, Hires resize: 1024x768, Hires upscaler: Lanczos"));
+    QVERIFY(resized && resized->hires);
+    QCOMPARE(resized->hires->resizeX, 1024);
+    QCOMPARE(resized->hires->resizeY, 768);
+    QVERIFY(resized->toText().contains(QStringLiteral("Hires resize: 1024x768, Hires upscaler: Lanczos")));
+    QVERIFY(!resized->toText().contains(QStringLiteral("Hires steps")));
+  }
+
   void unitsAreWrittenAsA1111WritesThem() {
     GenerationParameters p;
     p.prompt = QStringLiteral("a house");

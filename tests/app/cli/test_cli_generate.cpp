@@ -183,6 +183,35 @@ class TestCliGenerate : public QObject {
                 .out.contains("Steps: 2, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x64"));
   }
 
+  void hiresFixUpscalesAndIsRecorded() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("hires.png"));
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), QStringLiteral("a castle"), QStringLiteral("--steps"),
+                           QStringLiteral("4"), QStringLiteral("--seed"), QStringLiteral("9"), QStringLiteral("--out"), out};
+    auto r = runCli(base + QStringList{QStringLiteral("--hires-scale"), QStringLiteral("1.5"), QStringLiteral("--hires-steps"),
+                                       QStringLiteral("6")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(QImage(out).size(), QSize(96, 96));
+    const auto info = runCli({QStringLiteral("png-info"), out});
+    QVERIFY2(info.out.contains("Size: 64x64") && info.out.contains("Denoising strength: 0.7") &&
+                 info.out.contains("Hires upscale: 1.5, Hires steps: 6, Hires upscaler: Latent"),
+             info.out.constData());
+
+    QFile::remove(out);
+    r = runCli(base + QStringList{QStringLiteral("--hires-resize"), QStringLiteral("128x80"), QStringLiteral("--hires-upscaler"),
+                                  QStringLiteral("Lanczos")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(QImage(out).size(), QSize(128, 80));
+    QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains("Hires resize: 128x80, Hires upscaler: Lanczos"));
+
+    QFile::remove(out);
+    r = runCli(base + QStringList{QStringLiteral("--hires-upscaler"), QStringLiteral("4x_Wonder")});
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2(r.err.contains("unknown hires upscaler '4x_Wonder'"), r.err.constData());
+    QVERIFY(!QFile::exists(out));
+  }
+
   void loraIsAppliedAndRecorded() {
     QTemporaryDir dir;
     const QString lora = dir.filePath(QStringLiteral("tiny_style.safetensors"));
