@@ -242,6 +242,18 @@
         <source>Open the Get Models dialog (with --screenshot: the picture is of the dialog, at --window-size).</source>
         <translation>Den Dialog „Modelle holen“ öffnen (mit --screenshot: das Bild zeigt den Dialog, in --window-size).</translation>
     </message>
+    <message>
+        <source>On the Dataset page: &quot;missing&quot; captions the images without one with the saved endpoint (with --screenshot: the picture is taken while the last one is asked), &quot;endpoint&quot; opens the caption endpoint settings and tests the endpoint.</source>
+        <translation>Auf der Datensatz-Seite: „missing“ beschriftet die Bilder ohne Beschriftung mit dem gespeicherten Endpunkt (mit --screenshot: das Bild wird aufgenommen, während die letzte angefragt wird), „endpoint“ öffnet die Einstellungen des Beschriftungs-Endpunkts und testet ihn.</translation>
+    </message>
+    <message>
+        <source>what</source>
+        <translation>was</translation>
+    </message>
+    <message>
+        <source>kiln: --caption is missing or endpoint</source>
+        <translation>kiln: --caption ist missing oder endpoint</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>
@@ -384,6 +396,250 @@
     <message>
         <source>The model was trained at %1 px; training at %2 px may give worse results.</source>
         <translation>Das Modell wurde mit %1 px trainiert; Training mit %2 px kann schlechtere Ergebnisse liefern.</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::CaptionEndpointDialog</name>
+    <message>
+        <source>Caption Endpoint</source>
+        <translation>Beschriftungs-Endpunkt</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>Eigener</translation>
+    </message>
+    <message>
+        <source>The server&apos;s address up to and including /v1</source>
+        <translation>Die Adresse des Servers bis einschließlich /v1</translation>
+    </message>
+    <message>
+        <source>The model&apos;s id as the server lists it (Test Endpoint shows the list)</source>
+        <translation>Die Kennung des Modells, wie der Server sie auflistet (Endpunkt testen zeigt die Liste)</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keine</translation>
+    </message>
+    <message>
+        <source>The name of the environment variable holding the API key. Kiln reads the key from the environment for each request and never stores it.</source>
+        <translation>Der Name der Umgebungsvariable mit dem API-Schlüssel. Kiln liest den Schlüssel bei jeder Anfrage aus der Umgebung und speichert ihn nie.</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>How long one request may take, from sending to the last byte</source>
+        <translation>Wie lange eine Anfrage dauern darf, vom Senden bis zum letzten Byte</translation>
+    </message>
+    <message>
+        <source>Requests in flight at once (1 suits a server on this machine; halved after the server says it is busy)</source>
+        <translation>Gleichzeitige Anfragen (1 passt zu einem Server auf diesem Rechner; halbiert, wenn der Server meldet, dass er ausgelastet ist)</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> px</translation>
+    </message>
+    <message>
+        <source>The longest side of the JPEG sent (no metadata leaves the machine)</source>
+        <translation>Die längste Seite des gesendeten JPEG (keine Metadaten verlassen den Rechner)</translation>
+    </message>
+    <message>
+        <source>The longest answer asked for, in the model&apos;s tokens</source>
+        <translation>Die längste erbetene Antwort, in Tokens des Modells</translation>
+    </message>
+    <message>
+        <source>Test Endpoint</source>
+        <translation>Endpunkt testen</translation>
+    </message>
+    <message>
+        <source>List the server&apos;s models and send one small probe image</source>
+        <translation>Die Modelle des Servers auflisten und ein kleines Probebild senden</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>Vorlage</translation>
+    </message>
+    <message>
+        <source>Base URL</source>
+        <translation>Basis-URL</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <source>API key variable</source>
+        <translation>Variable des API-Schlüssels</translation>
+    </message>
+    <message>
+        <source>Timeout</source>
+        <translation>Zeitlimit</translation>
+    </message>
+    <message>
+        <source>Requests at once</source>
+        <translation>Gleichzeitige Anfragen</translation>
+    </message>
+    <message>
+        <source>Longest image side</source>
+        <translation>Längste Bildseite</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>Max. Tokens</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Temperatur</translation>
+    </message>
+    <message>
+        <source>Any OpenAI-compatible chat-completions server with a vision model.</source>
+        <translation>Jeder OpenAI-kompatible Chat-Completions-Server mit einem Bildmodell.</translation>
+    </message>
+    <message>
+        <source>no key sent</source>
+        <translation>kein Schlüssel gesendet</translation>
+    </message>
+    <message>
+        <source>● set</source>
+        <translation>● gesetzt</translation>
+    </message>
+    <message>
+        <source>● not set</source>
+        <translation>● nicht gesetzt</translation>
+    </message>
+    <message>
+        <source>%1 is set in Kiln&apos;s environment</source>
+        <translation>%1 ist in Kilns Umgebung gesetzt</translation>
+    </message>
+    <message>
+        <source>%1 is not set: start Kiln from a shell where it is exported</source>
+        <translation>%1 ist nicht gesetzt: starten Sie Kiln aus einer Shell, in der die Variable exportiert ist</translation>
+    </message>
+    <message>
+        <source>Cannot test: %1</source>
+        <translation>Test nicht möglich: %1</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>Test läuft …</translation>
+    </message>
+    <message numerus="yes">
+        <source>OK · %1 ms · %n model(s) listed</source>
+        <translation>
+            <numerusform>OK · %1 ms · %n Modell aufgelistet</numerusform>
+            <numerusform>OK · %1 ms · %n Modelle aufgelistet</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Check the fields: %1</source>
+        <translation>Prüfen Sie die Felder: %1</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::CaptionOptionsDialog</name>
+    <message>
+        <source>Captions from a Vision Model</source>
+        <translation>Beschriftungen von einem Bildmodell</translation>
+    </message>
+    <message>
+        <source>Subject: “token class”, then everything but the identity</source>
+        <translation>Motiv: „Token Klasse“, dann alles außer der Identität</translation>
+    </message>
+    <message>
+        <source>Style: the content, never the style</source>
+        <translation>Stil: der Inhalt, nie der Stil</translation>
+    </message>
+    <message>
+        <source>Tags: short comma-separated tags</source>
+        <translation>Tags: kurze, durch Kommas getrennte Stichwörter</translation>
+    </message>
+    <message>
+        <source>Custom template</source>
+        <translation>Eigene Vorlage</translation>
+    </message>
+    <message>
+        <source>Placeholders: {token} {class} {filename} {existing}</source>
+        <translation>Platzhalter: {token} {class} {filename} {existing}</translation>
+    </message>
+    <message>
+        <source>The instance token (the page&apos;s), named first in subject captions</source>
+        <translation>Das Instanz-Token (das der Seite), in Motiv-Beschriftungen zuerst genannt</translation>
+    </message>
+    <message>
+        <source>e.g. man, woman, dog</source>
+        <translation>z. B. man, woman, dog</translation>
+    </message>
+    <message>
+        <source>put before each caption</source>
+        <translation>vor jede Beschriftung gesetzt</translation>
+    </message>
+    <message>
+        <source>put after each caption</source>
+        <translation>hinter jede Beschriftung gesetzt</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>Klasse</translation>
+    </message>
+    <message>
+        <source>Fill: only images without a caption</source>
+        <translation>Füllen: nur Bilder ohne Beschriftung</translation>
+    </message>
+    <message>
+        <source>Replace: new captions (yours are kept unless you agree)</source>
+        <translation>Ersetzen: neue Beschriftungen (Ihre bleiben, außer Sie stimmen zu)</translation>
+    </message>
+    <message>
+        <source>Append: the new text after the existing caption</source>
+        <translation>Anhängen: der neue Text hinter der vorhandenen Beschriftung</translation>
+    </message>
+    <message>
+        <source>Endpoint…</source>
+        <translation>Endpunkt …</translation>
+    </message>
+    <message>
+        <source>Endpoint</source>
+        <translation>Endpunkt</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>Prefix</source>
+        <translation>Präfix</translation>
+    </message>
+    <message>
+        <source>Suffix</source>
+        <translation>Suffix</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>Modus</translation>
+    </message>
+    <message numerus="yes">
+        <source>Caption %n Image(s)</source>
+        <translation>
+            <numerusform>%n Bild beschriften</numerusform>
+            <numerusform>%n Bilder beschriften</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 at %2</source>
+        <translation>%1 bei %2</translation>
+    </message>
+    <message>
+        <source>(no model)</source>
+        <translation>(kein Modell)</translation>
+    </message>
+    <message>
+        <source>Set up the endpoint first: %1</source>
+        <translation>Richten Sie zuerst den Endpunkt ein: %1</translation>
     </message>
 </context>
 <context>
@@ -892,6 +1148,42 @@
         <source>No caption</source>
         <translation>Keine Beschriftung</translation>
     </message>
+    <message>
+        <source>Auto</source>
+        <translation>Auto</translation>
+    </message>
+    <message>
+        <source>Edited</source>
+        <translation>Bearbeitet</translation>
+    </message>
+    <message>
+        <source>Reviewed</source>
+        <translation>Geprüft</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Refusal</source>
+        <translation>Verweigert</translation>
+    </message>
+    <message>
+        <source>Cut off</source>
+        <translation>Abgeschnitten</translation>
+    </message>
+    <message>
+        <source>Over 75 tokens</source>
+        <translation>Über 75 Tokens</translation>
+    </message>
+    <message>
+        <source>No token</source>
+        <translation>Kein Token</translation>
+    </message>
+    <message>
+        <source>Repeats</source>
+        <translation>Wiederholt</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::DatasetPage</name>
@@ -1324,6 +1616,222 @@
     <message>
         <source>Take the selected images out of the dataset; their files go to the folder&apos;s .removed folder and Undo brings them back (Delete)</source>
         <translation>Die gewählten Bilder aus dem Datensatz nehmen; ihre Dateien kommen in den Ordner .removed des Datensatzes, und Rückgängig holt sie zurück (Entf)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n s left</source>
+        <translation>
+            <numerusform>noch %n s</numerusform>
+            <numerusform>noch %n s</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n min left</source>
+        <translation>
+            <numerusform>noch %n min</numerusform>
+            <numerusform>noch %n min</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Caption Missing…</source>
+        <translation>Fehlende beschriften …</translation>
+    </message>
+    <message>
+        <source>Ask the vision model for a caption of each image without one</source>
+        <translation>Das Bildmodell um eine Beschriftung für jedes Bild ohne Beschriftung bitten</translation>
+    </message>
+    <message>
+        <source>Caption Selected…</source>
+        <translation>Ausgewählte beschriften …</translation>
+    </message>
+    <message>
+        <source>Ask the vision model for new captions of the selected images</source>
+        <translation>Das Bildmodell um neue Beschriftungen der ausgewählten Bilder bitten</translation>
+    </message>
+    <message>
+        <source>Retry Failed</source>
+        <translation>Fehlgeschlagene wiederholen</translation>
+    </message>
+    <message>
+        <source>Ask again for the selected images whose captioning failed</source>
+        <translation>Für die ausgewählten Bilder, deren Beschriftung fehlschlug, erneut anfragen</translation>
+    </message>
+    <message>
+        <source>Caption Endpoint…</source>
+        <translation>Beschriftungs-Endpunkt …</translation>
+    </message>
+    <message>
+        <source>The vision model&apos;s server: URL, model, API key variable</source>
+        <translation>Der Server des Bildmodells: URL, Modell, Variable des API-Schlüssels</translation>
+    </message>
+    <message>
+        <source>Accept Caption</source>
+        <translation>Beschriftung annehmen</translation>
+    </message>
+    <message>
+        <source>Mark this caption reviewed and go to the next one to review (Ctrl+Enter or Alt+A)</source>
+        <translation>Diese Beschriftung als geprüft markieren und zur nächsten zu prüfenden gehen (Strg+Eingabe oder Alt+A)</translation>
+    </message>
+    <message>
+        <source>Next Image</source>
+        <translation>Nächstes Bild</translation>
+    </message>
+    <message>
+        <source>Previous Image</source>
+        <translation>Vorheriges Bild</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pausieren</translation>
+    </message>
+    <message>
+        <source>Start no new requests; those in flight finish</source>
+        <translation>Keine neuen Anfragen starten; laufende werden beendet</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Stop captioning; the captions written so far are kept and Caption Missing goes on</source>
+        <translation>Beschriften beenden; die bisher geschriebenen Beschriftungen bleiben, und „Fehlende beschriften“ macht weiter</translation>
+    </message>
+    <message>
+        <source>Caption by %1, not reviewed yet</source>
+        <translation>Beschriftung von %1, noch nicht geprüft</translation>
+    </message>
+    <message>
+        <source>Caption edited by you</source>
+        <translation>Beschriftung von Ihnen bearbeitet</translation>
+    </message>
+    <message>
+        <source>Caption reviewed</source>
+        <translation>Beschriftung geprüft</translation>
+    </message>
+    <message>
+        <source>Captioning failed: %1</source>
+        <translation>Beschriften fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Cannot save the caption records</source>
+        <translation>Die Beschriftungsdaten können nicht gespeichert werden</translation>
+    </message>
+    <message>
+        <source>No selected image failed</source>
+        <translation>Bei keinem ausgewählten Bild ist etwas fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>No image to caption</source>
+        <translation>Kein Bild zu beschriften</translation>
+    </message>
+    <message>
+        <source>Set up the caption endpoint first</source>
+        <translation>Richten Sie zuerst den Beschriftungs-Endpunkt ein</translation>
+    </message>
+    <message>
+        <source>Replace Your Captions?</source>
+        <translation>Ihre Beschriftungen ersetzen?</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n caption(s) were written or edited by you. Replace them too?</source>
+        <translation>
+            <numerusform>%n Beschriftung wurde von Ihnen geschrieben oder bearbeitet. Auch ersetzen?</numerusform>
+            <numerusform>%n Beschriftungen wurden von Ihnen geschrieben oder bearbeitet. Auch ersetzen?</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Replace Them Too</source>
+        <translation>Auch ersetzen</translation>
+    </message>
+    <message>
+        <source>Keep Them</source>
+        <translation>Behalten</translation>
+    </message>
+    <message>
+        <source>Cannot caption</source>
+        <translation>Beschriften nicht möglich</translation>
+    </message>
+    <message>
+        <source>Every image has a caption</source>
+        <translation>Jedes Bild hat eine Beschriftung</translation>
+    </message>
+    <message>
+        <source>No caption to replace</source>
+        <translation>Keine Beschriftung zu ersetzen</translation>
+    </message>
+    <message>
+        <source>Captioning %1 of %2</source>
+        <translation>Beschrifte %1 von %2</translation>
+    </message>
+    <message>
+        <source>Paused at %1 of %2</source>
+        <translation>Pausiert bei %1 von %2</translation>
+    </message>
+    <message>
+        <source>%1 tokens used</source>
+        <translation>%1 Tokens verbraucht</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n failed</source>
+        <translation>
+            <numerusform>%n fehlgeschlagen</numerusform>
+            <numerusform>%n fehlgeschlagen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 prompt and %2 completion tokens so far</source>
+        <translation>bisher %1 Prompt- und %2 Antwort-Tokens</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Captioning stopped</source>
+        <translation>Beschriften beendet</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1. %n caption(s) written before it stopped.</source>
+        <translation>
+            <numerusform>%1. %n Beschriftung vor dem Ende geschrieben.</numerusform>
+            <numerusform>%1. %n Beschriftungen vor dem Ende geschrieben.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be captioned</source>
+        <translation>
+            <numerusform>%n Bild konnte nicht beschriftet werden</numerusform>
+            <numerusform>%n Bilder konnten nicht beschriftet werden</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Select them and use Retry Failed; the details say why for each.</source>
+        <translation>Wählen Sie sie aus und nutzen Sie „Fehlgeschlagene wiederholen“; die Details nennen den Grund für jedes.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Captioning cancelled: %n caption(s) written</source>
+        <translation>
+            <numerusform>Beschriften abgebrochen: %n Beschriftung geschrieben</numerusform>
+            <numerusform>Beschriften abgebrochen: %n Beschriftungen geschrieben</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote %n caption(s)</source>
+        <translation>
+            <numerusform>%n Beschriftung geschrieben</numerusform>
+            <numerusform>%n Beschriftungen geschrieben</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Every caption from the model is reviewed</source>
+        <translation>Jede Beschriftung des Modells ist geprüft</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>Mehr</translation>
+    </message>
+    <message>
+        <source>More caption actions</source>
+        <translation>Weitere Beschriftungsaktionen</translation>
     </message>
 </context>
 <context>
@@ -2047,6 +2555,26 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>bf16 is not offered: this CPU does not compute it natively.</source>
         <translation>bf16 wird nicht angeboten: Diese CPU rechnet es nicht nativ.</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <translation>Auto</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>An</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>Aus</translation>
+    </message>
+    <message>
+        <source>Decode (and encode) the image in overlapping tiles: far less memory for large images, very slightly different pixels. Auto tiles above 1536 × 1024 and when one piece runs out of memory.</source>
+        <translation>Das Bild in überlappenden Kacheln dekodieren (und kodieren): viel weniger Speicher bei großen Bildern, minimal andere Pixel. Auto kachelt über 1536 × 1024 und wenn ein Stück nicht in den Speicher passt.</translation>
+    </message>
+    <message>
+        <source>Tiled VAE</source>
+        <translation>VAE gekachelt</translation>
     </message>
 </context>
 <context>
@@ -3520,6 +4048,14 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>cannot rename %1 to %2</source>
         <translation>%1 kann nicht in %2 umbenannt werden</translation>
+    </message>
+    <message>
+        <source>%1 is already there: checking it</source>
+        <translation>%1 ist schon vorhanden: wird geprüft</translation>
+    </message>
+    <message>
+        <source>a different %1 is already there (sha256 %2, expected %3); remove or rename it first</source>
+        <translation>ein anderes %1 ist schon vorhanden (sha256 %2, erwartet %3); entfernen oder benennen Sie es zuerst um</translation>
     </message>
 </context>
 <context>
