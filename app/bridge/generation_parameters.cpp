@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "pipelines/generation_request.h"
+#include "pipelines/hires_fix.h"
 
 namespace kiln::bridge {
 
@@ -189,6 +190,12 @@ QString GenerationParameters::toText() const {
   for (auto it = extra.cbegin(); it != extra.cend(); ++it) fields << it.key() + QStringLiteral(": ") + quoted(it.value());
   lines << fields.join(QStringLiteral(", "));
   return lines.join(QLatin1Char('\n'));
+}
+
+QStringList hiresUpscalerNames() {
+  QStringList names;
+  for (const std::string& n : pipelines::hires_upscalers()) names << QString::fromStdString(n);
+  return names;
 }
 
 std::optional<GenerationParameters> GenerationParameters::fromText(const QString& text) {

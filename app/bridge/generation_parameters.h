@@ -100,6 +100,9 @@ struct HiresUse {
   bool operator==(const HiresUse&) const = default;
 };
 
+// Hires fix's upscalers by A1111's names (pipelines::hires_upscalers()).
+QStringList hiresUpscalerNames();
+
 struct GenerationParameters {
   QString prompt;
   QString negativePrompt;

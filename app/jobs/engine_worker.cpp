@@ -17,6 +17,7 @@
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "control/control_map_fit.h"
+#include "pipelines/hires_fix.h"
 #include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
 #include "pipelines/stable_diffusion_pipeline.h"
@@ -295,7 +296,19 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       Q_EMIT this->preview(job.id, bridge::imageFromUint8(preview[0]));
     };
 
-    const pipelines::GenerationResult result = pipelines::generate(mLoaded->model, request, job.stop, callbacks);
+    std::optional<pipelines::HiresFix> hires;
+    if (p.hires) {
+      hires = pipelines::HiresFix{};
+      hires->scale = p.hires->scale;
+      hires->resize_x = p.hires->resizeX;
+      hires->resize_y = p.hires->resizeY;
+      hires->upscaler = p.hires->upscaler.toStdString();
+      hires->steps = p.hires->steps;
+      hires->denoising = p.denoisingStrength.value_or(0.7);
+    }
+    const pipelines::GenerationResult result =
+        hires ? pipelines::generate_hires(mLoaded->model, request, *hires, job.stop, callbacks)
+              : pipelines::generate(mLoaded->model, request, job.stop, callbacks);
     if (result.cancelled) return false;
     for (const std::string& w : result.warnings) Q_EMIT warning(job.id, QString::fromStdString(w));
 

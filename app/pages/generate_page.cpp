@@ -149,6 +149,7 @@ void GeneratePage::updateModeView() {
   mDoneDrawing->setEnabled(drawing);
   mDoneDrawingButton->setVisible(drawing);
   mForm->setStrengthVisible(mMode != Mode::TextToImage);
+  mForm->setHiresAvailable(mMode == Mode::TextToImage);
   using Tool = widgets::ImageCanvas::Tool;
   mInput->setLayer(drawing ? widgets::ImageCanvas::Layer::Scribble : widgets::ImageCanvas::Layer::Mask);
   mInput->setTool(inpaint || drawing ? (mEraser->isChecked() ? Tool::Eraser : Tool::Brush) : Tool::None);
@@ -307,7 +308,17 @@ void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
   f.width = p.width;
   f.height = p.height;
   f.clipSkip = p.clipSkip;
-  if (p.denoisingStrength) f.denoisingStrength = *p.denoisingStrength;
+  f.hires = p.hires.has_value();
+  if (p.hires) {
+    // A1111's txt2img records the second pass's strength as "Denoising strength".
+    f.hiresScale = p.hires->scale;
+    f.hiresUpscaler = p.hires->upscaler;
+    f.hiresSteps = p.hires->steps;
+    if (p.denoisingStrength) f.hiresDenoising = *p.denoisingStrength;
+    if (p.hires->resizeX > 0 && p.width > 0) f.hiresScale = double(p.hires->resizeX) / p.width;
+  } else if (p.denoisingStrength) {
+    f.denoisingStrength = *p.denoisingStrength;
+  }
   if (p.extra.contains(QStringLiteral("Batch size"))) f.batchSize = p.extra.value(QStringLiteral("Batch size")).toInt();
   // LoRAs by A1111's name (the file name): those already listed, else the library's.
   QList<LoRAChoice> loras;
@@ -357,6 +368,14 @@ bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) cons
   p.height = f.height;
   p.clipSkip = f.clipSkip;
   if (mMode != Mode::TextToImage) p.denoisingStrength = f.denoisingStrength;
+  if (mMode == Mode::TextToImage && f.hires) {
+    bridge::HiresUse hires;
+    hires.scale = f.hiresScale;
+    hires.upscaler = f.hiresUpscaler;
+    hires.steps = f.hiresSteps;
+    p.hires = hires;
+    p.denoisingStrength = f.hiresDenoising;
+  }
   const QFileInfo info(f.modelPath);
   p.modelName = info.isDir() ? info.fileName() : info.completeBaseName();
   if (const auto e = mLibrary->entry(f.modelPath)) p.modelHash = e->summary.shortHash();

@@ -1,5 +1,6 @@
 #include "pages/generation_form_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -22,6 +23,7 @@
 #include <algorithm>
 
 #include "base/runtime_info.h"
+#include "bridge/generation_parameters.h"
 #include "jobs/engine_worker.h"
 #include "schedulers/scheduler_kind.h"
 #include "text/clip_tokenizer.h"
@@ -162,6 +164,32 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mTiledVae->setToolTip(tr("Decode (and encode) the image in overlapping tiles: far less memory for large images, "
                            "very slightly different pixels. Auto tiles above 1536 × 1024 and when one piece runs out "
                            "of memory."));
+  mHires = new QCheckBox(tr("Upscale by"), this);
+  mHires->setObjectName(QStringLiteral("hiresCheck"));
+  mHires->setToolTip(tr("Hires. fix: make the image at this size, upscale it, then refine it at the larger size "
+                        "(a second, image-to-image pass)"));
+  mHiresScale = new QDoubleSpinBox(this);
+  mHiresScale->setObjectName(QStringLiteral("hiresScaleSpin"));
+  mHiresScale->setRange(1.0, 4.0);
+  mHiresScale->setSingleStep(0.25);
+  mHiresScale->setDecimals(2);
+  mHiresScale->setPrefix(QStringLiteral("× "));
+  mHiresUpscaler = new QComboBox(this);
+  mHiresUpscaler->setObjectName(QStringLiteral("hiresUpscalerCombo"));
+  mHiresUpscaler->addItems(bridge::hiresUpscalerNames());
+  mHiresUpscaler->setToolTip(tr("Latent: the latents are resized (fast, adds detail); Lanczos / Nearest: the image is "
+                                "resized and encoded again"));
+  mHiresSteps = new QSpinBox(this);
+  mHiresSteps->setObjectName(QStringLiteral("hiresStepsSpin"));
+  mHiresSteps->setRange(0, 150);
+  mHiresSteps->setSpecialValueText(tr("Same as steps"));
+  mHiresSteps->setToolTip(tr("Steps of the second pass; it runs steps × denoising of them"));
+  mHiresDenoising = new QDoubleSpinBox(this);
+  mHiresDenoising->setObjectName(QStringLiteral("hiresDenoisingSpin"));
+  mHiresDenoising->setRange(0.0, 1.0);
+  mHiresDenoising->setSingleStep(0.05);
+  mHiresDenoising->setToolTip(tr("How much the second pass may change the upscaled image"));
+  connect(mHires, &QCheckBox::toggled, this, &GenerationFormView::updateHiresRows);
   mStrength = new QDoubleSpinBox(this);
   mStrength->setObjectName(QStringLiteral("strengthSpin"));
   mStrength->setRange(0.0, 1.0);
@@ -201,6 +229,16 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   grid->addRow(tr("Batches"), batchRow);
   grid->addRow(tr("Clip skip"), mClipSkip);
   grid->addRow(tr("Tiled VAE"), mTiledVae);
+  auto* hiresRow = new QHBoxLayout;
+  hiresRow->setSpacing(6);
+  hiresRow->addWidget(mHires);
+  hiresRow->addWidget(mHiresScale, 1);
+  mHiresRow = grid->rowCount();
+  grid->addRow(tr("Hires. fix"), hiresRow);
+  grid->addRow(tr("Upscaler"), mHiresUpscaler);
+  grid->addRow(tr("Hires steps"), mHiresSteps);
+  grid->addRow(tr("Hires denoising"), mHiresDenoising);
+  mGrid = grid;
   mStrengthLabel = new QLabel(tr("Denoising"), this);
   grid->addRow(mStrengthLabel, mStrength);
   addPrecisionRows(grid);
@@ -245,6 +283,11 @@ GenerationForm GenerationFormView::form(const GenerationForm& base) const {
   f.batchSize = mBatchSize->value();
   f.clipSkip = mClipSkip->value();
   f.tiledVae = mTiledVae->currentData().toString();
+  f.hires = mHires->isChecked();
+  f.hiresScale = mHiresScale->value();
+  f.hiresUpscaler = mHiresUpscaler->currentText();
+  f.hiresSteps = mHiresSteps->value();
+  f.hiresDenoising = mHiresDenoising->value();
   f.denoisingStrength = mStrength->value();
   f.loras = loras();
   return f;
@@ -266,6 +309,13 @@ void GenerationFormView::setForm(const GenerationForm& f) {
   mClipSkip->setValue(f.clipSkip);
   const int tiled = mTiledVae->findData(f.tiledVae);
   mTiledVae->setCurrentIndex(tiled >= 0 ? tiled : 0);
+  mHires->setChecked(f.hires);
+  mHiresScale->setValue(f.hiresScale);
+  const int upscaler = mHiresUpscaler->findText(f.hiresUpscaler);
+  mHiresUpscaler->setCurrentIndex(upscaler >= 0 ? upscaler : 0);
+  mHiresSteps->setValue(f.hiresSteps);
+  mHiresDenoising->setValue(f.hiresDenoising);
+  updateHiresRows();
   mStrength->setValue(f.denoisingStrength);
   if (f.loras != loras()) setLoRAs(f.loras);
 }
@@ -306,6 +356,22 @@ void GenerationFormView::selectModel(const QString& path) {
 void GenerationFormView::setStrengthVisible(bool visible) {
   mStrength->setVisible(visible);
   mStrengthLabel->setVisible(visible);
+}
+
+void GenerationFormView::setHiresAvailable(bool available) {
+  mHiresAvailable = available;
+  updateHiresRows();
+}
+
+// The hires row for text-to-image; its details only while it is on.
+void GenerationFormView::updateHiresRows() {
+  if (!mGrid) return;
+  mGrid->setRowVisible(mHiresRow, mHiresAvailable);
+  const bool details = mHiresAvailable && mHires->isChecked();
+  mHiresScale->setEnabled(mHires->isChecked());
+  mGrid->setRowVisible(mHiresUpscaler, details);
+  mGrid->setRowVisible(mHiresSteps, details);
+  mGrid->setRowVisible(mHiresDenoising, details);
 }
 
 void GenerationFormView::setTokenizer(std::shared_ptr<const text::CLIPTokenizer> tokenizer) {

@@ -11,6 +11,7 @@
 #include "base/precision.h"
 #include "state/generation_settings.h"
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QFormLayout;
@@ -52,6 +53,8 @@ class GenerationFormView : public QWidget {
 
   // The denoising strength is shown for image-to-image and inpainting only.
   void setStrengthVisible(bool visible);
+  // Hires fix is offered for text-to-image only.
+  void setHiresAvailable(bool available);
   // What "reuse the last seed" puts in the seed field.
   void setLastSeed(std::optional<quint64> seed) { mLastSeed = seed; }
   // The counter's tokenizer (counting stays off without one).
@@ -126,6 +129,15 @@ class GenerationFormView : public QWidget {
   QSpinBox* mBatchSize;
   QSpinBox* mClipSkip;
   QComboBox* mTiledVae;
+  QFormLayout* mGrid = nullptr;
+  int mHiresRow = -1;
+  QCheckBox* mHires;
+  QDoubleSpinBox* mHiresScale;
+  QComboBox* mHiresUpscaler;
+  QSpinBox* mHiresSteps;
+  QDoubleSpinBox* mHiresDenoising;
+  bool mHiresAvailable = true;
+  void updateHiresRows();
   QLabel* mStrengthLabel;
   QDoubleSpinBox* mStrength;
   QToolButton* mAddLoRA;

@@ -92,6 +92,11 @@ GenerationForm GenerationSettings::form() const {
   f.batchSize = v("batchSize", d.batchSize).toInt();
   f.clipSkip = v("clipSkip", d.clipSkip).toInt();
   f.tiledVae = v("tiledVae", d.tiledVae).toString();
+  f.hires = v("hires", d.hires).toBool();
+  f.hiresScale = v("hiresScale", d.hiresScale).toDouble();
+  f.hiresUpscaler = v("hiresUpscaler", d.hiresUpscaler).toString();
+  f.hiresSteps = v("hiresSteps", d.hiresSteps).toInt();
+  f.hiresDenoising = v("hiresDenoising", d.hiresDenoising).toDouble();
   f.denoisingStrength = v("denoisingStrength", d.denoisingStrength).toDouble();
   f.mode = v("mode", d.mode).toString();
   f.brushSize = v("brushSize", d.brushSize).toInt();
@@ -127,6 +132,11 @@ void GenerationSettings::setForm(const GenerationForm& f) {
   set("batchSize", f.batchSize);
   set("clipSkip", f.clipSkip);
   set("tiledVae", f.tiledVae);
+  set("hires", f.hires);
+  set("hiresScale", f.hiresScale);
+  set("hiresUpscaler", f.hiresUpscaler);
+  set("hiresSteps", f.hiresSteps);
+  set("hiresDenoising", f.hiresDenoising);
   set("denoisingStrength", f.denoisingStrength);
   set("mode", f.mode);
   set("brushSize", f.brushSize);

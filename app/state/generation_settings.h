@@ -39,6 +39,12 @@ struct GenerationForm {
   int batchSize = 1;
   int clipSkip = 1;
   QString tiledVae = QStringLiteral("auto");  // "auto", "on", "off" (pipelines::VaeTilingMode)
+  // Hires fix (txt2img only): scale, A1111 upscaler name, second pass steps (0 = same), denoising.
+  bool hires = false;
+  double hiresScale = 2.0;
+  QString hiresUpscaler = QStringLiteral("Latent");
+  int hiresSteps = 0;
+  double hiresDenoising = 0.7;
   double denoisingStrength = 0.75;
   QString mode = QStringLiteral("txt2img");  // "txt2img", "img2img", "inpaint"
   int brushSize = 48;  // the inpaint mask's brush

@@ -2,6 +2,7 @@
 // in a temporary model folder): generate at 64x64 and find the image in the gallery and on disk
 // with its parameters; cancel mid-run and find the page responsive with nothing written; read
 // parameters back from a dropped PNG; inpaint with a painted mask; the token counter.
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
@@ -89,6 +90,7 @@ class TestGeneratePage : public QObject {
   void maskStrokesUndoAndRedo();
   void countsPromptTokens();
   void remembersTheFormAcrossRuns();
+  void hiresFixMakesTheLargerImageAndRecordsIt();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -452,6 +454,47 @@ void TestGeneratePage::remembersTheFormAcrossRuns() {
   QCOMPARE(s.page->mode(), GeneratePage::Mode::ImageToImage);
   QCOMPARE(s.page->selectedModelPath(), tinyModel());
   QCOMPARE(s.page->form().tiledVae, QStringLiteral("on"));
+}
+
+void TestGeneratePage::hiresFixMakesTheLargerImageAndRecordsIt() {
+  Studio s(settingsFile());
+  prepare(s, 4, 7);
+  auto* hires = s.page->findChild<QCheckBox*>(QStringLiteral("hiresCheck"));
+  auto* upscaler = s.page->findChild<QComboBox*>(QStringLiteral("hiresUpscalerCombo"));
+  QVERIFY(hires && upscaler);
+  QVERIFY(hires->isVisible());
+  QVERIFY(!upscaler->isVisible());  // details only while it is on
+  GenerationForm f = s.page->form();
+  f.hires = true;
+  f.hiresScale = 1.5;
+  f.hiresUpscaler = QStringLiteral("Latent (bicubic)");
+  f.hiresSteps = 6;
+  f.hiresDenoising = 0.5;
+  s.page->setForm(f);
+  QVERIFY(hires->isChecked());
+  QVERIFY(upscaler->isVisible());
+  QCOMPARE(upscaler->currentText(), QStringLiteral("Latent (bicubic)"));
+  generateAndWait(s);
+  const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
+  QCOMPARE(item.image.size(), QSize(96, 96));
+  QVERIFY(item.parameters.hires);
+  QCOMPARE(item.parameters.hires->scale, 1.5);
+  QCOMPARE(item.parameters.hires->upscaler, QStringLiteral("Latent (bicubic)"));
+  QCOMPARE(*item.parameters.denoisingStrength, 0.5);
+  QCOMPARE(item.parameters.width, 64);  // the first pass, as A1111 records it
+  QVERIFY(kiln::bridge::readPngParameters(item.path).contains(
+      QStringLiteral("Hires upscale: 1.5, Hires steps: 6, Hires upscaler: Latent (bicubic)")));
+
+  // Reusing the image's parameters turns hires fix on with its settings; img2img hides it.
+  f.hires = false;
+  s.page->setForm(f);
+  QVERIFY(!hires->isChecked());
+  s.page->applyParameters(item.parameters);
+  QVERIFY(s.page->form().hires);
+  QCOMPARE(s.page->form().hiresSteps, 6);
+  QCOMPARE(s.page->form().hiresDenoising, 0.5);
+  s.page->setMode(GeneratePage::Mode::ImageToImage);
+  QVERIFY(!hires->isVisible());
 }
 
 QTEST_MAIN(TestGeneratePage)
