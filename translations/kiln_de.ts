@@ -2576,6 +2576,46 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Tiled VAE</source>
         <translation>VAE gekachelt</translation>
     </message>
+    <message>
+        <source>Upscale by</source>
+        <translation>Vergrößern um</translation>
+    </message>
+    <message>
+        <source>Hires. fix: make the image at this size, upscale it, then refine it at the larger size (a second, image-to-image pass)</source>
+        <translation>Hires. fix: das Bild in dieser Größe erzeugen, vergrößern und in der größeren Größe verfeinern (ein zweiter Durchgang Bild zu Bild)</translation>
+    </message>
+    <message>
+        <source>Latent: the latents are resized (fast, adds detail); Lanczos / Nearest: the image is resized and encoded again</source>
+        <translation>Latent: die Latents werden skaliert (schnell, ergänzt Details); Lanczos / Nearest: das Bild wird skaliert und erneut kodiert</translation>
+    </message>
+    <message>
+        <source>Same as steps</source>
+        <translation>Wie Schritte</translation>
+    </message>
+    <message>
+        <source>Steps of the second pass; it runs steps × denoising of them</source>
+        <translation>Schritte des zweiten Durchgangs; davon laufen Schritte × Entrauschen</translation>
+    </message>
+    <message>
+        <source>How much the second pass may change the upscaled image</source>
+        <translation>Wie stark der zweite Durchgang das vergrößerte Bild verändern darf</translation>
+    </message>
+    <message>
+        <source>Hires. fix</source>
+        <translation>Hires. fix</translation>
+    </message>
+    <message>
+        <source>Upscaler</source>
+        <translation>Vergrößerer</translation>
+    </message>
+    <message>
+        <source>Hires steps</source>
+        <translation>Hires-Schritte</translation>
+    </message>
+    <message>
+        <source>Hires denoising</source>
+        <translation>Hires-Entrauschen</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::MainWindow</name>
