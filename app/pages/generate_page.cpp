@@ -31,6 +31,7 @@
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
 #include "pages/pose_editor_panel.h"
+#include "pages/train_session.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
@@ -236,6 +237,28 @@ void GeneratePage::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
   if (mMode != Mode::TextToImage && !mCanvasesBalanced) QTimer::singleShot(0, this, &GeneratePage::balanceCanvases);
   mCanvasesBalanced = true;
+}
+
+void GeneratePage::adaptSizeToModel() {
+  const QString path = selectedModelPath();
+  if (path == mSizedForModel) return;
+  const auto nativeOf = [this](const QString& model) {
+    if (model.isEmpty()) return 0;
+    const auto entry = mLibrary->entry(model);
+    return TrainSession::nativeResolution(model, entry ? entry->summary.family : QString());
+  };
+  const int previous = nativeOf(mSizedForModel);
+  const int native = nativeOf(path);
+  if (native <= 0) return;  // not known yet (the library still inspects it)
+  mSizedForModel = path;
+  GenerationForm f = form();
+  const int low = std::max(64, native / 4), high = native * 4;
+  const bool wasNative = previous > 0 && f.width == previous && f.height == previous;
+  const bool outside = f.width < low || f.width > high || f.height < low || f.height > high;
+  if ((!wasNative && !outside) || (f.width == native && f.height == native)) return;
+  f.width = f.height = native;
+  setForm(f);
+  Q_EMIT message(tr("Size set to %1 × %1, the native size of %2").arg(native).arg(mForm->selectedModelName()));
 }
 
 void GeneratePage::updateActions() {

@@ -74,6 +74,9 @@ class GeneratePage : public QWidget {
   void setForm(const GenerationForm& form);
   // Fills the form from an image's parameters (prompt, sampler, seed, size, model if known...).
   void applyParameters(const bridge::GenerationParameters& parameters);
+  // The size follows the chosen model: its native size when the size was the previous model's
+  // native one, or is outside what the new model accepts (a quarter to four times native).
+  void adaptSizeToModel();
   // A dropped or opened file: parameters of a Kiln/A1111 PNG, or the image-to-image input.
   // `asInput`: the file was dropped on the input canvas.
   void openFile(const QString& path, bool asInput = false);
@@ -225,6 +228,7 @@ class GeneratePage : public QWidget {
   GalleryPanel* mGalleryPanel;
   ControlNetPanel* mControlNet;
   PoseEditorPanel* mPosePanel;
+  QString mSizedForModel;  // the model the size was last adapted to (adaptSizeToModel)
 };
 
 }  // namespace kiln::app

@@ -236,6 +236,7 @@ QWidget* GeneratePage::buildSettingsPanel() {
   panel->setObjectName(QStringLiteral("generateSettings"));
   mForm = new GenerationFormView(panel);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateActions);
+  connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::adaptSizeToModel);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateLoRALibrary);
 
   const auto scrolled = [panel](QWidget* content) {

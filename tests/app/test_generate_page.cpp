@@ -91,6 +91,7 @@ class TestGeneratePage : public QObject {
   void countsPromptTokens();
   void remembersTheFormAcrossRuns();
   void hiresFixMakesTheLargerImageAndRecordsIt();
+  void sizeFollowsTheModelsNativeSize();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -495,6 +496,23 @@ void TestGeneratePage::hiresFixMakesTheLargerImageAndRecordsIt() {
   QCOMPARE(s.page->form().hiresDenoising, 0.5);
   s.page->setMode(GeneratePage::Mode::ImageToImage);
   QVERIFY(!hires->isVisible());
+}
+
+void TestGeneratePage::sizeFollowsTheModelsNativeSize() {
+  // A fresh page keeps A1111's 512 x 512 until a model is chosen; the tiny model is 64 px native
+  // (its UNet's sample_size 8 x the VAE's 8), and 512 is outside what it accepts (16 to 256).
+  Studio s(settingsFile());
+  QTRY_VERIFY_WITH_TIMEOUT(s.page->modelCombo()->count() == 1, kTimeout);
+  QTRY_COMPARE_WITH_TIMEOUT(s.page->form().width, 64, kTimeout);
+  QCOMPARE(s.page->form().height, 64);
+  // A size the user chose within the model's range stays when nothing changes the model.
+  GenerationForm f = s.page->form();
+  f.width = 128;
+  f.height = 96;
+  s.page->setForm(f);
+  s.page->adaptSizeToModel();
+  QCOMPARE(s.page->form().width, 128);
+  QCOMPARE(s.page->form().height, 96);
 }
 
 QTEST_MAIN(TestGeneratePage)
