@@ -30,6 +30,7 @@
 #include "pages/gallery_model.h"
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
+#include "pages/generation_queue.h"
 #include "pages/pose_editor_panel.h"
 #include "pages/train_session.h"
 #include "schedulers/scheduler_kind.h"
@@ -264,9 +265,13 @@ void GeneratePage::adaptSizeToModel() {
 void GeneratePage::updateActions() {
   const bool busy = isGenerating();
   const bool hasModel = mForm->hasModel();
-  mGenerate->setEnabled(!busy && hasModel);
-  mGenerateButton->setEnabled(!busy && hasModel);
-  mGenerateButton->setToolTip(hasModel ? mGenerate->toolTip() : tr("Add a model folder on the Models page first"));
+  const bool canQueue = hasModel && !mWaitingForMaps;
+  mGenerate->setEnabled(canQueue);
+  mGenerateButton->setEnabled(canQueue);
+  mGenerateButton->setText(busy ? tr("Queue") : mGenerate->text().remove(QLatin1Char('&')));
+  mGenerateButton->setToolTip(!hasModel ? tr("Add a model folder on the Models page first")
+                              : busy    ? tr("Add this to the queue: it runs when the jobs before it are done (Ctrl+Enter)")
+                                        : mGenerate->toolTip());
   mCancel->setEnabled(busy);
   mCancelButton->setEnabled(busy);
   mClearMask->setEnabled(mInput->hasImage());
@@ -406,7 +411,7 @@ bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) cons
 }
 
 void GeneratePage::generate() {
-  if (isGenerating() || !mForm->hasModel()) return;
+  if (!mForm->hasModel() || mWaitingForMaps) return;
   hideError();
   if (mMode != Mode::TextToImage && (!mInput->hasImage() || mBlankScribbleSheet)) {
     showError(tr("No input image"), tr("Open or drop the image to start from, or send one from the gallery."));
@@ -418,6 +423,10 @@ void GeneratePage::generate() {
   }
   // A map still being computed (a network takes a second or two): Generate waits for it.
   mControlNet->computeCancelledMaps();
+  if (mControlNet->isComputing() && isGenerating()) {
+    Q_EMIT message(tr("A control map is still being computed: queue again when it is ready"));
+    return;
+  }
   if (mControlNet->isComputing()) {
     mWaitingForMaps = true;
     mStatus->setText(tr("Computing control map…"));
@@ -435,8 +444,6 @@ void GeneratePage::generate() {
   const GenerationForm f = form();
   const bool fixed = f.seed >= 0;
   const quint64 seed = fixed ? static_cast<quint64>(f.seed) : QRandomGenerator::global()->generate();
-  mLastSeed = seed;
-  mForm->setLastSeed(seed);
 
   GenerationJob job;
   job.id = mNextJob++;
@@ -451,13 +458,36 @@ void GeneratePage::generate() {
   job.precision = mForm->precision();
   job.vaeTiling = form().tiledVae;
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
+  saveForm();
+  if (isGenerating()) {
+    // Another job runs: this one waits its turn, complete as it is now.
+    GenerationQueue::Entry entry;
+    entry.job = job;
+    entry.randomSeed = !fixed;
+    entry.modelName = mForm->selectedModelName();
+    mQueue->append(entry);
+    Q_EMIT message(tr("Added to the queue (%n waiting)", nullptr, mQueue->count()));
+    return;
+  }
+  startJob(job);
+}
+
+void GeneratePage::startNextQueued() {
+  if (isGenerating() || mQueue->isEmpty()) return;
+  startJob(mQueue->takeFirst().job);
+}
+
+void GeneratePage::startJob(GenerationJob job) {
+  const quint64 seed = job.parameters.seed;
+  const bool fixed = form().seed >= 0 && static_cast<quint64>(form().seed) == seed;
+  mLastSeed = seed;
+  mForm->setLastSeed(seed);
   mStop = std::stop_source();
   job.stop = mStop.get_token();
 
   mJob = job.id;
   mJobImages = 0;
   mJobRuns = job.batchCount;
-  saveForm();
   // A neutral picture of the right shape for the previews to be drawn over.
   QImage blank(job.parameters.width, job.parameters.height, QImage::Format_RGB32);
   blank.fill(palette().color(QPalette::Base).darker(110));
@@ -602,9 +632,16 @@ void GeneratePage::endJob(const QString& status) {
   updateActions();
   Q_EMIT generatingChanged(false);
   Q_EMIT message(status);
+  // The queue goes on after a job ends, also a cancelled or failed one (Clear Queue empties it).
+  if (!mQueue->isEmpty()) QTimer::singleShot(0, this, &GeneratePage::startNextQueued);
 }
 
-void GeneratePage::setActivity(const QString& text, int percent) { Q_EMIT activityChanged(text, percent); }
+void GeneratePage::setActivity(const QString& text, int percent) {
+  mActivityText = text;
+  mActivityPercent = percent;
+  const QString queued = !text.isEmpty() && !mQueue->isEmpty() ? tr(" · %n queued", nullptr, mQueue->count()) : QString();
+  Q_EMIT activityChanged(text + queued, percent);
+}
 
 void GeneratePage::showError(const QString& title, const QString& text, const QString& details) {
   mBanner->setMessage(widgets::MessageBanner::Kind::Error, title, text, details);

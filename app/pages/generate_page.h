@@ -22,6 +22,7 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QListView;
 class QProgressBar;
 class QPushButton;
 class QSlider;
@@ -46,6 +47,7 @@ class ControlUnitEditor;
 class GalleryModel;
 class GalleryPanel;
 class GenerationFormView;
+class GenerationQueue;
 class ModelLibrary;
 class PoseEditorPanel;
 struct ModelEntry;
@@ -77,6 +79,8 @@ class GeneratePage : public QWidget {
   // The size follows the chosen model: its native size when the size was the previous model's
   // native one, or is outside what the new model accepts (a quarter to four times native).
   void adaptSizeToModel();
+  // Jobs waiting for the running one (Generate while generating adds to it).
+  GenerationQueue* queue() const { return mQueue; }
   // A dropped or opened file: parameters of a Kiln/A1111 PNG, or the image-to-image input.
   // `asInput`: the file was dropped on the input canvas.
   void openFile(const QString& path, bool asInput = false);
@@ -169,6 +173,9 @@ class GeneratePage : public QWidget {
   void onFailed(quint64 id, const kiln::app::UserMessage& message);
   void onCancelled(quint64 id);
   void endJob(const QString& status);
+  void startJob(GenerationJob job);
+  void startNextQueued();
+  QWidget* buildQueueBox(QWidget* parent);
   // Generate was pressed while a unit's map was being computed: once no enabled unit computes,
   // generates (or says what is missing).
   void generateAfterMaps();
@@ -228,6 +235,11 @@ class GeneratePage : public QWidget {
   GalleryPanel* mGalleryPanel;
   ControlNetPanel* mControlNet;
   PoseEditorPanel* mPosePanel;
+  GenerationQueue* mQueue;
+  QListView* mQueueView;
+  QWidget* mQueueBox;
+  QString mActivityText;  // the job's activity without the queue count
+  int mActivityPercent = 0;
   QString mSizedForModel;  // the model the size was last adapted to (adaptSizeToModel)
 };
 

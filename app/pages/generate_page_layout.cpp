@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QImageReader>
 #include <QLabel>
+#include <QListView>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
@@ -32,6 +33,7 @@
 #include "pages/gallery_model.h"
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
+#include "pages/generation_queue.h"
 #include "pages/pose_editor_panel.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
@@ -296,6 +298,7 @@ QWidget* GeneratePage::buildSettingsPanel() {
   bottom->addLayout(buttons);
   bottom->addWidget(mProgress);
   bottom->addWidget(mStatus);
+  bottom->addWidget(buildQueueBox(panel));
 
   auto* layout = new QVBoxLayout(panel);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -472,4 +475,74 @@ void GeneratePage::changeEvent(QEvent* event) {
   if (event->type() == QEvent::LanguageChange) retranslateModes();
 }
 
+// The queue under the Generate button: hidden while empty; Up / Down / Repeat / Remove act on the
+// selected job, Clear empties it (the running job is not in it: Cancel stops that one).
+QWidget* GeneratePage::buildQueueBox(QWidget* parent) {
+  mQueue = new GenerationQueue(this);
+  mQueueBox = new QWidget(parent);
+  mQueueBox->setObjectName(QStringLiteral("queueBox"));
+  auto* title = new QLabel(mQueueBox);
+  title->setObjectName(QStringLiteral("queueTitle"));
+  mQueueView = new QListView(mQueueBox);
+  mQueueView->setObjectName(QStringLiteral("queueView"));
+  mQueueView->setModel(mQueue);
+  mQueueView->setSelectionMode(QAbstractItemView::SingleSelection);
+  mQueueView->setUniformItemSizes(true);
+  mQueueView->setMaximumHeight(fontMetrics().height() * 6);
+  const auto button = [this](const QString& text, const QString& tip, const QString& name) {
+    auto* b = new QToolButton(mQueueBox);
+    b->setText(text);
+    b->setToolTip(tip);
+    b->setObjectName(name);
+    b->setAutoRaise(true);
+    return b;
+  };
+  auto* up = button(tr("Up"), tr("Run the selected job earlier"), QStringLiteral("queueUp"));
+  auto* down = button(tr("Down"), tr("Run the selected job later"), QStringLiteral("queueDown"));
+  auto* repeat = button(tr("Repeat"), tr("Queue the selected job once more (a new seed when its seed was random)"),
+                        QStringLiteral("queueRepeat"));
+  auto* remove = button(tr("Remove"), tr("Take the selected job out of the queue"), QStringLiteral("queueRemove"));
+  auto* clear = button(tr("Clear"), tr("Take every waiting job out of the queue"), QStringLiteral("queueClear"));
+  const auto row = [this] {
+    const QModelIndexList rows = mQueueView->selectionModel()->selectedRows();
+    return rows.isEmpty() ? -1 : rows.first().row();
+  };
+  const auto reselect = [this](int r) {
+    if (r >= 0 && r < mQueue->count()) mQueueView->setCurrentIndex(mQueue->index(r));
+  };
+  connect(up, &QToolButton::clicked, this, [this, row, reselect] {
+    const int r = row();
+    mQueue->moveUp(r);
+    reselect(r - 1);
+  });
+  connect(down, &QToolButton::clicked, this, [this, row, reselect] {
+    const int r = row();
+    mQueue->moveDown(r);
+    reselect(r + 1);
+  });
+  connect(repeat, &QToolButton::clicked, this, [this, row] { mQueue->repeat(row(), mNextJob++); });
+  connect(remove, &QToolButton::clicked, this, [this, row] { mQueue->remove(row()); });
+  connect(clear, &QToolButton::clicked, mQueue, &GenerationQueue::clear);
+  auto* tools = new QHBoxLayout;
+  tools->setSpacing(2);
+  for (QToolButton* b : {up, down, repeat, remove}) tools->addWidget(b);
+  tools->addStretch(1);
+  tools->addWidget(clear);
+  auto* layout = new QVBoxLayout(mQueueBox);
+  layout->setContentsMargins(0, 4, 0, 0);
+  layout->setSpacing(2);
+  layout->addWidget(title);
+  layout->addWidget(mQueueView);
+  layout->addLayout(tools);
+  const auto update = [this, title](int count) {
+    mQueueBox->setVisible(count > 0);
+    title->setText(tr("Queue: %n waiting", nullptr, count));
+    if (isGenerating()) setActivity(mActivityText, mActivityPercent);
+  };
+  connect(mQueue, &GenerationQueue::countChanged, this, update);
+  update(0);
+  return mQueueBox;
+}
+
 }  // namespace kiln::app
+

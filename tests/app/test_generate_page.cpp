@@ -25,6 +25,7 @@
 #include "pages/gallery_model.h"
 #include "pages/gallery_panel.h"
 #include "pages/generate_page.h"
+#include "pages/generation_queue.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/generation_settings.h"
@@ -92,6 +93,7 @@ class TestGeneratePage : public QObject {
   void remembersTheFormAcrossRuns();
   void hiresFixMakesTheLargerImageAndRecordsIt();
   void sizeFollowsTheModelsNativeSize();
+  void generateWhileGeneratingQueuesInOrder();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -513,6 +515,55 @@ void TestGeneratePage::sizeFollowsTheModelsNativeSize() {
   s.page->adaptSizeToModel();
   QCOMPARE(s.page->form().width, 128);
   QCOMPARE(s.page->form().height, 96);
+}
+
+void TestGeneratePage::generateWhileGeneratingQueuesInOrder() {
+  Studio s(settingsFile());
+  prepare(s, 3, 11);
+  auto* queue = s.page->queue();
+  QSignalSpy activity(s.page.get(), &GeneratePage::activityChanged);
+  const auto queueWith = [&](const QString& prompt) {
+    GenerationForm f = s.page->form();
+    f.prompt = prompt;
+    s.page->setForm(f);
+    s.page->generateAction()->trigger();
+  };
+  queueWith(QStringLiteral("first"));
+  QVERIFY(s.page->isGenerating());
+  queueWith(QStringLiteral("second"));
+  queueWith(QStringLiteral("third"));
+  queueWith(QStringLiteral("fourth"));
+  QCOMPARE(queue->count(), 3);
+  QVERIFY(s.page->findChild<QWidget*>(QStringLiteral("queueBox"))->isVisible());
+  // Editing the form after queueing changes nothing queued.
+  QCOMPARE(queue->entry(0).job.parameters.prompt, QStringLiteral("second"));
+  // fourth before third; second removed; third repeated (fixed seed: the same job again).
+  queue->moveUp(2);
+  queue->remove(0);
+  queue->repeat(1, 1000);
+  QCOMPARE(queue->count(), 3);
+  QCOMPARE(queue->entry(0).job.parameters.prompt, QStringLiteral("fourth"));
+  QCOMPARE(queue->entry(2).job.parameters.prompt, QStringLiteral("third"));
+  bool counted = false;
+  for (const QList<QVariant>& a : activity) counted = counted || a.at(0).toString().contains(QStringLiteral("queued"));
+  QVERIFY(counted);  // the job area shows the queue
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating() && queue->isEmpty(), kTimeout);
+  QCOMPARE(s.page->gallery()->rowCount(), 4);
+  // The gallery puts the newest first: third (repeat), third, fourth, first.
+  QStringList order;
+  for (int i = 0; i < 4; ++i) order << s.page->gallery()->item(i).parameters.prompt;
+  QCOMPARE(order, (QStringList{QStringLiteral("third"), QStringLiteral("third"), QStringLiteral("fourth"),
+                               QStringLiteral("first")}));
+  QVERIFY(!s.page->findChild<QWidget*>(QStringLiteral("queueBox"))->isVisible());
+
+  // Cancel stops the running job; the queue goes on; Clear empties it.
+  queueWith(QStringLiteral("a"));
+  queueWith(QStringLiteral("b"));
+  queueWith(QStringLiteral("c"));
+  queue->clear();
+  QVERIFY(queue->isEmpty());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QCOMPARE(s.page->gallery()->rowCount(), 5);
 }
 
 QTEST_MAIN(TestGeneratePage)
