@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/precision.h"
 #include "base/runtime_info.h"
+#include "bridge/xyz_grid.h"
 #include "bridge/generation_parameters.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
@@ -181,6 +182,13 @@ int run_generate(const QStringList& args) {
                         "antialiased)\", \"Latent (nearest)\", \"Latent (nearest-exact)\", Lanczos or Nearest.", "NAME");
   opt("hires-steps", "Second pass steps (default 0: the first pass's; it runs steps x denoising).", "N");
   opt("hires-denoising", "Second pass denoising strength (default 0.7).", "X");
+  opt("x", "X/Y/Z plot: an axis KIND:V1,V2,... with KIND seed, steps, cfg, sampler, checkpoint (model files), "
+           "lora (the first --lora's weight) or prompt (search/replace: the first value is replaced by each); "
+           "seed and steps also take ranges (10-30, 10-30 (+10)). --out is then the grid; the cells go to "
+           "OUT-cells/.", "AXIS");
+  opt("y", "The grid's second axis (rows).", "AXIS");
+  opt("z", "The grid's third axis (one grid per value, side by side).", "AXIS");
+  opt("grid-limit", "Most images a grid may make (default 100): a bigger plot is refused before any work.", "N");
   opt("tiled-vae", "auto (default: tiled above 1536x1024 pixels, and again in tiles when one piece runs out of "
                    "memory), on or off: the VAE in overlapping tiles, memory bounded by the tile.", "MODE");
   opt("out", "The PNG to write.", "FILE.png");
@@ -282,7 +290,40 @@ int run_generate(const QStringList& args) {
     checkControlUnitModules(unitArgs.units, preprocessing);  // modules, parameters, weights: before loading
     checkControlNetFamilies(model_path, unitArgs.units);
     std::fprintf(stderr, "loading %s\n", model_path.string().c_str());
-    const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(model_path, load);
+    // The X/Y/Z plot's axes, checked before the model loads.
+    std::optional<bridge::GridAxis> axes[3];
+    const char* axisNames[3] = {"x", "y", "z"};
+    for (int a = 0; a < 3; ++a) {
+      if (!p.isSet(QLatin1String(axisNames[a]))) continue;
+      QString error;
+      axes[a] = bridge::parseGridAxis(p.value(QLatin1String(axisNames[a])), &error);
+      if (!axes[a]) throw UsageError{"--" + std::string(axisNames[a]) + ": " + error.toStdString()};
+      for (const QString& v : axes[a]->values) {
+        if (axes[a]->kind == QLatin1String("checkpoint") && !QFileInfo::exists(v))
+          throw UsageError{"--" + std::string(axisNames[a]) + ": no model at '" + v.toStdString() + "'"};
+        if (axes[a]->kind == QLatin1String("sampler")) (void)schedulers::parse_scheduler_name(v.toStdString());
+      }
+      if (axes[a]->kind == QLatin1String("lora") && loras.empty())
+        throw UsageError{"--" + std::string(axisNames[a]) + ": a lora axis changes the weight of the first --lora; give one"};
+      if (axes[a]->kind == QLatin1String("prompt") && !p.value(QStringLiteral("prompt")).contains(axes[a]->values.first()) &&
+          !p.value(QStringLiteral("negative")).contains(axes[a]->values.first()))
+        throw UsageError{"--" + std::string(axisNames[a]) + ": '" + axes[a]->values.first().toStdString() +
+                         "' is not in the prompt or the negative prompt"};
+    }
+    const bool grid = axes[0] || axes[1] || axes[2];
+    const bridge::GridAxis* gx = axes[0] ? &*axes[0] : nullptr;
+    const bridge::GridAxis* gy = axes[1] ? &*axes[1] : nullptr;
+    const bridge::GridAxis* gz = axes[2] ? &*axes[2] : nullptr;
+    const QList<bridge::GridCellIndex> cells = bridge::gridCells(gx, gy, gz);
+    if (grid) {
+      if (count != 1 || r.batch_size != 1) throw UsageError{"a grid makes one image per cell: drop --count and --batch"};
+      const long long limit = integer(p, "grid-limit", 100);
+      if (cells.size() > limit)
+        throw UsageError{"the grid makes " + std::to_string(cells.size()) + " images, more than --grid-limit " +
+                         std::to_string(limit) + "; raise it if you mean it"};
+    }
+
+    pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(model_path, load);
     const std::int64_t native = pipelines::native_resolution(model);
     r.width = integer(p, "width", native);
     r.height = integer(p, "height", native);
@@ -387,6 +428,115 @@ int run_generate(const QStringList& args) {
       const QString file = QString::fromStdString(l.path.string());
       params.loras << bridge::LoRAUse{QFileInfo(file).completeBaseName(), l.weight,
                                       QString::fromStdString(pipelines::lora_file_hash(l.path).substr(0, 12))};
+    }
+
+    if (grid) {
+      const QString cellsDir = QFileInfo(out).absolutePath() + QLatin1Char('/') + QFileInfo(out).completeBaseName() +
+                               QStringLiteral("-cells");
+      QDir().mkpath(cellsDir);
+      const pipelines::GenerationRequest base = r;
+      const bridge::GenerationParameters baseParams = params;
+      std::filesystem::path loadedModel = model_path;
+      std::optional<pipelines::AppliedLoRAs> cellLoRAs;
+      std::vector<pipelines::LoRASpec> appliedSpecs = loras;  // merged above for the whole command
+      QList<QImage> images;
+      const auto valueOf = [&](const QString& kind, const bridge::GridCellIndex& c) -> std::optional<QString> {
+        const bridge::GridAxis* list[3] = {gx, gy, gz};
+        const int at[3] = {c.x, c.y, c.z};
+        for (int a = 0; a < 3; ++a)
+          if (list[a] && list[a]->kind == kind) return list[a]->values.at(at[a]);
+        return std::nullopt;
+      };
+      for (qsizetype n = 0; n < cells.size(); ++n) {
+        const bridge::GridCellIndex& c = cells[n];
+        pipelines::GenerationRequest cr = base;
+        bridge::GenerationParameters cp = baseParams;
+        cr.seed = seed;
+        if (const auto v = valueOf(QStringLiteral("seed"), c)) cr.seed = v->toULongLong();
+        if (const auto v = valueOf(QStringLiteral("steps"), c)) cr.steps = v->toLongLong();
+        if (const auto v = valueOf(QStringLiteral("cfg"), c)) cr.guidance_scale = v->toDouble();
+        if (const auto v = valueOf(QStringLiteral("sampler"), c)) cr.sampler = schedulers::parse_scheduler_name(v->toStdString());
+        if (const auto v = valueOf(QStringLiteral("prompt"), c)) {
+          const QString find = (gx && gx->kind == QLatin1String("prompt")) ? gx->values.first()
+                               : (gy && gy->kind == QLatin1String("prompt")) ? gy->values.first()
+                                                                               : gz->values.first();
+          cr.prompt = QString::fromStdString(base.prompt).replace(find, *v).toStdString();
+          cr.negative_prompt = QString::fromStdString(base.negative_prompt).replace(find, *v).toStdString();
+        }
+        // Another checkpoint: load it (LoRAs come back on top of it below).
+        const std::filesystem::path wanted =
+            valueOf(QStringLiteral("checkpoint"), c) ? std::filesystem::path(valueOf(QStringLiteral("checkpoint"), c)->toStdString())
+                                                     : model_path;
+        std::vector<pipelines::LoRASpec> wantedLoRAs = loras;
+        if (const auto v = valueOf(QStringLiteral("lora"), c)) wantedLoRAs.front().weight = v->toDouble();
+        if (wanted != loadedModel) {
+          cellLoRAs.reset();
+          std::fprintf(stderr, "loading %s\n", wanted.string().c_str());
+          model = pipelines::load_stable_diffusion(wanted, load);
+          loadedModel = wanted;
+          appliedSpecs.clear();
+        }
+        if (wantedLoRAs != appliedSpecs) {
+          if (cellLoRAs) cellLoRAs->restore();
+          cellLoRAs.reset();
+          if (appliedSpecs == loras && !loras.empty() && loadedModel == model_path) {
+            // The command-wide merge above: reload rather than guess its originals.
+            model = pipelines::load_stable_diffusion(loadedModel, load);
+          }
+          if (!wantedLoRAs.empty()) cellLoRAs = pipelines::apply_loras(model, wantedLoRAs);
+          appliedSpecs = wantedLoRAs;
+        }
+        pipelines::validate_request(cr, model);
+        cp.prompt = QString::fromStdString(cr.prompt);
+        cp.negativePrompt = QString::fromStdString(cr.negative_prompt);
+        cp.steps = static_cast<int>(cr.steps);
+        cp.cfgScale = cr.guidance_scale;
+        cp.sampler = QString::fromUtf8(schedulers::display_name(cr.sampler).data());
+        cp.seed = cr.seed;
+        if (loadedModel != model_path) {
+          cp.modelName = QFileInfo(QString::fromStdString(loadedModel.string())).completeBaseName();
+          cp.modelHash = std::filesystem::is_regular_file(loadedModel)
+                             ? QString::fromStdString(io::sha256_file(loadedModel).substr(0, 10))
+                             : QString();
+        }
+        for (qsizetype i = 0; i < cp.loras.size() && i < qsizetype(wantedLoRAs.size()); ++i) cp.loras[i].weight = wantedLoRAs[i].weight;
+        pipelines::GenerationCallbacks callbacks;
+        callbacks.on_step = [&](const pipelines::StepInfo& info) {
+          std::fprintf(stderr, "\rcell %lld/%lld  step %lld/%lld", static_cast<long long>(n + 1),
+                       static_cast<long long>(cells.size()), static_cast<long long>(info.step),
+                       static_cast<long long>(info.total));
+          if (info.step == info.total) std::fputc('\n', stderr);
+        };
+        const pipelines::GenerationResult result = hires ? pipelines::generate_hires(model, cr, *hires, interrupt.token(), callbacks)
+                                                         : pipelines::generate(model, cr, interrupt.token(), callbacks);
+        if (result.cancelled) {
+          std::fprintf(stderr, "\nkiln-cli generate: cancelled; %lld of %lld cells written to %s, no grid\n",
+                       static_cast<long long>(n), static_cast<long long>(cells.size()), qPrintable(cellsDir));
+          return kCancelledExit;
+        }
+        for (const std::string& w : result.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+        const QImage image = bridge::imageFromTensor(result.images[0]);
+        const QString file = cellsDir + QStringLiteral("/%1.png").arg(n, 3, 10, QLatin1Char('0'));
+        QString error;
+        if (!bridge::writePngWithParameters(file, image, cp.toText(), &error))
+          throw FileError("cannot write the image: " + error.toStdString(), file.toStdString());
+        images << image;
+      }
+      const QImage gridImage = bridge::composeGrid(images, gx, gy, gz);
+      bridge::GenerationParameters gp = baseParams;
+      gp.seed = seed;
+      for (int a = 0; a < 3; ++a) {
+        if (!axes[a]) continue;
+        const QString axisName = QString(QLatin1Char(axisNames[a][0])).toUpper();
+        gp.extra.insert(QStringLiteral("Script"), QStringLiteral("X/Y/Z plot"));
+        gp.extra.insert(axisName + QStringLiteral(" Type"), axes[a]->title());
+        gp.extra.insert(axisName + QStringLiteral(" Values"), axes[a]->values.join(QStringLiteral(", ")));
+      }
+      QString error;
+      if (!bridge::writePngWithParameters(out, gridImage, gp.toText(), &error))
+        throw FileError("cannot write the grid: " + error.toStdString(), out.toStdString());
+      std::printf("wrote %s (%lld cells in %s)\n", qPrintable(out), static_cast<long long>(cells.size()), qPrintable(cellsDir));
+      return 0;
     }
 
     const int total_images = static_cast<int>(count * r.batch_size);

@@ -1,8 +1,11 @@
 // kiln-cli: Kiln's engine without the GUI, for servers and scripts.
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QStringList>
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include "base/engine.h"
 #include "base/runtime_info.h"
@@ -65,8 +68,23 @@ void print_usage(std::FILE* out) {
 
 }  // namespace
 
+// Drawing text (the X/Y/Z plot's labels) needs a QGuiApplication; kiln-cli then runs on Qt's
+// offscreen platform, so no display is needed either.
+static bool needsFonts(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "generate") != 0) return false;
+  for (int i = 2; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--x") || !std::strcmp(argv[i], "--y") || !std::strcmp(argv[i], "--z")) return true;
+  return false;
+}
+
 int main(int argc, char** argv) {
-  QCoreApplication app(argc, argv);
+  std::unique_ptr<QCoreApplication> application;
+  if (needsFonts(argc, argv)) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    application = std::make_unique<QGuiApplication>(argc, argv);
+  } else {
+    application = std::make_unique<QCoreApplication>(argc, argv);
+  }
   QCoreApplication::setApplicationName(QStringLiteral("kiln-cli"));
   QCoreApplication::setOrganizationName(QStringLiteral("Kiln"));
   QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
