@@ -78,46 +78,46 @@ std::string names_of(const io::TensorIndex& index) {
   return out;
 }
 
-// A1111's name for the text encoder a vector width belongs to.
-std::string family_of_width(std::int64_t width) {
-  if (width == 768) return "SD 1.x";
-  if (width == 1024) return "SD 2.x";
-  if (width == 1280) return "SDXL's clip_g";
-  return "no known model";
+// "768-wide vectors (SD 1.x)": the width, and the text encoder it belongs to when it is a known one.
+std::string vectors_of_width(std::int64_t width) {
+  const std::string w = std::to_string(width) + "-wide vectors";
+  if (width == 768) return w + " (SD 1.x)";
+  if (width == 1024) return w + " (SD 2.x)";
+  return w;
 }
 
 std::string model_name(const StableDiffusionModel& model) {
   if (model.is_sdxl()) return "SDXL";
-  return family_of_width(model.text_encoder->config().hidden_size);
+  switch (model.text_encoder->config().hidden_size) {
+    case 768: return "SD 1.x";
+    case 1024: return "SD 2.x";
+    default: return "SD 1.x/2.x";
+  }
 }
 
 void check_fits(const TextualInversion& e, const StableDiffusionModel& model) {
-  const std::string what = "embedding " + quoted(e.name);
+  const std::string what = "embedding " + quoted(e.name) + " (" + e.file.string() + ")";
   if (model.is_sdxl()) {
     const std::int64_t l = model.text_encoder->config().hidden_size, g = model.text_encoder_2->config().hidden_size;
     if (!e.is_sdxl())
-      throw InvalidRequestError(what + " (" + e.file.string() + ") has " + std::to_string(e.vectors.size(1)) +
-                                    "-wide vectors, for " + family_of_width(e.vectors.size(1)) +
-                                    "; the model is SDXL, which needs an SDXL embedding (clip_l " + std::to_string(l) +
-                                    " and clip_g " + std::to_string(g) + " wide)",
+      throw InvalidRequestError(what + " has " + vectors_of_width(e.vectors.size(1)) +
+                                    ", for SD 1.x/2.x; the model is SDXL, which needs an SDXL embedding (clip_l " +
+                                    std::to_string(l) + " and clip_g " + std::to_string(g) + " wide)",
                                 "use an embedding trained for SDXL, or a model of the embedding's family");
     if (e.clip_l.size(1) != l || e.clip_g.size(1) != g)
-      throw InvalidRequestError(what + " (" + e.file.string() + ") has clip_l " + std::to_string(e.clip_l.size(1)) +
-                                " and clip_g " + std::to_string(e.clip_g.size(1)) +
-                                " wide; the model's text encoders take " + std::to_string(l) + " and " +
-                                std::to_string(g));
+      throw InvalidRequestError(what + " has clip_l " + std::to_string(e.clip_l.size(1)) + " and clip_g " +
+                                std::to_string(e.clip_g.size(1)) + " wide; the model's text encoders take " +
+                                std::to_string(l) + " and " + std::to_string(g));
     return;
   }
   const std::int64_t width = model.text_encoder->config().hidden_size;
   if (e.is_sdxl())
-    throw InvalidRequestError(what + " (" + e.file.string() + ") is an SDXL embedding (clip_l + clip_g); the model is " +
-                                  model_name(model) + ", its text encoder takes " + std::to_string(width) +
-                                  "-wide vectors",
+    throw InvalidRequestError(what + " is an SDXL embedding (clip_l + clip_g); the model is " + model_name(model) +
+                                  ", its text encoder takes " + vectors_of_width(width),
                               "use an embedding trained for the model's family, or an SDXL model");
   if (e.vectors.size(1) != width)
-    throw InvalidRequestError(what + " (" + e.file.string() + ") has " + std::to_string(e.vectors.size(1)) +
-                                  "-wide vectors, for " + family_of_width(e.vectors.size(1)) + "; the model is " +
-                                  model_name(model) + ", its text encoder takes " + std::to_string(width),
+    throw InvalidRequestError(what + " has " + vectors_of_width(e.vectors.size(1)) + "; the model is " +
+                                  model_name(model) + ", its text encoder takes " + vectors_of_width(width),
                               "use an embedding trained for the model's family");
 }
 
