@@ -354,6 +354,41 @@ TEST_CASE("SD 1.x: a name expands to its vectors at the transformer's input") {
   }
 }
 
+TEST_CASE("plain syntax and the negative prompt take embeddings too") {
+  const StableDiffusionModel& model = sd1();
+  const fs::path dir = scratch() / "plain";
+  fs::create_directories(dir);
+  const torch::Tensor v = random_vectors(1, 32, 6) * 0.05, n = random_vectors(3, 32, 7) * 0.05;
+  kiln::io::write_safetensors(dir / "plainemb.safetensors", {{"emb_params", v}});
+  kiln::io::write_safetensors(dir / "negemb.safetensors", {{"emb_params", n}});
+  GenerationRequest r;
+  r.prompt = "plainemb in a field";
+  r.negative_prompt = "negemb";
+  r.prompt_syntax = PromptSyntax::Plain;
+  r.embedding_folders = {dir};
+  const auto got = kiln::pipelines::encode_conditioning(model, r, /*cfg=*/true);  // [negative, positive]
+  const auto used = kiln::pipelines::resolve_embeddings(model, kiln::pipelines::EmbeddingLibrary::scan({dir}),
+                                                        {r.prompt, r.negative_prompt}, PromptSyntax::Plain);
+  REQUIRE(used.used.size() == 2);
+  CHECK(used.used[0].name == "plainemb");
+  CHECK(used.used[1].name == "negemb");
+  const auto tokenize = [&](const std::string& text) {
+    return kiln::text::tokenize_prompt(*model.tokenizer, text, PromptSyntax::Plain, kiln::text::PadConvention::SD1,
+                                       used.prompt);
+  };
+  PromptEncodeOptions o;
+  o.syntax = PromptSyntax::Plain;
+  const PromptEncoder encoder(model.text_encoder);
+  {
+    const HandPlaced hand(tokenize(r.prompt), {{model.text_encoder, v}});
+    CHECK(max_abs_diff(got.embeds[1].unsqueeze(0), encoder.encode(hand.prompt, o).embeds) <= 1e-5);
+  }
+  {
+    const HandPlaced hand(tokenize(r.negative_prompt), {{model.text_encoder, n}});
+    CHECK(max_abs_diff(got.embeds[0].unsqueeze(0), encoder.encode(hand.prompt, o).embeds) <= 1e-5);
+  }
+}
+
 TEST_CASE("embeddings in the 75-token chunks: never split, moved whole to the next chunk") {
   const StableDiffusionModel& model = sd1();
   const std::vector<kiln::text::PromptEmbedding> embeddings{{"tiemb", model.tokenizer->encode("tiemb"), 3}};
@@ -367,6 +402,17 @@ TEST_CASE("embeddings in the 75-token chunks: never split, moved whole to the ne
   CHECK(t.chunks[1].embeddings == std::vector<kiln::text::EmbeddingSlot>{{1, 3, "tiemb"}});
   CHECK(t.token_count == 75 + 3);
   CHECK(t.chunks[1].ids[4] == kiln::text::kEosId);
+  // A1111's comma backtrack: the text after the last comma moves on, its embedding with it.
+  std::string comma;
+  for (int i = 0; i < 70; ++i) comma += "cat ";
+  comma += ", tiemb cat dog";  // 70 + comma + 3 vectors + 1 = 75, then "dog" overflows
+  const TokenizedPrompt c = kiln::text::tokenize_prompt(*model.tokenizer, comma, PromptSyntax::A1111,
+                                                        kiln::text::PadConvention::SD1, embeddings);
+  REQUIRE(c.chunks.size() == 2);
+  CHECK(c.chunks[0].embeddings.empty());
+  CHECK(c.chunks[0].ids[72] == kiln::text::kEosId);  // bos, 70 cats, the comma, eos
+  CHECK(c.chunks[1].embeddings == std::vector<kiln::text::EmbeddingSlot>{{1, 3, "tiemb"}});
+  CHECK(c.token_count == 75 + 5);
   // Plain syntax: one window, the embedding cut at its end.
   std::string plain;
   for (int i = 0; i < 73; ++i) plain += "cat ";
