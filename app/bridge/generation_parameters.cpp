@@ -185,6 +185,12 @@ QString GenerationParameters::toText() const {
     fields << QStringLiteral("Hires upscaler: %1").arg(quoted(hires->upscaler));
   }
   if (!hashes.isEmpty()) fields << QStringLiteral("Lora hashes: ") + quoted(hashes.join(QStringLiteral(", ")));
+  QStringList tiHashes;
+  for (const EmbeddingUse& e : embeddings) {
+    if (!e.hash.isEmpty())
+      tiHashes << QString(e.name).remove(QLatin1Char(':')).remove(QLatin1Char(',')) + QStringLiteral(": ") + e.hash;
+  }
+  if (!tiHashes.isEmpty()) fields << QStringLiteral("TI hashes: ") + quoted(tiHashes.join(QStringLiteral(", ")));
   for (qsizetype i = 0; i < controlNets.size(); ++i)
     fields << kControlNetKey + QString::number(i) + QStringLiteral(": ") + quoted(controlNets[i].toText());
   for (auto it = extra.cbegin(); it != extra.cend(); ++it) fields << it.key() + QStringLiteral(": ") + quoted(it.value());
@@ -281,6 +287,13 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
         for (LoRAUse& l : p.loras) {
           if (QString(l.name).remove(QLatin1Char(':')).remove(QLatin1Char(',')) == name) l.hash = hash;
         }
+      }
+    }
+    else if (key == QLatin1String("TI hashes")) {
+      for (const QString& entry : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const qsizetype colon = entry.lastIndexOf(QLatin1Char(':'));
+        if (colon < 0) continue;
+        p.embeddings << EmbeddingUse{entry.left(colon).trimmed(), entry.mid(colon + 1).trimmed()};
       }
     }
     else if (key.startsWith(kControlNetKey)) {

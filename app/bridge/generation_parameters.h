@@ -13,6 +13,10 @@
 // prompt line, and `Lora hashes: "name: 0123456789ab, ..."` (the first 12 digits of the file's
 // addnet hash), so A1111 and civitai recognise them; fromText takes the tags back out of the prompt.
 //
+// Textual inversion embeddings the prompts used are written as A1111 writes them:
+// `TI hashes: "name: 0123456789ab, ..."` (the first 12 hex digits of the file's sha256; ':' and ','
+// dropped from names), and read back as such.
+//
 // ControlNet units are written as sd-webui-controlnet writes them (its ControlNetUnit.serialize:
 // the infotext fields in order, Python str() of each value, the whole quoted), one key per
 // enabled unit numbered from 0:
@@ -43,6 +47,14 @@ struct LoRAUse {
   QString hash;    // A1111's short LoRA hash (12 hex digits); empty when unknown
 
   bool operator==(const LoRAUse&) const = default;
+};
+
+// A textual inversion embedding a prompt used.
+struct EmbeddingUse {
+  QString name;  // the file name without extension, as it appears in the prompt
+  QString hash;  // A1111's short hash: the first 12 hex digits of the file's sha256
+
+  bool operator==(const EmbeddingUse&) const = default;
 };
 
 // One ControlNet unit as A1111's infotext records it. Display strings are A1111's enum values
@@ -118,6 +130,7 @@ struct GenerationParameters {
   std::optional<double> denoisingStrength;  // img2img / inpainting; hires fix's second pass
   std::optional<HiresUse> hires;            // txt2img with hires fix
   QList<LoRAUse> loras;                     // in the order they were applied
+  QList<EmbeddingUse> embeddings;           // "TI hashes", in order of first use (prompt, then negative)
   QList<ControlNetUnitUse> controlNets;     // "ControlNet 0", "ControlNet 1", ... in unit order
   // Keys this struct does not model ("Hires upscale", "VAE hash", ...), kept for display.
   QMap<QString, QString> extra;

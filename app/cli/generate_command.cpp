@@ -28,6 +28,7 @@
 #include "convert/model_info.h"
 #include "io/sha256.h"
 #include "pipelines/hires_fix.h"
+#include "pipelines/embeddings.h"
 #include "pipelines/lora.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
@@ -166,6 +167,10 @@ int run_generate(const QStringList& args) {
       "DIR");
   opt("lora", "A LoRA to apply, with an optional weight (default 1; e.g. style.safetensors:0.7). Repeat for "
               "several; kohya/A1111 and diffusers/PEFT files of the model's base.", "FILE[:WEIGHT]");
+  opt("embeddings",
+      "A folder of textual inversion embeddings (.pt, .bin, .safetensors, searched with its subfolders): a "
+      "file's name used in the prompt or negative prompt stands for its vectors. Repeat for several.",
+      "DIR");
   opt("config", "Single files that are not a standard size: a diffusers folder holding their configs.", "DIR");
   opt("device", "cpu (default) or cuda.", "DEVICE");
   const std::string dtypeHelp =
@@ -270,6 +275,7 @@ int run_generate(const QStringList& args) {
       r.sampler = schedulers::parse_scheduler_name(p.value(QStringLiteral("sampler")).toStdString());
     std::vector<pipelines::LoRASpec> loras;
     for (const QString& value : p.values(QStringLiteral("lora"))) loras.push_back(parse_lora(value));
+    for (const QString& dir : p.values(QStringLiteral("embeddings"))) r.embedding_folders.emplace_back(dir.toStdString());
     const bool seed_given = p.isSet(QStringLiteral("seed"));
     std::uint64_t seed = seed_given ? static_cast<std::uint64_t>(integer(p, "seed", 0))
                                     : QRandomGenerator::system()->generate();
@@ -378,6 +384,20 @@ int run_generate(const QStringList& args) {
     r.seed = seed;
     pipelines::validate_request(r, model);  // before hashing or sampling anything
     if (hires) pipelines::validate_hires(r, *hires);
+    // The embeddings the prompts use, read and checked against the model before any sampling.
+    std::vector<pipelines::TextualInversion> embeddings;
+    if (!r.embedding_folders.empty()) {
+      const pipelines::EmbeddingLibrary library = pipelines::EmbeddingLibrary::scan(r.embedding_folders);
+      embeddings =
+          pipelines::resolve_embeddings(model, library, {r.prompt, r.negative_prompt}, r.prompt_syntax).used;
+      std::string used;
+      for (const pipelines::TextualInversion& e : embeddings)
+        used += (used.empty() ? "" : ", ") + e.name + " (" + std::to_string(e.count()) + " vector" +
+                (e.count() == 1 ? "" : "s") + ")";
+      std::fprintf(stderr, "embeddings: %s\n",
+                   used.empty() ? ("none of the " + std::to_string(library.files().size()) + " found is in the prompts").c_str()
+                                : used.c_str());
+    }
     // Merged into the weights for the whole command (the process ends before anything else uses
     // the model, so nothing is restored).
     if (!loras.empty()) {
@@ -423,6 +443,10 @@ int run_generate(const QStringList& args) {
       use.guidanceEnd = unit.end;
       use.controlMode = bridge::a1111ControlModeName(unit.mode);
       params.controlNets << use;
+    }
+    for (const pipelines::TextualInversion& e : embeddings) {
+      params.embeddings << bridge::EmbeddingUse{QString::fromStdString(e.name),
+                                                QString::fromStdString(pipelines::textual_inversion_short_hash(e.file))};
     }
     for (const pipelines::LoRASpec& l : loras) {
       const QString file = QString::fromStdString(l.path.string());

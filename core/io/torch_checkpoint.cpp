@@ -102,31 +102,42 @@ bool starts_with_legacy_magic(std::span<const std::byte> bytes) {
 // Reads the state dict of an unpickled data.pkl into tensor entries.
 class StateDictReader {
  public:
-  StateDictReader(const ZipArchive& zip, std::string prefix, const fs::path& path)
-      : zip_(zip), prefix_(std::move(prefix)), path_(path) {}
+  StateDictReader(const ZipArchive& zip, std::string prefix, const fs::path& path, int nested_levels)
+      : zip_(zip), prefix_(std::move(prefix)), path_(path), nested_levels_(nested_levels) {}
 
   // The tensors of `state`, in dict order; non-tensor values go to `skipped`.
   std::vector<TensorEntry> read(const Value& state, std::vector<std::string>& skipped) {
     std::vector<TensorEntry> out;
     std::unordered_map<std::string, std::size_t> position;
+    read_into(state, "", 0, out, position, skipped);
+    return out;
+  }
+
+ private:
+  void read_into(const Value& state, const std::string& key_prefix, int level, std::vector<TensorEntry>& out,
+                 std::unordered_map<std::string, std::size_t>& position, std::vector<std::string>& skipped) {
     for (const auto& [key, value] : state.entries) {
       if (key->kind != Kind::String) {
         skipped.push_back("a non-string key (" + pickle::describe(*key) + ")");
         continue;
       }
-      std::optional<TensorEntry> entry = tensor(*value, key->text);
+      const std::string name = key_prefix + key->text;
+      if (value->kind == Kind::Dict && level < nested_levels_) {
+        read_into(*value, name + ".", level + 1, out, position, skipped);
+        continue;
+      }
+      std::optional<TensorEntry> entry = tensor(*value, name);
       if (!entry) {
-        skipped.push_back(key->text + " (" + pickle::describe(*value) + ")");
+        skipped.push_back(name + " (" + pickle::describe(*value) + ")");
         continue;
       }
       // A key given twice keeps its first place and its last value, as a Python dict does.
-      auto [it, inserted] = position.try_emplace(key->text, out.size());
+      auto [it, inserted] = position.try_emplace(name, out.size());
       if (inserted)
         out.push_back(std::move(*entry));
       else
         out[it->second] = std::move(*entry);
     }
-    return out;
   }
 
  private:
@@ -277,6 +288,7 @@ class StateDictReader {
   const ZipArchive& zip_;
   std::string prefix_;
   const fs::path& path_;
+  int nested_levels_;
 };
 
 // The one "<folder>/data.pkl" entry; its folder prefix ("archive/") names the others.
@@ -294,7 +306,8 @@ const ZipEntry& find_data_pkl(const ZipArchive& zip, const fs::path& path) {
 
 }  // namespace
 
-std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& path) {
+std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& path,
+                                                               const TorchCheckpointOptions& options) {
   std::unique_ptr<TorchCheckpointFile> file(new TorchCheckpointFile());
   file->map_ = MappedFile::open(path);
   const std::span<const std::byte> bytes = file->map_->bytes();
@@ -330,7 +343,7 @@ std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& p
   if (!nested) state = &root;
 
   std::vector<std::string> skipped;
-  StateDictReader reader(zip, prefix, path);
+  StateDictReader reader(zip, prefix, path, options.nested_dicts ? 4 : 0);
   for (TensorEntry& e : reader.read(*state, skipped)) file->index_.add(std::move(e));
 
   // At the top level (no "state_dict"), other values are expected only when there are no

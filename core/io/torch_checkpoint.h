@@ -28,11 +28,19 @@
 
 namespace kiln::io {
 
+struct TorchCheckpointOptions {
+  // Also index the tensors of dicts nested in the state dict (up to 4 levels), named with their
+  // keys joined by "." (A1111's textual inversion {"string_to_param": {"*": tensor}} gives
+  // "string_to_param.*"). Off: nested dicts are skipped values, as for model checkpoints.
+  bool nested_dicts = false;
+};
+
 class TorchCheckpointFile final : public WeightFile {
  public:
   // Throws kiln::FileError when the file cannot be read, kiln::FormatError (naming the file
   // and the entry, offset or tensor) when it is not a readable torch.save zip.
-  static std::unique_ptr<TorchCheckpointFile> open(const std::filesystem::path& path);
+  static std::unique_ptr<TorchCheckpointFile> open(const std::filesystem::path& path,
+                                                   const TorchCheckpointOptions& options = {});
 
   WeightFormat format() const override { return WeightFormat::TorchZip; }
   const std::filesystem::path& path() const override { return map_->path(); }

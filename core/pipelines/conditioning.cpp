@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "pipelines/embeddings.h"
 #include "pipelines/prompt_encoder.h"
 
 namespace kiln::pipelines {
@@ -26,18 +27,27 @@ Conditioning encode_conditioning(const StableDiffusionModel& model, const Genera
       sdxl ? PromptEncoder(model.text_encoder, model.text_encoder_2) : PromptEncoder(model.text_encoder);
   const bool sd2 = model.family == convert::ModelFamily::SD2 || model.family == convert::ModelFamily::SD2Inpaint;
   const text::PadConvention pad = sd2 ? text::PadConvention::SD2 : text::PadConvention::SD1;
+  // Textual inversion: the names the prompts use, loaded and checked before anything is encoded.
+  const PromptEmbeddings embeddings =
+      r.embedding_folders.empty()
+          ? PromptEmbeddings{}
+          : resolve_embeddings(model, EmbeddingLibrary::scan(r.embedding_folders), {r.prompt, r.negative_prompt},
+                               r.prompt_syntax);
   PromptEncodeOptions options;
   options.syntax = r.prompt_syntax;
   options.clip_skip = r.clip_skip;
+  options.token_vectors = embeddings.vectors;
+  options.token_vectors_2 = embeddings.vectors_2;
   // diffusers' encode_prompt (SD and SDXL) applies clip_skip to the prompt only, never to the
   // negative prompt; AUTOMATIC1111 applies it to both. Plain syntax is diffusers' semantics.
   PromptEncodeOptions negative_options = options;
   if (r.prompt_syntax == text::PromptSyntax::Plain) negative_options.clip_skip = 1;
   const auto encode = [&](const std::string& prompt, const PromptEncodeOptions& o) {
-    const text::TokenizedPrompt first = text::tokenize_prompt(*model.tokenizer, prompt, r.prompt_syntax, pad);
+    const text::TokenizedPrompt first =
+        text::tokenize_prompt(*model.tokenizer, prompt, r.prompt_syntax, pad, embeddings.prompt);
     if (!sdxl) return encoder.encode(first, o);
     const text::TokenizedPrompt second =
-        text::tokenize_prompt(*model.tokenizer, prompt, r.prompt_syntax, text::PadConvention::SD2);
+        text::tokenize_prompt(*model.tokenizer, prompt, r.prompt_syntax, text::PadConvention::SD2, embeddings.prompt);
     return encoder.encode(first, second, o);
   };
   TextConditioning positive = encode(r.prompt, options);

@@ -6,6 +6,7 @@
 // caller's job (app/bridge, core/control).
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -74,6 +75,11 @@ struct GenerationRequest {
   VaeTilingMode vae_tiling = VaeTilingMode::Auto;
 
   std::vector<ControlNetUnit> control_units;
+
+  // Textual inversion embeddings (embeddings.h): folders whose files' names, used in the prompt
+  // or negative prompt, expand to their vectors. Checked against the model when the prompts are
+  // encoded, before sampling.
+  std::vector<std::filesystem::path> embedding_folders;
 };
 
 // Throws kiln::InvalidRequestError naming the field and the allowed values.

@@ -1,6 +1,7 @@
 #include "pipelines/prompt_encoder.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "base/error.h"
@@ -46,11 +47,67 @@ void validate_clip_skip(int clip_skip, int extra, const models::CLIPTextConfig& 
   }
 }
 
+// The transformer of `encoder` from token embeddings instead of ids: CLIPTextTransformer's
+// forward with its first step (token_embedding(ids)) done by the caller. `ids` still choose the
+// pooling position (the embeddings' placeholders are 0, never the eos).
+models::CLIPTextOutput forward_from_token_embeds(models::CLIPTextModel& encoder, const torch::Tensor& ids,
+                                                 const torch::Tensor& token_embeds, bool output_hidden_states) {
+  models::CLIPTextTransformer& t = encoder->text_model;
+  const models::CLIPTextConfig& config = encoder->config();
+  const std::int64_t n = ids.size(1);
+  const torch::Tensor positions = torch::arange(n, ids.options());
+  torch::Tensor h = token_embeds + t->embeddings->position_embedding(positions).unsqueeze(0);  // [1, T, C]
+  const torch::Tensor causal_mask = torch::full({n, n}, -std::numeric_limits<float>::infinity(), h.options()).triu(1);
+  models::CLIPTextOutput out;
+  if (output_hidden_states) out.hidden_states.push_back(h);
+  for (const auto& layer : *t->encoder->layers) {
+    h = layer->as<models::CLIPEncoderLayer>()->forward(h, causal_mask);
+    if (output_hidden_states) out.hidden_states.push_back(h);
+  }
+  out.last_hidden_state = t->final_layer_norm(h);
+  const torch::Tensor eos_index =
+      config.eos_token_id == 2 ? ids.argmax(-1) : ids.eq(config.eos_token_id).to(torch::kInt).argmax(-1);
+  const torch::Tensor rows = torch::arange(ids.size(0), ids.options());
+  out.pooler_output = out.last_hidden_state.index({rows, eos_index});
+  if (encoder->text_projection) out.text_embeds = encoder->text_projection(out.pooler_output);
+  return out;
+}
+
+// The token embeddings of `ids` [1, T] with the chunk's embedding slots filled from `vectors`.
+torch::Tensor token_embeds_with_vectors(models::CLIPTextModel& encoder, const torch::Tensor& ids,
+                                        const text::PromptChunk& chunk,
+                                        const std::map<std::string, torch::Tensor>& vectors, const char* which) {
+  torch::Tensor embeds = encoder->text_model->embeddings->token_embedding(ids).clone();  // [1, T, C]
+  const std::int64_t width = embeds.size(2);
+  for (const text::EmbeddingSlot& slot : chunk.embeddings) {
+    const auto found = vectors.find(slot.name);
+    if (found == vectors.end())
+      throw InvalidRequestError("no vectors for embedding \"" + slot.name + "\" in " + which);
+    const torch::Tensor& v = found->second;
+    const auto offset = static_cast<std::int64_t>(slot.offset);
+    if (v.dim() != 2 || v.size(1) != width || slot.count < 1 || slot.count > v.size(0) ||
+        offset + slot.count > embeds.size(1) - 1) {
+      throw InvalidRequestError("embedding \"" + slot.name + "\" of shape " + std::to_string(v.size(0)) + " x " +
+                                std::to_string(v.dim() == 2 ? v.size(1) : 0) + " does not fit " + which + " (" +
+                                std::to_string(width) + " wide) at tokens " + std::to_string(offset) + ".." +
+                                std::to_string(offset + slot.count - 1));
+    }
+    embeds.index_put_({0, torch::indexing::Slice(offset, offset + slot.count)},
+                      v.narrow(0, 0, slot.count).to(embeds.device(), embeds.scalar_type()));
+  }
+  return embeds;
+}
+
 // By value: a module holder copy (shared pointer) gives the non-const access forward needs.
-ChunkOutput run_chunk(models::CLIPTextModel encoder, const text::PromptChunk& chunk, LayerChoice choice) {
+ChunkOutput run_chunk(models::CLIPTextModel encoder, const text::PromptChunk& chunk, LayerChoice choice,
+                      const std::map<std::string, torch::Tensor>& vectors, const char* which) {
   const torch::Tensor ids = torch::tensor(chunk.ids, torch::kLong).unsqueeze(0).to(encoder->device());  // [1, T]
   const bool last = choice.from_end == 1 && choice.final_layer_norm;
-  models::CLIPTextOutput out = encoder->forward(ids, /*output_hidden_states=*/!last);
+  models::CLIPTextOutput out =
+      chunk.embeddings.empty()
+          ? encoder->forward(ids, /*output_hidden_states=*/!last)
+          : forward_from_token_embeds(encoder, ids, token_embeds_with_vectors(encoder, ids, chunk, vectors, which),
+                                      /*output_hidden_states=*/!last);
   if (last) return {out.last_hidden_state, out.text_embeds};
   const torch::Tensor& h = out.hidden_states[out.hidden_states.size() - static_cast<std::size_t>(choice.from_end)];
   return {choice.final_layer_norm ? encoder->text_model->final_layer_norm(h) : h, out.text_embeds};
@@ -99,7 +156,7 @@ TextConditioning PromptEncoder::encode(const text::TokenizedPrompt& prompt, cons
   c10::InferenceMode guard;
   std::vector<torch::Tensor> zs;
   for (const text::PromptChunk& chunk : prompt.chunks) {
-    torch::Tensor z = run_chunk(text_encoder_, chunk, choice).z;
+    torch::Tensor z = run_chunk(text_encoder_, chunk, choice, options.token_vectors, "the text encoder").z;
     if (options.syntax == text::PromptSyntax::A1111) z = emphasize(z, chunk);
     zs.push_back(std::move(z));
   }
@@ -124,8 +181,9 @@ TextConditioning PromptEncoder::encode(const text::TokenizedPrompt& prompt, cons
   std::vector<torch::Tensor> zs;
   torch::Tensor pooled;
   for (std::size_t i = 0; i < prompt.chunks.size(); ++i) {
-    ChunkOutput a = run_chunk(text_encoder_, prompt.chunks[i], choice);
-    ChunkOutput b = run_chunk(text_encoder_2_, prompt_2.chunks[i], choice);
+    ChunkOutput a = run_chunk(text_encoder_, prompt.chunks[i], choice, options.token_vectors, "text_encoder (clip_l)");
+    ChunkOutput b =
+        run_chunk(text_encoder_2_, prompt_2.chunks[i], choice, options.token_vectors_2, "text_encoder_2 (clip_g)");
     if (options.syntax == text::PromptSyntax::A1111) {
       a.z = emphasize(a.z, prompt.chunks[i]);
       b.z = emphasize(b.z, prompt_2.chunks[i]);

@@ -14,6 +14,9 @@
 // per encoder), and chunks are concatenated on the token axis; SDXL's pooled vector comes from
 // the first chunk. Plain syntax: one chunk, no weights - diffusers' encode_prompt.
 
+#include <map>
+#include <string>
+
 #include <torch/torch.h>
 
 #include "models/clip_text_model.h"
@@ -29,6 +32,12 @@ struct TextConditioning {
 struct PromptEncodeOptions {
   text::PromptSyntax syntax = text::PromptSyntax::A1111;
   int clip_skip = 1;  // A1111 numbering, >= 1
+  // Textual inversion vectors for the chunks' EmbeddingSlots, by name: [n, C] for text_encoder
+  // and (SDXL) text_encoder_2. They replace the token embeddings at the slots' positions (the
+  // transformer's input, before the position embeddings are added), as A1111's
+  // EmbeddingsWithFixes; a slot without its vectors, or of another width, is an error.
+  std::map<std::string, torch::Tensor> token_vectors;
+  std::map<std::string, torch::Tensor> token_vectors_2;
 };
 
 class PromptEncoder {

@@ -25,11 +25,32 @@ struct WeightedText {
 };
 std::vector<WeightedText> parse_prompt_attention(std::string_view prompt);
 
+// A textual inversion embedding as the tokenizer sees it (A1111's EmbeddingDatabase): the token
+// ids of its name (tokenizer.encode(name)) and how many vectors it holds. Wherever a prompt
+// piece's tokens contain `ids`, the name stands for `vectors` tokens (id 0 as a placeholder,
+// the piece's weight each); the longest name wins where several start at one token.
+struct PromptEmbedding {
+  std::string name;
+  std::vector<std::int64_t> ids;
+  int vectors = 1;
+};
+
+// Where an embedding's vectors go in a chunk: ids[offset .. offset + count) (offset counts the
+// bos, so it is >= 1). `count` is below the embedding's vectors only when A1111 cuts it at the
+// end of a chunk (an embedding longer than 75 vectors).
+struct EmbeddingSlot {
+  std::size_t offset = 0;
+  int count = 0;
+  std::string name;
+  bool operator==(const EmbeddingSlot&) const = default;
+};
+
 // One 77-token window: bos, 75 tokens (padded), eos, with a weight per position
 // (1.0 for bos/eos/padding).
 struct PromptChunk {
   std::vector<std::int64_t> ids;  // size 77
   std::vector<float> weights;     // size 77
+  std::vector<EmbeddingSlot> embeddings;  // in order of offset
 };
 
 struct TokenizedPrompt {
@@ -38,7 +59,13 @@ struct TokenizedPrompt {
   bool truncated = false;           // plain mode only: tokens beyond 75 were dropped
 };
 
+// `embeddings`: textual inversion names to expand (see PromptEmbedding); an embedding never
+// straddles two chunks (A1111 starts a new chunk when it would not fit).
 TokenizedPrompt tokenize_prompt(const CLIPTokenizer& tokenizer, std::string_view prompt, PromptSyntax syntax,
-                                PadConvention pad);
+                                PadConvention pad, const std::vector<PromptEmbedding>& embeddings = {});
+
+// The names of `embeddings` that `prompt` uses, in order of first use, without repeats.
+std::vector<std::string> embeddings_in_prompt(const CLIPTokenizer& tokenizer, std::string_view prompt,
+                                              PromptSyntax syntax, const std::vector<PromptEmbedding>& embeddings);
 
 }  // namespace kiln::text

@@ -42,6 +42,29 @@ class TestGenerationParameters : public QObject {
     QVERIFY(!resized->toText().contains(QStringLiteral("Hires steps")));
   }
 
+  void embeddingHashesAreWrittenAndReadAsA1111Does() {
+    // A1111 1.7 with an embedding in the prompt and one in the negative prompt.
+    const QString a1111 = QStringLiteral(
+        "a portrait, style-x\nNegative prompt: EasyNegative\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, "
+        "Size: 512x512, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
+        "TI hashes: \"style-x: 0123456789ab, EasyNegative: c74b4e810b03\", Version: v1.7.0");
+    const auto p = GenerationParameters::fromText(a1111);
+    QVERIFY(p);
+    QCOMPARE(p->embeddings.size(), 2);
+    QCOMPARE(p->embeddings[0], (kiln::bridge::EmbeddingUse{QStringLiteral("style-x"), QStringLiteral("0123456789ab")}));
+    QCOMPARE(p->embeddings[1], (kiln::bridge::EmbeddingUse{QStringLiteral("EasyNegative"), QStringLiteral("c74b4e810b03")}));
+    QVERIFY(!p->extra.contains(QStringLiteral("TI hashes")));
+    const QString written = p->toText();
+    QVERIFY2(written.contains(QStringLiteral("TI hashes: \"style-x: 0123456789ab, EasyNegative: c74b4e810b03\"")),
+             qPrintable(written));
+    QCOMPARE(GenerationParameters::fromText(written)->embeddings, p->embeddings);
+    // ':' and ',' are dropped from names, as A1111 does; no hashes, no key.
+    GenerationParameters q;
+    q.embeddings << kiln::bridge::EmbeddingUse{QStringLiteral("a:b,c"), QStringLiteral("ffffffffffff")};
+    QVERIFY2(q.toText().contains(QStringLiteral("TI hashes: \"abc: ffffffffffff\"")), qPrintable(q.toText()));
+    QVERIFY(!GenerationParameters{}.toText().contains(QStringLiteral("TI hashes")));
+  }
+
   void unitsAreWrittenAsA1111WritesThem() {
     GenerationParameters p;
     p.prompt = QStringLiteral("a house");

@@ -97,6 +97,44 @@ QByteArray writeTinyLoRA(const QString& path) {
   return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
 }
 
+// A safetensors embedding with one F32 tensor per (key, shape), values from a sine; returns the
+// sha256 of the whole file (A1111's TI hash).
+QByteArray writeEmbedding(const QString& path, const QList<QPair<QString, QList<int>>>& tensors) {
+  QJsonObject header;
+  QByteArray data;
+  int k = 0;
+  for (const auto& [key, dims] : tensors) {
+    int count = 1;
+    QJsonArray shape;
+    for (int d : dims) {
+      count *= d;
+      shape.append(d);
+    }
+    const qsizetype begin = data.size();
+    for (int i = 0; i < count; ++i) {
+      char bytes[4];
+      qToLittleEndian(static_cast<float>(0.05 * std::sin(++k * 1.3)), bytes);
+      data.append(bytes, 4);
+    }
+    header.insert(key, QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
+                                   {QStringLiteral("shape"), shape},
+                                   {QStringLiteral("data_offsets"), QJsonArray{begin, data.size()}}});
+  }
+  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+  while (json.size() % 8 != 0) json.append(' ');
+  char length[8];
+  qToLittleEndian(static_cast<quint64>(json.size()), length);
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly)) return {};
+  file.write(length, 8);
+  file.write(json);
+  file.write(data);
+  file.close();
+  QFile back(path);
+  if (!back.open(QIODevice::ReadOnly)) return {};
+  return QCryptographicHash::hash(back.readAll(), QCryptographicHash::Sha256).toHex();
+}
+
 }  // namespace
 
 class TestCliGenerate : public QObject {
@@ -284,6 +322,73 @@ class TestCliGenerate : public QObject {
     r = runCli(base + QStringList{zero, QStringLiteral("--lora"), lora + QStringLiteral(":0")});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QCOMPARE(QImage(zero), QImage(plain));
+  }
+
+  void embeddingsAreUsedByNameAndRecorded() {
+    QTemporaryDir dir, other;
+    QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("sub")));
+    const QByteArray style = writeEmbedding(dir.filePath(QStringLiteral("tiemb.safetensors")),
+                                            {{QStringLiteral("emb_params"), {2, 32}}});
+    const QByteArray negative = writeEmbedding(dir.filePath(QStringLiteral("sub/neg-emb.safetensors")),
+                                               {{QStringLiteral("string_to_param.*"), {1, 32}}});
+    writeEmbedding(other.filePath(QStringLiteral("unused.safetensors")), {{QStringLiteral("emb_params"), {1, 32}}});
+    QVERIFY(!style.isEmpty() && !negative.isEmpty());
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--steps"), QStringLiteral("2"), QStringLiteral("--seed"), QStringLiteral("3"),
+                           QStringLiteral("--negative"), QStringLiteral("neg-emb"), QStringLiteral("--out")};
+    const QString plain = dir.filePath(QStringLiteral("plain.png")), used = dir.filePath(QStringLiteral("used.png"));
+    auto r = runCli(base + QStringList{plain, QStringLiteral("--prompt"), QStringLiteral("a castle, (tiemb:1.2)")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    r = runCli(base + QStringList{used, QStringLiteral("--prompt"), QStringLiteral("a castle, (tiemb:1.2)"),
+                                  QStringLiteral("--embeddings"), dir.path(), QStringLiteral("--embeddings"), other.path()});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("embeddings: tiemb (2 vectors), neg-emb (1 vector)\n"), r.err.constData());
+    QVERIFY(QImage(plain) != QImage(used));
+    const QString params = QString::fromUtf8(runCli({QStringLiteral("png-info"), used}).out).trimmed();
+    QVERIFY2(params.startsWith(QStringLiteral("a castle, (tiemb:1.2)\nNegative prompt: neg-emb\nSteps: 2,")),
+             qPrintable(params));
+    QVERIFY2(params.contains(QStringLiteral("TI hashes: \"tiemb: %1, neg-emb: %2\"")
+                                 .arg(QString::fromLatin1(style.left(12)), QString::fromLatin1(negative.left(12)))),
+             qPrintable(params));
+    QVERIFY2(!QString::fromUtf8(runCli({QStringLiteral("png-info"), plain}).out).contains(QStringLiteral("TI hashes")),
+             "no embeddings folder, no TI hashes");
+    // Folders given, no name used: said so, nothing recorded.
+    const QString none = dir.filePath(QStringLiteral("none.png"));
+    r = runCli(QStringList{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--steps"), QStringLiteral("2"), QStringLiteral("--prompt"), QStringLiteral("a castle"),
+                           QStringLiteral("--embeddings"), other.path(), QStringLiteral("--out"), none});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("embeddings: none of the 1 found is in the prompts"), r.err.constData());
+    QVERIFY(!QString::fromUtf8(runCli({QStringLiteral("png-info"), none}).out).contains(QStringLiteral("TI hashes")));
+  }
+
+  void badEmbeddingsExitNonZeroAndWriteNothing() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("never.png"));
+    writeEmbedding(dir.filePath(QStringLiteral("narrow.safetensors")), {{QStringLiteral("emb_params"), {1, 16}}});
+    writeEmbedding(dir.filePath(QStringLiteral("xl.safetensors")), {{QStringLiteral("clip_l"), {1, 32}}});
+    writeEmbedding(dir.filePath(QStringLiteral("model.safetensors")),
+                   {{QStringLiteral("a.weight"), {2, 2}}, {QStringLiteral("b.weight"), {2, 2}}});
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--steps"), QStringLiteral("2"), QStringLiteral("--out"), out,
+                           QStringLiteral("--embeddings"), dir.path(), QStringLiteral("--prompt")};
+    const QList<QPair<QString, QByteArray>> cases{
+        {QStringLiteral("a narrow castle"), "narrow.safetensors) has 16-wide vectors; the model is SD 1.x/2.x, its text "
+                                            "encoder takes 32-wide vectors"},
+        {QStringLiteral("xl castle"), "xl.safetensors: an SDXL embedding needs clip_l and clip_g; this file has no clip_g"},
+        {QStringLiteral("model castle"), "model.safetensors: not a textual inversion embedding"}};
+    for (const auto& [prompt, message] : cases) {
+      const auto r = runCli(base + QStringList{prompt});
+      QCOMPARE(r.exitCode, 1);
+      QVERIFY2(r.err.contains(message), r.err.constData());
+      QVERIFY2(!r.err.contains("step "), "no sampling");
+    }
+    auto r = runCli(QStringList{QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                                QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--out"), out,
+                                QStringLiteral("--embeddings"), dir.filePath(QStringLiteral("absent"))});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("absent: no such embeddings folder"), r.err.constData());
+    QVERIFY(!QFile::exists(out));
   }
 
   void badLoRAExitsNonZeroAndWritesNothing() {

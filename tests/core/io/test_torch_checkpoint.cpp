@@ -464,6 +464,25 @@ TEST_CASE("zip: corrupted directory fields pointing outside the file") {
   CHECK(contains(patched(cd_offset + 28, 0xffff, 2), "runs past the directory's end"));
 }
 
+TEST_CASE("nested dicts (A1111's textual inversion): dotted names only when asked for") {
+  kiln::test::ScratchDir dir;
+  const std::string t = pk::rebuild(pk::storage("0", 4), 0, {2, 2}, {2, 1});
+  const std::string pkl = "\x80\x02}(" + pk::str("string_to_token") + "}(" + pk::str("*") + pk::int_op(265) + "u" +
+                          pk::str("string_to_param") + "}(" + pk::str("*") + t + "u" + pk::str("name") + pk::str("x") +
+                          "u.";
+  const fs::path path = write_checkpoint(dir, pkl);
+  const auto flat = TorchCheckpointFile::open(path);
+  CHECK(flat->index().empty());
+  REQUIRE(!flat->warnings().empty());
+  CHECK(contains(flat->warnings().back(), "string_to_param (dict of 1 entries)"));
+  kiln::io::TorchCheckpointOptions options;
+  options.nested_dicts = true;
+  const auto nested = TorchCheckpointFile::open(path, options);
+  REQUIRE(nested->index().size() == 1);
+  CHECK(nested->index().entries()[0].name == "string_to_param.*");
+  CHECK(torch::equal(nested->tensor("string_to_param.*"), torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).view({2, 2})));
+}
+
 TEST_CASE("zip: random corruptions of headers and directory never crash") {
   const std::string bytes = read_bytes(fixture("dtypes.pt"));
   std::vector<std::size_t> header_bytes;  // local headers, central directory and end records
