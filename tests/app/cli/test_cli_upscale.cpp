@@ -1,6 +1,7 @@
 // kiln-cli upscale with the tiny RRDBNets of tests/data/esrgan: output size at the model's scale
 // and at another, tiled; the input PNG's parameters kept and A1111's postprocessing chunk added;
-// usage errors (exit 2) and files that are no upscaler or no image (exit 1, nothing written).
+// usage errors (exit 2) and files that are no upscaler or no image (exit 1, nothing written);
+// kiln-cli generate --hires-upscaler FILE.pth on the tiny SD 1.x pipeline.
 #include <QImage>
 #include <QImageWriter>
 #include <QtTest>
@@ -89,6 +90,26 @@ class TestCliUpscale : public QObject {
                                QStringLiteral("--out"), q(out)});
     QCOMPARE(notImage.exitCode, 1);
     QVERIFY2(notImage.err.contains("cannot read the image"), notImage.err.constData());
+    QVERIFY(!fs::exists(out));
+  }
+
+  void hiresFixWithUpscalerModel() {
+    kiln::test::ScratchDir dir("kiln-cli-upscale");
+    const fs::path out = dir / "hires.png";
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--model"), q(data_dir() / "golden/pipeline/tiny_sd1"),
+                           QStringLiteral("--prompt"), QStringLiteral("a castle"), QStringLiteral("--steps"),
+                           QStringLiteral("4"), QStringLiteral("--seed"), QStringLiteral("9"), QStringLiteral("--hires-scale"),
+                           QStringLiteral("1.5"), QStringLiteral("--out"), q(out)};
+    auto r = runCli(base + QStringList{QStringLiteral("--hires-upscaler"), q(model("x4_old.pth"))});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(QImage(q(out)).size(), QSize(96, 96));
+    const auto info = runCli({QStringLiteral("png-info"), q(out)});
+    QVERIFY2(info.out.contains("Hires upscale: 1.5, Hires upscaler: x4_old"), info.out.constData());
+
+    fs::remove(out);
+    r = runCli(base + QStringList{QStringLiteral("--hires-upscaler"), q(model("swinir_like.safetensors"))});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("not an ESRGAN-family (RRDBNet) upscaler"), r.err.constData());
     QVERIFY(!fs::exists(out));
   }
 };

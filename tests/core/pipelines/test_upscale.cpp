@@ -1,7 +1,8 @@
 // ESRGAN-family upscalers: RRDBNet (models/rrdbnet.h) against PyTorch on tiny random models in
 // both key layouts and file formats (tests/data/esrgan, made by make_esrgan_fixtures.py), files
 // that are not RRDBNets refused, and the tiled upscale (pipelines/upscale.h): tiled = untiled
-// within a tolerance and without seams, A1111's sizes for other scales, progress and stop.
+// within a tolerance and without seams, A1111's sizes for other scales, progress and stop; and
+// the hires fix with an upscaler model on the tiny SD 1.x pipeline.
 #include <doctest/doctest.h>
 
 #include <torch/torch.h>
@@ -13,6 +14,8 @@
 #include "base/error.h"
 #include "io/weight_file.h"
 #include "models/rrdbnet.h"
+#include "pipelines/hires_fix.h"
+#include "pipelines/model_loading.h"
 #include "pipelines/upscale.h"
 #include "support/test_support.h"
 
@@ -179,4 +182,45 @@ TEST_CASE("Upscale to another scale: A1111's sizes, extra passes, Lanczos, progr
   bad.overlap = 8;
   bad.scale = 0.1;
   CHECK_THROWS_AS(kp::upscale_images(u, image, bad), kiln::InvalidRequestError);
+}
+
+TEST_CASE("Hires fix with an ESRGAN model file: the decoded first pass upscaled by the model") {
+  const kp::StableDiffusionModel m = kp::load_stable_diffusion(kiln::test::data_dir() / "golden/pipeline/tiny_sd1");
+  kp::GenerationRequest r;
+  r.prompt = "a lighthouse at dusk";
+  r.width = r.height = 64;
+  r.steps = 4;
+  r.seed = 5;
+  kp::HiresFix h;
+  h.scale = 1.5;  // 96 x 96: the 4x model to 256, then Lanczos down
+  h.denoising = 0.5;
+  h.upscaler_model = esrgan("x4_old.pth");
+  h.upscaler_tile = 32;
+  std::vector<std::string> stages;
+  kp::GenerationCallbacks callbacks;
+  callbacks.on_stage = [&](std::string_view s) { stages.emplace_back(s); };
+  const kp::GenerationResult with_model = kp::generate_hires(m, r, h, {}, callbacks);
+  REQUIRE_FALSE(with_model.cancelled);
+  CHECK(with_model.images.sizes() == std::vector<std::int64_t>{1, 96, 96, 3});
+  CHECK(std::find(stages.begin(), stages.end(), "hires fix: upscaling") != stages.end());
+
+  // The same with the model already loaded; and Lanczos gives another image.
+  kp::HiresFix preloaded = h;
+  preloaded.upscaler_model.clear();
+  preloaded.loaded_upscaler = std::make_shared<const km::LoadedUpscaler>(km::load_upscaler(esrgan("x4_old.pth")));
+  CHECK(torch::equal(kp::generate_hires(m, r, preloaded).images, with_model.images));
+  kp::HiresFix lanczos;
+  lanczos.scale = 1.5;
+  lanczos.denoising = 0.5;
+  lanczos.upscaler = "Lanczos";
+  CHECK_FALSE(torch::equal(kp::generate_hires(m, r, lanczos).images, with_model.images));
+
+  // A missing file is an invalid request; a file of the wrong kind fails before the first pass.
+  h.upscaler_model = esrgan("missing.pth");
+  CHECK_THROWS_AS(kp::validate_hires(r, h), kiln::InvalidRequestError);
+  h.upscaler_model = esrgan("swinir_like.safetensors");
+  int steps = 0;
+  callbacks.on_step = [&](const kp::StepInfo&) { ++steps; };
+  CHECK_THROWS_AS(kp::generate_hires(m, r, h, {}, callbacks), kiln::FormatError);
+  CHECK(steps == 0);
 }
