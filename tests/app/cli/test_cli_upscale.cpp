@@ -1,11 +1,13 @@
 // kiln-cli upscale with the tiny RRDBNets of tests/data/esrgan: output size at the model's scale
 // and at another, tiled; the input PNG's parameters kept and A1111's postprocessing chunk added;
 // usage errors (exit 2) and files that are no upscaler or no image (exit 1, nothing written);
-// kiln-cli generate --hires-upscaler FILE.pth on the tiny SD 1.x pipeline.
+// Ctrl-C between tiles (exit 130, nothing written); kiln-cli generate --hires-upscaler FILE.pth on the tiny SD 1.x pipeline.
 #include <QImage>
 #include <QImageWriter>
+#include <QProcess>
 #include <QtTest>
 
+#include <csignal>
 #include <filesystem>
 
 #include "app/cli/cli_runner.h"
@@ -23,8 +25,8 @@ const QString kParameters = QStringLiteral("a red fox, Steps: 20, Seed: 7, Size:
 
 fs::path model(const char* name) { return data_dir() / "esrgan" / name; }
 
-void writeInput(const fs::path& path) {
-  QImage image(37, 29, QImage::Format_RGB888);
+void writeInput(const fs::path& path, int width = 37, int height = 29) {
+  QImage image(width, height, QImage::Format_RGB888);
   for (int y = 0; y < image.height(); ++y)
     for (int x = 0; x < image.width(); ++x) image.setPixel(x, y, qRgb((x * 7 + y * 3) % 256, (x * y) % 256, (x + 5 * y) % 256));
   QImageWriter writer(q(path), "png");
@@ -90,6 +92,30 @@ class TestCliUpscale : public QObject {
                                QStringLiteral("--out"), q(out)});
     QCOMPARE(notImage.exitCode, 1);
     QVERIFY2(notImage.err.contains("cannot read the image"), notImage.err.constData());
+    QVERIFY(!fs::exists(out));
+  }
+
+  void ctrlCStopsBetweenTiles() {
+    kiln::test::ScratchDir dir("kiln-cli-upscale");
+    writeInput(dir / "big.png", 1024, 1024);
+    const fs::path out = dir / "out.png";
+    QProcess p;
+    p.start(QStringLiteral(KILN_CLI), {QStringLiteral("upscale"), q(dir / "big.png"), QStringLiteral("--model"),
+                                       q(model("x4_old.pth")), QStringLiteral("--tile"), QStringLiteral("32"),
+                                       QStringLiteral("--overlap"), QStringLiteral("8"), QStringLiteral("--out"), q(out)});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    while (!err.contains("tile 2/1849") && p.state() == QProcess::Running) {  // 43 x 43 tiles
+      p.waitForReadyRead(100);
+      err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("tile 2/1849"), err.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), SIGINT), 0);
+    QVERIFY(p.waitForFinished(120000));
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(err.contains("kiln-cli upscale: cancelled; nothing written"), err.constData());
     QVERIFY(!fs::exists(out));
   }
 
