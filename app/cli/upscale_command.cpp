@@ -9,8 +9,8 @@
 #include <QSaveFile>
 
 #include <array>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "base/error.h"
@@ -60,8 +60,10 @@ QByteArray text_chunk(const QString& key, const QString& text) {
   for (const QChar c : text) latin1 = latin1 && c.unicode() < 256;
   QByteArray chunk = latin1 ? QByteArray("tEXt") : QByteArray("iTXt");
   chunk.append(key.toLatin1()).append('\0');
-  if (latin1) chunk.append(text.toLatin1());
-  else chunk.append(QByteArray(4, '\0')).append(text.toUtf8());
+  if (latin1)
+    chunk.append(text.toLatin1());
+  else
+    chunk.append(QByteArray(4, '\0')).append(text.toUtf8());
   QByteArray out;
   append_u32(out, static_cast<quint32>(chunk.size() - 4));
   out.append(chunk);
@@ -76,7 +78,8 @@ void write_png(const QString& path, const QImage& image, const QString& paramete
     QBuffer buffer(&png);
     buffer.open(QIODevice::WriteOnly);
     QImageWriter writer(&buffer, "png");
-    if (!writer.write(image)) throw FileError("cannot encode the PNG: " + writer.errorString().toStdString(), path.toStdString());
+    if (!writer.write(image))
+      throw FileError("cannot encode the PNG: " + writer.errorString().toStdString(), path.toStdString());
   }
   QByteArray chunks;
   if (!parameters.isEmpty()) chunks.append(text_chunk(QStringLiteral("parameters"), parameters));
@@ -105,10 +108,13 @@ int run_upscale(const QStringList& args) {
     p.addOption(QCommandLineOption(QString::fromLatin1(name), QString::fromUtf8(help), QString::fromLatin1(value)));
   };
   opt("model", "The upscaler model file (.pth or .safetensors).", "FILE");
-  opt("scale", "Upscale by this factor (default: the model's own, e.g. 4). Other factors: the model runs until "
-               "the image is at least that large, then a Lanczos resize to the size rounded down to a multiple "
-               "of 8, as A1111 does.", "X");
-  opt("tile", "Tile size in input pixels (default 256; 0: the whole image at once). Lower it when memory runs out.", "N");
+  opt("scale",
+      "Upscale by this factor (default: the model's own, e.g. 4). Other factors: the model runs until "
+      "the image is at least that large, then a Lanczos resize to the size rounded down to a multiple "
+      "of 8, as A1111 does.",
+      "X");
+  opt("tile", "Tile size in input pixels (default 256; 0: the whole image at once). Lower it when memory runs out.",
+      "N");
   opt("overlap", "Pixels neighbouring tiles share (default 32).", "N");
   opt("device", "cpu (default) or cuda (fp16).", "DEVICE");
   opt("out", "The PNG to write.", "OUT.png");
@@ -129,12 +135,13 @@ int run_upscale(const QStringList& args) {
       bool ok = false;
       const double v = p.value(QLatin1String(name)).toDouble(&ok);
       if (!ok || !std::isfinite(v))
-        throw UsageError{std::string("--") + name + " takes a number, got '" + p.value(QLatin1String(name)).toStdString() + "'"};
+        throw UsageError{std::string("--") + name + " takes a number, got '" +
+                         p.value(QLatin1String(name)).toStdString() + "'"};
       return v;
     };
     pipelines::UpscaleOptions options;
     options.scale = number_option("scale", 0.0);
-    if (p.isSet(QStringLiteral("scale")) && options.scale <= 0) throw UsageError{"--scale must be above 0"};
+    if (p.isSet(QStringLiteral("scale")) && options.scale <= 0) throw UsageError{"--scale must be between 1 and 16"};
     options.tile = static_cast<std::int64_t>(number_option("tile", 256));
     options.overlap = static_cast<std::int64_t>(number_option("overlap", 32));
     const QString device = p.value(QStringLiteral("device")).toLower();
@@ -149,22 +156,25 @@ int run_upscale(const QStringList& args) {
     if (image.isNull()) throw FileError("cannot read the image (not an image, or damaged)", in.toStdString());
     const std::filesystem::path model_path = p.value(QStringLiteral("model")).toStdString();
     std::fprintf(stderr, "loading %s\n", model_path.string().c_str());
-    const models::LoadedUpscaler upscaler = models::load_upscaler(
-        model_path, cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU), cuda ? torch::kHalf : torch::kFloat);
+    const models::LoadedUpscaler upscaler =
+        models::load_upscaler(model_path, cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU),
+                              cuda ? torch::kHalf : torch::kFloat);
     std::fprintf(stderr, "%s: %lldx RRDBNet (%s layout, %lld blocks, %lld features)\n", upscaler.name().c_str(),
                  static_cast<long long>(upscaler.config.scale()), models::to_string(upscaler.layout),
-                 static_cast<long long>(upscaler.config.num_blocks), static_cast<long long>(upscaler.config.num_features));
+                 static_cast<long long>(upscaler.config.num_blocks),
+                 static_cast<long long>(upscaler.config.num_features));
     pipelines::validate_upscale(upscaler, image.width(), image.height(), options);
 
     const torch::Tensor input =
         bridge::controlImageTensor(image, image.width(), image.height()).permute({0, 2, 3, 1}).contiguous();
     InterruptWatcher interrupt("kiln-cli upscale");
     const auto started = std::chrono::steady_clock::now();
-    const pipelines::UpscaleResult result =
-        pipelines::upscale_images(upscaler, input, options, interrupt.token(), [](const pipelines::UpscaleProgress& pr) {
+    const pipelines::UpscaleResult result = pipelines::upscale_images(
+        upscaler, input, options, interrupt.token(), [](const pipelines::UpscaleProgress& pr) {
           if (pr.passes > 1)
             std::fprintf(stderr, "\rpass %lld/%lld  tile %lld/%lld", static_cast<long long>(pr.pass),
-                         static_cast<long long>(pr.passes), static_cast<long long>(pr.tile), static_cast<long long>(pr.tiles));
+                         static_cast<long long>(pr.passes), static_cast<long long>(pr.tile),
+                         static_cast<long long>(pr.tiles));
           else
             std::fprintf(stderr, "\rtile %lld/%lld", static_cast<long long>(pr.tile), static_cast<long long>(pr.tiles));
           if (pr.tile == pr.tiles) std::fputc('\n', stderr);

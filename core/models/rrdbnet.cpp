@@ -39,7 +39,9 @@ bool contains(const std::string& s, const char* part) { return s.find(part) != s
 // What a file that is no RRDBNet looks like, for the refusal.
 std::string describe_other(const NamedTensorList& tensors) {
   if (tensors.empty()) return "it holds no tensors";
-  auto has = [&](const char* part) { return any_key(tensors, [&](const std::string& k) { return contains(k, part); }); };
+  auto has = [&](const char* part) {
+    return any_key(tensors, [&](const std::string& k) { return contains(k, part); });
+  };
   auto starts = [&](const char* prefix) {
     return any_key(tensors, [&](const std::string& k) { return k.starts_with(prefix); });
   };
@@ -58,7 +60,8 @@ std::string describe_other(const NamedTensorList& tensors) {
 }
 
 // "model.1.sub.3.RDB2.conv5.0.weight" -> "body.3.rdb2.conv5.weight" and the rest of the old layout.
-NamedTensorList rename_old_layout(const NamedTensorList& in, std::int64_t& upsamplings, const std::filesystem::path& source) {
+NamedTensorList rename_old_layout(const NamedTensorList& in, std::int64_t& upsamplings,
+                                  const std::filesystem::path& source) {
   static const std::regex block(R"(model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias))");
   static const std::regex sub(R"(model\.1\.sub\.(\d+)\.(weight|bias))");
   static const std::regex top(R"(model\.(\d+)\.(weight|bias))");
@@ -100,10 +103,14 @@ NamedTensorList rename_repo_layout(const NamedTensorList& in) {
   for (const auto& [key, value] : in) {
     std::smatch m;
     std::string name = key;
-    if (std::regex_match(key, m, block)) name = "body." + m[1].str() + ".rdb" + m[2].str() + "." + m[3].str();
-    else if (key.starts_with("trunk_conv.")) name = "conv_body." + key.substr(11);
-    else if (std::regex_match(key, m, up)) name = "conv_up" + m[1].str() + "." + m[2].str();
-    else if (key.starts_with("HRconv.")) name = "conv_hr." + key.substr(7);
+    if (std::regex_match(key, m, block))
+      name = "body." + m[1].str() + ".rdb" + m[2].str() + "." + m[3].str();
+    else if (key.starts_with("trunk_conv."))
+      name = "conv_body." + key.substr(11);
+    else if (std::regex_match(key, m, up))
+      name = "conv_up" + m[1].str() + "." + m[2].str();
+    else if (key.starts_with("HRconv."))
+      name = "conv_hr." + key.substr(7);
     out.emplace_back(std::move(name), value);
   }
   return out;
@@ -131,9 +138,12 @@ NamedTensorList strip_common_prefix(const NamedTensorList& in) {
 
 const char* to_string(RRDBKeyLayout layout) {
   switch (layout) {
-    case RRDBKeyLayout::BasicSR: return "BasicSR / Real-ESRGAN";
-    case RRDBKeyLayout::OldESRGAN: return "old ESRGAN";
-    case RRDBKeyLayout::ESRGANRepo: return "ESRGAN repository";
+    case RRDBKeyLayout::BasicSR:
+      return "BasicSR / Real-ESRGAN";
+    case RRDBKeyLayout::OldESRGAN:
+      return "old ESRGAN";
+    case RRDBKeyLayout::ESRGANRepo:
+      return "ESRGAN repository";
   }
   return "?";
 }
@@ -180,8 +190,7 @@ torch::Tensor RRDBNetImpl::forward(const torch::Tensor& input) {
   torch::Tensor x = input;
   if (u > 1) {
     const std::int64_t pad_h = (u - h % u) % u, pad_w = (u - w % u) % u;
-    if (pad_h || pad_w)
-      x = F::pad(x, F::PadFuncOptions({0, pad_w, 0, pad_h}).mode(torch::kReflect));
+    if (pad_h || pad_w) x = F::pad(x, F::PadFuncOptions({0, pad_w, 0, pad_h}).mode(torch::kReflect));
     x = torch::pixel_unshuffle(x, u);
   }
   torch::Tensor feat = conv_first(x);
@@ -189,9 +198,8 @@ torch::Tensor RRDBNetImpl::forward(const torch::Tensor& input) {
   for (const auto& block : *body) trunk = block->as<RRDB>()->forward(trunk);
   feat = feat + conv_body(trunk);
   for (Conv2d& up : conv_ups)
-    feat = lrelu(up(F::interpolate(feat, F::InterpolateFuncOptions()
-                                              .scale_factor(std::vector<double>{2.0, 2.0})
-                                              .mode(torch::kNearest))));
+    feat = lrelu(up(F::interpolate(
+        feat, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest))));
   torch::Tensor out = conv_last(lrelu(conv_hr(feat)));
   const std::int64_t s = config_.scale();
   if (out.size(2) != h * s || out.size(3) != w * s) out = out.narrow(2, 0, h * s).narrow(3, 0, w * s);
@@ -221,7 +229,8 @@ RRDBNetWeights normalize_rrdbnet_weights(const NamedTensorList& raw, const std::
   auto shape_of = [&](const std::string& name) -> std::vector<std::int64_t> {
     const torch::Tensor* t = find_tensor(out.tensors, name);
     if (!t || t->dim() != 4)
-      throw FormatError("an RRDBNet file without a 4-D \"" + name + "\" (" + to_string(out.layout) + " layout)", source);
+      throw FormatError("an RRDBNet file without a 4-D \"" + name + "\" (" + to_string(out.layout) + " layout)",
+                        source);
     return t->sizes().vec();
   };
   const auto first = shape_of("conv_first.weight");
@@ -245,13 +254,16 @@ RRDBNetWeights normalize_rrdbnet_weights(const NamedTensorList& raw, const std::
     while (has_key(out.tensors, "conv_up" + std::to_string(c.upsamplings + 1) + ".weight")) ++c.upsamplings;
   }
   if (c.out_channels != 3)
-    throw FormatError("an RRDBNet with " + std::to_string(c.out_channels) +
-                          " output channels: Kiln upscales RGB images (3 channels)",
-                      source);
+    throw FormatError(
+        "an RRDBNet with " + std::to_string(c.out_channels) + " output channels: Kiln upscales RGB images (3 channels)",
+        source);
   const std::int64_t in = first[1];
-  if (in == 3) c.unshuffle = 1;
-  else if (in == 12) c.unshuffle = 2;
-  else if (in == 48) c.unshuffle = 4;
+  if (in == 3)
+    c.unshuffle = 1;
+  else if (in == 12)
+    c.unshuffle = 2;
+  else if (in == 48)
+    c.unshuffle = 4;
   else
     throw FormatError("an RRDBNet whose first conv takes " + std::to_string(in) +
                           " channels (expected 3, or 12 / 48 for a pixel-unshuffled RGB input)",

@@ -59,7 +59,7 @@ std::pair<std::int64_t, std::int64_t> upscaled_size(std::int64_t width, std::int
 
 void validate_upscale(const models::LoadedUpscaler& upscaler, std::int64_t width, std::int64_t height,
                       const UpscaleOptions& o) {
-  if (!std::isfinite(o.scale) || o.scale < 0 || o.scale > 16)
+  if (!std::isfinite(o.scale) || (o.scale != 0 && (o.scale < 1 || o.scale > 16)))
     throw InvalidRequestError("the upscale factor must be between 1 and 16, got " + std::to_string(o.scale));
   if (o.tile != 0 && o.tile < 32)
     throw InvalidRequestError("the upscale tile must be 0 (whole image) or at least 32 pixels, got " +
@@ -73,7 +73,8 @@ void validate_upscale(const models::LoadedUpscaler& upscaler, std::int64_t width
     std::tie(w, h) = upscaled_size(width, height, o.scale);
     if (w < 8 || h < 8)
       throw InvalidRequestError("upscaling " + std::to_string(width) + "x" + std::to_string(height) + " by " +
-                                std::to_string(o.scale) + " leaves no pixel (sizes are rounded down to multiples of 8)");
+                                std::to_string(o.scale) +
+                                " leaves no pixel (sizes are rounded down to multiples of 8)");
   }
   if (w > kMaxSide || h > kMaxSide)
     throw InvalidRequestError("the upscaled size " + std::to_string(w) + "x" + std::to_string(h) + " is above " +
@@ -135,9 +136,10 @@ UpscaleResult upscale_images(const models::LoadedUpscaler& u, const torch::Tenso
   }
   torch::Tensor current = images;
   for (std::int64_t pass = 1; pass <= passes; ++pass) {
-    UpscaleResult r = run_upscaler_tiled(u, current, o.tile, o.overlap, stop, [&](std::int64_t tile, std::int64_t tiles) {
-      if (progress) progress(UpscaleProgress{tile, tiles, pass, passes});
-    });
+    UpscaleResult r =
+        run_upscaler_tiled(u, current, o.tile, o.overlap, stop, [&](std::int64_t tile, std::int64_t tiles) {
+          if (progress) progress(UpscaleProgress{tile, tiles, pass, passes});
+        });
     if (r.cancelled) return r;
     current = r.images;
   }

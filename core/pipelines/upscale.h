@@ -25,15 +25,15 @@
 namespace kiln::pipelines {
 
 struct UpscaleOptions {
-  double scale = 0;          // 0: the model's own scale
-  std::int64_t tile = 256;   // input pixels per tile side; 0: the whole image at once
-  std::int64_t overlap = 32; // input pixels shared by neighbouring tiles
+  double scale = 0;           // 0: the model's own scale
+  std::int64_t tile = 256;    // input pixels per tile side; 0: the whole image at once
+  std::int64_t overlap = 32;  // input pixels shared by neighbouring tiles
 };
 
 struct UpscaleProgress {
-  std::int64_t tile = 0;   // 1-based, of this pass
+  std::int64_t tile = 0;  // 1-based, of this pass
   std::int64_t tiles = 0;
-  std::int64_t pass = 0;   // 1-based model pass (more than one for scales above the model's)
+  std::int64_t pass = 0;  // 1-based model pass (more than one for scales above the model's)
   std::int64_t passes = 0;
 };
 
@@ -45,15 +45,15 @@ struct UpscaleResult {
 // The output size A1111 gives an image of width x height at `scale`: {width', height'}.
 std::pair<std::int64_t, std::int64_t> upscaled_size(std::int64_t width, std::int64_t height, double scale);
 
-// Throws InvalidRequestError for a scale outside (0, 16], a tile below 32 (unless 0), an overlap
+// Throws InvalidRequestError for a scale other than 0 outside [1, 16], a tile below 32 (unless 0), an overlap
 // below 0 or not smaller than half the tile, an output above 16384 pixels a side.
 void validate_upscale(const models::LoadedUpscaler& upscaler, std::int64_t width, std::int64_t height,
                       const UpscaleOptions& options);
 
 // One model pass over images [B, H, W, 3] in [0, 1] -> [B, H*s, W*s, 3] clamped to [0, 1], on the
 // CPU in float. `progress` is called after each tile; `stop` checked before each.
-UpscaleResult run_upscaler_tiled(const models::LoadedUpscaler& upscaler, const torch::Tensor& images,
-                                 std::int64_t tile, std::int64_t overlap, std::stop_token stop = {},
+UpscaleResult run_upscaler_tiled(const models::LoadedUpscaler& upscaler, const torch::Tensor& images, std::int64_t tile,
+                                 std::int64_t overlap, std::stop_token stop = {},
                                  const std::function<void(std::int64_t tile, std::int64_t tiles)>& progress = {});
 
 // The whole upscale to `options.scale` (model passes, then Lanczos when the size is not exact).

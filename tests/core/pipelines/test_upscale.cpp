@@ -57,9 +57,9 @@ TEST_CASE("RRDBNet x4 reproduces PyTorch in BasicSR (.pth params_ema) and old ES
     const char* file;
     km::RRDBKeyLayout layout;
   };
-  for (const Case& c : {Case{"x4_basicsr.pth", km::RRDBKeyLayout::BasicSR},
-                        Case{"x4_old.pth", km::RRDBKeyLayout::OldESRGAN},
-                        Case{"x4_old.safetensors", km::RRDBKeyLayout::OldESRGAN}}) {
+  for (const Case& c :
+       {Case{"x4_basicsr.pth", km::RRDBKeyLayout::BasicSR}, Case{"x4_old.pth", km::RRDBKeyLayout::OldESRGAN},
+        Case{"x4_old.safetensors", km::RRDBKeyLayout::OldESRGAN}}) {
     CAPTURE(c.file);
     const km::LoadedUpscaler u = km::load_upscaler(esrgan(c.file));
     CHECK(u.layout == c.layout);
