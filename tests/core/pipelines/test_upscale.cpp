@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -75,6 +76,31 @@ TEST_CASE("RRDBNet x4 reproduces PyTorch in BasicSR (.pth params_ema) and old ES
     REQUIRE(out.sizes() == expected.sizes());
     CHECK(max_abs(out, expected) <= 1e-4);
   }
+}
+
+TEST_CASE("RRDBNet in ESRGAN's own repository names (RRDB_trunk, trunk_conv, upconvN, HRconv)") {
+  const auto file = kiln::io::open_weight_file(esrgan("x4_basicsr.pth"));
+  km::NamedTensorList tensors;
+  for (const auto& e : file->index().entries()) {
+    std::string name = e.name;
+    auto swap = [&](const std::string& from, const std::string& to) {
+      if (name.starts_with(from)) name = to + name.substr(from.size());
+    };
+    swap("body.", "RRDB_trunk.");
+    if (name.starts_with("RRDB_trunk.")) name.replace(name.find(".rdb"), 4, ".RDB");
+    swap("conv_body.", "trunk_conv.");
+    swap("conv_up", "upconv");
+    swap("conv_hr.", "HRconv.");
+    tensors.emplace_back(name, file->tensor(e.name));
+  }
+  REQUIRE(std::any_of(tensors.begin(), tensors.end(),
+                      [](const auto& t) { return t.first == "RRDB_trunk.1.RDB3.conv5.bias"; }));
+  const km::RRDBNetWeights weights = km::normalize_rrdbnet_weights(tensors);
+  CHECK(weights.layout == km::RRDBKeyLayout::ESRGANRepo);
+  km::RRDBNet net(weights.config);
+  km::load_weights(*net, weights.tensors);
+  c10::InferenceMode guard;
+  CHECK(max_abs(net->forward(reference("input")), reference("x4")) <= 1e-4);
 }
 
 TEST_CASE("RRDBNet x2 with pixel-unshuffle (Real-ESRGAN x2plus layout) on an odd-sized input") {
