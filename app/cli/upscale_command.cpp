@@ -115,7 +115,7 @@ int run_upscale(const QStringList& args) {
       "X");
   opt("tile", "Tile size in input pixels (default 256; 0: the whole image at once). Lower it when memory runs out.",
       "N");
-  opt("overlap", "Pixels neighbouring tiles share (default 32).", "N");
+  opt("overlap", "Pixels neighbouring tiles share (default 32, or a quarter of a smaller tile).", "N");
   opt("device", "cpu (default) or cuda (fp16).", "DEVICE");
   opt("out", "The PNG to write.", "OUT.png");
   if (!p.parse(args)) {
@@ -143,7 +143,9 @@ int run_upscale(const QStringList& args) {
     options.scale = number_option("scale", 0.0);
     if (p.isSet(QStringLiteral("scale")) && options.scale <= 0) throw UsageError{"--scale must be between 1 and 16"};
     options.tile = static_cast<std::int64_t>(number_option("tile", 256));
-    options.overlap = static_cast<std::int64_t>(number_option("overlap", 32));
+    // The default overlap shrinks with a small tile (a quarter of it, at most 32).
+    options.overlap =
+        static_cast<std::int64_t>(number_option("overlap", double(std::min<std::int64_t>(32, options.tile / 4))));
     const QString device = p.value(QStringLiteral("device")).toLower();
     if (!device.isEmpty() && device != QLatin1String("cpu") && device != QLatin1String("cuda"))
       throw UsageError{"--device must be cpu or cuda"};
