@@ -184,7 +184,8 @@ int run_generate(const QStringList& args) {
                      "another --hires-* option is given).", "X");
   opt("hires-resize", "Hires fix to this size instead of a scale (multiples of 8).", "WxH");
   opt("hires-upscaler", "Latent (default), \"Latent (antialiased)\", \"Latent (bicubic)\", \"Latent (bicubic "
-                        "antialiased)\", \"Latent (nearest)\", \"Latent (nearest-exact)\", Lanczos or Nearest.", "NAME");
+                        "antialiased)\", \"Latent (nearest)\", \"Latent (nearest-exact)\", Lanczos, Nearest, or an ESRGAN-family "
+                        "model file (.pth/.safetensors: RealESRGAN, 4x-UltraSharp, ...).", "NAME|FILE");
   opt("hires-steps", "Second pass steps (default 0: the first pass's; it runs steps x denoising).", "N");
   opt("hires-denoising", "Second pass denoising strength (default 0.7).", "X");
   opt("x", "X/Y/Z plot: an axis KIND:V1,V2,... with KIND seed, steps, cfg, sampler, checkpoint (model files), "
@@ -254,7 +255,14 @@ int run_generate(const QStringList& args) {
       hires->scale = real(p, "hires-scale", 2.0);
       hires->steps = integer(p, "hires-steps", 0);
       hires->denoising = real(p, "hires-denoising", 0.7);
-      if (p.isSet(QStringLiteral("hires-upscaler"))) hires->upscaler = p.value(QStringLiteral("hires-upscaler")).toStdString();
+      if (p.isSet(QStringLiteral("hires-upscaler"))) {
+        const QString upscaler = p.value(QStringLiteral("hires-upscaler"));
+        hires->upscaler = upscaler.toStdString();
+        if (QFileInfo(upscaler).isFile()) {  // an ESRGAN-family model file; A1111 records its name
+          hires->upscaler_model = upscaler.toStdString();
+          hires->upscaler = QFileInfo(upscaler).completeBaseName().toStdString();
+        }
+      }
       if (p.isSet(QStringLiteral("hires-resize"))) {
         const QStringList wh = p.value(QStringLiteral("hires-resize")).split(QLatin1Char('x'));
         bool okw = false, okh = false;
@@ -397,6 +405,11 @@ int run_generate(const QStringList& args) {
       std::fprintf(stderr, "embeddings: %s\n",
                    used.empty() ? ("none of the " + std::to_string(library.files().size()) + " found is in the prompts").c_str()
                                 : used.c_str());
+    }
+    if (hires && !hires->upscaler_model.empty()) {  // loaded once for every run
+      std::fprintf(stderr, "loading %s\n", hires->upscaler_model.string().c_str());
+      hires->loaded_upscaler = std::make_shared<const models::LoadedUpscaler>(models::load_upscaler(
+          hires->upscaler_model, load.device, load.device.is_cuda() ? torch::kHalf : torch::kFloat));
     }
     // Merged into the weights for the whole command (the process ends before anything else uses
     // the model, so nothing is restored).

@@ -29,6 +29,9 @@ void print_usage(std::FILE* out) {
       "                                   txt2img, img2img, inpainting, ControlNet; PNGs carry\n"
       "                                   AUTOMATIC1111's parameters (see generate --help)\n"
       "  png-info FILE                    The generation parameters a PNG carries\n"
+      "  upscale IN --model FILE.pth --out OUT.png [--scale X] [--tile N] [--device cuda]\n"
+      "                                   An ESRGAN-family upscale (RealESRGAN, 4x-UltraSharp, ...)\n"
+      "                                   in tiles, keeping the PNG's parameters\n"
       "  convert IN OUT [--to single-file|diffusers] [--half|--bf16] [--format safetensors|ckpt]\n"
       "                                   Diffusers folder <-> original single file (A1111 /\n"
       "                                   ComfyUI layout), verified by reading it back\n"
@@ -117,7 +120,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("control")) return kiln::cli::run_control(args);
   if (command == QLatin1String("models")) return kiln::cli::run_models(args);
   if (command == QLatin1String("endpoint")) return kiln::cli::run_endpoint(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, convert, dataset, train, export, control, models, endpoint; see kiln-cli --help)\n",
+  if (command == QLatin1String("upscale")) return kiln::cli::run_upscale(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, upscale, convert, dataset, train, export, control, models, endpoint; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

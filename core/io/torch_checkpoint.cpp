@@ -339,6 +339,11 @@ std::unique_ptr<TorchCheckpointFile> TorchCheckpointFile::open(const fs::path& p
                       path);
   }
   const Value* state = pickle::dict_get(root, "state_dict");
+  // BasicSR / Real-ESRGAN save {"params_ema": ..., "params": ...}; the EMA weights are the ones used.
+  for (const char* key : {"params_ema", "params"}) {
+    if (state && state->kind == Kind::Dict) break;
+    state = pickle::dict_get(root, key);
+  }
   const bool nested = state && state->kind == Kind::Dict;
   if (!nested) state = &root;
 

@@ -11,7 +11,8 @@
 //   <folder>/version     and, in newer PyTorch, byteorder, .data/serialization_id
 //
 // The tensors are those of the state dict: the dict under "state_dict" when there is one
-// (PyTorch Lightning / original Stable Diffusion .ckpt files), else the top-level dict
+// (PyTorch Lightning / original Stable Diffusion .ckpt files), else the one under "params_ema"
+// or "params" (BasicSR / Real-ESRGAN upscalers, EMA first), else the top-level dict
 // (nn.Module.state_dict(), diffusers .bin). Other objects of the pickle (optimizer state,
 // Lightning callbacks, numpy scalars) are parsed as opaque values, never run, and named in
 // warnings(). Every tensor is validated when the file is opened: its storage entry exists,

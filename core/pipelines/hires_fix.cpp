@@ -4,6 +4,8 @@
 
 #include "base/error.h"
 #include "pipelines/generation_request.h"
+#include "pipelines/model_loading.h"
+#include "pipelines/upscale.h"
 
 namespace kiln::pipelines {
 
@@ -83,7 +85,10 @@ std::pair<std::int64_t, std::int64_t> hires_size(const GenerationRequest& r, con
 
 void validate_hires(const GenerationRequest& r, const HiresFix& h) {
   const auto& names = hires_upscalers();
-  if (std::find(names.begin(), names.end(), h.upscaler) == names.end()) {
+  if (h.uses_upscaler_model()) {
+    if (!h.loaded_upscaler && !std::filesystem::is_regular_file(h.upscaler_model))
+      throw InvalidRequestError("the hires upscaler model " + h.upscaler_model.string() + " does not exist");
+  } else if (std::find(names.begin(), names.end(), h.upscaler) == names.end()) {
     std::string all;
     for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
     throw InvalidRequestError("unknown hires upscaler '" + h.upscaler + "'", "one of " + all);
@@ -136,23 +141,45 @@ GenerationResult generate_hires(const StableDiffusionModel& model, const Generat
                                           .mode(torch::kBilinear)
                                           .align_corners(false))
                   .clamp(0, 1);
-  if (is_latent_upscaler(h.upscaler)) {
+  const bool latent = !h.uses_upscaler_model() && is_latent_upscaler(h.upscaler);
+  if (latent) {
     second.init_latents = torch::zeros({1, 4, height / 8, width / 8});
   } else {
     second.init_image = torch::zeros({1, 3, height, width});
   }
   validate_request(second, model);
 
+  // The upscaler model loads (and fails on a bad file) before the first pass runs.
+  std::shared_ptr<const models::LoadedUpscaler> upscaler = h.loaded_upscaler;
+  if (!upscaler && h.uses_upscaler_model()) {
+    const torch::Device device = model.unet->parameters().front().device();
+    upscaler = std::make_shared<const models::LoadedUpscaler>(
+        models::load_upscaler(h.upscaler_model, device, device.is_cuda() ? torch::kHalf : torch::kFloat));
+  }
+
   GenerationResult first = generate(model, r, stop, callbacks);
   if (first.cancelled) return first;
   if (callbacks.on_stage) callbacks.on_stage("hires fix: upscaling");
   c10::InferenceMode inference;
-  if (is_latent_upscaler(h.upscaler)) {
+  if (latent) {
     second.init_latents = resize_latents(first.latents, h.upscaler, height / 8, width / 8);
     second.init_image = torch::Tensor();
   } else {
     torch::Tensor up;
-    if (h.upscaler == "Lanczos") {
+    if (upscaler) {
+      // A1111's resize_image: the model to at least the target, then Lanczos to it exactly.
+      UpscaleOptions options;
+      options.scale = std::max(double(width) / double(r.width), double(height) / double(r.height));
+      options.tile = h.upscaler_tile;
+      options.overlap = std::min<std::int64_t>(options.overlap, h.upscaler_tile / 4);
+      const UpscaleResult upscaled = upscale_images(*upscaler, first.images.narrow(0, 0, 1), options, stop);
+      if (upscaled.cancelled) {
+        first.cancelled = true;
+        return first;
+      }
+      up = upscaled.images;
+      if (up.size(1) != height || up.size(2) != width) up = lanczos_resize(up, height, width);
+    } else if (h.upscaler == "Lanczos") {
       up = lanczos_resize(first.images, height, width);
     } else {  // Nearest
       up = F::interpolate(first.images.permute({0, 3, 1, 2}),
