@@ -17,6 +17,7 @@
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "control/control_map_fit.h"
+#include "pipelines/embeddings.h"
 #include "pipelines/hires_fix.h"
 #include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
@@ -256,6 +257,20 @@ bool EngineWorker::runJob(const GenerationJob& job) {
     controlRecords << use;
   }
 
+  // Textual inversion: the embeddings folders' names the prompts use, checked before sampling.
+  QList<bridge::EmbeddingUse> embeddingRecords;
+  for (const QString& dir : job.embeddingFolders)
+    if (QFileInfo(dir).isDir()) request.embedding_folders.emplace_back(dir.toStdString());
+  if (!request.embedding_folders.empty()) {
+    const pipelines::EmbeddingLibrary library = pipelines::EmbeddingLibrary::scan(request.embedding_folders);
+    for (const pipelines::TextualInversion& e :
+         pipelines::resolve_embeddings(mLoaded->model, library, {request.prompt, request.negative_prompt},
+                                       request.prompt_syntax)
+             .used)
+      embeddingRecords << bridge::EmbeddingUse{QString::fromStdString(e.name),
+                                               QString::fromStdString(pipelines::textual_inversion_short_hash(e.file))};
+  }
+
   QDir output(job.outputFolder);
   int number = -1;
   if (!job.outputFolder.isEmpty()) {
@@ -324,6 +339,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       image.parameters.seed = request.seed;
       image.parameters.loras = mLoaded->loraParameters;
       image.parameters.controlNets = controlRecords;
+      image.parameters.embeddings = embeddingRecords;
       image.parameters.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(mLoaded->dtype)));
       if (count > 1) {
         image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(count));

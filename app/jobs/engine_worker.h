@@ -68,6 +68,8 @@ struct GenerationJob {
   // The VAE in tiles: "auto", "on" or "off" (pipelines::VaeTilingMode; a machine setting like the
   // precision, not recorded in the images).
   QString vaeTiling = QStringLiteral("auto");
+  // Folders of textual inversion embeddings (a prompt word equal to a file's name uses it).
+  QStringList embeddingFolders;
   std::stop_token stop;
 };
 

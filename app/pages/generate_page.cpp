@@ -457,6 +457,8 @@ void GeneratePage::generate() {
   job.controlUnits = controlUnits;
   job.precision = mForm->precision();
   job.vaeTiling = form().tiledVae;
+  // Embeddings live in an "embeddings" folder inside a model folder (A1111's name for it).
+  for (const QString& folder : mLibrary->folders()) job.embeddingFolders << QDir(folder).filePath(QStringLiteral("embeddings"));
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
   saveForm();
   if (isGenerating()) {

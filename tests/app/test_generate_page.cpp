@@ -24,6 +24,9 @@
 #include "jobs/engine_worker.h"
 #include "pages/gallery_model.h"
 #include "pages/gallery_panel.h"
+#include <torch/torch.h>
+
+#include "io/safetensors.h"
 #include "pages/generate_page.h"
 #include "pages/generation_queue.h"
 #include "services/model_library.h"
@@ -94,6 +97,7 @@ class TestGeneratePage : public QObject {
   void hiresFixMakesTheLargerImageAndRecordsIt();
   void sizeFollowsTheModelsNativeSize();
   void generateWhileGeneratingQueuesInOrder();
+  void embeddingsInTheModelFoldersAreUsedByName();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -564,6 +568,29 @@ void TestGeneratePage::generateWhileGeneratingQueuesInOrder() {
   QVERIFY(queue->isEmpty());
   QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
   QCOMPARE(s.page->gallery()->rowCount(), 5);
+}
+
+void TestGeneratePage::embeddingsInTheModelFoldersAreUsedByName() {
+  // A textual inversion file in <model folder>/embeddings: its name in the prompt uses it.
+  QVERIFY(QDir().mkpath(models() + QStringLiteral("/embeddings")));
+  torch::manual_seed(5);
+  kiln::io::write_safetensors((models() + QStringLiteral("/embeddings/tiemb.safetensors")).toStdString(),
+                              {{"emb_params", torch::randn({2, 32})}});
+  Studio s(settingsFile());
+  prepare(s, 2, 42);
+  generateAndWait(s);
+  const QImage without = s.page->gallery()->item(0).image;
+  QVERIFY(s.page->gallery()->item(0).parameters.embeddings.isEmpty());
+  GenerationForm f = s.page->form();
+  f.prompt = QStringLiteral("a photo of a (red:1.2) fox, tiemb");
+  s.page->setForm(f);
+  generateAndWait(s);
+  const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
+  QCOMPARE(item.parameters.embeddings.size(), 1);
+  QCOMPARE(item.parameters.embeddings.first().name, QStringLiteral("tiemb"));
+  QCOMPARE(item.parameters.embeddings.first().hash.size(), 12);
+  QVERIFY(item.image != without);
+  QVERIFY(kiln::bridge::readPngParameters(item.path).contains(QStringLiteral("TI hashes: \"tiemb: ")));
 }
 
 QTEST_MAIN(TestGeneratePage)
