@@ -70,6 +70,9 @@ struct GenerationJob {
   QString vaeTiling = QStringLiteral("auto");
   // Folders of textual inversion embeddings (a prompt word equal to a file's name uses it).
   QStringList embeddingFolders;
+  // A cell of the Generate page's X/Y/Z plot (0: not part of one); the worker ignores it.
+  quint64 plotId = 0;
+  int plotCell = -1;
   std::stop_token stop;
 };
 

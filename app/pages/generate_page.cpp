@@ -1,6 +1,7 @@
 #include "pages/generate_page.h"
 
 #include <QAction>
+#include <QDateTime>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -11,11 +12,13 @@
 #include <QHBoxLayout>
 #include <QImageReader>
 #include <QLabel>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollArea>
+#include <QSet>
 #include <QSlider>
 #include <QSplitter>
 #include <QTabBar>
@@ -32,6 +35,7 @@
 #include "pages/generation_form_view.h"
 #include "pages/generation_queue.h"
 #include "pages/pose_editor_panel.h"
+#include "pages/xyz_plot_dialog.h"
 #include "pages/train_session.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
@@ -441,8 +445,26 @@ void GeneratePage::generate() {
     showError(tr("ControlNet unit not ready"), controlProblem);
     return;
   }
+  bool fixed = true;
+  GenerationJob job = jobFromForm(controlUnits, &fixed);
+  saveForm();
+  if (isGenerating()) {
+    // Another job runs: this one waits its turn, complete as it is now.
+    GenerationQueue::Entry entry;
+    entry.job = job;
+    entry.randomSeed = !fixed;
+    entry.modelName = mForm->selectedModelName();
+    mQueue->append(entry);
+    Q_EMIT message(tr("Added to the queue (%n waiting)", nullptr, mQueue->count()));
+    return;
+  }
+  startJob(job);
+}
+
+GenerationJob GeneratePage::jobFromForm(const QList<ControlUnitJob>& controlUnits, bool* fixedSeed) {
   const GenerationForm f = form();
   const bool fixed = f.seed >= 0;
+  if (fixedSeed) *fixedSeed = fixed;
   const quint64 seed = fixed ? static_cast<quint64>(f.seed) : QRandomGenerator::global()->generate();
 
   GenerationJob job;
@@ -460,18 +482,186 @@ void GeneratePage::generate() {
   // Embeddings live in an "embeddings" folder inside a model folder (A1111's name for it).
   for (const QString& folder : mLibrary->folders()) job.embeddingFolders << QDir(folder).filePath(QStringLiteral("embeddings"));
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();
-  saveForm();
-  if (isGenerating()) {
-    // Another job runs: this one waits its turn, complete as it is now.
+  return job;
+}
+
+void GeneratePage::choosePlot() {
+  XyzPlotDialog dialog(this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  const QString problem = queuePlot(dialog.axes());
+  if (!problem.isEmpty()) showError(tr("Cannot make the plot"), problem);
+}
+
+QString GeneratePage::queuePlot(const std::array<std::optional<bridge::GridAxis>, 3>& axes) {
+  if (!mForm->hasModel()) return tr("Choose a model first.");
+  if (mControlNet->isComputing()) return tr("A control map is still being computed; try again when it is ready.");
+  const bridge::GridAxis* gx = axes[0] ? &*axes[0] : nullptr;
+  const bridge::GridAxis* gy = axes[1] ? &*axes[1] : nullptr;
+  const bridge::GridAxis* gz = axes[2] ? &*axes[2] : nullptr;
+  if (!gx && !gy && !gz) return tr("Choose at least one axis.");
+  const QList<bridge::GridCellIndex> cells = bridge::gridCells(gx, gy, gz);
+  if (mMode != Mode::TextToImage && (!mInput->hasImage() || mBlankScribbleSheet))
+    return tr("Open or drop the image to start from, or send one from the gallery.");
+  QString controlProblem;
+  const QList<ControlUnitJob> controlUnits = mControlNet->jobs(&controlProblem);
+  if (!controlProblem.isEmpty()) return controlProblem;
+  const GenerationJob base = jobFromForm(controlUnits, nullptr);
+  // Every value checked before anything is queued.
+  const auto modelFor = [this](const QString& value) -> QString {
+    if (QFileInfo::exists(value)) return QFileInfo(value).absoluteFilePath();
+    for (const ModelEntry& e : mLibrary->entries()) {
+      const QFileInfo info(e.path);
+      if ((info.isDir() ? info.fileName() : info.completeBaseName()) == value) return e.path;
+    }
+    return {};
+  };
+  for (const bridge::GridAxis* axis : {gx, gy, gz}) {
+    if (!axis) continue;
+    for (const QString& v : axis->values) {
+      if (axis->kind == QLatin1String("checkpoint") && modelFor(v).isEmpty())
+        return tr("No model “%1” in the library (give its name as listed, or a path).").arg(v);
+      if (axis->kind == QLatin1String("sampler")) {
+        try {
+          (void)schedulers::parse_scheduler_name(v.toStdString());
+        } catch (const std::exception&) {
+          return tr("Kiln has no sampler “%1”.").arg(v);
+        }
+      }
+    }
+    if (axis->kind == QLatin1String("lora") && base.loras.isEmpty()) return tr("A LoRA weight axis needs a LoRA in the list.");
+    if (axis->kind == QLatin1String("prompt") && !base.parameters.prompt.contains(axis->values.first()) &&
+        !base.parameters.negativePrompt.contains(axis->values.first()))
+      return tr("“%1” is not in the prompt or the negative prompt.").arg(axis->values.first());
+  }
+  if (cells.size() > 100 &&
+      QMessageBox::question(this, tr("A Large Plot"),
+                            tr("This plot makes %1 images. Make them all?").arg(cells.size())) != QMessageBox::Yes)
+    return {};
+  const quint64 plotId = mNextPlot++;
+  Plot plot;
+  plot.axes = axes;
+  plot.images = QList<QImage>(cells.size());
+  plot.outputFolder = base.outputFolder;
+  const auto valueOf = [&](const QString& kind, const bridge::GridCellIndex& c) -> std::optional<QString> {
+    const bridge::GridAxis* list[3] = {gx, gy, gz};
+    const int at[3] = {c.x, c.y, c.z};
+    for (int a = 0; a < 3; ++a)
+      if (list[a] && list[a]->kind == kind) return list[a]->values.at(at[a]);
+    return std::nullopt;
+  };
+  for (qsizetype n = 0; n < cells.size(); ++n) {
+    GenerationJob job = base;
+    job.id = mNextJob++;
+    job.batchCount = job.batchSize = 1;
+    job.plotId = plotId;
+    job.plotCell = int(n);
+    bridge::GenerationParameters& p = job.parameters;
+    if (const auto v = valueOf(QStringLiteral("seed"), cells[n])) p.seed = v->toULongLong();
+    if (const auto v = valueOf(QStringLiteral("steps"), cells[n])) p.steps = v->toInt();
+    if (const auto v = valueOf(QStringLiteral("cfg"), cells[n])) p.cfgScale = v->toDouble();
+    if (const auto v = valueOf(QStringLiteral("sampler"), cells[n]))
+      p.sampler = QString::fromUtf8(schedulers::display_name(schedulers::parse_scheduler_name(v->toStdString())).data());
+    if (const auto v = valueOf(QStringLiteral("prompt"), cells[n])) {
+      const bridge::GridAxis* axis = gx && gx->kind == QLatin1String("prompt")   ? gx
+                                     : gy && gy->kind == QLatin1String("prompt") ? gy
+                                                                                 : gz;
+      p.prompt.replace(axis->values.first(), *v);
+      p.negativePrompt.replace(axis->values.first(), *v);
+    }
+    if (const auto v = valueOf(QStringLiteral("checkpoint"), cells[n])) {
+      job.modelPath = modelFor(*v);
+      const QFileInfo info(job.modelPath);
+      p.modelName = info.isDir() ? info.fileName() : info.completeBaseName();
+      const auto entry = mLibrary->entry(job.modelPath);
+      p.modelHash = entry ? entry->summary.shortHash() : QString();
+    }
+    if (const auto v = valueOf(QStringLiteral("lora"), cells[n])) job.loras[0].weight = v->toDouble();
+    if (n == 0) plot.parameters = p;
+    mPlotCells.insert(job.id, {plotId, int(n)});
     GenerationQueue::Entry entry;
     entry.job = job;
-    entry.randomSeed = !fixed;
-    entry.modelName = mForm->selectedModelName();
+    entry.modelName = QFileInfo(job.modelPath).completeBaseName();
     mQueue->append(entry);
-    Q_EMIT message(tr("Added to the queue (%n waiting)", nullptr, mQueue->count()));
-    return;
   }
-  startJob(job);
+  mPlots.insert(plotId, plot);
+  Q_EMIT message(tr("X/Y/Z plot: %n image(s) queued", nullptr, int(cells.size())));
+  if (!isGenerating()) startNextQueued();
+  return {};
+}
+
+// A plot's cell arrived: kept until the last, then the grid goes to the gallery.
+void GeneratePage::plotImage(quint64 jobId, const GeneratedImage& image) {
+  const auto cell = mPlotCells.constFind(jobId);
+  if (cell == mPlotCells.constEnd()) return;
+  auto plot = mPlots.find(cell->first);
+  if (plot == mPlots.end()) return;
+  if (plot->images[cell->second].isNull()) ++plot->made;
+  plot->images[cell->second] = image.image;
+  if (plot->made < plot->images.size()) return;
+  const auto& a = plot->axes;
+  const QImage grid = bridge::composeGrid(plot->images, a[0] ? &*a[0] : nullptr, a[1] ? &*a[1] : nullptr,
+                                          a[2] ? &*a[2] : nullptr);
+  bridge::GenerationParameters p = plot->parameters;
+  p.extra.insert(QStringLiteral("Script"), QStringLiteral("X/Y/Z plot"));
+  const char* names[3] = {"X", "Y", "Z"};
+  for (int i = 0; i < 3; ++i) {
+    if (!a[i]) continue;
+    p.extra.insert(QLatin1String(names[i]) + QStringLiteral(" Type"), a[i]->title());
+    p.extra.insert(QLatin1String(names[i]) + QStringLiteral(" Values"), a[i]->values.join(QStringLiteral(", ")));
+  }
+  QString path;
+  if (!plot->outputFolder.isEmpty()) {
+    const QString file = QDir(plot->outputFolder)
+                             .filePath(QStringLiteral("xyz_grid-%1.png")
+                                           .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
+    QString error;
+    if (bridge::writePngWithParameters(file, grid, p.toText(), &error))
+      path = file;
+    else
+      showError(tr("Could not save the plot"), tr("The grid is in the gallery but was not written."), error);
+  }
+  mGallery->prepend(grid, p, path);
+  mGalleryPanel->selectRow(0);
+  mOutput->setImage(grid);
+  for (auto it = mPlotCells.begin(); it != mPlotCells.end();)
+    it = it->first == cell->first ? mPlotCells.erase(it) : std::next(it);
+  mPlots.erase(plot);
+  Q_EMIT message(tr("X/Y/Z plot done"));
+}
+
+// A cell that ended without its image (failed, cancelled, or taken out of the queue): the plot
+// cannot be completed and is dropped; its other cells stay in the gallery.
+void GeneratePage::plotJobEnded(quint64 jobId, bool made) {
+  if (made) return;
+  const auto cell = mPlotCells.constFind(jobId);
+  if (cell == mPlotCells.constEnd()) return;
+  const quint64 plotId = cell->first;
+  if (!mPlots.contains(plotId)) return;
+  mPlots.remove(plotId);
+  for (auto it = mPlotCells.begin(); it != mPlotCells.end();) it = it->first == plotId ? mPlotCells.erase(it) : std::next(it);
+  Q_EMIT message(tr("The X/Y/Z plot stopped before its last image: no grid"));
+}
+
+// Plots whose cells are neither queued nor running any more (the queue was cleared or a cell
+// removed) cannot finish: dropped, with a word.
+void GeneratePage::dropOrphanPlots() {
+  if (mPlots.isEmpty()) return;
+  QSet<quint64> alive;
+  if (mJob != 0) alive.insert(mJob);
+  for (int i = 0; i < mQueue->count(); ++i) alive.insert(mQueue->entry(i).job.id);
+  QSet<quint64> live;
+  for (auto it = mPlotCells.cbegin(); it != mPlotCells.cend(); ++it)
+    if (alive.contains(it.key())) live.insert(it->first);
+  for (auto it = mPlots.begin(); it != mPlots.end();) {
+    if (live.contains(it.key())) {
+      ++it;
+      continue;
+    }
+    const quint64 plotId = it.key();
+    it = mPlots.erase(it);
+    for (auto c = mPlotCells.begin(); c != mPlotCells.end();) c = c->first == plotId ? mPlotCells.erase(c) : std::next(c);
+    Q_EMIT message(tr("The X/Y/Z plot lost queued images: no grid"));
+  }
 }
 
 void GeneratePage::startNextQueued() {
@@ -595,6 +785,7 @@ void GeneratePage::onImage(quint64 id, const GeneratedImage& image) {
                   .arg(QDir::toNativeSeparators(mGenerationSettings->outputFolder())),
               image.saveError);
   }
+  plotImage(id, image);  // after the cell: the grid goes on top
 }
 
 void GeneratePage::onWarning(quint64 id, const QString& text) {
@@ -608,12 +799,14 @@ void GeneratePage::onFinished(quint64 id) {
 
 void GeneratePage::onFailed(quint64 id, const UserMessage& message) {
   if (id != mJob) return;
+  plotJobEnded(id, false);
   showError(message.title, message.text, message.details);
   endJob(tr("Failed"));
 }
 
 void GeneratePage::onCancelled(quint64 id) {
   if (id != mJob) return;
+  plotJobEnded(id, mJobImages > 0);
   endJob(mJobImages > 0 ? tr("Cancelled after %n image(s)", nullptr, mJobImages) : tr("Cancelled"));
 }
 

@@ -4,16 +4,19 @@
 // with live previews; the session's gallery with each image's parameters on the right. The
 // engine runs in one persistent EngineWorker thread; the GUI thread only paints.
 
+#include <QHash>
 #include <QImage>
 #include <QPointer>
 #include <QThread>
 #include <QWidget>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <stop_token>
 
 #include "bridge/generation_parameters.h"
+#include "bridge/xyz_grid.h"
 #include "jobs/engine_worker.h"
 #include "state/generation_settings.h"
 
@@ -79,6 +82,11 @@ class GeneratePage : public QWidget {
   // The size follows the chosen model: its native size when the size was the previous model's
   // native one, or is outside what the new model accepts (a quarter to four times native).
   void adaptSizeToModel();
+  // An X/Y/Z plot of the form's settings: every cell queued as a job, the labelled grid added to
+  // the gallery (and saved) when the last one is made. Returns "" or why nothing was queued.
+  QString queuePlot(const std::array<std::optional<bridge::GridAxis>, 3>& axes);
+  // Asks for the axes (XyzPlotDialog), then queuePlot.
+  void choosePlot();
   // Jobs waiting for the running one (Generate while generating adds to it).
   GenerationQueue* queue() const { return mQueue; }
   // A dropped or opened file: parameters of a Kiln/A1111 PNG, or the image-to-image input.
@@ -174,6 +182,10 @@ class GeneratePage : public QWidget {
   void onCancelled(quint64 id);
   void endJob(const QString& status);
   void startJob(GenerationJob job);
+  GenerationJob jobFromForm(const QList<ControlUnitJob>& controlUnits, bool* fixedSeed);
+  void plotImage(quint64 jobId, const GeneratedImage& image);
+  void plotJobEnded(quint64 jobId, bool made);
+  void dropOrphanPlots();
   void startNextQueued();
   QWidget* buildQueueBox(QWidget* parent);
   // Generate was pressed while a unit's map was being computed: once no enabled unit computes,
@@ -240,6 +252,16 @@ class GeneratePage : public QWidget {
   QWidget* mQueueBox;
   QString mActivityText;  // the job's activity without the queue count
   int mActivityPercent = 0;
+  struct Plot {
+    std::array<std::optional<bridge::GridAxis>, 3> axes;
+    QList<QImage> images;  // by cell
+    int made = 0;
+    bridge::GenerationParameters parameters;  // the first cell's, for the grid's record
+    QString outputFolder;
+  };
+  QHash<quint64, Plot> mPlots;                     // by plot id
+  QHash<quint64, QPair<quint64, int>> mPlotCells;  // job id -> (plot id, cell)
+  quint64 mNextPlot = 1;
   QString mSizedForModel;  // the model the size was last adapted to (adaptSizeToModel)
 };
 

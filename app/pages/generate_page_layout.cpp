@@ -276,9 +276,15 @@ QWidget* GeneratePage::buildSettingsPanel() {
   mCancelButton->setToolTip(mCancel->toolTip());
   mCancelButton->setMinimumHeight(mGenerateButton->minimumHeight());
   connect(mCancelButton, &QPushButton::clicked, mCancel, &QAction::trigger);
+  auto* plotButton = new QPushButton(tr("Plot…"), panel);
+  plotButton->setObjectName(QStringLiteral("plotButton"));
+  plotButton->setToolTip(tr("X/Y/Z plot: these settings over up to three axes of values, in one labelled grid"));
+  plotButton->setMinimumHeight(mGenerateButton->minimumHeight());
+  connect(plotButton, &QPushButton::clicked, this, &GeneratePage::choosePlot);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(mGenerateButton, 3);
   buttons->addWidget(mCancelButton, 1);
+  buttons->addWidget(plotButton, 1);
 
   mProgress = new QProgressBar(panel);
   mProgress->setObjectName(QStringLiteral("generateProgress"));
@@ -540,6 +546,8 @@ QWidget* GeneratePage::buildQueueBox(QWidget* parent) {
     if (isGenerating()) setActivity(mActivityText, mActivityPercent);
   };
   connect(mQueue, &GenerationQueue::countChanged, this, update);
+  // A removed or cleared plot cell ends its plot (after the running job started from the queue).
+  connect(mQueue, &GenerationQueue::countChanged, this, [this] { QTimer::singleShot(0, this, &GeneratePage::dropOrphanPlots); });
   update(0);
   return mQueueBox;
 }

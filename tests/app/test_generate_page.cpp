@@ -29,6 +29,7 @@
 #include "io/safetensors.h"
 #include "pages/generate_page.h"
 #include "pages/generation_queue.h"
+#include "pages/xyz_plot_dialog.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/generation_settings.h"
@@ -98,6 +99,7 @@ class TestGeneratePage : public QObject {
   void sizeFollowsTheModelsNativeSize();
   void generateWhileGeneratingQueuesInOrder();
   void embeddingsInTheModelFoldersAreUsedByName();
+  void xyzPlotQueuesEveryCellAndAddsTheGrid();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -591,6 +593,38 @@ void TestGeneratePage::embeddingsInTheModelFoldersAreUsedByName() {
   QCOMPARE(item.parameters.embeddings.first().hash.size(), 12);
   QVERIFY(item.image != without);
   QVERIFY(kiln::bridge::readPngParameters(item.path).contains(QStringLiteral("TI hashes: \"tiemb: ")));
+}
+
+void TestGeneratePage::xyzPlotQueuesEveryCellAndAddsTheGrid() {
+  Studio s(settingsFile());
+  prepare(s, 2, 42);
+  kiln::app::XyzPlotDialog dialog;
+  dialog.setAxisText(0, QStringLiteral("steps:2,3"));
+  dialog.setAxisText(1, QStringLiteral("prompt:red,blue"));
+  auto axes = dialog.axes();
+  QVERIFY(axes[0] && axes[1] && !axes[2]);
+  QVERIFY(s.page->queuePlot(axes).isEmpty());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating() && s.page->queue()->isEmpty(), kTimeout);
+  QCOMPARE(s.page->gallery()->rowCount(), 5);  // four cells, then the grid on top
+  const kiln::app::GalleryItem& grid = s.page->gallery()->item(0);
+  QVERIFY(grid.image.width() > 2 * 64 && grid.image.height() > 2 * 64);
+  QCOMPARE(grid.parameters.extra.value(QStringLiteral("Script")), QStringLiteral("X/Y/Z plot"));
+  QCOMPARE(grid.parameters.extra.value(QStringLiteral("Y Type")), QStringLiteral("Prompt S/R"));
+  QVERIFY(QFileInfo(grid.path).fileName().startsWith(QStringLiteral("xyz_grid-")));
+  QCOMPARE(s.page->gallery()->item(1).parameters.prompt, QStringLiteral("a photo of a (blue:1.2) fox"));
+  QCOMPARE(s.page->gallery()->item(1).parameters.steps, 3);
+
+  // Refused before anything is queued; a cleared queue drops the plot without a grid.
+  dialog.setAxisText(0, QStringLiteral("checkpoint:no_such_model"));
+  QVERIFY(s.page->queuePlot(dialog.axes()).contains(QStringLiteral("no_such_model")));
+  QVERIFY(s.page->queue()->isEmpty());
+  dialog.setAxisText(0, QStringLiteral("seed:1-4"));
+  dialog.setAxisText(1, QString());
+  QVERIFY(s.page->queuePlot({dialog.axes()[0], std::nullopt, std::nullopt}).isEmpty());
+  s.page->queue()->clear();
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
+  QTest::qWait(50);
+  QCOMPARE(s.page->gallery()->rowCount(), 6);  // the one cell that ran, no grid
 }
 
 QTEST_MAIN(TestGeneratePage)
