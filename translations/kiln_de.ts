@@ -2381,6 +2381,158 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Computing control map…</source>
         <translation>Steuerkarte wird berechnet…</translation>
     </message>
+    <message>
+        <source>Size set to %1 × %1, the native size of %2</source>
+        <translation>Größe auf %1 × %1 gesetzt, die native Größe von %2</translation>
+    </message>
+    <message>
+        <source>Queue</source>
+        <translation>Einreihen</translation>
+    </message>
+    <message>
+        <source>Add this to the queue: it runs when the jobs before it are done (Ctrl+Enter)</source>
+        <translation>In die Warteschlange stellen: läuft, wenn die Aufträge davor fertig sind (Strg+Eingabe)</translation>
+    </message>
+    <message>
+        <source>A control map is still being computed: queue again when it is ready</source>
+        <translation>Eine Steuerkarte wird noch berechnet: reihen Sie erneut ein, wenn sie fertig ist</translation>
+    </message>
+    <message numerus="yes">
+        <source>Added to the queue (%n waiting)</source>
+        <translation>
+            <numerusform>In die Warteschlange gestellt (%n wartet)</numerusform>
+            <numerusform>In die Warteschlange gestellt (%n warten)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cannot make the plot</source>
+        <translation>Plot nicht möglich</translation>
+    </message>
+    <message>
+        <source>Choose a model first.</source>
+        <translation>Wählen Sie zuerst ein Modell.</translation>
+    </message>
+    <message>
+        <source>A control map is still being computed; try again when it is ready.</source>
+        <translation>Eine Steuerkarte wird noch berechnet; versuchen Sie es erneut, wenn sie fertig ist.</translation>
+    </message>
+    <message>
+        <source>Choose at least one axis.</source>
+        <translation>Wählen Sie mindestens eine Achse.</translation>
+    </message>
+    <message>
+        <source>No model “%1” in the library (give its name as listed, or a path).</source>
+        <translation>Kein Modell „%1“ in der Bibliothek (Namen wie aufgelistet oder einen Pfad angeben).</translation>
+    </message>
+    <message>
+        <source>Kiln has no sampler “%1”.</source>
+        <translation>Kiln hat keinen Sampler „%1“.</translation>
+    </message>
+    <message>
+        <source>A LoRA weight axis needs a LoRA in the list.</source>
+        <translation>Eine LoRA-Gewichtsachse braucht eine LoRA in der Liste.</translation>
+    </message>
+    <message>
+        <source>“%1” is not in the prompt or the negative prompt.</source>
+        <translation>„%1“ steht weder im Prompt noch im negativen Prompt.</translation>
+    </message>
+    <message>
+        <source>A Large Plot</source>
+        <translation>Ein großer Plot</translation>
+    </message>
+    <message>
+        <source>This plot makes %1 images. Make them all?</source>
+        <translation>Dieser Plot erzeugt %1 Bilder. Alle erzeugen?</translation>
+    </message>
+    <message numerus="yes">
+        <source>X/Y/Z plot: %n image(s) queued</source>
+        <translation>
+            <numerusform>X/Y/Z-Plot: %n Bild eingereiht</numerusform>
+            <numerusform>X/Y/Z-Plot: %n Bilder eingereiht</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Could not save the plot</source>
+        <translation>Der Plot konnte nicht gespeichert werden</translation>
+    </message>
+    <message>
+        <source>The grid is in the gallery but was not written.</source>
+        <translation>Das Raster ist in der Galerie, wurde aber nicht geschrieben.</translation>
+    </message>
+    <message>
+        <source>X/Y/Z plot done</source>
+        <translation>X/Y/Z-Plot fertig</translation>
+    </message>
+    <message>
+        <source>The X/Y/Z plot stopped before its last image: no grid</source>
+        <translation>Der X/Y/Z-Plot hat vor seinem letzten Bild aufgehört: kein Raster</translation>
+    </message>
+    <message>
+        <source>The X/Y/Z plot lost queued images: no grid</source>
+        <translation>Der X/Y/Z-Plot hat eingereihte Bilder verloren: kein Raster</translation>
+    </message>
+    <message numerus="yes">
+        <source> · %n queued</source>
+        <translation>
+            <numerusform> · %n wartet</numerusform>
+            <numerusform> · %n warten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Plot…</source>
+        <translation>Plot …</translation>
+    </message>
+    <message>
+        <source>X/Y/Z plot: these settings over up to three axes of values, in one labelled grid</source>
+        <translation>X/Y/Z-Plot: diese Einstellungen über bis zu drei Wertachsen, in einem beschrifteten Raster</translation>
+    </message>
+    <message>
+        <source>Up</source>
+        <translation>Hoch</translation>
+    </message>
+    <message>
+        <source>Run the selected job earlier</source>
+        <translation>Den ausgewählten Auftrag früher ausführen</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>Runter</translation>
+    </message>
+    <message>
+        <source>Run the selected job later</source>
+        <translation>Den ausgewählten Auftrag später ausführen</translation>
+    </message>
+    <message>
+        <source>Repeat</source>
+        <translation>Wiederholen</translation>
+    </message>
+    <message>
+        <source>Queue the selected job once more (a new seed when its seed was random)</source>
+        <translation>Den ausgewählten Auftrag noch einmal einreihen (mit neuem Seed, wenn sein Seed zufällig war)</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Take the selected job out of the queue</source>
+        <translation>Den ausgewählten Auftrag aus der Warteschlange nehmen</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Leeren</translation>
+    </message>
+    <message>
+        <source>Take every waiting job out of the queue</source>
+        <translation>Alle wartenden Aufträge aus der Warteschlange nehmen</translation>
+    </message>
+    <message numerus="yes">
+        <source>Queue: %n waiting</source>
+        <translation>
+            <numerusform>Warteschlange: %n wartet</numerusform>
+            <numerusform>Warteschlange: %n warten</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>
@@ -2615,6 +2767,44 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Hires denoising</source>
         <translation>Hires-Entrauschen</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::GenerationQueue</name>
+    <message>
+        <source>%1 · %2 · %3 steps · seed %4%5</source>
+        <translation>%1 · %2 · %3 Schritte · Seed %4%5</translation>
+    </message>
+    <message>
+        <source>(no prompt)</source>
+        <translation>(kein Prompt)</translation>
+    </message>
+    <message numerus="yes">
+        <source> · %n images</source>
+        <translation>
+            <numerusform> · %n Bild</numerusform>
+            <numerusform> · %n Bilder</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1
+Model: %2
+%3</source>
+        <translation>%1
+Modell: %2
+%3</translation>
+    </message>
+    <message>
+        <source>Text to image</source>
+        <translation>Text zu Bild</translation>
+    </message>
+    <message>
+        <source>Image to image</source>
+        <translation>Bild zu Bild</translation>
+    </message>
+    <message>
+        <source>Inpaint</source>
+        <translation>Inpainting</translation>
     </message>
 </context>
 <context>
@@ -3897,6 +4087,80 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Export failed</source>
         <translation>Export fehlgeschlagen</translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::XyzPlotDialog</name>
+    <message>
+        <source>X/Y/Z Plot</source>
+        <translation>X/Y/Z-Plot</translation>
+    </message>
+    <message>
+        <source>Every combination of the values is made with the other settings as they are, then put in one labelled grid (each image also goes to the gallery).</source>
+        <translation>Jede Kombination der Werte wird mit den übrigen Einstellungen, wie sie sind, erzeugt und in ein beschriftetes Raster gesetzt (jedes Bild kommt auch in die Galerie).</translation>
+    </message>
+    <message>
+        <source>X (columns)</source>
+        <translation>X (Spalten)</translation>
+    </message>
+    <message>
+        <source>Y (rows)</source>
+        <translation>Y (Zeilen)</translation>
+    </message>
+    <message>
+        <source>Z (grids)</source>
+        <translation>Z (Raster)</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Seed</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+    <message>
+        <source>CFG scale</source>
+        <translation>CFG-Skala</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>Sampler</translation>
+    </message>
+    <message>
+        <source>Checkpoint</source>
+        <translation>Checkpoint</translation>
+    </message>
+    <message>
+        <source>LoRA weight (the first LoRA)</source>
+        <translation>LoRA-Gewicht (die erste LoRA)</translation>
+    </message>
+    <message>
+        <source>Prompt S/R (find, then replacements)</source>
+        <translation>Prompt S/R (Suchtext, dann Ersetzungen)</translation>
+    </message>
+    <message>
+        <source>values separated by commas, e.g. 10, 20, 30 or 10-30 (+10)</source>
+        <translation>Werte durch Kommas getrennt, z. B. 10, 20, 30 oder 10-30 (+10)</translation>
+    </message>
+    <message>
+        <source>Make the Plot</source>
+        <translation>Plot erzeugen</translation>
+    </message>
+    <message>
+        <source>Choose at least one axis.</source>
+        <translation>Wählen Sie mindestens eine Achse.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s), then the grid.</source>
+        <translation>
+            <numerusform>%n Bild, dann das Raster.</numerusform>
+            <numerusform>%n Bilder, dann das Raster.</numerusform>
+        </translation>
     </message>
 </context>
 <context>

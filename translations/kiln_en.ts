@@ -217,6 +217,44 @@
             <numerusform>Cancelled after %n images</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Added to the queue (%n waiting)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>X/Y/Z plot: %n image(s) queued</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> · %n queued</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Queue: %n waiting</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::GenerationQueue</name>
+    <message numerus="yes">
+        <source> · %n images</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::MainWindow</name>
@@ -346,6 +384,16 @@
     </message>
     <message numerus="yes">
         <source>Finished: %n step(s). Export the model, or extend the training.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>kiln::app::XyzPlotDialog</name>
+    <message numerus="yes">
+        <source>%n image(s), then the grid.</source>
         <translation type="unfinished">
             <numerusform></numerusform>
             <numerusform></numerusform>
