@@ -29,6 +29,8 @@ GalleryPanel::GalleryPanel(GalleryModel* model, GenerationSettings* settings, QW
   mToImageToImage->setIconText(tr("To Img2img"));
   mToImageToImage->setToolTip(tr("Start image-to-image from this image, with its parameters"));
   mToInpaint = new QAction(tr("Send to Inpaint"), this);
+  mUpscale = new QAction(tr("Upscale…"), this);
+  mUpscale->setToolTip(tr("Upscale the image with an ESRGAN-family model (.pth / .safetensors)"));
   mSave = new QAction(tr("Save As…"), this);
   mSave->setIconText(tr("Save…"));
   mSave->setToolTip(tr("Save the image as PNG with its parameters"));
@@ -72,7 +74,7 @@ GalleryPanel::GalleryPanel(GalleryModel* model, GenerationSettings* settings, QW
   auto* separator2 = new QAction(mView);
   separator2->setSeparator(true);
   mView->addActions(
-      {mReuse, mToImageToImage, mToInpaint, separator, mSave, mCopy, mCopyParameters, separator2, mRemove});
+      {mReuse, mToImageToImage, mToInpaint, mUpscale, separator, mSave, mCopy, mCopyParameters, separator2, mRemove});
   connect(mView, &QAbstractItemView::doubleClicked, mReuse, &QAction::trigger);
 
   mParameters = new QPlainTextEdit(this);
@@ -128,7 +130,7 @@ void GalleryPanel::selectRow(int row) { mView->setCurrentIndex(mModel->index(row
 void GalleryPanel::updateSelection() {
   const int row = selectedRow();
   const bool one = row >= 0;
-  for (QAction* a : {mReuse, mToImageToImage, mToInpaint, mSave, mCopy, mCopyParameters}) a->setEnabled(one);
+  for (QAction* a : {mReuse, mToImageToImage, mToInpaint, mUpscale, mSave, mCopy, mCopyParameters}) a->setEnabled(one);
   mRemove->setEnabled(mView->selectionModel()->hasSelection());
   mParameters->setPlainText(one ? mModel->item(row).parameters.toText() : QString());
   mCount->setText(mModel->rowCount() ? QString::number(mModel->rowCount()) : QString());

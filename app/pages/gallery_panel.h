@@ -32,6 +32,7 @@ class GalleryPanel : public QWidget {
   QAction* reuseAction() const { return mReuse; }
   QAction* toImageToImageAction() const { return mToImageToImage; }
   QAction* toInpaintAction() const { return mToInpaint; }
+  QAction* upscaleAction() const { return mUpscale; }
 
  public Q_SLOTS:
   void saveSelected();
@@ -51,6 +52,7 @@ class GalleryPanel : public QWidget {
   QAction* mReuse;
   QAction* mToImageToImage;
   QAction* mToInpaint;
+  QAction* mUpscale;
   QAction* mSave;
   QAction* mCopy;
   QAction* mCopyParameters;

@@ -11,6 +11,7 @@
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QImageReader>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
 #include <QMimeData>
@@ -19,6 +20,7 @@
 #include <QRandomGenerator>
 #include <QScrollArea>
 #include <QSet>
+#include <QSettings>
 #include <QSlider>
 #include <QSplitter>
 #include <QTabBar>
@@ -27,6 +29,8 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "base/error.h"
+#include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "pages/control_unit_editor.h"
 #include "pages/controlnet_panel.h"
@@ -37,6 +41,7 @@
 #include "pages/pose_editor_panel.h"
 #include "pages/xyz_plot_dialog.h"
 #include "pages/train_session.h"
+#include "pipelines/upscale.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
@@ -662,6 +667,81 @@ void GeneratePage::dropOrphanPlots() {
     for (auto c = mPlotCells.begin(); c != mPlotCells.end();) c = c->first == plotId ? mPlotCells.erase(c) : std::next(c);
     Q_EMIT message(tr("The X/Y/Z plot lost queued images: no grid"));
   }
+}
+
+void GeneratePage::chooseUpscale() {
+  const int row = selectedRow();
+  if (row < 0 || mUpscaling) return;
+  QSettings settings(mSettings->fileName(), QSettings::IniFormat);
+  const QString last = settings.value(QStringLiteral("generate/upscalerModel")).toString();
+  const QString file = QFileDialog::getOpenFileName(this, tr("Choose an Upscaler Model"), last,
+                                                    tr("ESRGAN-family models (*.pth *.safetensors)"));
+  if (file.isEmpty()) return;
+  settings.setValue(QStringLiteral("generate/upscalerModel"), file);
+  bool ok = false;
+  const double scale = QInputDialog::getDouble(this, tr("Upscale"), tr("Upscale by (0 = the model's own scale):"),
+                                               settings.value(QStringLiteral("generate/upscaleBy"), 2.0).toDouble(), 0,
+                                               8, 2, &ok);
+  if (!ok) return;
+  settings.setValue(QStringLiteral("generate/upscaleBy"), scale);
+  upscaleRow(row, file, scale);
+}
+
+void GeneratePage::upscaleRow(int row, const QString& modelFile, double scale) {
+  if (row < 0 || row >= mGallery->rowCount() || mUpscaling) return;
+  const GalleryItem item = mGallery->item(row);
+  mUpscaling = true;
+  mStatus->setText(tr("Upscaling with %1…").arg(QFileInfo(modelFile).completeBaseName()));
+  const QImage input = item.image.convertToFormat(QImage::Format_RGB888);
+  auto* watcher = new QFutureWatcher<QImage>(this);
+  auto error = std::make_shared<UserMessage>();
+  connect(watcher, &QFutureWatcher<QImage>::finished, this, [this, watcher, error, item, modelFile, scale] {
+    watcher->deleteLater();
+    mUpscaling = false;
+    const QImage result = watcher->result();
+    if (result.isNull()) {
+      showError(error->title, error->text, error->details);
+      mStatus->setText(tr("Upscaling failed"));
+      return;
+    }
+    bridge::GenerationParameters p = item.parameters;
+    p.extra.insert(QStringLiteral("Postprocess upscale by"), QString::number(double(result.width()) / item.image.width(), 'g', 4));
+    p.extra.insert(QStringLiteral("Postprocess upscaler"), QFileInfo(modelFile).completeBaseName());
+    QString path;
+    if (mGenerationSettings->saveAutomatically()) {
+      const QString base = item.path.isEmpty() ? QStringLiteral("upscaled") : QFileInfo(item.path).completeBaseName();
+      const QString file = QDir(mGenerationSettings->outputFolder()).filePath(base + QStringLiteral("-upscaled.png"));
+      QString writeError;
+      if (QDir().mkpath(mGenerationSettings->outputFolder()) && bridge::writePngWithParameters(file, result, p.toText(), &writeError))
+        path = file;
+    }
+    mGallery->prepend(result, p, path);
+    mGalleryPanel->selectRow(0);
+    mOutput->setImage(result);
+    mStatus->setText(tr("Upscaled to %1 × %2").arg(result.width()).arg(result.height()));
+  });
+  watcher->setFuture(QtConcurrent::run([input, modelFile, scale, error]() -> QImage {
+    try {
+      const models::LoadedUpscaler upscaler = models::load_upscaler(modelFile.toStdString());
+      pipelines::UpscaleOptions options;
+      options.scale = scale;
+      validate_upscale(upscaler, input.width(), input.height(), options);
+      const torch::Tensor pixels =
+          torch::from_blob(const_cast<uchar*>(input.constBits()), {input.height(), input.width(), 3},
+                           {input.bytesPerLine(), 3, 1}, torch::kUInt8)
+              .to(torch::kFloat)
+              .div(255.0)
+              .unsqueeze(0);
+      const pipelines::UpscaleResult out = pipelines::upscale_images(upscaler, pixels, options);
+      if (out.cancelled) return {};
+      return bridge::imageFromTensor(out.images[0]);
+    } catch (const kiln::Error& e) {
+      *error = ErrorMessage::fromError(e);
+    } catch (const std::exception& e) {
+      *error = ErrorMessage::fromException(e, modelFile);
+    }
+    return {};
+  }));
 }
 
 void GeneratePage::startNextQueued() {

@@ -87,6 +87,13 @@ class GeneratePage : public QWidget {
   QString queuePlot(const std::array<std::optional<bridge::GridAxis>, 3>& axes);
   // Asks for the axes (XyzPlotDialog), then queuePlot.
   void choosePlot();
+  // Upscales gallery image `row` with an ESRGAN-family model file by `scale` (0: the model's),
+  // off the GUI thread; the result goes on top of the gallery (and is saved) with A1111's
+  // "Postprocess upscale by / upscaler" in its parameters. The selected image's action asks for
+  // the model file and the scale first.
+  void upscaleRow(int row, const QString& modelFile, double scale);
+  void chooseUpscale();
+  bool isUpscaling() const { return mUpscaling; }
   // Jobs waiting for the running one (Generate while generating adds to it).
   GenerationQueue* queue() const { return mQueue; }
   // A dropped or opened file: parameters of a Kiln/A1111 PNG, or the image-to-image input.
@@ -262,6 +269,7 @@ class GeneratePage : public QWidget {
   QHash<quint64, Plot> mPlots;                     // by plot id
   QHash<quint64, QPair<quint64, int>> mPlotCells;  // job id -> (plot id, cell)
   quint64 mNextPlot = 1;
+  bool mUpscaling = false;
   QString mSizedForModel;  // the model the size was last adapted to (adaptSizeToModel)
 };
 

@@ -206,6 +206,7 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   connect(mLibrary, &ModelLibrary::entryRemoved, this, &GeneratePage::updateModels);
   connect(mGalleryPanel, &GalleryPanel::selectionChanged, this, &GeneratePage::updateSelection);
   connect(mGalleryPanel, &GalleryPanel::message, this, &GeneratePage::message);
+  connect(mGalleryPanel->upscaleAction(), &QAction::triggered, this, &GeneratePage::chooseUpscale);
   connect(mGalleryPanel, &GalleryPanel::failed, this, &GeneratePage::showError);
   connect(mGalleryPanel->reuseAction(), &QAction::triggered, this, &GeneratePage::reuseSelected);
   connect(mGalleryPanel->toImageToImageAction(), &QAction::triggered, this,

@@ -100,6 +100,7 @@ class TestGeneratePage : public QObject {
   void generateWhileGeneratingQueuesInOrder();
   void embeddingsInTheModelFoldersAreUsedByName();
   void xyzPlotQueuesEveryCellAndAddsTheGrid();
+  void upscalesAGalleryImage();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -625,6 +626,28 @@ void TestGeneratePage::xyzPlotQueuesEveryCellAndAddsTheGrid() {
   QTRY_VERIFY_WITH_TIMEOUT(!s.page->isGenerating(), kTimeout);
   QTest::qWait(50);
   QCOMPARE(s.page->gallery()->rowCount(), 6);  // the one cell that ran, no grid
+}
+
+void TestGeneratePage::upscalesAGalleryImage() {
+  Studio s(settingsFile());
+  prepare(s, 2, 42);
+  generateAndWait(s);
+  QVERIFY(s.page->galleryPanel()->upscaleAction()->isEnabled());
+  // A tiny x4 RRDBNet in the old ESRGAN layout (tests/data/esrgan).
+  s.page->upscaleRow(0, QStringLiteral(KILN_TEST_DATA "/esrgan/x4_old.pth"), 0);
+  QVERIFY(s.page->isUpscaling());
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isUpscaling(), kTimeout);
+  QCOMPARE(s.page->gallery()->rowCount(), 2);
+  const kiln::app::GalleryItem& up = s.page->gallery()->item(0);
+  QCOMPARE(up.image.size(), QSize(256, 256));
+  QCOMPARE(up.parameters.extra.value(QStringLiteral("Postprocess upscaler")), QStringLiteral("x4_old"));
+  QCOMPARE(up.parameters.seed, quint64(42));  // the original's parameters are kept
+  QVERIFY(QFileInfo(up.path).fileName().endsWith(QStringLiteral("-upscaled.png")));
+  // Not an upscaler: the reason in the banner, nothing added.
+  s.page->upscaleRow(1, QStringLiteral(KILN_TEST_DATA "/esrgan/swinir_like.safetensors"), 0);
+  QTRY_VERIFY_WITH_TIMEOUT(!s.page->isUpscaling(), kTimeout);
+  QCOMPARE(s.page->gallery()->rowCount(), 2);
+  QVERIFY(!s.page->banner()->isHidden());
 }
 
 QTEST_MAIN(TestGeneratePage)
