@@ -2055,6 +2055,14 @@
         <source>Copied the parameters</source>
         <translation>Parameter kopiert</translation>
     </message>
+    <message>
+        <source>Upscale…</source>
+        <translation>Vergrößern …</translation>
+    </message>
+    <message>
+        <source>Upscale the image with an ESRGAN-family model (.pth / .safetensors)</source>
+        <translation>Das Bild mit einem Modell der ESRGAN-Familie vergrößern (.pth / .safetensors)</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GeneratePage</name>
@@ -2532,6 +2540,34 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
             <numerusform>Warteschlange: %n wartet</numerusform>
             <numerusform>Warteschlange: %n warten</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Choose an Upscaler Model</source>
+        <translation>Vergrößerungsmodell wählen</translation>
+    </message>
+    <message>
+        <source>ESRGAN-family models (*.pth *.safetensors)</source>
+        <translation>Modelle der ESRGAN-Familie (*.pth *.safetensors)</translation>
+    </message>
+    <message>
+        <source>Upscale</source>
+        <translation>Vergrößern</translation>
+    </message>
+    <message>
+        <source>Upscale by (0 = the model&apos;s own scale):</source>
+        <translation>Vergrößern um (0 = der eigene Faktor des Modells):</translation>
+    </message>
+    <message>
+        <source>Upscaling with %1…</source>
+        <translation>Vergrößere mit %1 …</translation>
+    </message>
+    <message>
+        <source>Upscaling failed</source>
+        <translation>Vergrößern fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Upscaled to %1 × %2</source>
+        <translation>Vergrößert auf %1 × %2</translation>
     </message>
 </context>
 <context>
