@@ -168,9 +168,8 @@ void CaptionRun::resume() {
   finishIfDone();
 }
 
-void CaptionRun::cancel() {
-  if (mFinished) return;
-  mCancelled = true;
+// Requests in flight (and images being prepared) are dropped; their images are pending again.
+void CaptionRun::abortInFlight() {
   const auto calls = mCalls;
   mCalls.clear();
   for (auto it = calls.begin(); it != calls.end(); ++it) {
@@ -182,6 +181,12 @@ void CaptionRun::cancel() {
     mItems[it.key()].state = CaptionItem::State::Pending;
     Q_EMIT itemChanged(it.key());
   }
+}
+
+void CaptionRun::cancel() {
+  if (mFinished) return;
+  mCancelled = true;
+  abortInFlight();
   mRunning = false;
   mFinished = true;
   saveStore();
@@ -351,17 +356,7 @@ void CaptionRun::stop(const QString& reason, VisionReply::Outcome outcome) {
   if (!mStopReason.isEmpty()) return;
   mStopReason = reason;
   mStopOutcome = outcome;
-  const auto calls = mCalls;
-  mCalls.clear();
-  for (auto it = calls.begin(); it != calls.end(); ++it) {
-    it.value()->disconnect(this);
-    if (auto* call = qobject_cast<CaptionCall*>(it.value())) {
-      call->abort();
-      call->deleteLater();
-    }
-    mItems[it.key()].state = CaptionItem::State::Pending;
-    Q_EMIT itemChanged(it.key());
-  }
+  abortInFlight();
   Q_EMIT note(QStringLiteral("stopped: %1").arg(reason));
   finishIfDone();
 }

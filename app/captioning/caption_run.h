@@ -104,6 +104,7 @@ class CaptionRun : public QObject {
   void onReply(int index, CaptionCall* call);
   void complete(int index);
   void stop(const QString& reason, VisionReply::Outcome outcome);
+  void abortInFlight();
   void finishIfDone();
   void saveStore();
 
