@@ -320,6 +320,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       hires->upscaler = p.hires->upscaler.toStdString();
       hires->steps = p.hires->steps;
       hires->denoising = p.denoisingStrength.value_or(0.7);
+      if (!job.hiresUpscalerModel.isEmpty()) hires->upscaler_model = job.hiresUpscalerModel.toStdString();
     }
     const pipelines::GenerationResult result =
         hires ? pipelines::generate_hires(mLoaded->model, request, *hires, job.stop, callbacks)

@@ -70,6 +70,8 @@ struct GenerationJob {
   QString vaeTiling = QStringLiteral("auto");
   // Folders of textual inversion embeddings (a prompt word equal to a file's name uses it).
   QStringList embeddingFolders;
+  // Hires fix with an ESRGAN-family model file (parameters.hires->upscaler holds its name).
+  QString hiresUpscalerModel;
   // A cell of the Generate page's X/Y/Z plot (0: not part of one); the worker ignores it.
   quint64 plotId = 0;
   int plotCell = -1;

@@ -104,6 +104,15 @@ void GeneratePage::updateModels() {
   for (const ModelEntry& e : entries) models.emplace_back(e.path, e.name());
   mForm->setModels(models, mGenerationSettings->form().modelPath);
   updateLoRALibrary();
+  // Upscaler models live where A1111 and ComfyUI keep them, inside a model folder.
+  QStringList upscalers;
+  for (const QString& folder : mLibrary->folders())
+    for (const char* sub : {"ESRGAN", "RealESRGAN", "upscale_models"})
+      for (const QFileInfo& f : QDir(QDir(folder).filePath(QLatin1String(sub)))
+                                    .entryInfoList({QStringLiteral("*.pth"), QStringLiteral("*.safetensors")}, QDir::Files,
+                                                   QDir::Name | QDir::IgnoreCase))
+        upscalers << f.absoluteFilePath();
+  mForm->setUpscalerModels(upscalers);
 }
 
 // The library's LoRAs made for the selected model's base, for the form's "Add" menu.
@@ -408,7 +417,8 @@ bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) cons
   if (mMode == Mode::TextToImage && f.hires) {
     bridge::HiresUse hires;
     hires.scale = f.hiresScale;
-    hires.upscaler = f.hiresUpscaler;
+    // A model file is recorded by its name, as A1111 does; the job carries the file.
+    hires.upscaler = QFileInfo(f.hiresUpscaler).isFile() ? QFileInfo(f.hiresUpscaler).completeBaseName() : f.hiresUpscaler;
     hires.steps = f.hiresSteps;
     p.hires = hires;
     p.denoisingStrength = f.hiresDenoising;
@@ -484,6 +494,7 @@ GenerationJob GeneratePage::jobFromForm(const QList<ControlUnitJob>& controlUnit
   job.controlUnits = controlUnits;
   job.precision = mForm->precision();
   job.vaeTiling = form().tiledVae;
+  if (f.hires && mMode == Mode::TextToImage && QFileInfo(f.hiresUpscaler).isFile()) job.hiresUpscalerModel = f.hiresUpscaler;
   // Embeddings live in an "embeddings" folder inside a model folder (A1111's name for it).
   for (const QString& folder : mLibrary->folders()) job.embeddingFolders << QDir(folder).filePath(QStringLiteral("embeddings"));
   if (mGenerationSettings->saveAutomatically()) job.outputFolder = mGenerationSettings->outputFolder();

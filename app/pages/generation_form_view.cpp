@@ -285,7 +285,9 @@ GenerationForm GenerationFormView::form(const GenerationForm& base) const {
   f.tiledVae = mTiledVae->currentData().toString();
   f.hires = mHires->isChecked();
   f.hiresScale = mHiresScale->value();
-  f.hiresUpscaler = mHiresUpscaler->currentText();
+  // A model file's path, or a built-in upscaler's name.
+  f.hiresUpscaler = mHiresUpscaler->currentData().toString().isEmpty() ? mHiresUpscaler->currentText()
+                                                                         : mHiresUpscaler->currentData().toString();
   f.hiresSteps = mHiresSteps->value();
   f.hiresDenoising = mHiresDenoising->value();
   f.denoisingStrength = mStrength->value();
@@ -311,7 +313,9 @@ void GenerationFormView::setForm(const GenerationForm& f) {
   mTiledVae->setCurrentIndex(tiled >= 0 ? tiled : 0);
   mHires->setChecked(f.hires);
   mHiresScale->setValue(f.hiresScale);
-  const int upscaler = mHiresUpscaler->findText(f.hiresUpscaler);
+  int upscaler = mHiresUpscaler->findData(f.hiresUpscaler);
+  if (upscaler < 0) upscaler = mHiresUpscaler->findText(f.hiresUpscaler);
+  if (upscaler < 0) upscaler = mHiresUpscaler->findText(QFileInfo(f.hiresUpscaler).completeBaseName());
   mHiresUpscaler->setCurrentIndex(upscaler >= 0 ? upscaler : 0);
   mHiresSteps->setValue(f.hiresSteps);
   mHiresDenoising->setValue(f.hiresDenoising);
@@ -356,6 +360,19 @@ void GenerationFormView::selectModel(const QString& path) {
 void GenerationFormView::setStrengthVisible(bool visible) {
   mStrength->setVisible(visible);
   mStrengthLabel->setVisible(visible);
+}
+
+void GenerationFormView::setUpscalerModels(const QStringList& files) {
+  const QVariant current = mHiresUpscaler->currentData().isValid() && !mHiresUpscaler->currentData().toString().isEmpty()
+                               ? mHiresUpscaler->currentData()
+                               : QVariant(mHiresUpscaler->currentText());
+  const QSignalBlocker block(mHiresUpscaler);
+  const int builtIn = int(bridge::hiresUpscalerNames().size());
+  while (mHiresUpscaler->count() > builtIn) mHiresUpscaler->removeItem(builtIn);
+  for (const QString& file : files) mHiresUpscaler->addItem(QFileInfo(file).completeBaseName(), file);
+  int index = mHiresUpscaler->findData(current);
+  if (index < 0) index = mHiresUpscaler->findText(current.toString());
+  mHiresUpscaler->setCurrentIndex(std::max(0, index));
 }
 
 void GenerationFormView::setHiresAvailable(bool available) {

@@ -55,6 +55,8 @@ class GenerationFormView : public QWidget {
   void setStrengthVisible(bool visible);
   // Hires fix is offered for text-to-image only.
   void setHiresAvailable(bool available);
+  // ESRGAN-family model files offered as hires upscalers after the built-in ones (full paths).
+  void setUpscalerModels(const QStringList& files);
   // What "reuse the last seed" puts in the seed field.
   void setLastSeed(std::optional<quint64> seed) { mLastSeed = seed; }
   // The counter's tokenizer (counting stays off without one).

@@ -101,6 +101,7 @@ class TestGeneratePage : public QObject {
   void embeddingsInTheModelFoldersAreUsedByName();
   void xyzPlotQueuesEveryCellAndAddsTheGrid();
   void upscalesAGalleryImage();
+  void hiresFixWithAnUpscalerModelFromTheModelFolder();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -648,6 +649,27 @@ void TestGeneratePage::upscalesAGalleryImage() {
   QTRY_VERIFY_WITH_TIMEOUT(!s.page->isUpscaling(), kTimeout);
   QCOMPARE(s.page->gallery()->rowCount(), 2);
   QVERIFY(!s.page->banner()->isHidden());
+}
+
+void TestGeneratePage::hiresFixWithAnUpscalerModelFromTheModelFolder() {
+  // An ESRGAN model in <model folder>/ESRGAN is offered after the built-in upscalers.
+  QVERIFY(QDir().mkpath(models() + QStringLiteral("/ESRGAN")));
+  QVERIFY(QFile::copy(QStringLiteral(KILN_TEST_DATA "/esrgan/x4_old.pth"), models() + QStringLiteral("/ESRGAN/x4_old.pth")));
+  Studio s(settingsFile());
+  prepare(s, 2, 42);
+  auto* upscaler = s.page->findChild<QComboBox*>(QStringLiteral("hiresUpscalerCombo"));
+  QVERIFY(upscaler->findText(QStringLiteral("x4_old")) >= 0);
+  GenerationForm f = s.page->form();
+  f.hires = true;
+  f.hiresScale = 1.5;
+  f.hiresUpscaler = models() + QStringLiteral("/ESRGAN/x4_old.pth");
+  f.hiresDenoising = 0.5;
+  s.page->setForm(f);
+  QCOMPARE(upscaler->currentText(), QStringLiteral("x4_old"));
+  generateAndWait(s);
+  const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
+  QCOMPARE(item.image.size(), QSize(96, 96));
+  QCOMPARE(item.parameters.hires->upscaler, QStringLiteral("x4_old"));  // recorded by name, as A1111
 }
 
 QTEST_MAIN(TestGeneratePage)
