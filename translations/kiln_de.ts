@@ -2569,6 +2569,17 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Upscaled to %1 × %2</source>
         <translation>Vergrößert auf %1 × %2</translation>
     </message>
+    <message numerus="yes">
+        <source>%1 · %n token(s)</source>
+        <translation>
+            <numerusform>%1 · %n Token</numerusform>
+            <numerusform>%1 · %n Tokens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Embeddings not in any model folder&apos;s embeddings folder (the words stay in the prompt): %1</source>
+        <translation>Embeddings in keinem Embeddings-Ordner eines Modellordners (die Wörter bleiben im Prompt): %1</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>
@@ -2803,6 +2814,18 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>Hires denoising</source>
         <translation>Hires-Entrauschen</translation>
+    </message>
+    <message>
+        <source>Embeddings</source>
+        <translation>Embeddings</translation>
+    </message>
+    <message>
+        <source>Textual inversion embeddings from the model folders&apos; embeddings folders: a name in the prompt uses it (each vector counts as one token)</source>
+        <translation>Textual-Inversion-Embeddings aus den Embeddings-Ordnern der Modellordner: ein Name im Prompt verwendet es (jeder Vektor zählt als ein Token)</translation>
+    </message>
+    <message>
+        <source>%1 (not an embedding)</source>
+        <translation>%1 (kein Embedding)</translation>
     </message>
 </context>
 <context>

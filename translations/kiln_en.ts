@@ -5,16 +5,16 @@
     <name>TrainSession</name>
     <message numerus="yes">
         <source>%n image(s) have no caption file: their file name becomes the prompt.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n image has no caption file: its file name becomes the prompt.</numerusform>
+            <numerusform>%n images have no caption file: their file name becomes the prompt.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n image(s) are smaller than %1 px: they are scaled up (blurry).</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n image is smaller than %1 px: it is scaled up (blurry).</numerusform>
+            <numerusform>%n images are smaller than %1 px: they are scaled up (blurry).</numerusform>
         </translation>
     </message>
 </context>
@@ -22,9 +22,9 @@
     <name>kiln::app::CaptionEndpointDialog</name>
     <message numerus="yes">
         <source>OK · %1 ms · %n model(s) listed</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>OK · %1 ms · %n model listed</numerusform>
+            <numerusform>OK · %1 ms · %n models listed</numerusform>
         </translation>
     </message>
 </context>
@@ -32,9 +32,9 @@
     <name>kiln::app::CaptionOptionsDialog</name>
     <message numerus="yes">
         <source>Caption %n Image(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Caption %n Image</numerusform>
+            <numerusform>Caption %n Images</numerusform>
         </translation>
     </message>
 </context>
@@ -115,65 +115,65 @@
     </message>
     <message numerus="yes">
         <source>Removal of %n Image(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Removal of %n Image</numerusform>
+            <numerusform>Removal of %n Images</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n s left</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n s left</numerusform>
+            <numerusform>%n s left</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n min left</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n min left</numerusform>
+            <numerusform>%n min left</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n caption(s) were written or edited by you. Replace them too?</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n caption was written or edited by you. Replace it too?</numerusform>
+            <numerusform>%n captions were written or edited by you. Replace them too?</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n failed</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n failed</numerusform>
+            <numerusform>%n failed</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%1. %n caption(s) written before it stopped.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%1. %n caption written before it stopped.</numerusform>
+            <numerusform>%1. %n captions written before it stopped.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n image(s) could not be captioned</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n image could not be captioned</numerusform>
+            <numerusform>%n images could not be captioned</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Captioning cancelled: %n caption(s) written</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Captioning cancelled: %n caption written</numerusform>
+            <numerusform>Captioning cancelled: %n captions written</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Wrote %n caption(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Wrote %n caption</numerusform>
+            <numerusform>Wrote %n captions</numerusform>
         </translation>
     </message>
 </context>
@@ -181,16 +181,16 @@
     <name>kiln::app::DownloadsPanel</name>
     <message numerus="yes">
         <source>%n s left</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n s left</numerusform>
+            <numerusform>%n s left</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n min left</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n min left</numerusform>
+            <numerusform>%n min left</numerusform>
         </translation>
     </message>
 </context>
@@ -219,30 +219,37 @@
     </message>
     <message numerus="yes">
         <source>Added to the queue (%n waiting)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Added to the queue (%n waiting)</numerusform>
+            <numerusform>Added to the queue (%n waiting)</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>X/Y/Z plot: %n image(s) queued</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>X/Y/Z plot: %n image queued</numerusform>
+            <numerusform>X/Y/Z plot: %n images queued</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source> · %n queued</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform> · %n queued</numerusform>
+            <numerusform> · %n queued</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Queue: %n waiting</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Queue: %n waiting</numerusform>
+            <numerusform>Queue: %n waiting</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 · %n token(s)</source>
+        <translation>
+            <numerusform>%1 · %n token</numerusform>
+            <numerusform>%1 · %n tokens</numerusform>
         </translation>
     </message>
 </context>
@@ -250,9 +257,9 @@
     <name>kiln::app::GenerationQueue</name>
     <message numerus="yes">
         <source> · %n images</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform> · %n image</numerusform>
+            <numerusform> · %n images</numerusform>
         </translation>
     </message>
 </context>
@@ -260,16 +267,16 @@
     <name>kiln::app::MainWindow</name>
     <message numerus="yes">
         <source>%n download(s) queued</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n download queued</numerusform>
+            <numerusform>%n downloads queued</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>(%n more queued)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>(%n more queued)</numerusform>
+            <numerusform>(%n more queued)</numerusform>
         </translation>
     </message>
 </context>
@@ -349,44 +356,44 @@
     <name>kiln::app::TrainPage</name>
     <message numerus="yes">
         <source>%n s</source>
-        <translation type="unfinished">
+        <translation>
             <numerusform>%n s</numerusform>
             <numerusform>%n s</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Finished: %n step(s). Extend to train more, or export.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Finished: %n step. Extend to train more, or export.</numerusform>
+            <numerusform>Finished: %n steps. Extend to train more, or export.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n image(s) ready to train.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n image ready to train.</numerusform>
+            <numerusform>%n images ready to train.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>The exact prompt the text encoder sees for each of the %n image(s):</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>The exact prompt the text encoder sees for each of the %n image:</numerusform>
+            <numerusform>The exact prompt the text encoder sees for each of the %n images:</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Extended by %n UNet step(s).</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Extended by %n UNet step.</numerusform>
+            <numerusform>Extended by %n UNet steps.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Finished: %n step(s). Export the model, or extend the training.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Finished: %n step. Export the model, or extend the training.</numerusform>
+            <numerusform>Finished: %n steps. Export the model, or extend the training.</numerusform>
         </translation>
     </message>
 </context>
@@ -394,9 +401,9 @@
     <name>kiln::app::XyzPlotDialog</name>
     <message numerus="yes">
         <source>%n image(s), then the grid.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n image, then the grid.</numerusform>
+            <numerusform>%n images, then the grid.</numerusform>
         </translation>
     </message>
 </context>

@@ -41,6 +41,7 @@
 #include "pages/pose_editor_panel.h"
 #include "pages/xyz_plot_dialog.h"
 #include "pages/train_session.h"
+#include "pipelines/embeddings.h"
 #include "pipelines/upscale.h"
 #include "schedulers/scheduler_kind.h"
 #include "services/model_library.h"
@@ -113,6 +114,22 @@ void GeneratePage::updateModels() {
                                                    QDir::Name | QDir::IgnoreCase))
         upscalers << f.absoluteFilePath();
   mForm->setUpscalerModels(upscalers);
+  // Embeddings with their token counts (the files are small: read here).
+  QList<std::pair<QString, QString>> embeddings;
+  for (const QString& folder : mLibrary->folders())
+    for (const QFileInfo& f : QDir(QDir(folder).filePath(QStringLiteral("embeddings")))
+                                  .entryInfoList({QStringLiteral("*.pt"), QStringLiteral("*.bin"), QStringLiteral("*.safetensors")},
+                                                 QDir::Files, QDir::Name | QDir::IgnoreCase)) {
+      QString label;
+      try {
+        const pipelines::TextualInversion e = pipelines::load_textual_inversion(f.absoluteFilePath().toStdString());
+        label = tr("%1 · %n token(s)", nullptr, int(e.count())).arg(f.completeBaseName()) +
+                (e.is_sdxl() ? QStringLiteral(" · SDXL") : QString());
+      } catch (const std::exception&) {
+      }
+      embeddings.emplace_back(f.completeBaseName(), label);
+    }
+  mForm->setEmbeddings(embeddings);
 }
 
 // The library's LoRAs made for the selected model's base, for the form's "Add" menu.
@@ -397,8 +414,20 @@ void GeneratePage::applyParameters(const bridge::GenerationParameters& p) {
   // After the model: the units offer the ControlNets of its family.
   mControlNet->setBaseModel(f.modelPath);
   missing << mControlNet->applyRecords(p.controlNets);
+  // Embeddings are words of the prompt: they stay in it; one without its file is only named.
+  QStringList missingEmbeddings;
+  for (const bridge::EmbeddingUse& use : p.embeddings) {
+    bool found = false;
+    for (const QString& folder : mLibrary->folders())
+      for (const char* ext : {".pt", ".bin", ".safetensors"})
+        found = found || QFileInfo::exists(QDir(folder).filePath(QStringLiteral("embeddings/") + use.name + QLatin1String(ext)));
+    if (!found) missingEmbeddings << use.name;
+  }
   if (!missing.isEmpty())
     Q_EMIT message(tr("Not in the library, left out: %1").arg(missing.join(QStringLiteral(", "))));
+  if (!missingEmbeddings.isEmpty())
+    Q_EMIT message(tr("Embeddings not in any model folder's embeddings folder (the words stay in the prompt): %1")
+                       .arg(missingEmbeddings.join(QStringLiteral(", "))));
 }
 
 bridge::GenerationParameters GeneratePage::parametersFromForm(quint64 seed) const {

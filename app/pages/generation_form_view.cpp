@@ -16,6 +16,7 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStandardItemModel>
+#include <QTextCursor>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -249,7 +250,21 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   layout->addWidget(sectionTitle(tr("Model"), this));
   layout->addWidget(mModel);
   layout->addSpacing(4);
-  layout->addWidget(sectionTitle(tr("Prompt"), this));
+  mEmbeddings = new QToolButton(this);
+  mEmbeddings->setObjectName(QStringLiteral("embeddingsButton"));
+  mEmbeddings->setText(tr("Embeddings"));
+  mEmbeddings->setToolTip(tr("Textual inversion embeddings from the model folders' embeddings folders: a name in "
+                             "the prompt uses it (each vector counts as one token)"));
+  mEmbeddings->setAutoRaise(true);
+  mEmbeddings->setPopupMode(QToolButton::InstantPopup);
+  mEmbeddings->setMenu(new QMenu(mEmbeddings));
+  mEmbeddings->hide();
+  auto* promptTitle = new QHBoxLayout;
+  promptTitle->setContentsMargins(0, 0, 0, 0);
+  promptTitle->addWidget(sectionTitle(tr("Prompt"), this));
+  promptTitle->addStretch(1);
+  promptTitle->addWidget(mEmbeddings);
+  layout->addLayout(promptTitle);
   layout->addWidget(mPrompt, 3);
   layout->addWidget(sectionTitle(tr("Negative prompt"), this));
   layout->addWidget(mNegative, 2);
@@ -360,6 +375,29 @@ void GenerationFormView::selectModel(const QString& path) {
 void GenerationFormView::setStrengthVisible(bool visible) {
   mStrength->setVisible(visible);
   mStrengthLabel->setVisible(visible);
+}
+
+void GenerationFormView::setEmbeddings(const QList<std::pair<QString, QString>>& embeddings) {
+  QMenu* menu = mEmbeddings->menu();
+  menu->clear();
+  for (const auto& [name, label] : embeddings) {
+    QAction* action = menu->addAction(label.isEmpty() ? tr("%1 (not an embedding)").arg(name) : label);
+    action->setEnabled(!label.isEmpty());
+    connect(action, &QAction::triggered, this, [this, name = name] {
+      // At the cursor, separated from the words around it by a comma.
+      QTextCursor cursor = mPrompt->textCursor();
+      const QString text = mPrompt->toPlainText();
+      const int at = cursor.position();
+      const QString before = text.left(at).trimmed();
+      QString insert = name;
+      if (!before.isEmpty() && !before.endsWith(QLatin1Char(','))) insert.prepend(QStringLiteral(", "));
+      else if (!before.isEmpty()) insert.prepend(QLatin1Char(' '));
+      cursor.insertText(insert);
+      mPrompt->setTextCursor(cursor);
+      mPrompt->setFocus();
+    });
+  }
+  mEmbeddings->setVisible(!embeddings.isEmpty());
 }
 
 void GenerationFormView::setUpscalerModels(const QStringList& files) {

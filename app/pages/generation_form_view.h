@@ -55,6 +55,10 @@ class GenerationFormView : public QWidget {
   void setStrengthVisible(bool visible);
   // Hires fix is offered for text-to-image only.
   void setHiresAvailable(bool available);
+  // Textual inversion embeddings offered by the Embeddings button above the prompt: (name, what
+  // the menu shows, e.g. "style · 4 tokens"); an empty label marks a file that is not an embedding.
+  void setEmbeddings(const QList<std::pair<QString, QString>>& embeddings);
+  QToolButton* embeddingsButton() const { return mEmbeddings; }
   // ESRGAN-family model files offered as hires upscalers after the built-in ones (full paths).
   void setUpscalerModels(const QStringList& files);
   // What "reuse the last seed" puts in the seed field.
@@ -131,6 +135,7 @@ class GenerationFormView : public QWidget {
   QSpinBox* mBatchSize;
   QSpinBox* mClipSkip;
   QComboBox* mTiledVae;
+  QToolButton* mEmbeddings = nullptr;
   QFormLayout* mGrid = nullptr;
   int mHiresRow = -1;
   QCheckBox* mHires;

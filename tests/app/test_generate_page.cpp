@@ -4,6 +4,8 @@
 // parameters back from a dropped PNG; inpaint with a painted mask; the token counter.
 #include <QCheckBox>
 #include <QComboBox>
+#include <QTextCursor>
+#include <QMenu>
 #include <QDir>
 #include <QDropEvent>
 #include <QLabel>
@@ -582,12 +584,19 @@ void TestGeneratePage::embeddingsInTheModelFoldersAreUsedByName() {
                               {{"emb_params", torch::randn({2, 32})}});
   Studio s(settingsFile());
   prepare(s, 2, 42);
+  // Offered above the prompt with its token count; choosing it writes the name into the prompt.
+  QToolButton* button = s.page->findChild<QToolButton*>(QStringLiteral("embeddingsButton"));
+  QVERIFY(button && button->isVisible());
+  QCOMPARE(button->menu()->actions().size(), 1);
+  QCOMPARE(button->menu()->actions().first()->text(), QStringLiteral("tiemb · 2 tokens"));
   generateAndWait(s);
   const QImage without = s.page->gallery()->item(0).image;
   QVERIFY(s.page->gallery()->item(0).parameters.embeddings.isEmpty());
-  GenerationForm f = s.page->form();
-  f.prompt = QStringLiteral("a photo of a (red:1.2) fox, tiemb");
-  s.page->setForm(f);
+  QTextCursor end = s.page->promptEdit()->textCursor();
+  end.movePosition(QTextCursor::End);
+  s.page->promptEdit()->setTextCursor(end);
+  button->menu()->actions().first()->trigger();
+  QCOMPARE(s.page->form().prompt, QStringLiteral("a photo of a (red:1.2) fox, tiemb"));
   generateAndWait(s);
   const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
   QCOMPARE(item.parameters.embeddings.size(), 1);
@@ -595,6 +604,15 @@ void TestGeneratePage::embeddingsInTheModelFoldersAreUsedByName() {
   QCOMPARE(item.parameters.embeddings.first().hash.size(), 12);
   QVERIFY(item.image != without);
   QVERIFY(kiln::bridge::readPngParameters(item.path).contains(QStringLiteral("TI hashes: \"tiemb: ")));
+  // Reading parameters that name an embedding this machine lacks says so.
+  QSignalSpy messages(s.page.get(), &GeneratePage::message);
+  kiln::bridge::GenerationParameters other = item.parameters;
+  other.embeddings << kiln::bridge::EmbeddingUse{QStringLiteral("elsewhere"), QStringLiteral("0123456789ab")};
+  s.page->applyParameters(other);
+  bool named = false;
+  for (const QList<QVariant>& m : messages)
+    named = named || (m.at(0).toString().contains(QStringLiteral("elsewhere")) && !m.at(0).toString().contains(QStringLiteral("tiemb")));
+  QVERIFY(named);
 }
 
 void TestGeneratePage::xyzPlotQueuesEveryCellAndAddsTheGrid() {

@@ -145,7 +145,7 @@ void TestTrainPage::checksTheFormBeforeStart() {
   for (int i = 0; i < 4; ++i) prompts << s.page->promptList()->topLevelItem(i)->text(1);
   QVERIFY2(prompts.contains(QStringLiteral("photo of sks person, black and white")), qPrintable(prompts.join('|')));
   for (const QString& p : prompts) QVERIFY2(p.contains(QStringLiteral("sks")), qPrintable(p));
-  QVERIFY2(s.page->checkLabel()->text().contains(QStringLiteral("3 image(s) have no caption file")),
+  QVERIFY2(s.page->checkLabel()->text().contains(QStringLiteral("3 images have no caption file")),
            qPrintable(s.page->checkLabel()->text()));
   // An impossible resolution is named before Start.
   f.resolution = 96;
