@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QtEndian>
 
+#include <functional>
 #include <csignal>
 #include <sys/types.h>
 
@@ -53,21 +54,18 @@ int maxByteDiff(const QImage& a, const QImage& b) {
   return worst;
 }
 
-// A kohya LoRA for the tiny model's first self-attention query (rank 4, alpha 2), written by hand
-// (no LibTorch in this test). Returns the sha256 of its data section (A1111's LoRA hash).
-QByteArray writeTinyLoRA(const QString& path) {
-  const QString name = QStringLiteral("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q");
-  struct Tensor {
-    QString key;
-    QList<int> shape;
-  };
-  const QList<Tensor> tensors{{name + QStringLiteral(".lora_down.weight"), {4, 32}},
-                              {name + QStringLiteral(".lora_up.weight"), {32, 4}},
-                              {name + QStringLiteral(".alpha"), {}}};
+struct F32Tensor {
+  QString key;
+  QList<int> shape;
+};
+
+// A safetensors file of F32 tensors written by hand (no LibTorch in this test), each element's
+// value from `value` in order; returns the data section (empty when the file cannot be written).
+QByteArray writeF32Safetensors(const QString& path, const QList<F32Tensor>& tensors,
+                               const std::function<float(const F32Tensor&)>& value) {
   QJsonObject header;
   QByteArray data;
-  int k = 0;
-  for (const Tensor& t : tensors) {
+  for (const F32Tensor& t : tensors) {
     int count = 1;
     QJsonArray shape;
     for (int d : t.shape) {
@@ -76,9 +74,8 @@ QByteArray writeTinyLoRA(const QString& path) {
     }
     const qsizetype begin = data.size();
     for (int i = 0; i < count; ++i) {
-      const float v = t.shape.isEmpty() ? 2.0f : static_cast<float>(0.5 * std::sin(++k * 0.7));
       char bytes[4];
-      qToLittleEndian(v, bytes);
+      qToLittleEndian(value(t), bytes);
       data.append(bytes, 4);
     }
     header.insert(t.key, QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
@@ -94,42 +91,32 @@ QByteArray writeTinyLoRA(const QString& path) {
   file.write(length, 8);
   file.write(json);
   file.write(data);
-  return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
+  return data;
+}
+
+// A kohya LoRA for the tiny model's first self-attention query (rank 4, alpha 2). Returns the
+// sha256 of its data section (A1111's LoRA hash).
+QByteArray writeTinyLoRA(const QString& path) {
+  const QString name = QStringLiteral("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q");
+  int k = 0;
+  const QByteArray data = writeF32Safetensors(
+      path,
+      {{name + QStringLiteral(".lora_down.weight"), {4, 32}},
+       {name + QStringLiteral(".lora_up.weight"), {32, 4}},
+       {name + QStringLiteral(".alpha"), {}}},
+      [&k](const F32Tensor& t) { return t.shape.isEmpty() ? 2.0f : static_cast<float>(0.5 * std::sin(++k * 0.7)); });
+  return data.isEmpty() ? QByteArray() : QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
 }
 
 // A safetensors embedding with one F32 tensor per (key, shape), values from a sine; returns the
 // sha256 of the whole file (A1111's TI hash).
 QByteArray writeEmbedding(const QString& path, const QList<QPair<QString, QList<int>>>& tensors) {
-  QJsonObject header;
-  QByteArray data;
+  QList<F32Tensor> list;
+  for (const auto& [key, dims] : tensors) list.push_back({key, dims});
   int k = 0;
-  for (const auto& [key, dims] : tensors) {
-    int count = 1;
-    QJsonArray shape;
-    for (int d : dims) {
-      count *= d;
-      shape.append(d);
-    }
-    const qsizetype begin = data.size();
-    for (int i = 0; i < count; ++i) {
-      char bytes[4];
-      qToLittleEndian(static_cast<float>(0.05 * std::sin(++k * 1.3)), bytes);
-      data.append(bytes, 4);
-    }
-    header.insert(key, QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
-                                   {QStringLiteral("shape"), shape},
-                                   {QStringLiteral("data_offsets"), QJsonArray{begin, data.size()}}});
-  }
-  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-  while (json.size() % 8 != 0) json.append(' ');
-  char length[8];
-  qToLittleEndian(static_cast<quint64>(json.size()), length);
-  QFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) return {};
-  file.write(length, 8);
-  file.write(json);
-  file.write(data);
-  file.close();
+  if (writeF32Safetensors(path, list, [&k](const F32Tensor&) { return static_cast<float>(0.05 * std::sin(++k * 1.3)); })
+          .isEmpty())
+    return {};
   QFile back(path);
   if (!back.open(QIODevice::ReadOnly)) return {};
   return QCryptographicHash::hash(back.readAll(), QCryptographicHash::Sha256).toHex();

@@ -14,6 +14,7 @@
 #include "pipelines/control_guidance.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
+#include "golden_case.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -53,23 +54,11 @@ struct ControlCase {
 // holds the PNGs' RGB bytes, see make_control_tensors.py).
 ControlCase load_case(const std::string& name) {
   ControlCase c;
-  // diffusers writes DPM-Solver's lambda_min_clipped as -Infinity, which is not JSON.
-  std::string text = kiln::test::read_text(kCases / name / "meta.json");
-  for (std::size_t at = text.find("-Infinity"); at != std::string::npos; at = text.find("-Infinity", at))
-    text.replace(at, 9, "null");
-  c.meta = nlohmann::json::parse(text);
+  c.meta = kiln::test::read_golden_meta(kCases / name / "meta.json");
   c.tensors = kiln::io::SafetensorsFile::open(kCases / name / "tensors.safetensors");
   const auto images = kiln::io::SafetensorsFile::open(kCases / name / "control_images.safetensors");
+  c.request = kiln::test::golden_request(c.meta);
   GenerationRequest& r = c.request;
-  r.prompt = c.meta.at("prompt").get<std::string>();
-  if (!c.meta.at("negative_prompt").is_null()) r.negative_prompt = c.meta.at("negative_prompt").get<std::string>();
-  r.width = c.meta.at("width").get<std::int64_t>();
-  r.height = c.meta.at("height").get<std::int64_t>();
-  r.steps = c.meta.at("steps").get<std::int64_t>();
-  r.guidance_scale = c.meta.at("guidance_scale").get<double>();
-  r.seed = c.meta.at("seed").get<std::uint64_t>();
-  r.sampler = kiln::schedulers::parse_scheduler_name(c.meta.at("scheduler").get<std::string>());
-  r.prompt_syntax = kiln::text::PromptSyntax::Plain;
   const nlohmann::json& scale = c.meta.at("controlnet_conditioning_scale");
   const std::size_t units = c.meta.at("controlnet").at("num_units").get<std::size_t>();
   for (std::size_t i = 0; i < units; ++i) {

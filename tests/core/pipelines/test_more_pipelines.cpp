@@ -13,6 +13,7 @@
 #include "pipelines/hires_fix.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
+#include "golden_case.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -77,21 +78,10 @@ struct Case {
 
 Case load_case(const std::string& name) {
   Case c;
-  std::string text = kiln::test::read_text(kMore / "cases" / name / "meta.json");
-  for (std::size_t at = text.find("-Infinity"); at != std::string::npos; at = text.find("-Infinity", at))
-    text.replace(at, 9, "null");
-  c.meta = nlohmann::json::parse(text);
+  c.meta = kiln::test::read_golden_meta(kMore / "cases" / name / "meta.json");
   c.tensors = kiln::io::SafetensorsFile::open(kMore / "cases" / name / "tensors.safetensors");
+  c.request = kiln::test::golden_request(c.meta);
   GenerationRequest& r = c.request;
-  r.prompt = c.meta.at("prompt").get<std::string>();
-  if (!c.meta.at("negative_prompt").is_null()) r.negative_prompt = c.meta.at("negative_prompt").get<std::string>();
-  r.width = c.meta.at("width").get<std::int64_t>();
-  r.height = c.meta.at("height").get<std::int64_t>();
-  r.steps = c.meta.at("steps").get<std::int64_t>();
-  r.guidance_scale = c.meta.at("guidance_scale").get<double>();
-  r.seed = c.meta.at("seed").get<std::uint64_t>();
-  r.sampler = kiln::schedulers::parse_scheduler_name(c.meta.at("scheduler").get<std::string>());
-  r.prompt_syntax = kiln::text::PromptSyntax::Plain;
   if (c.meta.at("kind") == "inpaint") {
     r.init_image = png_tensor(kMore / "cases" / name / "input_image.png", false);
     r.mask = png_tensor(kMore / "cases" / name / "mask_image.png", true);

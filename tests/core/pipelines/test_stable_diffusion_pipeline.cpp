@@ -13,6 +13,7 @@
 #include "io/safetensors.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "schedulers/scheduler_kind.h"
+#include "golden_case.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -42,22 +43,10 @@ struct GoldenCase {
 
 GoldenCase load_case(const std::string& name) {
   GoldenCase c;
-  // diffusers writes DPM-Solver's lambda_min_clipped as -Infinity, which is not JSON.
-  std::string text = kiln::test::read_text(kCases / name / "meta.json");
-  for (std::size_t at = text.find("-Infinity"); at != std::string::npos; at = text.find("-Infinity", at))
-    text.replace(at, 9, "null");
-  c.meta = nlohmann::json::parse(text);
+  c.meta = kiln::test::read_golden_meta(kCases / name / "meta.json");
   c.tensors = kiln::io::SafetensorsFile::open(kCases / name / "tensors.safetensors");
+  c.request = kiln::test::golden_request(c.meta);
   GenerationRequest& r = c.request;
-  r.prompt = c.meta.at("prompt").get<std::string>();
-  if (!c.meta.at("negative_prompt").is_null()) r.negative_prompt = c.meta.at("negative_prompt").get<std::string>();
-  r.width = c.meta.at("width").get<std::int64_t>();
-  r.height = c.meta.at("height").get<std::int64_t>();
-  r.steps = c.meta.at("steps").get<std::int64_t>();
-  r.guidance_scale = c.meta.at("guidance_scale").get<double>();
-  r.seed = c.meta.at("seed").get<std::uint64_t>();
-  r.sampler = kiln::schedulers::parse_scheduler_name(c.meta.at("scheduler").get<std::string>());
-  r.prompt_syntax = kiln::text::PromptSyntax::Plain;
   if (c.meta.contains("clip_skip")) r.clip_skip = c.meta.at("clip_skip").get<int>() + 1;  // diffusers -> A1111
   if (c.meta.at("kind") == "img2img") {
     r.init_image = c.tensors->tensor("input_image_preprocessed");
