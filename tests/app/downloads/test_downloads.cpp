@@ -68,7 +68,7 @@ DownloadOptions fastOptions() {
   DownloadOptions o;
   o.firstBackoffMs = 50;
   o.maxBackoffMs = 200;
-  o.stallTimeoutMs = 2000;
+  o.stallTimeoutMs = 15000;  // a loaded CI machine must not look like a stall (the stall test sets its own)
   o.maxAttempts = 4;
   o.freeSpaceMargin = 0;
   return o;
@@ -409,9 +409,12 @@ void TestDownloads::droppedConnectionResumes() {
   QVERIFY2(d.state() == State::Finished, qPrintable(d.error()));
   QCOMPARE(readFile(d.targetPath()), body);
   const auto log = mServer->requestsFor("/drop.bin");
-  QCOMPARE(log.size(), 2);
-  QVERIFY(log[1].header("Range").startsWith("bytes="));
-  QVERIFY(log[1].header("Range") != "bytes=0-");
+  // Under load Qt's HTTP layer may send the first GET again by itself when its connection closes
+  // before the answer reached us (seen: "", "", "bytes=102400-"); what counts is that the download
+  // resumed with a Range request instead of starting over.
+  QVERIFY(log.size() >= 2);
+  QVERIFY(log.last().header("Range").startsWith("bytes="));
+  QVERIFY(log.last().header("Range") != "bytes=0-");
 }
 
 void TestDownloads::stalledServerIsRetried() {
