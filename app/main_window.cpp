@@ -82,6 +82,10 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
   connect(mGeneratePage, &GeneratePage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mDatasetPage, &DatasetPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mTrainPage, &TrainPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
+  connect(mTrainPage, &TrainPage::compareRequested, this, [this](const CheckpointComparison& comparison) {
+    showPage(QStringLiteral("generate"));
+    mGeneratePage->compareCheckpoints(comparison);
+  });
   for (QAction* action : {mDatasetPage->openAction(), mDatasetPage->importAction()}) {
     connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("dataset")); });
   }

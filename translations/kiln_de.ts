@@ -2580,6 +2580,26 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Embeddings not in any model folder&apos;s embeddings folder (the words stay in the prompt): %1</source>
         <translation>Embeddings in keinem Embeddings-Ordner eines Modellordners (die Wörter bleiben im Prompt): %1</translation>
     </message>
+    <message>
+        <source>The session keeps no checkpoint files.</source>
+        <translation>Die Sitzung bewahrt keine Checkpoint-Dateien auf.</translation>
+    </message>
+    <message>
+        <source>The checkpoint %1 is gone.</source>
+        <translation>Der Checkpoint %1 ist nicht mehr vorhanden.</translation>
+    </message>
+    <message>
+        <source>The session&apos;s base model %1 is not in the library: add its folder on the Models page.</source>
+        <translation>Das Basismodell der Sitzung, %1, ist nicht in der Bibliothek: Fügen Sie seinen Ordner auf der Seite „Modelle“ hinzu.</translation>
+    </message>
+    <message>
+        <source>Cannot compare the checkpoints</source>
+        <translation>Die Checkpoints können nicht verglichen werden</translation>
+    </message>
+    <message>
+        <source>No LoRA “%1” in the library (give its name as listed, or a path).</source>
+        <translation>Keine LoRA „%1“ in der Bibliothek (geben Sie den angezeigten Namen oder einen Pfad an).</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>
@@ -3838,6 +3858,22 @@ Modell: %2
         <source>Recompute activations in the backward pass: less memory, about a third slower</source>
         <translation>Aktivierungen im Rückwärtsdurchlauf neu berechnen: weniger Speicher, etwa ein Drittel langsamer</translation>
     </message>
+    <message>
+        <source>Keep</source>
+        <translation>Behalten</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keine</translation>
+    </message>
+    <message>
+        <source> newest</source>
+        <translation> neueste</translation>
+    </message>
+    <message>
+        <source>Checkpoints kept as model files (a LoRA: LoRA files) to compare with “Compare Checkpoints…”; a whole model takes about 2 GB (SD 1.5) to 7 GB (SDXL) each</source>
+        <translation>Als Modelldateien (bei LoRA: LoRA-Dateien) aufbewahrte Checkpoints zum Vergleich mit „Checkpoints vergleichen…“; ein ganzes Modell belegt jeweils etwa 2 GB (SD 1.5) bis 7 GB (SDXL)</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::TrainPage</name>
@@ -4147,6 +4183,29 @@ Modell: %2
         <source>Export failed</source>
         <translation>Export fehlgeschlagen</translation>
     </message>
+    <message>
+        <source>Compare Checkpoints…</source>
+        <translation>Checkpoints vergleichen…</translation>
+    </message>
+    <message>
+        <source>An X/Y/Z plot on the Generate page: the same prompt and seed with each kept checkpoint</source>
+        <translation>Ein X/Y/Z-Plot auf der Seite „Generieren“: derselbe Prompt und Seed mit jedem aufbewahrten Checkpoint</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) kept</source>
+        <translation>
+            <numerusform>%n Checkpoint aufbewahrt</numerusform>
+            <numerusform>%n Checkpoints aufbewahrt</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No checkpoint kept yet</source>
+        <translation>Noch kein Checkpoint aufbewahrt</translation>
+    </message>
+    <message>
+        <source>This session keeps no checkpoint files yet</source>
+        <translation>Diese Sitzung bewahrt noch keine Checkpoint-Dateien auf</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::XyzPlotDialog</name>
@@ -4220,6 +4279,10 @@ Modell: %2
             <numerusform>%n Bild, dann das Raster.</numerusform>
             <numerusform>%n Bilder, dann das Raster.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>LoRA file (replaces the first LoRA)</source>
+        <translation>LoRA-Datei (ersetzt die erste LoRA)</translation>
     </message>
 </context>
 <context>

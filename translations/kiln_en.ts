@@ -396,6 +396,13 @@
             <numerusform>Finished: %n steps. Export the model, or extend the training.</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) kept</source>
+        <translation>
+            <numerusform>%n checkpoint kept</numerusform>
+            <numerusform>%n checkpoints kept</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::XyzPlotDialog</name>

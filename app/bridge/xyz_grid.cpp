@@ -14,7 +14,7 @@ namespace {
 
 const QStringList kKinds{QStringLiteral("seed"),       QStringLiteral("steps"), QStringLiteral("cfg"),
                          QStringLiteral("sampler"),    QStringLiteral("checkpoint"), QStringLiteral("lora"),
-                         QStringLiteral("prompt")};
+                         QStringLiteral("lora_file"),  QStringLiteral("prompt")};
 
 // "10-30", "10-30 (+10)" -> the numbers; nothing when `v` is not a range.
 std::optional<QStringList> expandRange(const QString& v) {
@@ -38,12 +38,14 @@ QString GridAxis::title() const {
   if (kind == QLatin1String("sampler")) return QStringLiteral("Sampler");
   if (kind == QLatin1String("checkpoint")) return QStringLiteral("Checkpoint name");
   if (kind == QLatin1String("lora")) return QStringLiteral("LoRA weight");
+  if (kind == QLatin1String("lora_file")) return QStringLiteral("LoRA");
   return QStringLiteral("Prompt S/R");
 }
 
 QString GridAxis::label(int i) const {
   const QString v = values.value(i);
-  if (kind == QLatin1String("checkpoint")) return QFileInfo(v).isDir() ? QFileInfo(v).fileName() : QFileInfo(v).completeBaseName();
+  if (kind == QLatin1String("checkpoint") || kind == QLatin1String("lora_file"))
+    return QFileInfo(v).isDir() ? QFileInfo(v).fileName() : QFileInfo(v).completeBaseName();
   if (kind == QLatin1String("prompt")) return v;
   return title() + QStringLiteral(": ") + v;
 }

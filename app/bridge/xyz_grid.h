@@ -4,7 +4,8 @@
 // column headers, Y values as row headers, one grid per Z value side by side under its header).
 //
 // Axis text: "KIND:V1,V2,..." with KIND one of seed, steps, cfg, sampler, checkpoint, lora (the
-// weight of the first LoRA), prompt (search/replace: the first value is searched in the prompt and
+// weight of the first LoRA), lora_file (the first LoRA's file, or a LoRA at weight 1 when there is
+// none: how a LoRA training's checkpoints are compared; Kiln's, A1111 has no such axis), prompt (search/replace: the first value is searched in the prompt and
 // the negative prompt and replaced by each value in turn, the first cell keeping the prompt as is).
 // Whole-number axes (seed, steps) also take ranges: "10-30" (step 1) and "10-30 (+10)".
 
@@ -18,7 +19,7 @@
 namespace kiln::bridge {
 
 struct GridAxis {
-  QString kind;        // seed | steps | cfg | sampler | checkpoint | lora | prompt
+  QString kind;        // seed | steps | cfg | sampler | checkpoint | lora | lora_file | prompt
   QStringList values;  // as given (ranges expanded)
   // The header of value i as A1111 writes it ("Steps: 20", "CFG Scale: 7", "checkpoint-500").
   QString label(int i) const;

@@ -7,6 +7,7 @@
 #include <QRandomGenerator>
 
 #include <cmath>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -189,7 +190,8 @@ int run_generate(const QStringList& args) {
   opt("hires-steps", "Second pass steps (default 0: the first pass's; it runs steps x denoising).", "N");
   opt("hires-denoising", "Second pass denoising strength (default 0.7).", "X");
   opt("x", "X/Y/Z plot: an axis KIND:V1,V2,... with KIND seed, steps, cfg, sampler, checkpoint (model files), "
-           "lora (the first --lora's weight) or prompt (search/replace: the first value is replaced by each); "
+           "lora (the first --lora's weight), lora_file (LoRA files in place of the first --lora, or at weight 1: a "
+           "LoRA training's kept checkpoints) or prompt (search/replace: the first value is replaced by each); "
            "seed and steps also take ranges (10-30, 10-30 (+10)). --out is then the grid; the cells go to "
            "OUT-cells/.", "AXIS");
   opt("y", "The grid's second axis (rows).", "AXIS");
@@ -315,10 +317,16 @@ int run_generate(const QStringList& args) {
       for (const QString& v : axes[a]->values) {
         if (axes[a]->kind == QLatin1String("checkpoint") && !QFileInfo::exists(v))
           throw UsageError{"--" + std::string(axisNames[a]) + ": no model at '" + v.toStdString() + "'"};
+        if (axes[a]->kind == QLatin1String("lora_file") && !QFileInfo(v).isFile())
+          throw UsageError{"--" + std::string(axisNames[a]) + ": no LoRA file at '" + v.toStdString() + "'"};
         if (axes[a]->kind == QLatin1String("sampler")) (void)schedulers::parse_scheduler_name(v.toStdString());
       }
-      if (axes[a]->kind == QLatin1String("lora") && loras.empty())
-        throw UsageError{"--" + std::string(axisNames[a]) + ": a lora axis changes the weight of the first --lora; give one"};
+      const bool loraFileAxis = std::any_of(std::begin(axes), std::end(axes), [](const auto& x) {
+        return x && x->kind == QLatin1String("lora_file");
+      });
+      if (axes[a]->kind == QLatin1String("lora") && loras.empty() && !loraFileAxis)
+        throw UsageError{"--" + std::string(axisNames[a]) +
+                         ": a lora axis changes the weight of the first --lora (or of a lora_file axis); give one"};
       if (axes[a]->kind == QLatin1String("prompt") && !p.value(QStringLiteral("prompt")).contains(axes[a]->values.first()) &&
           !p.value(QStringLiteral("negative")).contains(axes[a]->values.first()))
         throw UsageError{"--" + std::string(axisNames[a]) + ": '" + axes[a]->values.first().toStdString() +
@@ -505,6 +513,10 @@ int run_generate(const QStringList& args) {
             valueOf(QStringLiteral("checkpoint"), c) ? std::filesystem::path(valueOf(QStringLiteral("checkpoint"), c)->toStdString())
                                                      : model_path;
         std::vector<pipelines::LoRASpec> wantedLoRAs = loras;
+        if (const auto v = valueOf(QStringLiteral("lora_file"), c)) {
+          if (wantedLoRAs.empty()) wantedLoRAs.push_back({v->toStdString(), 1.0});
+          else wantedLoRAs.front().path = v->toStdString();
+        }
         if (const auto v = valueOf(QStringLiteral("lora"), c)) wantedLoRAs.front().weight = v->toDouble();
         if (wanted != loadedModel) {
           cellLoRAs.reset();
@@ -535,6 +547,12 @@ int run_generate(const QStringList& args) {
           cp.modelHash = std::filesystem::is_regular_file(loadedModel)
                              ? QString::fromStdString(io::sha256_file(loadedModel).substr(0, 10))
                              : QString();
+        }
+        if (valueOf(QStringLiteral("lora_file"), c)) {
+          cp.loras.clear();
+          for (const pipelines::LoRASpec& l : wantedLoRAs)
+            cp.loras << bridge::LoRAUse{QFileInfo(QString::fromStdString(l.path.string())).completeBaseName(), l.weight,
+                                        QString::fromStdString(pipelines::lora_file_hash(l.path).substr(0, 12))};
         }
         for (qsizetype i = 0; i < cp.loras.size() && i < qsizetype(wantedLoRAs.size()); ++i) cp.loras[i].weight = wantedLoRAs[i].weight;
         pipelines::GenerationCallbacks callbacks;

@@ -82,6 +82,10 @@ const char* kTrainHelp =
     "  --lora-alpha X             LoRA alpha (default: the rank)\n"
     "  --lora-text-encoder        Also adapt the text encoder (stage 1)\n"
     "  --save-every N             Checkpoint every N steps of a stage (default 500; 0: stage ends)\n"
+    "  --keep-checkpoints N       Keep the newest N checkpoints as files to compare and use (default 4;\n"
+    "                             0: none): SESSION/checkpoints/<session>-<step>.safetensors, the whole\n"
+    "                             model (fp16) or the LoRA (kohya layout); compare them with kiln-cli\n"
+    "                             generate --x checkpoint:A,B,... (LoRA: --x lora_file:A,B,...)\n"
     "  --sample-every N           Sample images every N steps (needs --sample-prompt)\n"
     "  --sample-prompt TEXT       A sample prompt (repeatable)\n"
     "  --seed N                   Seed (default 1337)\n"
@@ -137,7 +141,7 @@ int run_train(const QStringList& args) {
   const QStringList valued = {"session", "base", "images", "token", "class-prompt", "num-class-images",
                               "prior-loss-weight", "text-encoder-steps", "unet-steps", "lr-text", "lr-unet",
                               "lr-schedule", "warmup-steps", "resolution", "batch-size", "gradient-accumulation",
-                              "offset-noise", "min-snr-gamma", "lora-rank", "lora-alpha", "save-every",
+                              "offset-noise", "min-snr-gamma", "lora-rank", "lora-alpha", "save-every", "keep-checkpoints",
                               "sample-every", "sample-prompt", "seed", "device", "mixed-precision", "config"};
   for (const QString& name : valued) p.addOption({name, name, QStringLiteral("VALUE")});
   for (const char* flag : {"filename-captions", "lora-text-encoder", "resume", "gradient-checkpointing"}) {
@@ -224,6 +228,7 @@ int run_train(const QStringList& args) {
         !number_option(p, QStringLiteral("offset-noise"), s.offset_noise) ||
         !number_option(p, QStringLiteral("min-snr-gamma"), s.min_snr_gamma) ||
         !number_option(p, QStringLiteral("save-every"), s.save_every) ||
+        !number_option(p, QStringLiteral("keep-checkpoints"), s.keep_checkpoints) ||
         !number_option(p, QStringLiteral("sample-every"), s.sample_every)) {
       return 2;
     }
@@ -291,6 +296,13 @@ int run_train(const QStringList& args) {
     }
     std::cout << "trained " << outcome.global_step << " steps; export with: kiln-cli export --session "
               << session.string() << " --out FILE" << std::endl;
+    const auto kept = training::kept_checkpoints(session);
+    if (!kept.empty()) {
+      std::cout << "kept checkpoints (compare with kiln-cli generate --x "
+                << (training::read_session_settings(session).method == training::TrainingMethod::LoRA ? "lora_file:" : "checkpoint:");
+      for (std::size_t i = 0; i < kept.size(); ++i) std::cout << (i ? "," : "") << kept[i].path.string();
+      std::cout << ")" << std::endl;
+    }
     return 0;
   } catch (const std::exception& e) {
     return report_error(e);

@@ -18,6 +18,7 @@
 #include "bridge/generation_parameters.h"
 #include "bridge/xyz_grid.h"
 #include "jobs/engine_worker.h"
+#include "pages/train_session.h"
 #include "state/generation_settings.h"
 
 class QAction;
@@ -85,8 +86,15 @@ class GeneratePage : public QWidget {
   // An X/Y/Z plot of the form's settings: every cell queued as a job, the labelled grid added to
   // the gallery (and saved) when the last one is made. Returns "" or why nothing was queued.
   QString queuePlot(const std::array<std::optional<bridge::GridAxis>, 3>& axes);
-  // Asks for the axes (XyzPlotDialog), then queuePlot.
+  // Asks for the axes (XyzPlotDialog, X preset to `xAxis` when given), then queuePlot.
   void choosePlot();
+  void choosePlot(const QString& xAxis);
+  // The Train page's "Compare Checkpoints": the form set for the session (text-to-image, its
+  // sample prompt, seed and resolution; a LoRA session's base model and no other LoRA), then the
+  // plot dialog with the checkpoints as X. prepareComparison does the first part and returns ""
+  // or why it cannot.
+  void compareCheckpoints(const kiln::app::CheckpointComparison& comparison);
+  QString prepareComparison(const kiln::app::CheckpointComparison& comparison);
   // Upscales gallery image `row` with an ESRGAN-family model file by `scale` (0: the model's),
   // off the GUI thread; the result goes on top of the gallery (and is saved) with A1111's
   // "Postprocess upscale by / upscaler" in its parameters. The selected image's action asks for

@@ -281,7 +281,7 @@ QWidget* GeneratePage::buildSettingsPanel() {
   plotButton->setObjectName(QStringLiteral("plotButton"));
   plotButton->setToolTip(tr("X/Y/Z plot: these settings over up to three axes of values, in one labelled grid"));
   plotButton->setMinimumHeight(mGenerateButton->minimumHeight());
-  connect(plotButton, &QPushButton::clicked, this, &GeneratePage::choosePlot);
+  connect(plotButton, &QPushButton::clicked, this, [this] { choosePlot(); });
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(mGenerateButton, 3);
   buttons->addWidget(mCancelButton, 1);

@@ -32,11 +32,52 @@
 
 namespace kiln::app {
 
-void GeneratePage::choosePlot() {
+void GeneratePage::choosePlot() { choosePlot(QString()); }
+
+void GeneratePage::choosePlot(const QString& xAxis) {
   XyzPlotDialog dialog(this);
+  if (!xAxis.isEmpty()) dialog.setAxisText(0, xAxis);
   if (dialog.exec() != QDialog::Accepted) return;
   const QString problem = queuePlot(dialog.axes());
   if (!problem.isEmpty()) showError(tr("Cannot make the plot"), problem);
+}
+
+QString GeneratePage::prepareComparison(const CheckpointComparison& c) {
+  if (c.files.isEmpty()) return tr("The session keeps no checkpoint files.");
+  for (const QString& file : c.files)
+    if (!QFileInfo(file).isFile()) return tr("The checkpoint %1 is gone.").arg(QDir::toNativeSeparators(file));
+  // The model the form generates with: a LoRA's base must be in the library; for whole models it
+  // only names the run (every cell loads its checkpoint), so the base is taken when listed.
+  const auto findEntry = [this](const QString& path) -> QString {
+    const QString wanted = QFileInfo(path).absoluteFilePath();
+    for (const ModelEntry& e : mLibrary->entries())
+      if (QFileInfo(e.path).absoluteFilePath() == wanted) return e.path;
+    return {};
+  };
+  const QString base = findEntry(c.baseModel);
+  if (c.lora && base.isEmpty())
+    return tr("The session's base model %1 is not in the library: add its folder on the Models page.")
+        .arg(QDir::toNativeSeparators(c.baseModel));
+  setMode(Mode::TextToImage);
+  GenerationForm f = form();
+  if (!base.isEmpty()) f.modelPath = base;
+  f.prompt = c.prompt;
+  f.width = f.height = c.resolution;
+  f.seed = static_cast<qint64>(c.seed & 0x7fffffffffffffffULL);
+  f.hires = false;
+  if (c.lora) f.loras.clear();
+  setForm(f);
+  if (!mForm->hasModel()) return tr("Choose a model first.");
+  return {};
+}
+
+void GeneratePage::compareCheckpoints(const CheckpointComparison& c) {
+  const QString problem = prepareComparison(c);
+  if (!problem.isEmpty()) {
+    showError(tr("Cannot compare the checkpoints"), problem);
+    return;
+  }
+  choosePlot(c.axisText());
 }
 
 QString GeneratePage::queuePlot(const std::array<std::optional<bridge::GridAxis>, 3>& axes) {
@@ -67,6 +108,8 @@ QString GeneratePage::queuePlot(const std::array<std::optional<bridge::GridAxis>
     for (const QString& v : axis->values) {
       if (axis->kind == QLatin1String("checkpoint") && modelFor(v).isEmpty())
         return tr("No model “%1” in the library (give its name as listed, or a path).").arg(v);
+      if (axis->kind == QLatin1String("lora_file") && modelFor(v).isEmpty())
+        return tr("No LoRA “%1” in the library (give its name as listed, or a path).").arg(v);
       if (axis->kind == QLatin1String("sampler")) {
         try {
           (void)schedulers::parse_scheduler_name(v.toStdString());
@@ -75,7 +118,10 @@ QString GeneratePage::queuePlot(const std::array<std::optional<bridge::GridAxis>
         }
       }
     }
-    if (axis->kind == QLatin1String("lora") && base.loras.isEmpty()) return tr("A LoRA weight axis needs a LoRA in the list.");
+    const bool loraFileAxis = (gx && gx->kind == QLatin1String("lora_file")) || (gy && gy->kind == QLatin1String("lora_file")) ||
+                              (gz && gz->kind == QLatin1String("lora_file"));
+    if (axis->kind == QLatin1String("lora") && base.loras.isEmpty() && !loraFileAxis)
+      return tr("A LoRA weight axis needs a LoRA in the list.");
     if (axis->kind == QLatin1String("prompt") && !base.parameters.prompt.contains(axis->values.first()) &&
         !base.parameters.negativePrompt.contains(axis->values.first()))
       return tr("“%1” is not in the prompt or the negative prompt.").arg(axis->values.first());
@@ -121,6 +167,10 @@ QString GeneratePage::queuePlot(const std::array<std::optional<bridge::GridAxis>
       p.modelName = info.isDir() ? info.fileName() : info.completeBaseName();
       const auto entry = mLibrary->entry(job.modelPath);
       p.modelHash = entry ? entry->summary.shortHash() : QString();
+    }
+    if (const auto v = valueOf(QStringLiteral("lora_file"), cells[n])) {
+      if (job.loras.isEmpty()) job.loras << LoRAChoice{modelFor(*v), 1.0};
+      else job.loras[0].path = modelFor(*v);
     }
     if (const auto v = valueOf(QStringLiteral("lora"), cells[n])) job.loras[0].weight = v->toDouble();
     if (n == 0) plot.parameters = p;

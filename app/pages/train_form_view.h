@@ -79,6 +79,7 @@ class TrainFormView : public QWidget {
   QSpinBox* mResolution;
   QSpinBox* mBatch;
   QSpinBox* mSaveEvery;
+  QSpinBox* mKeep;
   QSpinBox* mSampleEvery;
   QLineEdit* mSamplePrompt;
   QLineEdit* mSeed;

@@ -247,6 +247,11 @@ QWidget* TrainPage::buildSettingsPanel() {
   mExportButton = new QPushButton(panel);
   mExportButton->setObjectName(QStringLiteral("exportButton"));
   connect(mExportButton, &QPushButton::clicked, this, &TrainPage::chooseExport);
+  mCompareButton = new QPushButton(panel);
+  mCompareButton->setObjectName(QStringLiteral("compareButton"));
+  connect(mCompareButton, &QPushButton::clicked, this, &TrainPage::compareCheckpoints);
+  mKeptLabel = new QLabel(panel);
+  mKeptLabel->setObjectName(QStringLiteral("keptLabel"));
   auto* more = new QGridLayout;
   more->setHorizontalSpacing(6);
   mExtendLabel = new QLabel(panel);
@@ -258,6 +263,8 @@ QWidget* TrainPage::buildSettingsPanel() {
   more->addWidget(mExportFormat, 1, 1);
   more->addWidget(mExportHalf, 1, 2);
   more->addWidget(mExportButton, 1, 3);
+  more->addWidget(mKeptLabel, 2, 0, 1, 3);
+  more->addWidget(mCompareButton, 2, 3);
   more->setColumnStretch(1, 1);
 
   auto* bottom = new QVBoxLayout;
@@ -382,6 +389,8 @@ void TrainPage::retranslate() {
   mExportButton->setToolTip(tr("Write the trained model (or LoRA) to a file that the Models page lists"));
   mExportFormat->setToolTip(tr("File format of the export"));
   mExportHalf->setToolTip(tr("Half-precision weights: half the size"));
+  mCompareButton->setText(tr("Compare Checkpoints…"));
+  mCompareButton->setToolTip(tr("An X/Y/Z plot on the Generate page: the same prompt and seed with each kept checkpoint"));
   mEmpty->setTitle(tr("No training session"));
   mEmpty->setText(
       tr("Fill in the settings on the left, then create a session folder. Kiln keeps the settings, "
@@ -427,6 +436,10 @@ void TrainPage::updateActions() {
   mExportButton->setEnabled(idle && mState.hasCheckpoint);
   mExportFormat->setEnabled(mExportButton->isEnabled());
   mExportHalf->setEnabled(mExportButton->isEnabled());
+  mCompareButton->setEnabled(idle && mState.keptCheckpoints > 0);
+  mKeptLabel->setText(mState.keptCheckpoints > 0
+                          ? tr("%n checkpoint(s) kept", nullptr, mState.keptCheckpoints)
+                          : tr("No checkpoint kept yet"));
   mRunStack->setCurrentIndex(mSession.isEmpty() ? 0 : 1);
   QString state;
   if (!mSession.isEmpty()) {
@@ -676,9 +689,21 @@ void TrainPage::onStep(const TrainingStep& s) {
 }
 
 void TrainPage::onCheckpoint(qint64 step, bool textEncoder, bool allDone) {
+  mState.keptCheckpoints = TrainSession::state(mSession).keptCheckpoints;
+  updateActions();
   Q_UNUSED(textEncoder)
   Q_UNUSED(allDone)
   mLastCheckpoint = step;
+}
+
+void TrainPage::compareCheckpoints() {
+  if (mRunning || mExporting || mSession.isEmpty()) return;
+  const auto comparison = TrainSession::comparison(mSession);
+  if (!comparison) {
+    Q_EMIT message(tr("This session keeps no checkpoint files yet"));
+    return;
+  }
+  Q_EMIT compareRequested(*comparison);
 }
 
 void TrainPage::onFinished(qint64 steps) {

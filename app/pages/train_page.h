@@ -77,6 +77,7 @@ class TrainPage : public QWidget {
   QPushButton* startButton() const { return mStartButton; }
   QPushButton* pauseButton() const { return mPauseButton; }
   QPushButton* stopButton() const { return mStopButton; }
+  QPushButton* compareButton() const { return mCompareButton; }
   QSpinBox* extendSteps() const { return mExtendSteps; }
   // Waits for the pending form check (tests).
   void waitForCheck();
@@ -93,6 +94,8 @@ class TrainPage : public QWidget {
   void extend(int steps);
   void exportTo(const QString& output, const QString& format, bool half);
   void chooseExport();
+  // Hands the kept checkpoints to the Generate page (compareRequested).
+  void compareCheckpoints();
 
  Q_SIGNALS:
   void message(const QString& text);
@@ -100,6 +103,7 @@ class TrainPage : public QWidget {
   void activityChanged(const QString& text, int percent);
   void runningChanged(bool running);
   void exportFinished(bool ok);
+  void compareRequested(const kiln::app::CheckpointComparison& comparison);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -167,6 +171,8 @@ class TrainPage : public QWidget {
   QComboBox* mExportFormat;
   QCheckBox* mExportHalf;
   QPushButton* mExportButton;
+  QPushButton* mCompareButton;
+  QLabel* mKeptLabel;
 
   QStackedWidget* mRunStack;
   widgets::EmptyState* mEmpty;

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "training/session_export.h"
 #include "training/trainer.h"
 #include "training/training_settings.h"
 
@@ -42,6 +43,7 @@ kt::TrainingSettings toSettings(const TrainForm& f) {
   s.batch_size = f.batchSize;
   s.class_prompt = f.classPrompt.trimmed().toStdString();
   s.save_every = f.saveEvery;
+  s.keep_checkpoints = f.keepCheckpoints;
   s.sample_every = f.sampleEvery;
   if (!f.samplePrompt.trimmed().isEmpty()) s.sample_prompts = {f.samplePrompt.trimmed().toStdString()};
   s.seed = f.seed;
@@ -70,6 +72,7 @@ kt::TrainingSettings mergeInto(kt::TrainingSettings base, const TrainForm& f) {
   base.batch_size = s.batch_size;
   base.class_prompt = s.class_prompt;
   base.save_every = s.save_every;
+  base.keep_checkpoints = s.keep_checkpoints;
   base.sample_every = s.sample_every;
   base.sample_prompts = s.sample_prompts;
   base.seed = s.seed;
@@ -96,6 +99,7 @@ TrainForm toForm(const kt::TrainingSettings& s) {
   f.batchSize = s.batch_size;
   f.classPrompt = QString::fromStdString(s.class_prompt);
   f.saveEvery = s.save_every;
+  f.keepCheckpoints = s.keep_checkpoints;
   f.sampleEvery = s.sample_every;
   f.samplePrompt = s.sample_prompts.empty() ? QString() : QString::fromStdString(s.sample_prompts.front());
   f.seed = s.seed;
@@ -249,10 +253,35 @@ SessionState TrainSession::state(const QString& dir) {
       s.step = checkpoint->global_step;
       s.finished = checkpoint->finished && checkpoint->global_step >= s.totalSteps;
     }
+    s.keptCheckpoints = static_cast<int>(kt::kept_checkpoints(toPath(dir)).size());
   } catch (const std::exception&) {
     // A broken session shows as one without a checkpoint; running it reports the error.
   }
   return s;
+}
+
+QString CheckpointComparison::axisText() const {
+  return (lora ? QStringLiteral("lora_file:") : QStringLiteral("checkpoint:")) + files.join(QLatin1Char(','));
+}
+
+std::optional<CheckpointComparison> TrainSession::comparison(const QString& dir) {
+  try {
+    const auto kept = kt::kept_checkpoints(toPath(dir));
+    if (kept.empty()) return std::nullopt;
+    const kt::TrainingSettings s = kt::read_session_settings(toPath(dir));
+    CheckpointComparison c;
+    c.session = dir;
+    for (const kt::KeptCheckpoint& k : kept) c.files << fromPath(k.path);
+    c.lora = s.method == kt::TrainingMethod::LoRA;
+    c.baseModel = fromPath(s.base_model);
+    c.prompt = s.sample_prompts.empty() ? QStringLiteral("photo of %1").arg(QString::fromStdString(s.token))
+                                        : QString::fromStdString(s.sample_prompts.front());
+    c.resolution = s.resolution;
+    c.seed = s.sample_seed;
+    return c;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 QList<TrainingStep> TrainSession::readMetrics(const QString& dir) {

@@ -33,6 +33,7 @@ struct TrainForm {
   int resolution = 512;
   int batchSize = 1;
   qint64 saveEvery = 500;
+  int keepCheckpoints = 4;  // newest checkpoints kept as model / LoRA files
   qint64 sampleEvery = 0;
   QString samplePrompt;
   quint64 seed = 1337;
@@ -64,6 +65,21 @@ struct SessionState {
   qint64 step = 0;  // the latest checkpoint's global step
   qint64 totalSteps = 0;
   bool finished = false;  // every stage is complete
+  int keptCheckpoints = 0;  // checkpoints kept as files (see CheckpointComparison)
+};
+
+// What "Compare Checkpoints" hands the Generate page: the kept checkpoints of a session as an
+// X/Y/Z plot axis over models (DreamBooth) or LoRA files on the base model (LoRA).
+struct CheckpointComparison {
+  QString session;
+  QStringList files;  // oldest first
+  bool lora = false;
+  QString baseModel;  // what the LoRAs go on; DreamBooth: the model the session started from
+  QString prompt;     // the session's sample prompt, else "photo of <token>"
+  int resolution = 512;
+  quint64 seed = 0;   // the session's sample seed
+  // The axis text ("checkpoint:A,B" / "lora_file:A,B").
+  QString axisText() const;
 };
 
 class TrainSession {
@@ -82,6 +98,8 @@ class TrainSession {
   // Writes `form` over the session's settings (the run continues with them on resume).
   static std::optional<UserMessage> write(const QString& dir, const TrainForm& form);
   static SessionState state(const QString& dir);
+  // The session's kept checkpoints and what to make with them; nullopt when it keeps none.
+  static std::optional<CheckpointComparison> comparison(const QString& dir);
   // metrics.jsonl, in order; lines that do not parse are skipped.
   static QList<TrainingStep> readMetrics(const QString& dir);
   // The session's sample images, oldest first (samples/*.png).

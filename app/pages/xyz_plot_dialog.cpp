@@ -24,6 +24,7 @@ XyzPlotDialog::XyzPlotDialog(QWidget* parent) : QDialog(parent) {
       {tr("Steps"), QStringLiteral("steps")}, {tr("CFG scale"), QStringLiteral("cfg")},
       {tr("Sampler"), QStringLiteral("sampler")}, {tr("Checkpoint"), QStringLiteral("checkpoint")},
       {tr("LoRA weight (the first LoRA)"), QStringLiteral("lora")},
+      {tr("LoRA file (replaces the first LoRA)"), QStringLiteral("lora_file")},
       {tr("Prompt S/R (find, then replacements)"), QStringLiteral("prompt")}};
   for (int i = 0; i < 3; ++i) {
     mKinds[i] = new QComboBox(this);

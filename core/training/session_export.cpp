@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <tuple>
 #include <sstream>
@@ -281,6 +284,83 @@ SessionExportResult export_session(const SessionExportRequest& request,
   check_output(request);
   if (settings.method == TrainingMethod::LoRA) return export_lora(request, settings, *checkpoint);
   return export_model(request, settings, *checkpoint, on_log);
+}
+
+namespace {
+
+std::string session_name(const fs::path& session) {
+  fs::path p = session.lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  std::string name = p.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    std::error_code ec;
+    name = fs::weakly_canonical(session, ec).filename().string();
+  }
+  return name.empty() ? std::string("checkpoint") : name;
+}
+
+}  // namespace
+
+fs::path kept_checkpoint_path(const fs::path& session, std::int64_t step) {
+  char digits[32];
+  std::snprintf(digits, sizeof digits, "%06lld", static_cast<long long>(step));
+  return session / "checkpoints" / (session_name(session) + "-" + digits + ".safetensors");
+}
+
+std::vector<KeptCheckpoint> kept_checkpoints(const fs::path& session) {
+  std::vector<KeptCheckpoint> kept;
+  const fs::path dir = session / "checkpoints";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return kept;
+  static const std::regex pattern(R"(.+-(\d{1,12})\.safetensors)");
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file(ec) || !std::regex_match(name, m, pattern)) continue;
+    kept.push_back({entry.path(), std::stoll(m[1].str())});
+  }
+  std::sort(kept.begin(), kept.end(), [](const KeptCheckpoint& a, const KeptCheckpoint& b) {
+    return a.step != b.step ? a.step < b.step : a.path < b.path;
+  });
+  return kept;
+}
+
+fs::path keep_latest_checkpoint(const fs::path& session, int keep,
+                                const std::function<void(std::string_view)>& on_log) {
+  const auto checkpoint = latest_checkpoint(session);
+  if (!checkpoint) throw InvalidRequestError("the session " + session.string() + " has no checkpoint to keep");
+  const TrainingSettings settings = read_session_settings(session);
+  // What a killed run left half-written here (only Kiln's own temporary names).
+  {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(session / "checkpoints", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with(".") && name.find(".kiln-export-") != std::string::npos) fs::remove_all(entry.path(), ec);
+    }
+  }
+  SessionExportRequest request;
+  request.session = session;
+  request.output = kept_checkpoint_path(session, checkpoint->global_step);
+  request.half = true;
+  request.overwrite = true;  // a resumed run saves the same step again
+  if (settings.method == TrainingMethod::LoRA) {
+    export_lora(request, settings, *checkpoint);
+  } else {
+    export_model(request, settings, *checkpoint, {});
+  }
+  if (on_log) on_log("kept " + request.output.filename().string());
+  auto kept = kept_checkpoints(session);
+  const std::size_t limit = static_cast<std::size_t>(std::max(keep, 1));
+  for (std::size_t i = 0; i + limit < kept.size(); ++i) {
+    std::error_code ec;
+    fs::remove(kept[i].path, ec);
+    if (ec) {
+      if (on_log) on_log("could not remove " + kept[i].path.string() + ": " + ec.message());
+    } else if (on_log) {
+      on_log("removed " + kept[i].path.filename().string() + " (keeping the newest " + std::to_string(limit) + ")");
+    }
+  }
+  return request.output;
 }
 
 }  // namespace kiln::training

@@ -37,6 +37,22 @@ struct SessionExportResult {
   std::vector<std::string> notes;
 };
 
+// One of the checkpoints a session keeps (TrainingSettings::keep_checkpoints): a file that loads
+// as it is (DreamBooth: the whole model as a single .safetensors; LoRA: kohya's layout), fp16.
+struct KeptCheckpoint {
+  std::filesystem::path path;
+  std::int64_t step = 0;  // global optimizer step
+};
+// The kept checkpoints of `session` (checkpoints/<name>-<step>.safetensors), oldest first.
+std::vector<KeptCheckpoint> kept_checkpoints(const std::filesystem::path& session);
+// Where the checkpoint of `step` is kept: checkpoints/<session folder name>-<6-digit step>.safetensors
+// (kohya's naming, so a LoRA shows as "<name>-000500" in AUTOMATIC1111).
+std::filesystem::path kept_checkpoint_path(const std::filesystem::path& session, std::int64_t step);
+// Exports the session's latest checkpoint to its kept name (replacing one of the same step), then
+// removes the oldest kept files beyond `keep`. Returns the kept file. Throws as export_session.
+std::filesystem::path keep_latest_checkpoint(const std::filesystem::path& session, int keep,
+                                             const std::function<void(std::string_view)>& on_log = {});
+
 // Throws InvalidRequestError (no checkpoint yet, existing output, a LoRA asked as ckpt/diffusers),
 // FileError / FormatError (session files), WeightMismatchError (verification failed).
 SessionExportResult export_session(const SessionExportRequest& request,

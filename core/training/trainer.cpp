@@ -22,6 +22,7 @@
 #include "training/lora_network.h"
 #include "training/mixed_precision.h"
 #include "training/optimizer.h"
+#include "training/session_export.h"
 #include "training/session_layout.h"
 
 namespace kiln::training {
@@ -596,6 +597,14 @@ class Trainer {
     io::write_safetensors(checkpoint_path(dir_), tensors, {{kCheckpointKey, meta.dump()}});
     CheckpointInfo info{checkpoint_path(dir_), stage, pos.stage_step, pos.global_step, finished};
     log("checkpoint at step " + std::to_string(pos.global_step));
+    if (settings_.keep_checkpoints > 0) {
+      // A file to compare and use; failing to write it costs no training, so the run goes on.
+      try {
+        keep_latest_checkpoint(dir_, settings_.keep_checkpoints, [this](std::string_view m) { log(std::string(m)); });
+      } catch (const std::exception& e) {
+        log("could not keep the checkpoint of step " + std::to_string(pos.global_step) + ": " + e.what());
+      }
+    }
     if (cb_.on_checkpoint) cb_.on_checkpoint(info);
   }
 

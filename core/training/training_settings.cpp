@@ -63,6 +63,7 @@ nlohmann::json to_json(const TrainingSettings& s) {
       {"lora_alpha", s.lora_alpha},
       {"lora_text_encoder", s.lora_text_encoder},
       {"save_every", s.save_every},
+      {"keep_checkpoints", s.keep_checkpoints},
       {"sample_every", s.sample_every},
       {"sample_prompts", s.sample_prompts},
       {"sample_seed", s.sample_seed},
@@ -151,6 +152,7 @@ TrainingSettings settings_from_json(const nlohmann::json& j, const fs::path& pat
   read(j, "lora_alpha", s.lora_alpha, path);
   read(j, "lora_text_encoder", s.lora_text_encoder, path);
   read(j, "save_every", s.save_every, path);
+  read(j, "keep_checkpoints", s.keep_checkpoints, path);
   read(j, "sample_every", s.sample_every, path);
   read(j, "sample_prompts", s.sample_prompts, path);
   read(j, "sample_seed", s.sample_seed, path);
@@ -202,6 +204,7 @@ void validate_settings(const TrainingSettings& s) {
     if (!(s.lora_alpha > 0)) fail("lora_alpha must be positive");
   }
   if (s.save_every < 0 || s.sample_every < 0) fail("save_every and sample_every must be 0 or more");
+  if (s.keep_checkpoints < 0 || s.keep_checkpoints > 1000) fail("keep_checkpoints must be 0..1000");
   if (s.sample_every > 0 && s.sample_prompts.empty()) fail("sample_every is set but there are no sample prompts");
   if (s.sample_steps < 1 || s.sample_steps > 1000) fail("sample_steps must be 1..1000");
   if (s.device != "cpu" && s.device.rfind("cuda", 0) != 0) fail("device must be cpu or cuda[:N], got " + s.device);

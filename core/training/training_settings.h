@@ -66,6 +66,10 @@ struct TrainingSettings {
 
   // Session.
   std::int64_t save_every = 500;    // checkpoint every N optimizer steps of a stage (0: only at stage ends)
+  // Each checkpoint is also kept as a file a generator loads (the session's checkpoints/
+  // <session>-<step>.safetensors: the whole model, or the LoRA in kohya's layout, fp16), the
+  // newest N of them (0: none): what "Compare checkpoints" puts side by side.
+  int keep_checkpoints = 4;
   std::int64_t sample_every = 0;    // sample images every N steps (0: never)
   std::vector<std::string> sample_prompts;
   std::uint64_t sample_seed = 42;

@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLineSeries>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -20,7 +21,10 @@
 #include <memory>
 
 #include "base/engine.h"
+#include "pages/gallery_model.h"
+#include "pages/generate_page.h"
 #include "pages/train_charts.h"
+#include "pages/xyz_plot_dialog.h"
 #include "pages/train_form_view.h"
 #include "pages/train_page.h"
 #include "pages/train_session.h"
@@ -81,6 +85,7 @@ class TestTrainPage : public QObject {
   void stopsMidRunThenResumesAndExtends();
   void exportsIntoTheLibrary();
   void mainWindowJobAreaStopsTheRun();
+  void comparesKeptLoRACheckpointsInOneGrid();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -273,6 +278,73 @@ void TestTrainPage::exportsIntoTheLibrary() {
   QVERIFY(QFile::exists(output));
   QVERIFY(s.library->folders().contains(QDir::cleanPath(models)));
   QTRY_VERIFY_WITH_TIMEOUT(s.library->entry(output).has_value(), kTimeout);
+}
+
+// A LoRA session keeps its checkpoints as LoRA files; "Compare Checkpoints…" opens the Generate
+// page's plot with them as the X axis on the session's base model, and the grid arrives.
+void TestTrainPage::comparesKeptLoRACheckpointsInOneGrid() {
+  AppSettings settings(settingsFile());
+  kiln::app::MainWindow window(&settings);
+  window.show();
+  TrainPage* page = window.trainPage();
+  TrainForm f = quickForm(0, 3);
+  f.lora = true;
+  f.loraRank = 2;
+  f.loraAlpha = 2;
+  f.unetLearningRate = 1e-2;
+  f.saveEvery = 1;
+  f.keepCheckpoints = 2;
+  f.samplePrompt = QStringLiteral("photo of sks person");
+  page->formView()->setForm(f);
+  QCOMPARE(page->formView()->form().keepCheckpoints, 2);
+  QVERIFY(page->newSession(session()));
+  QVERIFY(!page->compareButton()->isEnabled());
+  runAndWait(*page);
+  QVERIFY2(page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(page->banner()->details()));
+  QVERIFY(page->compareButton()->isEnabled());
+  QCOMPARE(page->findChild<QLabel*>(QStringLiteral("keptLabel"))->text(), QStringLiteral("2 checkpoints kept"));
+  const auto comparison = kiln::app::TrainSession::comparison(session());
+  QVERIFY(comparison.has_value());
+  QCOMPARE(comparison->files.size(), 2);
+  QVERIFY(comparison->files[0].endsWith(QStringLiteral("session-000002.safetensors")));
+  QVERIFY(comparison->files[1].endsWith(QStringLiteral("session-000003.safetensors")));
+  QVERIFY(comparison->lora);
+  QVERIFY(comparison->axisText().startsWith(QStringLiteral("lora_file:")));
+
+  // Without the base model in the library the comparison says what to do.
+  kiln::app::GeneratePage* generate = window.generatePage();
+  QVERIFY(generate->prepareComparison(*comparison).contains(QStringLiteral("not in the library")));
+  window.library()->addFolder(QFileInfo(kTinyModel).absolutePath());
+  QTRY_VERIFY_WITH_TIMEOUT(window.library()->entry(kTinyModel).has_value(), kTimeout);
+
+  // The button: the Generate page, the plot dialog with X preset, accepted as it is.
+  QString preset;
+  QTimer poll;
+  connect(&poll, &QTimer::timeout, &window, [&preset, &poll] {
+    auto* dialog = qobject_cast<kiln::app::XyzPlotDialog*>(QApplication::activeModalWidget());
+    if (!dialog) return;
+    poll.stop();
+    preset = dialog->findChild<QLineEdit*>(QStringLiteral("plotValues0"))->text();
+    dialog->accept();
+  });
+  poll.start(20);
+  page->compareButton()->click();
+  QCOMPARE(window.currentPage(), QStringLiteral("generate"));
+  QVERIFY2(!preset.isEmpty(), qPrintable(generate->banner()->text() + QLatin1Char(' ') + generate->banner()->details()));
+  QCOMPARE(preset, comparison->files.join(QLatin1Char(',')));
+  QCOMPARE(generate->form().prompt, QStringLiteral("photo of sks person"));
+  QCOMPARE(generate->form().width, 64);
+  QVERIFY(generate->form().loras.isEmpty());
+  QTRY_VERIFY_WITH_TIMEOUT(generate->gallery()->rowCount() == 3, kTimeout);  // two cells and the grid
+  const auto grid = generate->gallery()->item(0);
+  QCOMPARE(grid.parameters.extra.value(QStringLiteral("X Type")), QStringLiteral("LoRA"));
+  QVERIFY(grid.image.width() >= 2 * 64);
+  // Each cell used its own LoRA file at weight 1, on the base model.
+  const auto first = generate->gallery()->item(2);
+  QCOMPARE(first.parameters.loras.size(), 1);
+  QCOMPARE(first.parameters.loras[0].name, QStringLiteral("session-000002"));
+  QCOMPARE(generate->gallery()->item(1).parameters.loras[0].name, QStringLiteral("session-000003"));
+  QVERIFY(first.image != generate->gallery()->item(1).image);
 }
 
 QTEST_MAIN(TestTrainPage)

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QImage>
 #include <QProcess>
 #include <QThread>
 #include <QtTest>
@@ -106,6 +107,43 @@ class TestCliTrain : public QObject {
     r = runCli({QStringLiteral("export"), QStringLiteral("--session"), q(straight), QStringLiteral("--out"), q(out)});
     QCOMPARE(r.exitCode, 2);
     QVERIFY(r.err.contains("already exists"));
+  }
+
+  // A LoRA session keeps its newest checkpoints as LoRA files (--keep-checkpoints), and
+  // `generate --x lora_file:...` puts them side by side on the base model.
+  void keptLoRACheckpointsMakeAGrid() {
+    const fs::path root = scratch_.path().toStdString();
+    const fs::path session = root / "lora";
+    QStringList args = trainArgs(session, images_, 3);
+    args << QStringLiteral("--lora-rank") << QStringLiteral("2") << QStringLiteral("--save-every") << QStringLiteral("1")
+         << QStringLiteral("--keep-checkpoints") << QStringLiteral("2") << QStringLiteral("--lr-unet") << QStringLiteral("1e-2");
+    args[args.indexOf(QStringLiteral("--text-encoder-steps")) + 1] = QStringLiteral("0");
+    CliResult r = runCli(args, 600000);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("removed lora-000001.safetensors (keeping the newest 2)"), r.err.constData());
+    const fs::path a = session / "checkpoints/lora-000002.safetensors", b = session / "checkpoints/lora-000003.safetensors";
+    QVERIFY(fs::exists(a) && fs::exists(b));
+    QVERIFY(!fs::exists(session / "checkpoints/lora-000001.safetensors"));
+
+    const QString out = q(root / "compare.png");
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), q(data_dir() / "golden/pipeline/tiny_sd1"),
+                QStringLiteral("--prompt"), QStringLiteral("photo of sks"), QStringLiteral("--steps"), QStringLiteral("2"),
+                QStringLiteral("--seed"), QStringLiteral("5"), QStringLiteral("--out"), out, QStringLiteral("--x"),
+                QStringLiteral("lora_file:") + q(a) + QLatin1Char(',') + q(b)});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QImage grid(out);
+    QVERIFY(grid.width() >= 2 * 64);
+    const auto first = runCli({QStringLiteral("png-info"), q(root / "compare-cells/000.png")});
+    QVERIFY2(first.out.contains("<lora:lora-000002:1>") || first.out.contains("lora-000002"), first.out.constData());
+    const auto second = runCli({QStringLiteral("png-info"), q(root / "compare-cells/001.png")});
+    QVERIFY2(second.out.contains("lora-000003"), second.out.constData());
+    QVERIFY(QImage(q(root / "compare-cells/000.png")) != QImage(q(root / "compare-cells/001.png")));
+    // A file that is not there is refused before any work.
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), q(data_dir() / "golden/pipeline/tiny_sd1"),
+                QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--out"), out, QStringLiteral("--x"),
+                QStringLiteral("lora_file:") + q(root / "nothing.safetensors")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("no LoRA file at"), r.err.constData());
   }
 
   void terminateSavesAndStops() {

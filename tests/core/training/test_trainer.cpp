@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <fstream>
 #include <numeric>
 #include <stop_token>
@@ -50,6 +51,7 @@ TrainingSettings tiny_settings(const fs::path& images) {
   s.text_encoder = {2, 1e-4};
   s.unet = {4, 1e-4};
   s.save_every = 2;
+  s.keep_checkpoints = 0;  // the kept-checkpoint tests turn it on
   s.seed = 7;
   return s;
 }
@@ -518,4 +520,72 @@ TEST_CASE("SDXL: both text encoders and the UNet train, export and reload") {
       torch::mm(file->tensor(name + ".lora_up.weight"), file->tensor(name + ".lora_down.weight")) * (2.0 / 2.0);
   CHECK(torch::allclose(model.text_encoder_2->named_parameters()[q2], before + delta, 1e-6, 1e-7));
   applied.restore();
+}
+
+TEST_CASE("a session keeps its newest checkpoints as files a generator loads") {
+  test::ScratchDir scratch("kiln-train");
+  const fs::path images = make_images(scratch);
+  TrainingSettings s = tiny_settings(images);
+  s.text_encoder.steps = 1;
+  s.unet.steps = 3;
+  s.save_every = 1;
+  s.keep_checkpoints = 2;
+  s.config_dir = kTiny;
+  const fs::path session = scratch / "my session";
+  create_session(session, s);
+  std::vector<std::string> logged;
+  TrainingCallbacks cb;
+  cb.on_log = [&](std::string_view m) { logged.emplace_back(m); };
+  run_training(session, {}, cb);
+
+  const auto kept = kept_checkpoints(session);
+  REQUIRE(kept.size() == 2);  // steps 1..4 saved, the two newest kept
+  CHECK(kept[0].step == 3);
+  CHECK(kept[1].step == 4);
+  CHECK(kept[1].path == kept_checkpoint_path(session, 4));
+  CHECK(kept[1].path.filename() == "my session-000004.safetensors");
+  CHECK_FALSE(fs::exists(kept_checkpoint_path(session, 1)));
+  CHECK(std::any_of(logged.begin(), logged.end(), [](const std::string& l) { return l.starts_with("removed my session-000001"); }));
+  // The newest is the finished model: the trained weights, fp16-rounded.
+  const auto trained = checkpoint_tensors(session);
+  pipelines::ModelLoadOptions options;
+  options.config_dir = kTiny;
+  const auto back = pipelines::load_stable_diffusion(kept[1].path, options);
+  CHECK(torch::equal(back.unet->named_parameters()["conv_in.weight"],
+                     trained.at("unet.conv_in.weight").to(torch::kHalf).to(torch::kFloat)));
+  // The older one differs from it (one more step trained since).
+  const auto older = pipelines::load_stable_diffusion(kept[0].path, options);
+  CHECK_FALSE(torch::equal(older.unet->named_parameters()["conv_in.weight"], back.unet->named_parameters()["conv_in.weight"]));
+
+  // A LoRA session keeps kohya files that the LoRA loader merges.
+  TrainingSettings l = tiny_settings(images);
+  l.method = TrainingMethod::LoRA;
+  l.lora_rank = 2;
+  l.lora_alpha = 1;
+  l.text_encoder.steps = 0;
+  l.unet = {3, 1e-2};
+  l.save_every = 1;
+  l.keep_checkpoints = 5;
+  const fs::path lora_session = scratch / "lora";
+  create_session(lora_session, l);
+  run_training(lora_session);
+  const auto loras = kept_checkpoints(lora_session);
+  REQUIRE(loras.size() == 3);
+  CHECK(loras[0].path.filename() == "lora-000001.safetensors");
+  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(kTiny);
+  for (const KeptCheckpoint& k : loras) {
+    INFO(k.path);
+    CHECK(io::SafetensorsFile::open(k.path)->metadata().at("ss_steps") == std::to_string(k.step));
+    pipelines::AppliedLoRAs applied = pipelines::apply_loras(model, {{k.path, 1.0}});
+    CHECK(applied.changed_weights() > 0);
+    applied.restore();
+  }
+
+  // Off: nothing kept.
+  TrainingSettings off = l;
+  off.keep_checkpoints = 0;
+  const fs::path off_session = scratch / "off";
+  create_session(off_session, off);
+  run_training(off_session);
+  CHECK(kept_checkpoints(off_session).empty());
 }
