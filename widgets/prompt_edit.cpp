@@ -1,6 +1,10 @@
 #include "widgets/prompt_edit.h"
 
+#include <QAbstractItemView>
+#include <QCompleter>
 #include <QDragEnterEvent>
+#include <QKeyEvent>
+#include <QStandardItemModel>
 #include <QEvent>
 #include <QLabel>
 #include <QMimeData>
@@ -125,7 +129,19 @@ void PromptHighlighter::highlightBlock(const QString& text) {
 }
 
 PromptEdit::PromptEdit(QWidget* parent)
-    : QPlainTextEdit(parent), mHighlighter(new PromptHighlighter(document())), mCounter(new QLabel(this)) {
+    : QPlainTextEdit(parent),
+      mHighlighter(new PromptHighlighter(document())),
+      mCounter(new QLabel(this)),
+      mCompletions(new QStandardItemModel(this)),
+      mCompleter(new QCompleter(mCompletions, this)) {
+  mCompleter->setWidget(this);
+  mCompleter->setCompletionMode(QCompleter::PopupCompletion);
+  mCompleter->setCaseSensitivity(Qt::CaseInsensitive);
+  mCompleter->setCompletionRole(Qt::UserRole);  // matched on the word, shown with its label
+  mCompleter->setModelSorting(QCompleter::UnsortedModel);
+  mCompleter->setMaxVisibleItems(8);
+  connect(mCompleter, qOverload<const QModelIndex&>(&QCompleter::activated), this,
+          [this](const QModelIndex& index) { insertCompletion(index.data(Qt::UserRole).toString()); });
   setTabChangesFocus(true);
   setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
   mCounter->setObjectName(QStringLiteral("promptCounter"));
@@ -187,6 +203,92 @@ void PromptEdit::dragEnterEvent(QDragEnterEvent* event) {
     return;
   }
   QPlainTextEdit::dragEnterEvent(event);
+}
+
+void PromptEdit::setCompletions(const QList<PromptCompletion>& completions) {
+  mCompleter->popup()->hide();
+  mCompletions->clear();
+  for (const PromptCompletion& c : completions) {
+    auto* item = new QStandardItem(c.label.isEmpty() ? c.word : c.label);
+    item->setData(c.word, Qt::UserRole);
+    item->setEditable(false);
+    mCompletions->appendRow(item);
+  }
+}
+
+namespace {
+bool isWordChar(QChar c) {
+  return c.isLetterOrNumber() || c == QLatin1Char('_') || c == QLatin1Char('-') || c == QLatin1Char('.');
+}
+}  // namespace
+
+QString PromptEdit::wordBeforeCursor() const {
+  const QTextCursor cursor = textCursor();
+  const QString text = cursor.block().text();
+  const int end = cursor.positionInBlock();
+  int start = end;
+  while (start > 0 && isWordChar(text.at(start - 1))) --start;
+  return text.mid(start, end - start);
+}
+
+void PromptEdit::insertCompletion(const QString& word) {
+  if (word.isEmpty()) return;
+  QTextCursor cursor = textCursor();
+  const int typed = static_cast<int>(wordBeforeCursor().size());
+  cursor.beginEditBlock();  // one undo step
+  cursor.movePosition(QTextCursor::Left, QTextCursor::KeepAnchor, typed);
+  cursor.insertText(word);
+  cursor.endEditBlock();
+  setTextCursor(cursor);
+  mCompleter->popup()->hide();
+}
+
+void PromptEdit::updateCompletion() {
+  const QString word = wordBeforeCursor();
+  if (mCompletions->rowCount() == 0 || word.size() < 2) {
+    mCompleter->popup()->hide();
+    return;
+  }
+  mCompleter->setCompletionPrefix(word);
+  const int matches = mCompleter->completionCount();
+  // Nothing to offer, or only what is already there.
+  if (matches == 0 || (matches == 1 && mCompleter->currentCompletion().compare(word, Qt::CaseSensitive) == 0)) {
+    mCompleter->popup()->hide();
+    return;
+  }
+  mCompleter->popup()->setCurrentIndex(mCompleter->completionModel()->index(0, 0));
+  QRect rect = cursorRect();
+  rect.setWidth(std::max(220, mCompleter->popup()->sizeHintForColumn(0) +
+                                  mCompleter->popup()->verticalScrollBar()->sizeHint().width() + 8));
+  mCompleter->complete(rect);
+}
+
+void PromptEdit::keyPressEvent(QKeyEvent* event) {
+  if (mCompleter->popup()->isVisible()) {
+    switch (event->key()) {
+      case Qt::Key_Enter:
+      case Qt::Key_Return:
+      case Qt::Key_Tab:
+      case Qt::Key_Backtab: {
+        const QModelIndex current = mCompleter->popup()->currentIndex();
+        insertCompletion((current.isValid() ? current : mCompleter->completionModel()->index(0, 0)).data(Qt::UserRole).toString());
+        event->accept();
+        return;
+      }
+      case Qt::Key_Escape:
+        mCompleter->popup()->hide();
+        event->accept();
+        return;
+      default:
+        break;
+    }
+  }
+  QPlainTextEdit::keyPressEvent(event);
+  const bool typed = !event->text().isEmpty() && (event->text().at(0).isPrint() || event->key() == Qt::Key_Backspace);
+  if (typed && !(event->modifiers() & (Qt::ControlModifier | Qt::AltModifier)))
+    updateCompletion();
+  else if (event->key() != Qt::Key_Shift)
+    mCompleter->popup()->hide();
 }
 
 void PromptEdit::placeCounter() {

@@ -3,11 +3,16 @@
 // "(word)" and "(word:1.2)", de-emphasis "[word]", the BREAK keyword, "<lora:name:0.8>" and
 // "\(" escapes, in colours that follow the palette. A small counter ("12/75") sits in the
 // bottom-right corner; what it says is the caller's business (the widget knows no tokenizer).
+// Words the caller offers (textual inversion embeddings) complete as they are typed: a popup lists
+// those starting with the word before the cursor (two letters or more), each with its label
+// ("EasyNegative · 8 tokens"); Enter, Tab or a click puts the word in, Escape closes it.
 
 #include <QPlainTextEdit>
 #include <QSyntaxHighlighter>
 
+class QCompleter;
 class QLabel;
+class QStandardItemModel;
 
 namespace kiln::widgets {
 
@@ -30,6 +35,11 @@ class PromptHighlighter : public QSyntaxHighlighter {
   bool mDark = false;
 };
 
+struct PromptCompletion {
+  QString word;   // what goes into the prompt
+  QString label;  // what the list shows (the word when empty)
+};
+
 class PromptEdit : public QPlainTextEdit {
   Q_OBJECT
 
@@ -43,6 +53,11 @@ class PromptEdit : public QPlainTextEdit {
   void setVisibleLines(int lines);
 
   PromptHighlighter* highlighter() const { return mHighlighter; }
+  // The words completed as they are typed (none: no completion).
+  void setCompletions(const QList<PromptCompletion>& completions);
+  QCompleter* completer() const { return mCompleter; }
+  // The word being typed before the cursor (letters, digits, '_', '-', '.').
+  QString wordBeforeCursor() const;
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override;
 
@@ -52,13 +67,18 @@ class PromptEdit : public QPlainTextEdit {
   // Image files dropped here are not pasted as text: they go on to the page.
   bool canInsertFromMimeData(const QMimeData* source) const override;
   void dragEnterEvent(QDragEnterEvent* event) override;
+  void keyPressEvent(QKeyEvent* event) override;
 
  private:
   void placeCounter();
+  void updateCompletion();
+  void insertCompletion(const QString& word);
   void updateColors();
 
   PromptHighlighter* mHighlighter;
   QLabel* mCounter;
+  QStandardItemModel* mCompletions;
+  QCompleter* mCompleter;
   bool mOver = false;
   int mVisibleLines = 4;
 };

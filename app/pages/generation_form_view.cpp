@@ -398,6 +398,12 @@ void GenerationFormView::setEmbeddings(const QList<std::pair<QString, QString>>&
     });
   }
   mEmbeddings->setVisible(!embeddings.isEmpty());
+  // Typed names complete in both prompts (negative embeddings are the common kind).
+  QList<widgets::PromptCompletion> words;
+  for (const auto& [name, label] : embeddings)
+    if (!label.isEmpty()) words << widgets::PromptCompletion{name, label};
+  mPrompt->setCompletions(words);
+  mNegative->setCompletions(words);
 }
 
 void GenerationFormView::setUpscalerModels(const QStringList& files) {

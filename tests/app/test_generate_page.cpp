@@ -6,6 +6,8 @@
 #include <QComboBox>
 #include <QTextCursor>
 #include <QMenu>
+#include <QAbstractItemView>
+#include <QCompleter>
 #include <QDir>
 #include <QDropEvent>
 #include <QLabel>
@@ -597,6 +599,30 @@ void TestGeneratePage::embeddingsInTheModelFoldersAreUsedByName() {
   s.page->promptEdit()->setTextCursor(end);
   button->menu()->actions().first()->trigger();
   QCOMPARE(s.page->form().prompt, QStringLiteral("a photo of a (red:1.2) fox, tiemb"));
+  // Typing a name completes it, in the negative prompt too: the list shows the token count, Enter
+  // puts the name in (its case as the file spells it) in one undo step.
+  kiln::widgets::PromptEdit* negative = s.page->negativePromptEdit();
+  negative->setFocus();
+  negative->selectAll();
+  QTest::keyClicks(negative, QStringLiteral("blurry, TI"));
+  QVERIFY(negative->completer()->popup()->isVisible());
+  QCOMPARE(negative->completer()->popup()->model()->rowCount(), 1);
+  QCOMPARE(negative->completer()->popup()->currentIndex().data().toString(), QStringLiteral("tiemb · 2 tokens"));
+  QTest::keyClick(negative->completer()->popup(), Qt::Key_Return);
+  QCOMPARE(negative->toPlainText(), QStringLiteral("blurry, tiemb"));
+  QVERIFY(!negative->completer()->popup()->isVisible());
+  negative->undo();
+  QCOMPARE(negative->toPlainText(), QStringLiteral("blurry, TI"));
+  // A word no embedding starts with shows nothing; Escape closes the list.
+  QTest::keyClicks(negative, QStringLiteral("x"));
+  QVERIFY(!negative->completer()->popup()->isVisible());
+  negative->clear();
+  QTest::keyClicks(negative, QStringLiteral("ti"));
+  QVERIFY(negative->completer()->popup()->isVisible());
+  QTest::keyClick(negative->completer()->popup(), Qt::Key_Escape);
+  QVERIFY(!negative->completer()->popup()->isVisible());
+  QCOMPARE(negative->toPlainText(), QStringLiteral("ti"));
+  negative->clear();
   generateAndWait(s);
   const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
   QCOMPARE(item.parameters.embeddings.size(), 1);
