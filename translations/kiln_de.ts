@@ -254,6 +254,14 @@
         <source>kiln: --caption is missing or endpoint</source>
         <translation>kiln: --caption ist missing oder endpoint</translation>
     </message>
+    <message>
+        <source>With --training-session: Compare Checkpoints, the plot made without asking (with --screenshot: the picture once the grid is there).</source>
+        <translation>Mit --training-session: Checkpoints vergleichen, der Plot ohne Rückfrage erstellt (mit --screenshot: das Bild, sobald das Raster da ist).</translation>
+    </message>
+    <message>
+        <source>kiln: --compare-checkpoints needs a --training-session that keeps checkpoints</source>
+        <translation>kiln: --compare-checkpoints braucht eine --training-session, die Checkpoints aufbewahrt</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>

@@ -50,6 +50,13 @@ QString GridAxis::label(int i) const {
   return title() + QStringLiteral(": ") + v;
 }
 
+QString GridAxis::valuesText() const {
+  if (kind != QLatin1String("checkpoint") && kind != QLatin1String("lora_file")) return values.join(QStringLiteral(", "));
+  QStringList names;
+  for (int i = 0; i < values.size(); ++i) names << label(i);
+  return names.join(QStringLiteral(", "));
+}
+
 std::optional<GridAxis> parseGridAxis(const QString& text, QString* error) {
   auto fail = [&](const QString& message) -> std::optional<GridAxis> {
     if (error) *error = message;

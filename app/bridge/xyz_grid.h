@@ -25,6 +25,8 @@ struct GridAxis {
   QString label(int i) const;
   // A1111's name of the axis ("Steps", "CFG Scale", "Prompt S/R", ...).
   QString title() const;
+  // The values as the PNG's "X Values" records them: joined by ", ", files by their names.
+  QString valuesText() const;
 };
 
 // Parses "KIND:VALUES". Nothing with `error` set (one line) on an unknown kind, an empty list, or a

@@ -585,7 +585,7 @@ int run_generate(const QStringList& args) {
         const QString axisName = QString(QLatin1Char(axisNames[a][0])).toUpper();
         gp.extra.insert(QStringLiteral("Script"), QStringLiteral("X/Y/Z plot"));
         gp.extra.insert(axisName + QStringLiteral(" Type"), axes[a]->title());
-        gp.extra.insert(axisName + QStringLiteral(" Values"), axes[a]->values.join(QStringLiteral(", ")));
+        gp.extra.insert(axisName + QStringLiteral(" Values"), axes[a]->valuesText());
       }
       QString error;
       if (!bridge::writePngWithParameters(out, gridImage, gp.toText(), &error))

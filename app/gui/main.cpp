@@ -28,7 +28,9 @@
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
+#include "pages/gallery_model.h"
 #include "pages/train_page.h"
+#include "pages/train_session.h"
 #include "widgets/image_canvas.h"
 #include "widgets/prompt_edit.h"
 #include "services/model_library.h"
@@ -236,8 +238,11 @@ int main(int argc, char** argv) {
                                             "the saved endpoint (with --screenshot: the picture is taken while the last one is asked), "
                                             "\"endpoint\" opens the caption endpoint settings and tests the endpoint."),
                                    Main::tr("what"));
+  const QCommandLineOption compare(QStringLiteral("compare-checkpoints"),
+                                   Main::tr("With --training-session: Compare Checkpoints, the plot made without asking "
+                                            "(with --screenshot: the picture once the grid is there)."));
   parser.addOptions({getModels, lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
-                     controlUnit, controlEdit, scribble, caption});
+                     controlUnit, controlEdit, scribble, caption, compare});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -314,6 +319,30 @@ int main(int argc, char** argv) {
   }
   std::function<bool()> ready;
   QPointer<QWidget> target;
+  if (parser.isSet(compare)) {
+    const auto comparison = kiln::app::TrainSession::comparison(window.trainPage()->sessionFolder());
+    if (!comparison) {
+      std::fprintf(stderr, "%s\n", qPrintable(Main::tr("kiln: --compare-checkpoints needs a --training-session that keeps checkpoints")));
+      return 2;
+    }
+    auto* generatePage = window.generatePage();
+    auto queued = std::make_shared<int>(-1);  // gallery rows before the plot
+    auto* wait = new QTimer(&window);
+    QObject::connect(wait, &QTimer::timeout, &window, [&window, generatePage, wait, comparison = *comparison, queued] {
+      if (!window.library()->hasScanned() || window.library()->isBusy()) return;
+      wait->stop();
+      window.showPage(QStringLiteral("generate"));
+      QString problem = generatePage->prepareComparison(comparison);
+      *queued = generatePage->gallery()->rowCount();
+      if (problem.isEmpty())
+        problem = generatePage->queuePlot({kiln::bridge::parseGridAxis(comparison.axisText(), nullptr), std::nullopt, std::nullopt});
+      if (!problem.isEmpty()) std::fprintf(stderr, "kiln: %s\n", qPrintable(problem));
+    });
+    wait->start(100);
+    ready = [generatePage, queued, n = comparison->files.size()] {
+      return *queued >= 0 && generatePage->gallery()->rowCount() >= *queued + n + 1 && !generatePage->isGenerating();
+    };
+  }
   if (parser.value(caption) == QLatin1String("missing")) {
     // Once the dataset is read; the picture while the last caption is asked for.
     auto* dataset = window.datasetPage();

@@ -204,7 +204,7 @@ void GeneratePage::plotImage(quint64 jobId, const GeneratedImage& image) {
   for (int i = 0; i < 3; ++i) {
     if (!a[i]) continue;
     p.extra.insert(QLatin1String(names[i]) + QStringLiteral(" Type"), a[i]->title());
-    p.extra.insert(QLatin1String(names[i]) + QStringLiteral(" Values"), a[i]->values.join(QStringLiteral(", ")));
+    p.extra.insert(QLatin1String(names[i]) + QStringLiteral(" Values"), a[i]->valuesText());
   }
   QString path;
   if (!plot->outputFolder.isEmpty()) {

@@ -263,8 +263,8 @@ QWidget* TrainPage::buildSettingsPanel() {
   more->addWidget(mExportFormat, 1, 1);
   more->addWidget(mExportHalf, 1, 2);
   more->addWidget(mExportButton, 1, 3);
-  more->addWidget(mKeptLabel, 2, 0, 1, 3);
-  more->addWidget(mCompareButton, 2, 3);
+  more->addWidget(mKeptLabel, 2, 0);
+  more->addWidget(mCompareButton, 2, 1, 1, 3);
   more->setColumnStretch(1, 1);
 
   auto* bottom = new QVBoxLayout;
