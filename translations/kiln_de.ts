@@ -2608,6 +2608,10 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>No LoRA “%1” in the library (give its name as listed, or a path).</source>
         <translation>Keine LoRA „%1“ in der Bibliothek (geben Sie den angezeigten Namen oder einen Pfad an).</translation>
     </message>
+    <message>
+        <source>The session&apos;s base model %1 is still being read by the library; try again in a moment.</source>
+        <translation>Das Basismodell der Sitzung, %1, wird von der Bibliothek noch gelesen; versuchen Sie es gleich noch einmal.</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>

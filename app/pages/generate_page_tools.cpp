@@ -67,6 +67,9 @@ QString GeneratePage::prepareComparison(const CheckpointComparison& c) {
   f.hires = false;
   if (c.lora) f.loras.clear();
   setForm(f);
+  if (c.lora && selectedModelPath() != base)  // listed, but its kind is still being read
+    return tr("The session's base model %1 is still being read by the library; try again in a moment.")
+        .arg(QDir::toNativeSeparators(c.baseModel));
   if (!mForm->hasModel()) return tr("Choose a model first.");
   return {};
 }

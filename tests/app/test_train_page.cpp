@@ -316,6 +316,8 @@ void TestTrainPage::comparesKeptLoRACheckpointsInOneGrid() {
   QVERIFY(generate->prepareComparison(*comparison).contains(QStringLiteral("not in the library")));
   window.library()->addFolder(QFileInfo(kTinyModel).absolutePath());
   QTRY_VERIFY_WITH_TIMEOUT(window.library()->entry(kTinyModel).has_value(), kTimeout);
+  // Listed for generation once the library has read what it is.
+  QTRY_VERIFY_WITH_TIMEOUT(generate->modelCombo()->findText(QStringLiteral("tiny_sd1")) >= 0, kTimeout);
 
   // The button: the Generate page, the plot dialog with X preset, accepted as it is.
   QString preset;
