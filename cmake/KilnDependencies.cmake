@@ -3,6 +3,10 @@
 # there, put the headers in .device/include (see bench/gpu/run.sh).
 
 include(KilnLibTorch)
+# SHA-256 (OpenSSL's EVP, libcrypto) and CRC-32 (zlib) for core/io and core/control. A GPU server
+# building the core preset needs their headers too (libssl-dev, zlib1g-dev, or copies in .device/include).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(ZLIB REQUIRED)
 # Torch's imported target carries TORCH_CXX_FLAGS (e.g. the C++11 ABI switch); everything
 # linking it compiles with the same flags. Its headers are system headers for our warnings.
 get_target_property(_torch_inc torch INTERFACE_INCLUDE_DIRECTORIES)

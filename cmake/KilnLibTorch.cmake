@@ -36,6 +36,8 @@ if(KILN_LIBTORCH STREQUAL "pypi")
                         "scripts/run.sh do), or configure with -DKILN_LIBTORCH=system to use another LibTorch.")
   endif()
   file(GLOB _torch_cmake ${KILN_LIBTORCH_DIR}/lib/python3*/site-packages/torch/share/cmake)
+  # The wheel's site-packages (torch/lib and the nvidia-* runtime wheels): what a package bundles.
+  get_filename_component(KILN_TORCH_SITE "${_torch_cmake}/../../.." ABSOLUTE)
   list(PREPEND CMAKE_PREFIX_PATH ${_torch_cmake})
   # Python with this torch: the tests check that torch.load reads the checkpoints Kiln writes.
   set(KILN_TORCH_PYTHON ${KILN_LIBTORCH_DIR}/bin/python)

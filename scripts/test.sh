@@ -2,7 +2,8 @@
 # Builds Kiln against the pinned CUDA LibTorch and runs the whole test suite (the README's test
 # command; CI runs it too). Installs missing Debian packages first (with sudo when not root) and
 # LibTorch into a cache folder (scripts/setup-libtorch.sh). A second run rebuilds only what
-# changed. Extra arguments go to ctest (e.g. -L golden, -R safetensors).
+# changed. Extra arguments go to ctest (e.g. -L golden, -R safetensors). After a full run (no
+# arguments) it also builds the Debian package and checks its contents (scripts/package.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh test
@@ -12,3 +13,6 @@ cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 export QT_QPA_PLATFORM=offscreen
 ctest --preset "$preset" -j "$(nproc)" "$@"
+if [ $# -eq 0 ] && [ "$preset" = ci ]; then
+  scripts/package.sh
+fi

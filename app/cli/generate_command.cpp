@@ -451,7 +451,7 @@ int run_generate(const QStringList& args) {
     }
     params.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(resolved.dtype)));
     if (std::filesystem::is_regular_file(model_path))
-      params.modelHash = QString::fromStdString(io::sha256_file(model_path).substr(0, 10));
+      params.modelHash = QString::fromStdString(io::sha256_file_cached(model_path).substr(0, 10));
     for (qsizetype i = 0; i < unitArgs.units.size(); ++i) {
       const ControlUnitOptions& u = unitArgs.units[i];
       const pipelines::ControlNetUnit& unit = r.control_units[static_cast<std::size_t>(i)];
@@ -545,7 +545,7 @@ int run_generate(const QStringList& args) {
         if (loadedModel != model_path) {
           cp.modelName = QFileInfo(QString::fromStdString(loadedModel.string())).completeBaseName();
           cp.modelHash = std::filesystem::is_regular_file(loadedModel)
-                             ? QString::fromStdString(io::sha256_file(loadedModel).substr(0, 10))
+                             ? QString::fromStdString(io::sha256_file_cached(loadedModel).substr(0, 10))
                              : QString();
         }
         if (valueOf(QStringLiteral("lora_file"), c)) {

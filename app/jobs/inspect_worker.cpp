@@ -53,7 +53,7 @@ void InspectWorker::hash(const InspectJob& job) {
     lastPercent = percent;
     Q_EMIT hashProgress(job.id, done, total);
   };
-  const std::string digest = io::sha256_file(toPath(job.hashedFile), job.stop, progress);
+  const std::string digest = io::sha256_file_cached(toPath(job.hashedFile), job.stop, progress);
   if (digest.empty() || job.stop.stop_requested()) {
     Q_EMIT cancelled(job.id);
     return;

@@ -170,7 +170,7 @@ ModelInfo inspect_model(const fs::path& path, const InspectOptions& options) {
     info.prediction = detect_prediction_type(path, info.metadata);
   }
   if (options.hash && !info.hashed_file.empty()) {
-    std::string digest = io::sha256_file(info.hashed_file, options.stop, options.hash_progress);
+    std::string digest = io::sha256_file_cached(info.hashed_file, options.stop, options.hash_progress);
     if (!digest.empty()) info.sha256 = std::move(digest);
   }
   return info;

@@ -1,103 +1,54 @@
 #include "io/sha256.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "base/error.h"
+#include "io/atomic_file.h"
 
 namespace kiln::io {
 
 namespace {
-constexpr std::uint32_t kK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-}  // namespace
+EVP_MD_CTX* as_ctx(void* p) { return static_cast<EVP_MD_CTX*>(p); }
 
-Sha256::Sha256()
-    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
-
-void Sha256::block(const std::uint8_t* p) {
-  std::uint32_t w[64];
-  for (int i = 0; i < 16; ++i) {
-    w[i] = (std::uint32_t(p[4 * i]) << 24) | (std::uint32_t(p[4 * i + 1]) << 16) |
-           (std::uint32_t(p[4 * i + 2]) << 8) | std::uint32_t(p[4 * i + 3]);
-  }
-  for (int i = 16; i < 64; ++i) {
-    const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-  for (int i = 0; i < 64; ++i) {
-    const std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    const std::uint32_t ch = (e & f) ^ (~e & g);
-    const std::uint32_t t1 = h + s1 + ch + kK[i] + w[i];
-    const std::uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    const std::uint32_t t2 = s0 + maj;
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h_[0] += a;
-  h_[1] += b;
-  h_[2] += c;
-  h_[3] += d;
-  h_[4] += e;
-  h_[5] += f;
-  h_[6] += g;
-  h_[7] += h;
+void init(EVP_MD_CTX* ctx) {
+  if (EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) throw Error(ErrorKind::Compute, "OpenSSL: cannot start a SHA-256 digest");
 }
 
+}  // namespace
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_) throw Error(ErrorKind::Compute, "OpenSSL: out of memory for a SHA-256 digest");
+  init(as_ctx(ctx_));
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(as_ctx(ctx_)); }
+
 void Sha256::update(std::span<const std::byte> data) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(data.data());
-  std::size_t n = data.size();
-  length_ += n;
-  if (buffered_ > 0) {
-    const std::size_t take = std::min(n, 64 - buffered_);
-    std::copy(p, p + take, buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_));
-    buffered_ += take;
-    p += take;
-    n -= take;
-    if (buffered_ == 64) {
-      block(buffer_.data());
-      buffered_ = 0;
-    }
-  }
-  for (; n >= 64; p += 64, n -= 64) block(p);
-  std::copy(p, p + n, buffer_.begin());
-  buffered_ += n;
+  if (!data.empty() && EVP_DigestUpdate(as_ctx(ctx_), data.data(), data.size()) != 1)
+    throw Error(ErrorKind::Compute, "OpenSSL: SHA-256 update failed");
 }
 
 std::array<std::uint8_t, 32> Sha256::finish() {
-  const std::uint64_t bits = length_ * 8;
-  const std::byte one{0x80};
-  update({&one, 1});
-  const std::byte zero{0};
-  while (buffered_ != 56) update({&zero, 1});
-  std::byte len[8];
-  for (int i = 0; i < 8; ++i) len[i] = std::byte(bits >> (56 - 8 * i));
-  update(len);
   std::array<std::uint8_t, 32> out{};
-  for (int i = 0; i < 8; ++i) {
-    for (int j = 0; j < 4; ++j) out[4 * i + j] = std::uint8_t(h_[i] >> (24 - 8 * j));
-  }
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(as_ctx(ctx_), out.data(), &size) != 1 || size != out.size())
+    throw Error(ErrorKind::Compute, "OpenSSL: SHA-256 finish failed");
+  init(as_ctx(ctx_));
   return out;
 }
 
@@ -139,6 +90,92 @@ std::string sha256_file(const std::filesystem::path& path, std::stop_token stop,
   }
   ::close(fd);
   return hash.finish_hex();
+}
+
+namespace {
+
+struct CacheKey {
+  std::string path;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;
+};
+
+std::optional<CacheKey> key_of(const std::filesystem::path& file) {
+  struct stat st {};
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+  if (ec || ::stat(absolute.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  const std::string p = absolute.lexically_normal().string();
+  if (p.find_first_of("\t\n") != std::string::npos) return std::nullopt;  // not storable in the TSV
+  return CacheKey{p, static_cast<std::uint64_t>(st.st_size),
+                  static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+std::mutex cache_mutex;
+
+// digest \t size \t mtime-ns \t path, one line per file.
+std::map<std::string, std::tuple<std::uint64_t, std::int64_t, std::string>> read_cache(const std::filesystem::path& file) {
+  std::map<std::string, std::tuple<std::uint64_t, std::int64_t, std::string>> entries;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string digest, size, mtime, path;
+    if (!std::getline(fields, digest, '\t') || !std::getline(fields, size, '\t') || !std::getline(fields, mtime, '\t') ||
+        !std::getline(fields, path) || digest.size() != 64 || path.empty())
+      continue;
+    try {
+      entries[path] = {std::stoull(size), std::stoll(mtime), digest};
+    } catch (const std::exception&) {
+    }
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::filesystem::path hash_cache_path() {
+  if (const char* dir = std::getenv("KILN_CACHE_DIR"); dir && *dir) return std::filesystem::path(dir) / "file-hashes.tsv";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "kiln/file-hashes.tsv";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".cache/kiln/file-hashes.tsv";
+  return {};
+}
+
+std::string sha256_file_cached(const std::filesystem::path& path, std::stop_token stop,
+                               const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  const auto key = key_of(path);
+  const std::filesystem::path cache = hash_cache_path();
+  if (!key || cache.empty()) return sha256_file(path, stop, progress);
+  {
+    std::lock_guard lock(cache_mutex);
+    const auto entries = read_cache(cache);
+    if (const auto it = entries.find(key->path);
+        it != entries.end() && std::get<0>(it->second) == key->size && std::get<1>(it->second) == key->mtime) {
+      if (progress) progress(key->size, key->size);
+      return std::get<2>(it->second);
+    }
+  }
+  const std::string digest = sha256_file(path, stop, progress);
+  if (digest.empty()) return digest;  // stopped
+  // Remembered only when the file did not change while it was read.
+  const auto after = key_of(path);
+  if (!after || after->size != key->size || after->mtime != key->mtime) return digest;
+  std::lock_guard lock(cache_mutex);
+  try {
+    auto entries = read_cache(cache);
+    entries[key->path] = {key->size, key->mtime, digest};
+    std::string text;
+    for (const auto& [p, e] : entries) {
+      std::error_code ec;
+      if (p != key->path && !std::filesystem::exists(p, ec)) continue;  // forget deleted files
+      text += std::get<2>(e) + '\t' + std::to_string(std::get<0>(e)) + '\t' + std::to_string(std::get<1>(e)) + '\t' + p + '\n';
+    }
+    std::filesystem::create_directories(cache.parent_path());
+    write_file_atomically(cache, text);
+  } catch (const std::exception&) {
+    // A cache that cannot be written costs a re-hash next time, nothing else.
+  }
+  return digest;
 }
 
 }  // namespace kiln::io

@@ -3,6 +3,10 @@
 #include "io/sha256.h"
 #include "support/test_support.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
 namespace {
 std::string hex(std::string_view text) {
   kiln::io::Sha256 h;
@@ -29,4 +33,34 @@ TEST_CASE("file hashes agree with the golden manifest") {
   std::stop_source stop;
   stop.request_stop();
   CHECK(kiln::io::sha256_file(path, stop.get_token()).empty());
+}
+
+TEST_CASE("file hashes are remembered by path, size and modification time") {
+  kiln::test::ScratchDir scratch("kiln-hash-cache");
+  const auto cache_dir = scratch / "cache";
+  ::setenv("KILN_CACHE_DIR", cache_dir.c_str(), 1);
+  CHECK(kiln::io::hash_cache_path() == cache_dir / "file-hashes.tsv");
+  const auto file = scratch / "model.safetensors";
+  kiln::test::write_text(file, "abc");
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  CHECK(kiln::io::sha256_file_cached(file) == abc);
+  const std::string cached = kiln::test::read_text(cache_dir / "file-hashes.tsv");
+  CHECK(cached.starts_with(abc + "\t3\t"));
+  CHECK(cached.find(std::filesystem::absolute(file).lexically_normal().string()) != std::string::npos);
+
+  // An entry that matches is trusted without reading the file (here: a planted digest).
+  const std::string planted = std::string(64, 'f');
+  kiln::test::write_text(cache_dir / "file-hashes.tsv", planted + cached.substr(64));
+  CHECK(kiln::io::sha256_file_cached(file) == planted);
+  // Another modification time (same size): hashed again and remembered anew.
+  std::filesystem::last_write_time(file, std::filesystem::last_write_time(file) + std::chrono::seconds(5));
+  CHECK(kiln::io::sha256_file_cached(file) == abc);
+  CHECK(kiln::io::sha256_file_cached(file) == abc);
+  // Other contents, other size: hashed again.
+  kiln::test::write_text(file, "abcd");
+  CHECK(kiln::io::sha256_file_cached(file) == "88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
+  // A broken cache file costs only the hashing.
+  kiln::test::write_text(cache_dir / "file-hashes.tsv", "garbage\n\t\t\t\nxyz\t1\t2\n");
+  CHECK(kiln::io::sha256_file_cached(file) == "88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
+  ::unsetenv("KILN_CACHE_DIR");
 }
