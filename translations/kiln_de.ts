@@ -262,6 +262,14 @@
         <source>kiln: --compare-checkpoints needs a --training-session that keeps checkpoints</source>
         <translation>kiln: --compare-checkpoints braucht eine --training-session, die Checkpoints aufbewahrt</translation>
     </message>
+    <message>
+        <source>With --generate: upscale the new image with this ESRGAN-family model file (with --screenshot: the picture once the upscaled image is there).</source>
+        <translation>Mit --generate: das neue Bild mit dieser Modelldatei der ESRGAN-Familie hochskalieren (mit --screenshot: das Bild, sobald das hochskalierte Bild da ist).</translation>
+    </message>
+    <message>
+        <source>file</source>
+        <translation>Datei</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>

@@ -241,8 +241,12 @@ int main(int argc, char** argv) {
   const QCommandLineOption compare(QStringLiteral("compare-checkpoints"),
                                    Main::tr("With --training-session: Compare Checkpoints, the plot made without asking "
                                             "(with --screenshot: the picture once the grid is there)."));
+  const QCommandLineOption upscaleWith(QStringLiteral("upscale-with"),
+                                       Main::tr("With --generate: upscale the new image with this ESRGAN-family model file "
+                                                "(with --screenshot: the picture once the upscaled image is there)."),
+                                       Main::tr("file"));
   parser.addOptions({getModels, lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
-                     controlUnit, controlEdit, scribble, caption, compare});
+                     controlUnit, controlEdit, scribble, caption, compare, upscaleWith});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -319,6 +323,17 @@ int main(int argc, char** argv) {
   }
   std::function<bool()> ready;
   QPointer<QWidget> target;
+  if (parser.isSet(upscaleWith)) {
+    auto* generatePage = window.generatePage();
+    auto upscaled = std::make_shared<bool>(false);
+    QObject::connect(generatePage, &kiln::app::GeneratePage::generatingChanged, &window,
+                     [generatePage, upscaled, file = parser.value(upscaleWith)](bool generating) {
+                       if (generating || *upscaled || generatePage->gallery()->rowCount() == 0) return;
+                       *upscaled = true;
+                       generatePage->upscaleRow(0, file, 0);
+                     });
+    ready = [generatePage, upscaled] { return *upscaled && !generatePage->isUpscaling(); };
+  }
   if (parser.isSet(compare)) {
     const auto comparison = kiln::app::TrainSession::comparison(window.trainPage()->sessionFolder());
     if (!comparison) {
