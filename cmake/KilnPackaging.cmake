@@ -28,8 +28,10 @@ if(KILN_BUNDLE_LIBTORCH)
     message(FATAL_ERROR "KILN_BUNDLE_LIBTORCH needs the pinned LibTorch (KILN_LIBTORCH=pypi)")
   endif()
   # LibTorch's own libraries, without the Python bindings.
+  # Libraries are data to the loader: 0644 (the wheel ships them 0755).
+  set(_lib_permissions FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   install(DIRECTORY ${KILN_TORCH_SITE}/torch/lib/ DESTINATION ${KILN_PRIVATE_LIBDIR}/torch/lib
-          USE_SOURCE_PERMISSIONS
+          ${_lib_permissions}
           PATTERN "libtorch_python.so" EXCLUDE
           PATTERN "libshm*" EXCLUDE
           PATTERN "*.a" EXCLUDE)
@@ -39,7 +41,7 @@ if(KILN_BUNDLE_LIBTORCH)
     get_filename_component(_wheel ${_dir} DIRECTORY)
     get_filename_component(_wheel ${_wheel} NAME)
     install(DIRECTORY ${_dir}/ DESTINATION ${KILN_PRIVATE_LIBDIR}/nvidia/${_wheel}/lib
-            USE_SOURCE_PERMISSIONS FILES_MATCHING PATTERN "*.so*")
+            ${_lib_permissions} FILES_MATCHING PATTERN "*.so*")
   endforeach()
   # Their licences.
   file(GLOB _licences ${KILN_TORCH_SITE}/torch-*.dist-info/licenses/* ${KILN_TORCH_SITE}/torch-*.dist-info/LICENSE*)
@@ -90,7 +92,6 @@ endif()
 find_program(KILN_HELP2MAN help2man)
 if(KILN_HELP2MAN)
   set(_man_dir ${CMAKE_BINARY_DIR}/packaging/man)
-  find_program(KILN_GZIP gzip REQUIRED)
   add_custom_command(OUTPUT ${_man_dir}/kiln.1.gz ${_man_dir}/kiln-cli.1.gz
                      COMMAND ${CMAKE_COMMAND} -E make_directory ${_man_dir}
                      COMMAND ${CMAKE_COMMAND} -E env QT_QPA_PLATFORM=offscreen KILN_THREADS=1
@@ -112,6 +113,15 @@ endif()
 install(FILES ${CMAKE_SOURCE_DIR}/COPYING ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/packaging/copyright
         DESTINATION ${KILN_DOCDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/resources/clip/LICENSE DESTINATION ${KILN_DOCDIR}/clip)
+# Debian wants a changelog in every package.
+find_program(KILN_GZIP gzip REQUIRED)
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/changelog.gz
+                   COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/packaging
+                   COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/packaging/changelog ${CMAKE_BINARY_DIR}/packaging/changelog
+                   COMMAND ${KILN_GZIP} -9nf ${CMAKE_BINARY_DIR}/packaging/changelog
+                   DEPENDS ${CMAKE_SOURCE_DIR}/packaging/changelog VERBATIM)
+add_custom_target(kiln_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.gz)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.gz DESTINATION ${KILN_DOCDIR})
 
 # The Debian package: scripts/package.sh.
 set(CPACK_GENERATOR "DEB")
@@ -119,10 +129,11 @@ set(CPACK_PACKAGE_NAME "kiln")
 set(CPACK_PACKAGE_VENDOR "Kiln")
 set(CPACK_PACKAGE_CONTACT "Kiln developers <kiln@users.noreply.github.com>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "desktop studio for personal Stable Diffusion models")
-set(CPACK_PACKAGE_DESCRIPTION "Prepare datasets, fine-tune (DreamBooth, LoRA) and generate (txt2img, img2img,
-inpainting, ControlNet) with your own Stable Diffusion 1.5, 2.1 and SDXL models. Includes
-kiln-cli, the same engine without the GUI. Carries the CUDA build of LibTorch it was built with:
-runs on the CPU, and on NVIDIA GPUs with the proprietary driver installed.")
+set(CPACK_PACKAGE_DESCRIPTION "Prepare datasets, fine-tune (DreamBooth, LoRA) and generate
+(txt2img, img2img, inpainting, ControlNet) with your own Stable Diffusion
+1.5, 2.1 and SDXL models. Includes kiln-cli, the same engine without the GUI.
+Carries the CUDA build of LibTorch it was built with: runs on the CPU, and
+on NVIDIA GPUs with the proprietary driver installed.")
 set(CPACK_PACKAGE_FILE_NAME "kiln_${PROJECT_VERSION}_amd64")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "graphics")
@@ -137,7 +148,8 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6svg6, libdlib-data")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-qpa-plugins, qt6-image-formats-plugins, qt6-wayland")
 set(CPACK_DEBIAN_COMPRESSION_TYPE "zstd")
 set(CPACK_THREADS 0)
-set(CPACK_STRIP_FILES OFF)
+# Kiln's own programs stripped; the bundled libraries are shipped as upstream built them.
+set(CPACK_STRIP_FILES "bin/kiln;bin/kiln-cli")
 set(CPACK_SET_DESTDIR OFF)
 if(NOT CPACK_PACKAGING_INSTALL_PREFIX)
   set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")

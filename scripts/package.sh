@@ -47,7 +47,8 @@ for f in ./usr/bin/kiln ./usr/bin/kiln-cli ./usr/lib/kiln/torch/lib/libtorch_cpu
          ./usr/share/kiln/clip/vocab.json ./usr/share/kiln/clip/merges.txt ./usr/share/applications/kiln.desktop \
          ./usr/share/metainfo/io.github.kiln.Kiln.metainfo.xml ./usr/share/icons/hicolor/scalable/apps/kiln.svg \
          ./usr/share/icons/hicolor/48x48/apps/kiln.png ./usr/share/icons/hicolor/256x256/apps/kiln.png \
-         ./usr/share/man/man1/kiln.1.gz ./usr/share/man/man1/kiln-cli.1.gz ./usr/share/doc/kiln/COPYING; do
+         ./usr/share/man/man1/kiln.1.gz ./usr/share/man/man1/kiln-cli.1.gz ./usr/share/doc/kiln/COPYING \
+         ./usr/share/doc/kiln/copyright ./usr/share/doc/kiln/changelog.gz; do
   grep -qx -- "$f" "$tmp/contents" || { echo "package.sh: $f is missing from the package" >&2; missing=1; }
 done
 if grep -q "libtorch_python\|/include/" "$tmp/contents"; then

@@ -25,6 +25,8 @@ json read_json(const fs::path& path) {
     return json::parse(sanitize_python_json(text));
   } catch (const json::parse_error& e) {
     throw FormatError("not valid JSON (byte " + std::to_string(e.byte) + ")", path);
+  } catch (const json::exception& e) {  // a number out of range (1e400)
+    throw FormatError(std::string("holds a value out of range (") + e.what() + ")", path);
   }
 }
 

@@ -128,6 +128,8 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> head, std:
     header = json::parse(text, text + n, on_event);
   } catch (const json::parse_error& e) {
     throw FormatError("header is not valid JSON (byte " + std::to_string(e.byte) + " of " + std::to_string(n) + ")", path);
+  } catch (const json::exception& e) {  // found by fuzz_safetensors_header: a number out of range (11174e410)
+    throw FormatError(std::string("header holds a number out of range (") + e.what() + ")", path);
   }
   if (!header.is_object()) throw FormatError("header is not a JSON object", path);
   if (!duplicate.empty()) throw FormatError("tensor name " + quote_name(duplicate) + " appears twice in the header", path);

@@ -179,6 +179,8 @@ SchedulerConfig SchedulerConfig::from_json_text(std::string_view text, const std
     config = json::parse(sanitize_python_json(text));
   } catch (const json::parse_error& e) {
     throw FormatError(std::string("scheduler config is not valid JSON: ") + e.what(), path);
+  } catch (const json::exception& e) {  // found by fuzz_scheduler_config: a number out of range (1e410)
+    throw FormatError(std::string("scheduler config holds a value out of range: ") + e.what(), path);
   }
   return from_json(config, path);
 }

@@ -109,6 +109,8 @@ void CLIPTokenizer::Impl::load_vocab(const fs::path& path) {
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw FormatError("not valid JSON (byte " + std::to_string(e.byte) + ")", path, "expected a CLIP vocab.json");
+  } catch (const nlohmann::json::exception& e) {  // a number out of range (1e400)
+    throw FormatError(std::string("not a vocabulary: ") + e.what(), path, "expected a CLIP vocab.json");
   }
   if (!json.is_object() || json.empty()) {
     throw FormatError("not a JSON object of token ids", path, "expected a CLIP vocab.json");

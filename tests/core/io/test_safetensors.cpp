@@ -245,3 +245,9 @@ TEST_CASE("open_weight_file recognises content, not extensions") {
   CHECK(kiln::io::is_weight_file_name("model.ckpt"));
   CHECK_FALSE(kiln::io::is_weight_file_name("model.yaml"));
 }
+
+TEST_CASE("a header number out of range is a format error, not a crash (found by fuzz_safetensors_header)") {
+  const auto path = kiln::test::data_dir() / "fuzz_regressions/safetensors_number_overflow.safetensors";
+  CHECK_THROWS_WITH_AS(kiln::io::read_safetensors_header(path), doctest::Contains("out of range"), kiln::FormatError);
+  CHECK_THROWS_AS(kiln::io::SafetensorsFile::open(path), kiln::FormatError);
+}

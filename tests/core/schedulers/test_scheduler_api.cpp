@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "support/test_support.h"
 #include "schedulers/ddim_scheduler.h"
 #include "schedulers/scheduler_factory.h"
 
@@ -213,6 +214,12 @@ TEST_CASE("from_json: wrong types and unsupported values") {
   CHECK(msg(json::array()) == "scheduler config is not a JSON object");
   CHECK(error_kind([] { SchedulerConfig::from_json({{"trained_betas", {0.1, 0.2}}}); }) == kiln::ErrorKind::Format);
   CHECK(error_kind([] { SchedulerConfig::from_json_text("{"); }) == kiln::ErrorKind::Format);
+  // Found by fuzz_scheduler_config: a number too large for a double ended the program.
+  CHECK(error_kind([] { SchedulerConfig::from_json_text(R"({"beta_end": 1e410})"); }) == kiln::ErrorKind::Format);
+  CHECK(error_kind([] {
+          SchedulerConfig::from_json_text(
+              kiln::test::read_text(kiln::test::data_dir() / "fuzz_regressions/scheduler_config_number_overflow.json"));
+        }) == kiln::ErrorKind::Format);
   CHECK(SchedulerConfig::from_json({{"trained_betas", nullptr}, {"num_train_timesteps", 1000.0}}).num_train_timesteps ==
         1000);
 }
