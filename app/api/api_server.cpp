@@ -72,7 +72,12 @@ void writeRaw(QTcpSocket* socket, int status, const QByteArray& body, const QLis
 class BodyGuard : public QObject {
  public:
   BodyGuard(QTcpSocket* socket, qint64 limit) : QObject(socket), mSocket(socket), mLimit(limit) {
+    setObjectName(QLatin1String(kName));
     connect(socket, &QTcpSocket::readyRead, this, &BodyGuard::onReadyRead);
+  }
+  static constexpr const char* kName = "kiln-body-guard";
+  static BodyGuard* of(QTcpSocket* socket) {
+    return dynamic_cast<BodyGuard*>(socket->findChild<QObject*>(QLatin1String(kName), Qt::FindDirectChildrenOnly));
   }
   // The HTTP server handled a whole request: the next bytes start a new one.
   void requestDone() {
@@ -288,7 +293,7 @@ void ApiServer::missingHandler(const QHttpServerRequest&, QTcpSocket* socket) {
 }
 
 bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* socket) {
-  if (auto* guard = socket->findChild<BodyGuard*>(QString(), Qt::FindDirectChildrenOnly)) guard->requestDone();
+  if (BodyGuard* guard = BodyGuard::of(socket)) guard->requestDone();
   Client client;
   client.close = header(request, "connection").compare("close", Qt::CaseInsensitive) == 0;
 
