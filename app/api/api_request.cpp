@@ -217,7 +217,7 @@ QJsonObject parseInfotext(const QString& text) {
   QJsonObject out;
   QStringList lines = text.trimmed().split(QLatin1Char('\n'));
   QString last;
-  static const QRegularExpression hasParams(QStringLiteral("(?:\\w[\\w \\-/]+:\\s*(?:\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)){3,}"));
+  static const QRegularExpression hasParams(QStringLiteral("(?:\\s*\\w[\\w \\-/]+:\\s*(?:\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)){3,}"));
   if (!lines.isEmpty() && hasParams.match(lines.last().trimmed()).hasMatch()) last = lines.takeLast().trimmed();
   QString prompt, negative;
   bool inNegative = false;
