@@ -163,7 +163,80 @@ QImage cropToAspect(const QImage& image, int width, int height) {
   return image.copy(0, (image.height() - h) / 2, image.width(), h);
 }
 
+double numberOr(const QJsonObject& o, const char* key, double fallback) {
+  const QJsonValue v = o.value(QLatin1String(key));
+  if (v.isUndefined() || v.isNull()) return fallback;
+  if (!v.isDouble()) refuse(QStringLiteral("ControlNet %1: expected a number").arg(QLatin1String(key)));
+  return v.toDouble();
+}
+
 }  // namespace
+
+QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QImage& fallback, const ImageLimits& limits) {
+  QList<ControlUnitRequest> units;
+  if (!alwaysOn.isObject()) return units;
+  const QJsonObject scripts = alwaysOn.toObject();
+  QJsonValue controlnet;
+  for (auto it = scripts.begin(); it != scripts.end(); ++it)
+    if (it.key().compare(QLatin1String("controlnet"), Qt::CaseInsensitive) == 0) controlnet = it.value();
+  if (!controlnet.isObject()) return units;
+  const QJsonValue args = controlnet.toObject().value(QLatin1String("args"));
+  if (!args.isArray()) return units;
+  int index = 0;
+  for (const QJsonValue& arg : args.toArray()) {
+    ++index;
+    if (!arg.isObject()) continue;
+    const QJsonObject o = arg.toObject();
+    if (o.contains(QLatin1String("enabled")) && !o.value(QLatin1String("enabled")).toBool(true)) continue;
+    ControlUnitRequest u;
+    u.model = o.value(QLatin1String("model")).toString().trimmed();
+    if (u.model.isEmpty() || u.model.compare(QLatin1String("none"), Qt::CaseInsensitive) == 0) continue;
+    const QString field = QStringLiteral("ControlNet unit %1 image").arg(index);
+    QJsonValue image = o.value(QLatin1String("image"));
+    if (image.isUndefined() || image.isNull() || (image.isString() && image.toString().isEmpty()))
+      image = o.value(QLatin1String("input_image"));
+    if (image.isObject()) image = image.toObject().value(QLatin1String("image"));  // {"image": ..., "mask": ...}
+    if (image.isUndefined() || image.isNull() || (image.isString() && image.toString().isEmpty())) {
+      if (fallback.isNull()) refuse(QStringLiteral("ControlNet unit %1: no image (give \"image\" as base64)").arg(index));
+      u.image = fallback;
+    } else {
+      u.image = decodeImage(image, field, limits);
+    }
+    const QString module = o.value(QLatin1String("module")).toString().trimmed();
+    if (!module.isEmpty()) u.module = module;
+    u.weight = numberOr(o, "weight", 1.0);
+    u.guidanceStart = numberOr(o, "guidance_start", 0.0);
+    u.guidanceEnd = numberOr(o, "guidance_end", 1.0);
+    if (u.weight < 0 || u.weight > 2 || u.guidanceStart < 0 || u.guidanceEnd > 1 || u.guidanceStart > u.guidanceEnd)
+      refuse(QStringLiteral("ControlNet unit %1: weight 0..2 and 0 <= guidance_start <= guidance_end <= 1 are accepted").arg(index));
+    const QJsonValue mode = o.value(QLatin1String("control_mode"));
+    if (mode.isDouble()) {
+      static const char* names[] = {"Balanced", "My prompt is more important", "ControlNet is more important"};
+      const int m = mode.toInt(-1);
+      if (m < 0 || m > 2) refuse(QStringLiteral("ControlNet unit %1: control_mode 0, 1 or 2").arg(index));
+      u.controlMode = QLatin1String(names[m]);
+    } else if (mode.isString()) {
+      u.controlMode = mode.toString();
+      if (!bridge::controlModeFromA1111(u.controlMode))
+        refuse(QStringLiteral("ControlNet unit %1: control_mode '%2' (Balanced, My prompt is more important, "
+                              "ControlNet is more important)").arg(index).arg(u.controlMode));
+    }
+    const QJsonValue resize = o.value(QLatin1String("resize_mode"));
+    if (resize.isDouble() || resize.isString()) {
+      u.resizeMode = bridge::a1111ResizeModeName(resize.isDouble() ? QString::number(resize.toInt()) : resize.toString());
+      if (u.resizeMode != QLatin1String("Just Resize") && u.resizeMode != QLatin1String("Crop and Resize") &&
+          u.resizeMode != QLatin1String("Resize and Fill"))
+        refuse(QStringLiteral("ControlNet unit %1: resize_mode '%2' (Just Resize, Crop and Resize, Resize and Fill)").arg(index).arg(u.resizeMode));
+    }
+    u.pixelPerfect = o.value(QLatin1String("pixel_perfect")).toBool(false);
+    u.processorRes = static_cast<int>(numberOr(o, "processor_res", -1));
+    u.thresholdA = numberOr(o, "threshold_a", -1);
+    u.thresholdB = numberOr(o, "threshold_b", -1);
+    u.saveDetectedMap = o.value(QLatin1String("save_detected_map")).toBool(true);
+    units << u;
+  }
+  return units;
+}
 
 QImage decodeImage(const QJsonValue& value, const QString& field, const ImageLimits& limits) {
   return readImage(base64Payload(value, field), field, limits);
@@ -339,6 +412,8 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
       r.mask = prepareMask(m, boolField(body, "inpainting_mask_invert", false), intField(body, "mask_blur", 4, 0, 64));
     }
   }
+
+  r.controlUnits = parseControlUnits(body.value(QLatin1String("alwayson_scripts")), r.initImage, limits);
 
   // "parameters" echoes the request with A1111's defaults for the fields Kiln reads; images are
   // not sent back (A1111's include_init_images is false by default).

@@ -53,6 +53,21 @@ QJsonArray schedulerList();
 // last line (quoted values unquoted), "Size-1"/"Size-2", and its defaults for a few keys.
 QJsonObject parseInfotext(const QString& text);
 
+// One unit of alwayson_scripts.controlnet.args, as sd-webui-controlnet's API names its fields.
+struct ControlUnitRequest {
+  QImage image;  // the unit's input (the img2img init image when it has none)
+  QString module = QStringLiteral("none");
+  QString model;  // as the client names it ("control_v11p_sd15_canny [d14c016b]")
+  double weight = 1.0;
+  double guidanceStart = 0.0, guidanceEnd = 1.0;
+  QString controlMode = QStringLiteral("Balanced");     // A1111's name
+  QString resizeMode = QStringLiteral("Crop and Resize");  // A1111's name
+  bool pixelPerfect = false;
+  int processorRes = -1;  // -1: the preprocessor's default
+  double thresholdA = -1, thresholdB = -1;  // -1: the preprocessor's defaults
+  bool saveDetectedMap = true;
+};
+
 // A txt2img or img2img body in Kiln's terms.
 struct GenerationRequest {
   bool img2img = false;
@@ -67,6 +82,7 @@ struct GenerationRequest {
   QList<QPair<QString, double>> loras;  // <lora:name:weight> tags of the prompt, in order
   QImage initImage;
   QImage mask;  // white = repaint, inverted and blurred as asked
+  QList<ControlUnitRequest> controlUnits;  // the enabled ones with a model
   bool sendImages = true;
   bool saveImages = false;
   QJsonObject echo;  // the response's "parameters"
@@ -74,6 +90,10 @@ struct GenerationRequest {
 
 // Reads a /txt2img or /img2img body; unknown keys are ignored. Throws ApiError.
 GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, const ImageLimits& limits);
+
+// The units of an alwayson_scripts object (its "controlnet" entry, any case); a unit without
+// image takes `fallback` (img2img's init image) or is refused. Throws ApiError.
+QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QImage& fallback, const ImageLimits& limits);
 
 // A mask as A1111 prepares it: its alpha channel when it has transparency, else its gray
 // values; white = repaint; inverted when `invert`, Gaussian-blurred with sigma `blur`.

@@ -16,11 +16,19 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <QtHttpServer/QHttpServerRequest>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
+#include "base/error.h"
 #include "base/runtime_info.h"
+#include "bridge/control_image_qt.h"
 #include "bridge/generation_parameters.h"
+#include "control/geometry.h"
+#include "control/network_preprocessors.h"
+#include "control/preprocessor.h"
 #include "convert/model_info.h"
+#include "pipelines/generation_request.h"
 
 namespace kiln::api {
 
@@ -169,6 +177,37 @@ QString pngBase64(const QImage& image, const QString& parameters) {
 
 QJsonValue orNull(const QString& s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); }
 
+// What the preparation of a job found off the HTTP thread.
+struct Prepared {
+  QString sha256;  // empty when not asked or not readable
+  QList<QImage> maps;
+  QList<int> resolutions;
+  QString error;  // a preprocessor failed
+  bool cancelled = false;
+};
+
+std::vector<std::filesystem::path> annotatorDirs(const QStringList& folders) {
+  std::vector<std::filesystem::path> dirs;
+  for (const QString& f : folders) dirs.emplace_back(f.toStdString());
+  return dirs;
+}
+
+// The preprocessor's map of `image` as sd-webui-controlnet computes it (RGBA unit images follow
+// its canvas-scribble rule; Pixel Perfect picks the resolution from the output size). Throws.
+QImage runPreprocessor(const QString& module, const QImage& image, int resolution, bool pixelPerfect,
+                       control::ResizeMode mode, int width, int height, const control::PreprocessorParams& given,
+                       const control::PreprocessorContext& context, int* used) {
+  const auto p = control::find_preprocessor(module.toStdString());
+  if (!p) throw InvalidRequestError("unknown preprocessor '" + module.toStdString() + "'");
+  const control::ControlImage input = control::from_rgba_to_input(bridge::toControlImage(image));
+  if (pixelPerfect)
+    resolution = control::pixel_perfect_resolution(input.height, input.width, control::align_dim_latent(height),
+                                                   control::align_dim_latent(width), mode);
+  if (used) *used = resolution;
+  const control::PreprocessorParams params = control::resolve_params(*p, resolution, given);
+  return bridge::toQImage(control::run_preprocessor(p->name, input, resolution, params, context));
+}
+
 bool bindsEverywhere(const QHostAddress& a) {
   return a == QHostAddress::Any || a == QHostAddress::AnyIPv4 || a == QHostAddress::AnyIPv6;
 }
@@ -202,7 +241,12 @@ struct ApiServer::Task {
   int index = 0;  // the image being made
   quint64 jobId = 0;
   std::unique_ptr<std::stop_source> stop;  // of the run going on
-  std::stop_source hashStop;
+  std::stop_source hashStop;  // of the preparation (hash, preprocessors)
+  // The enabled ControlNet units; `map` is filled by the preparation.
+  QList<app::ControlUnitJob> controlJobs;
+  QList<QImage> controlInputs;
+  QList<control::PreprocessorParams> controlParams;
+  QList<bool> saveMaps;
   bool started = false, interrupted = false, skipped = false;
   QStringList images;
   QStringList infotexts;
@@ -214,6 +258,11 @@ struct ApiServer::Task {
 
 ApiServer::ApiServer(ApiOptions options, QObject* parent)
     : QAbstractHttpServer(parent), mOptions(std::move(options)), mCatalog(mOptions.modelFolders) {
+  static const bool registered = [] {
+    control::register_network_preprocessors();  // HED, lineart, Depth Anything V2, DWPose beside the OpenCV ones
+    return true;
+  }();
+  (void)registered;
   auto* worker = new app::EngineWorker;
   worker->moveToThread(&mThread);
   connect(&mThread, &QThread::finished, worker, &QObject::deleteLater);
@@ -224,6 +273,7 @@ ApiServer::ApiServer(ApiOptions options, QObject* parent)
   connect(worker, &app::EngineWorker::cancelled, this, &ApiServer::onRunEnded);
   connect(worker, &app::EngineWorker::failed, this, &ApiServer::onFailed);
   mWorker = worker;
+  mDetectPool.setMaxThreadCount(1);
   mThread.setObjectName(QStringLiteral("kiln-api-engine"));
   mThread.start();
 }
@@ -493,7 +543,121 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
     if (!get) return wrongMethod();
     return json(QJsonObject{{QStringLiteral("txt2img"), QJsonArray()}, {QStringLiteral("img2img"), QJsonArray()}});
   }
+  if (is("/controlnet/version")) return get ? json(QJsonObject{{QStringLiteral("version"), 2}}) : wrongMethod();
+  if (is("/controlnet/model_list")) {
+    if (!get) return wrongMethod();
+    const QString update = QUrlQuery(request.url()).queryItemValue(QStringLiteral("update")).toLower();
+    if (update == QLatin1String("true") || update == QLatin1String("1")) mCatalog.refresh();
+    return controlNetModels();
+  }
+  if (is("/controlnet/module_list")) return get ? controlNetModules() : wrongMethod();
+  if (is("/controlnet/settings")) return get ? json(QJsonObject{{QStringLiteral("control_net_unit_count"), 3}}) : wrongMethod();
+  if (is("/controlnet/detect")) {
+    if (!post) return wrongMethod();
+    const Reply r = detect(body, socket, client);
+    if (r.status != 0) return r;
+    return std::nullopt;
+  }
   return error(404, QStringLiteral("Not Found"));
+}
+
+ApiServer::Reply ApiServer::controlNetModels() const {
+  QJsonArray names;
+  for (const CatalogModel& m : mCatalog.controlNets())
+    names.append(QFileInfo(m.fileName).completeBaseName() + QStringLiteral(" [") + bridge::legacyModelHash(m.path) + QLatin1Char(']'));
+  return json(QJsonObject{{QStringLiteral("model_list"), names}});
+}
+
+ApiServer::Reply ApiServer::controlNetModules() const {
+  QJsonArray names;
+  QJsonObject details;
+  const auto dirs = annotatorDirs(mOptions.modelFolders);
+  for (const auto& p : control::preprocessors()) {
+    const QString name = QString::fromStdString(p->name);
+    names.append(name);
+    QJsonArray sliders;
+    if (p->takes_resolution)
+      sliders.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("Preprocessor Resolution")},
+                                 {QStringLiteral("value"), p->default_resolution},
+                                 {QStringLiteral("min"), 64},
+                                 {QStringLiteral("max"), 2048},
+                                 {QStringLiteral("step"), 8}});
+    for (const control::PreprocessorParam& param : p->params)
+      sliders.append(QJsonObject{{QStringLiteral("name"), QString::fromStdString(param.label)},
+                                 {QStringLiteral("value"), param.default_value},
+                                 {QStringLiteral("min"), param.minimum},
+                                 {QStringLiteral("max"), param.maximum},
+                                 {QStringLiteral("step"), param.step}});
+    bool available = true;
+    try {
+      control::find_preprocessor_weights(*p, dirs);
+    } catch (const kiln::Error&) {
+      available = false;  // its weights are in none of the model folders
+    }
+    details.insert(name, QJsonObject{{QStringLiteral("model_free"), p->name == "none" || p->name == "invert"},
+                                     {QStringLiteral("sliders"), sliders},
+                                     {QStringLiteral("available"), available && !p->takes_mask}});
+  }
+  return json(QJsonObject{{QStringLiteral("module_list"), names}, {QStringLiteral("module_detail"), details}});
+}
+
+ApiServer::Reply ApiServer::detect(const QJsonObject& body, QTcpSocket* socket, const Client& client) {
+  const QString module = body.value(QLatin1String("controlnet_module")).toString(QStringLiteral("none"));
+  const auto p = control::find_preprocessor(module.toStdString());
+  if (!p) return error(422, QStringLiteral("unknown module '%1' (GET /controlnet/module_list lists them)").arg(module));
+  if (p->takes_mask) return error(422, QStringLiteral("the inpaint modules are not available over the API"));
+  const QJsonValue list = body.value(QLatin1String("controlnet_input_images"));
+  if (!list.isArray() || list.toArray().isEmpty()) return error(422, QStringLiteral("controlnet_input_images: expected a list of base64 images"));
+  QList<QImage> images;
+  for (qsizetype i = 0; i < list.toArray().size(); ++i)
+    images << decodeImage(list.toArray().at(i), QStringLiteral("controlnet_input_images[%1]").arg(i), mOptions.imageLimits);
+  const double res = body.value(QLatin1String("controlnet_processor_res")).toDouble(-1);
+  const int resolution = res > 0 ? static_cast<int>(res) : p->default_resolution;
+  control::PreprocessorParams params;
+  for (const control::PreprocessorParam& param : p->params) {
+    const double v = body.value(QLatin1String(param.slot == 1 ? "controlnet_threshold_a" : "controlnet_threshold_b")).toDouble(-1);
+    if (v != -1) params[param.key] = std::clamp(v, param.minimum, param.maximum);
+  }
+  const auto dirs = annotatorDirs(mOptions.modelFolders);
+  try {
+    control::resolve_params(*p, resolution, params);
+    control::find_preprocessor_weights(*p, dirs);
+  } catch (const kiln::Error& e) {
+    return error(422, QString::fromStdString(e.message()) +
+                          (e.hint().empty() ? QString() : QStringLiteral(" (") + QString::fromStdString(e.hint()) + QLatin1Char(')')));
+  }
+  struct Detected {
+    QStringList images;
+    QString error;
+  };
+  auto* watcher = new QFutureWatcher<Detected>(this);
+  const QPointer<QTcpSocket> target(socket);
+  connect(watcher, &QFutureWatcher<Detected>::finished, this, [this, watcher, target, client] {
+    const Detected d = watcher->result();
+    watcher->deleteLater();
+    if (!d.error.isEmpty())
+      send(target, client, error(422, d.error));
+    else
+      send(target, client, json(QJsonObject{{QStringLiteral("images"), QJsonArray::fromStringList(d.images)},
+                                            {QStringLiteral("info"), QStringLiteral("Success")}}));
+  });
+  watcher->setFuture(QtConcurrent::run(&mDetectPool, [=]() {
+    Detected out;
+    control::PreprocessorContext context;
+    context.annotator_dirs = dirs;
+    try {
+      for (const QImage& image : images)
+        out.images << pngBase64(runPreprocessor(module, image, resolution, false, control::ResizeMode::CropAndResize,
+                                                image.width(), image.height(), params, context, nullptr),
+                                {});
+    } catch (const std::exception& e) {
+      out.error = QString::fromUtf8(e.what());
+    }
+    return out;
+  }));
+  Reply later;
+  later.status = 0;
+  return later;
 }
 
 ApiServer::Reply ApiServer::progressReply(bool skipImage) const {
@@ -551,7 +715,7 @@ ApiServer::Reply ApiServer::optionsReply() const {
       {QStringLiteral("show_progress_type"), QStringLiteral("Approx cheap")},
       {QStringLiteral("eta_noise_seed_delta"), 0},
       {QStringLiteral("sd_checkpoints_limit"), 1},
-      {QStringLiteral("control_net_unit_count"), 0},
+      {QStringLiteral("control_net_unit_count"), 3},
   });
 }
 
@@ -689,6 +853,47 @@ ApiServer::Reply ApiServer::enqueue(const QJsonObject& body, bool img2img, QTcpS
     else
       std::fprintf(stderr, "kiln-cli serve: no LoRA named '%s' in the model folders; its tag is ignored\n", qPrintable(name));
   }
+  for (qsizetype i = 0; i < r.controlUnits.size(); ++i) {
+    const ControlUnitRequest& u = r.controlUnits[i];
+    const QString unitName = QStringLiteral("ControlNet unit %1").arg(i + 1);
+    const auto cn = mCatalog.findControlNet(u.model);
+    if (!cn) return error(422, QStringLiteral("%1: ControlNet model '%2' not found (GET /controlnet/model_list lists them)").arg(unitName, u.model));
+    const auto p = control::find_preprocessor(u.module.toStdString());
+    if (!p) return error(422, QStringLiteral("%1: unknown module '%2' (GET /controlnet/module_list lists them)").arg(unitName, u.module));
+    if (p->takes_mask) return error(422, QStringLiteral("%1: the inpaint modules are not available over the API").arg(unitName));
+    app::ControlUnitJob job;
+    job.modelPath = cn->path;
+    job.resizeMode = control::parse_resize_mode(u.resizeMode.toStdString());
+    job.weight = u.weight;
+    job.start = u.guidanceStart;
+    job.end = u.guidanceEnd;
+    job.mode = bridge::controlModeFromA1111(u.controlMode).value_or(pipelines::ControlMode{});
+    job.module = QString::fromStdString(p->name);
+    job.resolution = u.processorRes > 0 ? u.processorRes : p->default_resolution;
+    job.pixelPerfect = u.pixelPerfect;
+    control::PreprocessorParams params;
+    // A1111 clients send -1 for "the default" and often the same threshold for every module
+    // (webuiapi: 64): a value outside the slider is brought within it, as the extension's UI would.
+    for (const control::PreprocessorParam& param : p->params) {
+      const double v = param.slot == 1 ? u.thresholdA : u.thresholdB;
+      if (v != -1) params[param.key] = std::clamp(v, param.minimum, param.maximum);
+    }
+    try {
+      const control::PreprocessorParams resolved = control::resolve_params(*p, job.resolution, params);
+      for (const control::PreprocessorParam& param : p->params) {
+        if (param.slot == 1) job.thresholdA = resolved.at(param.key);
+        if (param.slot == 2) job.thresholdB = resolved.at(param.key);
+      }
+      control::find_preprocessor_weights(*p, annotatorDirs(mOptions.modelFolders));
+    } catch (const kiln::Error& e) {
+      return error(422, unitName + QStringLiteral(": ") + QString::fromStdString(e.message()) +
+                            (e.hint().empty() ? QString() : QStringLiteral(" (") + QString::fromStdString(e.hint()) + QLatin1Char(')')));
+    }
+    task->controlJobs << job;
+    task->controlInputs << u.image;
+    task->controlParams << params;
+    task->saveMaps << (u.saveDetectedMap && job.module != QLatin1String("none"));
+  }
   // A1111 draws seeds below 2^32 - 1.
   task->seed = r.seed >= 0 ? static_cast<quint64>(r.seed) : QRandomGenerator::global()->bounded(4294967294u);
   task->subseed = r.subseed >= 0 ? static_cast<quint64>(r.subseed) : QRandomGenerator::global()->bounded(4294967294u);
@@ -708,34 +913,72 @@ void ApiServer::startNext() {
   Task& t = *mCurrent;
   t.clock.start();
   t.timestamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMddHHmmss"));
-  if (!t.model.sha256.isEmpty()) {
+  if (!t.model.sha256.isEmpty() && t.controlJobs.isEmpty()) {
     runStep();
     return;
   }
-  // The checkpoint's sha256 (its short hash goes into the PNGs), once, off the HTTP thread.
-  auto* watcher = new QFutureWatcher<QString>(this);
-  connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher] {
-    const QString sha = watcher->result();
+  // Off the HTTP thread, once per request: the checkpoint's sha256 (its short hash goes into
+  // the PNGs) and the ControlNet units' preprocessors.
+  auto* watcher = new QFutureWatcher<Prepared>(this);
+  connect(watcher, &QFutureWatcher<Prepared>::finished, this, [this, watcher] {
+    const Prepared prepared = watcher->result();
     watcher->deleteLater();
     if (!mCurrent) return;
-    if (!sha.isEmpty()) {
-      mCatalog.setSha256(mCurrent->model.path, sha);
-      mCurrent->model.sha256 = sha;
+    if (!prepared.sha256.isEmpty()) {
+      mCatalog.setSha256(mCurrent->model.path, prepared.sha256);
+      mCurrent->model.sha256 = prepared.sha256;
+    }
+    if (!prepared.error.isEmpty()) {
+      finishTask(error(422, prepared.error));
+      return;
+    }
+    if (prepared.cancelled) mCurrent->interrupted = true;
+    for (qsizetype i = 0; i < prepared.maps.size() && i < mCurrent->controlJobs.size(); ++i) {
+      mCurrent->controlJobs[i].map = prepared.maps[i];
+      mCurrent->controlJobs[i].resolution = prepared.resolutions[i];
     }
     runStep();
   });
   const QString path = t.model.path;
+  const bool hash = t.model.sha256.isEmpty();
   const std::stop_token stop = t.hashStop.get_token();
-  watcher->setFuture(QtConcurrent::run([path, stop]() -> QString {
-    try {
-      convert::InspectOptions options;
-      options.stop = stop;
-      const convert::ModelInfo info = convert::inspect_model(path.toStdString(), options);
-      return info.sha256 ? QString::fromStdString(*info.sha256) : QString();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "kiln-cli serve: cannot hash %s: %s\n", qPrintable(path), e.what());
-      return {};
+  const QList<app::ControlUnitJob> units = t.controlJobs;
+  const QList<QImage> inputs = t.controlInputs;
+  const QList<control::PreprocessorParams> params = t.controlParams;
+  const int width = t.request.parameters.width, height = t.request.parameters.height;
+  const auto dirs = annotatorDirs(mOptions.modelFolders);
+  watcher->setFuture(QtConcurrent::run([=]() {
+    Prepared out;
+    if (hash) {
+      try {
+        convert::InspectOptions options;
+        options.stop = stop;
+        const convert::ModelInfo info = convert::inspect_model(path.toStdString(), options);
+        if (info.sha256) out.sha256 = QString::fromStdString(*info.sha256);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "kiln-cli serve: cannot hash %s: %s\n", qPrintable(path), e.what());
+      }
     }
+    control::PreprocessorContext context;
+    context.stop = stop;
+    context.annotator_dirs = dirs;
+    for (qsizetype i = 0; i < units.size(); ++i) {
+      try {
+        int used = units[i].resolution;
+        const QImage map = runPreprocessor(units[i].module, inputs[i], units[i].resolution, units[i].pixelPerfect,
+                                           units[i].resizeMode, width, height, params[i], context, &used);
+        if (map.isNull()) {
+          out.cancelled = true;
+          return out;
+        }
+        out.maps << map;
+        out.resolutions << used;
+      } catch (const std::exception& e) {
+        out.error = QStringLiteral("ControlNet unit %1: %2").arg(i + 1).arg(QString::fromUtf8(e.what()));
+        return out;
+      }
+    }
+    return out;
   }));
 }
 
@@ -761,6 +1004,7 @@ void ApiServer::runStep() {
   job.initImage = r.initImage;
   job.mask = r.mask;
   job.loras = t.loras;
+  job.controlUnits = t.controlJobs;
   t.stop = std::make_unique<std::stop_source>();
   job.stop = t.stop->get_token();
   t.skipped = false;
@@ -854,6 +1098,11 @@ void ApiServer::finishTask(std::optional<Reply> failure) {
     if (failure) {
       send(task->socket, task->client, *failure);
     } else {
+      // sd-webui-controlnet appends each unit's detected map after the images.
+      if (task->request.sendImages)
+        for (qsizetype i = 0; i < task->controlJobs.size(); ++i)
+          if (task->saveMaps.value(i) && !task->controlJobs[i].map.isNull())
+            task->images << pngBase64(task->controlJobs[i].map, {});
       const QJsonObject response{
           {QStringLiteral("images"), QJsonArray::fromStringList(task->images)},
           {QStringLiteral("parameters"), task->request.echo},

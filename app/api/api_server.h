@@ -23,6 +23,7 @@
 #include <QString>
 #include <QStringList>
 #include <QThread>
+#include <QThreadPool>
 #include <QtHttpServer/QAbstractHttpServer>
 
 #include <memory>
@@ -94,6 +95,9 @@ class ApiServer : public QAbstractHttpServer {
   Reply pngInfo(const QJsonObject& body) const;
   Reply memory() const;
   Reply cmdFlags() const;
+  Reply controlNetModels() const;
+  Reply controlNetModules() const;
+  Reply detect(const QJsonObject& body, QTcpSocket* socket, const Client& client);
   Reply enqueue(const QJsonObject& body, bool img2img, QTcpSocket* socket, const Client& client);
 
   void startNext();
@@ -115,6 +119,7 @@ class ApiServer : public QAbstractHttpServer {
   int mClipSkip = 1;   // options' CLIP_stop_at_last_layers
   bool mLivePreviews = true;
 
+  QThreadPool mDetectPool;  // /controlnet/detect, one at a time
   QThread mThread;
   QPointer<app::EngineWorker> mWorker;
   quint64 mNextJobId = 0;

@@ -34,6 +34,8 @@
 
 namespace {
 
+QString tinyControlNet() { return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string()); }
+
 QString tinyModel() { return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline/tiny_sd1").string()); }
 
 bool copyTree(const QString& from, const QString& to) {
@@ -236,6 +238,7 @@ class TestCliServe : public QObject {
     mModels = mDir.filePath(QStringLiteral("models"));
     QVERIFY(copyTree(tinyModel(), mModels + QStringLiteral("/tiny_sd1")));
     QVERIFY(copyTree(tinyModel(), mModels + QStringLiteral("/other/tiny_b")));
+    QVERIFY(copyTree(tinyControlNet(), mModels + QStringLiteral("/ControlNet/control_tiny")));
     mServer = std::make_unique<Server>(QStringList{QStringLiteral("--models"), mModels});
     QVERIFY2(mServer->port() != 0, mServer->stderrText().constData());
   }
@@ -626,6 +629,104 @@ class TestCliServe : public QObject {
     // Idle interrupt and skip answer too.
     QCOMPARE(postJson(api(QStringLiteral("interrupt")), {}).status, 200);
     QCOMPARE(call(api(QStringLiteral("skip")), "POST").status, 200);
+  }
+
+  void controlNet() {
+    Response r = call(mServer->base() + QStringLiteral("/controlnet/version"), "GET");
+    QCOMPARE(r.status, 200);
+    QVERIFY(r.object()[QStringLiteral("version")].isDouble());
+    r = call(mServer->base() + QStringLiteral("/controlnet/model_list"), "GET");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.object()[QStringLiteral("model_list")].toArray(), QJsonArray{QStringLiteral("control_tiny [fea4b5d4]")});
+    r = call(mServer->base() + QStringLiteral("/controlnet/module_list"), "GET");
+    QCOMPARE(r.status, 200);
+    QVERIFY(matches(r.object(), {{QStringLiteral("module_list"), QJsonValue::Array}, {QStringLiteral("module_detail"), QJsonValue::Object}}));
+    QVERIFY(r.object()[QStringLiteral("module_list")].toArray().contains(QStringLiteral("canny")));
+    QVERIFY(r.object()[QStringLiteral("module_list")].toArray().contains(QStringLiteral("none")));
+    QVERIFY(matches(r.object()[QStringLiteral("module_detail")][QStringLiteral("canny")].toObject(),
+                    {{QStringLiteral("sliders"), QJsonValue::Array}, {QStringLiteral("model_free"), QJsonValue::Bool}}));
+
+    QImage picture(64, 64, QImage::Format_RGB888);
+    picture.fill(Qt::white);
+    for (int y = 16; y < 48; ++y)
+      for (int x = 16; x < 48; ++x) picture.setPixelColor(x, y, Qt::black);
+    r = postJson(mServer->base() + QStringLiteral("/controlnet/detect"),
+                 {{QStringLiteral("controlnet_module"), QStringLiteral("canny")},
+                  {QStringLiteral("controlnet_input_images"), QJsonArray{pngBase64(picture)}},
+                  {QStringLiteral("controlnet_processor_res"), 64},
+                  {QStringLiteral("controlnet_threshold_a"), 100},
+                  {QStringLiteral("controlnet_threshold_b"), 200}});
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.object()[QStringLiteral("info")].toString(), QStringLiteral("Success"));
+    const QImage edges = fromBase64(r.object()[QStringLiteral("images")][0]);
+    QVERIFY(!edges.isNull());
+    QVERIFY(edges.pixelColor(16, 30).red() > 128 && edges.pixelColor(30, 30).red() < 128);  // the square's edge, not its inside
+    QCOMPARE(postJson(mServer->base() + QStringLiteral("/controlnet/detect"),
+                      {{QStringLiteral("controlnet_module"), QStringLiteral("no_such_module")},
+                       {QStringLiteral("controlnet_input_images"), QJsonArray{pngBase64(picture)}}})
+                 .status,
+             422);
+
+    // A unit in txt2img: its map is appended after the images, and the PNG records the unit.
+    QJsonObject unit{{QStringLiteral("image"), pngBase64(picture)},
+                     {QStringLiteral("module"), QStringLiteral("canny")},
+                     {QStringLiteral("model"), QStringLiteral("control_tiny [fea4b5d4]")},
+                     {QStringLiteral("weight"), 0.8},
+                     {QStringLiteral("threshold_a"), 64},
+                     {QStringLiteral("threshold_b"), 64},
+                     {QStringLiteral("processor_res"), 64},
+                     {QStringLiteral("control_mode"), 1}};
+    QJsonObject body = tinyRequest();
+    body.insert(QStringLiteral("alwayson_scripts"),
+                QJsonObject{{QStringLiteral("ControlNet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QVERIFY2(r.status == 200, r.body.constData());
+    const QJsonArray images = r.object()[QStringLiteral("images")].toArray();
+    QCOMPARE(images.size(), 2);
+    const QString infotext = fromBase64(images[0]).text(QStringLiteral("parameters"));
+    QVERIFY2(infotext.contains(QLatin1String("ControlNet 0: \"Module: canny, Model: control_tiny [fea4b5d4], Weight: 0.8")),
+             qPrintable(infotext));
+    QVERIFY(infotext.contains(QLatin1String("Control Mode: My prompt is more important")));
+    QVERIFY(fromBase64(images[1]).text(QStringLiteral("parameters")).isEmpty());  // the detected map
+    const QImage plain = fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
+    QVERIFY(!sameImage(fromBase64(images[0]), plain));  // the unit changed the image
+
+    unit.insert(QStringLiteral("save_detected_map"), false);
+    body.insert(QStringLiteral("alwayson_scripts"),
+                QJsonObject{{QStringLiteral("controlnet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.object()[QStringLiteral("images")].toArray().size(), 1);
+    // A disabled unit, or one without model, does nothing.
+    unit.insert(QStringLiteral("enabled"), false);
+    body.insert(QStringLiteral("alwayson_scripts"),
+                QJsonObject{{QStringLiteral("controlnet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 200);
+    QVERIFY(sameImage(fromBase64(r.object()[QStringLiteral("images")][0]), plain));
+    // Refusals before any work.
+    unit.insert(QStringLiteral("enabled"), true);
+    unit.insert(QStringLiteral("model"), QStringLiteral("control_missing [00000000]"));
+    body.insert(QStringLiteral("alwayson_scripts"),
+                QJsonObject{{QStringLiteral("controlnet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
+    QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 422);
+    unit.insert(QStringLiteral("model"), QStringLiteral("control_tiny"));
+    unit.insert(QStringLiteral("image"), QStringLiteral("http://example.com/pose.png"));
+    body.insert(QStringLiteral("alwayson_scripts"),
+                QJsonObject{{QStringLiteral("controlnet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
+    QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 422);
+
+    // img2img: a unit without image uses the init image.
+    unit.remove(QStringLiteral("image"));
+    unit.insert(QStringLiteral("module"), QStringLiteral("none"));
+    body.insert(QStringLiteral("alwayson_scripts"),
+                QJsonObject{{QStringLiteral("controlnet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
+    body.insert(QStringLiteral("init_images"), QJsonArray{pngBase64(picture)});
+    r = postJson(api(QStringLiteral("img2img")), body);
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.object()[QStringLiteral("images")].toArray().size(), 1);  // no map for module none
+    QVERIFY(fromBase64(r.object()[QStringLiteral("images")][0]).text(QStringLiteral("parameters")).contains(
+        QLatin1String("ControlNet 0: \"Module: none, Model: control_tiny [fea4b5d4]")));
   }
 
   void onlyBase64Images() {
