@@ -900,6 +900,19 @@ ApiServer::Reply ApiServer::enqueue(const QJsonObject& body, bool img2img, QTcpS
   task->total = r.batchSize * r.nIter;
   task->socket = socket;
   task->client = client;
+  // A client that goes away stops its request (A1111 would go on making images nobody gets).
+  const std::weak_ptr<Task> weak = task;
+  connect(socket, &QObject::destroyed, this, [this, weak] {
+    const std::shared_ptr<Task> t = weak.lock();
+    if (!t) return;
+    if (t == mCurrent) {
+      t->interrupted = true;
+      t->hashStop.request_stop();
+      if (t->stop) t->stop->request_stop();
+    } else {
+      mQueue.removeAll(t);
+    }
+  });
   mQueue << task;
   if (!mCurrent) startNext();
   Reply later;

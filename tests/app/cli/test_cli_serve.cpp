@@ -626,6 +626,25 @@ class TestCliServe : public QObject {
                 .object()[QStringLiteral("infotexts")][0]
                 .toString()
                 .contains(QLatin1String("Seed: 43,")));
+    // A client that hangs up stops its request.
+    body = tinyRequest(400);
+    body.insert(QStringLiteral("width"), 128);
+    body.insert(QStringLiteral("height"), 128);
+    running = start(api(QStringLiteral("txt2img")), "POST", QJsonDocument(body).toJson());
+    t.restart();
+    while (t.elapsed() < 60000) {
+      if (call(api(QStringLiteral("progress")), "GET").object()[QStringLiteral("state")][QStringLiteral("sampling_step")].toInt() > 0) break;
+      QTest::qWait(20);
+    }
+    running->abort();
+    running->deleteLater();
+    t.restart();
+    bool stopped = false;
+    while (t.elapsed() < 15000 && !stopped) {
+      stopped = call(api(QStringLiteral("progress")), "GET").object()[QStringLiteral("state")][QStringLiteral("job_count")].toInt() == 0;
+      QTest::qWait(50);
+    }
+    QVERIFY(stopped);
     // Idle interrupt and skip answer too.
     QCOMPARE(postJson(api(QStringLiteral("interrupt")), {}).status, 200);
     QCOMPARE(call(api(QStringLiteral("skip")), "POST").status, 200);
