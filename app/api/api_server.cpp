@@ -606,7 +606,8 @@ ApiServer::Reply ApiServer::detect(const QJsonObject& body, QTcpSocket* socket, 
   const auto p = control::find_preprocessor(module.toStdString());
   if (!p) return error(422, QStringLiteral("unknown module '%1' (GET /controlnet/module_list lists them)").arg(module));
   if (p->takes_mask) return error(422, QStringLiteral("the inpaint modules are not available over the API"));
-  const QJsonValue list = body.value(QLatin1String("controlnet_input_images"));
+  QJsonValue list = body.value(QLatin1String("controlnet_input_images"));
+  if (!list.isArray() || list.toArray().isEmpty()) list = body.value(QLatin1String("controlnet_images"));  // webuiapi's name
   if (!list.isArray() || list.toArray().isEmpty()) return error(422, QStringLiteral("controlnet_input_images: expected a list of base64 images"));
   QList<QImage> images;
   for (qsizetype i = 0; i < list.toArray().size(); ++i)

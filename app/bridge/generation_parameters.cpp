@@ -379,12 +379,15 @@ QByteArray pngWithParameters(const QImage& image, const QString& parameters, QSt
       return {};
     }
   }
-  // The text chunk goes before IEND (the last 12 bytes).
-  if (png.size() < 20) {
+  // The text chunk goes right after IHDR (8 bytes of signature, then IHDR's 25), before the image
+  // data, where PIL writes it: readers that stop at the first IDAT (PIL's Image.open, which A1111
+  // and its API clients use without decoding the pixels) see it too.
+  constexpr qsizetype kAfterIhdr = 8 + 25;
+  if (png.size() < kAfterIhdr + 12 || png.mid(12, 4) != "IHDR") {
     if (error) *error = QStringLiteral("the PNG encoder produced no data");
     return {};
   }
-  png.insert(png.size() - 12, textChunk(QStringLiteral("parameters"), parameters));
+  png.insert(kAfterIhdr, textChunk(QStringLiteral("parameters"), parameters));
   return png;
 }
 
