@@ -386,6 +386,8 @@ class TestCliServe : public QObject {
     for (int i = 0; i < 4; ++i) {
       const QByteArray png = QByteArray::fromBase64(images[i].toString().toLatin1());
       QVERIFY(png.startsWith("\x89PNG"));
+      // Before the image data, where PIL (A1111, its clients) reads it without decoding.
+      QVERIFY(png.indexOf("parameters") > 0 && png.indexOf("parameters") < png.indexOf("IDAT"));
       QImage image = QImage::fromData(png, "PNG");
       QCOMPARE(image.size(), QSize(64, 64));
       QCOMPARE(image.text(QStringLiteral("parameters")), infotexts[i].toString());
