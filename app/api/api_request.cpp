@@ -142,7 +142,8 @@ QImage gaussianBlur(const QImage& gray, int sigma) {
     uchar* row = out.scanLine(y);
     for (int x = 0; x < w; ++x) {
       float acc = 0;
-      for (int k = -radius; k <= radius; ++k) acc += kernel[k + radius] * tmp[static_cast<size_t>(std::clamp(y + k, 0, h - 1)) * w + x];
+      for (int k = -radius; k <= radius; ++k)
+        acc += kernel[k + radius] * tmp[static_cast<size_t>(std::clamp(y + k, 0, h - 1)) * w + x];
       row[x] = static_cast<uchar>(std::clamp(std::lround(acc), 0L, 255L));
     }
   }
@@ -172,7 +173,8 @@ double numberOr(const QJsonObject& o, const char* key, double fallback) {
 
 }  // namespace
 
-QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QImage& fallback, const ImageLimits& limits) {
+QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QImage& fallback,
+                                            const ImageLimits& limits) {
   QList<ControlUnitRequest> units;
   if (!alwaysOn.isObject()) return units;
   const QJsonObject scripts = alwaysOn.toObject();
@@ -197,7 +199,8 @@ QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QI
       image = o.value(QLatin1String("input_image"));
     if (image.isObject()) image = image.toObject().value(QLatin1String("image"));  // {"image": ..., "mask": ...}
     if (image.isUndefined() || image.isNull() || (image.isString() && image.toString().isEmpty())) {
-      if (fallback.isNull()) refuse(QStringLiteral("ControlNet unit %1: no image (give \"image\" as base64)").arg(index));
+      if (fallback.isNull())
+        refuse(QStringLiteral("ControlNet unit %1: no image (give \"image\" as base64)").arg(index));
       u.image = fallback;
     } else {
       u.image = decodeImage(image, field, limits);
@@ -208,7 +211,8 @@ QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QI
     u.guidanceStart = numberOr(o, "guidance_start", 0.0);
     u.guidanceEnd = numberOr(o, "guidance_end", 1.0);
     if (u.weight < 0 || u.weight > 2 || u.guidanceStart < 0 || u.guidanceEnd > 1 || u.guidanceStart > u.guidanceEnd)
-      refuse(QStringLiteral("ControlNet unit %1: weight 0..2 and 0 <= guidance_start <= guidance_end <= 1 are accepted").arg(index));
+      refuse(QStringLiteral("ControlNet unit %1: weight 0..2 and 0 <= guidance_start <= guidance_end <= 1 are accepted")
+                 .arg(index));
     const QJsonValue mode = o.value(QLatin1String("control_mode"));
     if (mode.isDouble()) {
       static const char* names[] = {"Balanced", "My prompt is more important", "ControlNet is more important"};
@@ -219,14 +223,19 @@ QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QI
       u.controlMode = mode.toString();
       if (!bridge::controlModeFromA1111(u.controlMode))
         refuse(QStringLiteral("ControlNet unit %1: control_mode '%2' (Balanced, My prompt is more important, "
-                              "ControlNet is more important)").arg(index).arg(u.controlMode));
+                              "ControlNet is more important)")
+                   .arg(index)
+                   .arg(u.controlMode));
     }
     const QJsonValue resize = o.value(QLatin1String("resize_mode"));
     if (resize.isDouble() || resize.isString()) {
-      u.resizeMode = bridge::a1111ResizeModeName(resize.isDouble() ? QString::number(resize.toInt()) : resize.toString());
+      u.resizeMode =
+          bridge::a1111ResizeModeName(resize.isDouble() ? QString::number(resize.toInt()) : resize.toString());
       if (u.resizeMode != QLatin1String("Just Resize") && u.resizeMode != QLatin1String("Crop and Resize") &&
           u.resizeMode != QLatin1String("Resize and Fill"))
-        refuse(QStringLiteral("ControlNet unit %1: resize_mode '%2' (Just Resize, Crop and Resize, Resize and Fill)").arg(index).arg(u.resizeMode));
+        refuse(QStringLiteral("ControlNet unit %1: resize_mode '%2' (Just Resize, Crop and Resize, Resize and Fill)")
+                   .arg(index)
+                   .arg(u.resizeMode));
     }
     u.pixelPerfect = o.value(QLatin1String("pixel_perfect")).toBool(false);
     u.processorRes = static_cast<int>(numberOr(o, "processor_res", -1));
@@ -267,7 +276,8 @@ QJsonArray samplerList() {
   QJsonArray list;
   for (schedulers::SchedulerKind k : schedulers::kAllSchedulerKinds) {
     QJsonObject options;
-    if (k == schedulers::SchedulerKind::DPMPP2MKarras) options.insert(QStringLiteral("scheduler"), QStringLiteral("karras"));
+    if (k == schedulers::SchedulerKind::DPMPP2MKarras)
+      options.insert(QStringLiteral("scheduler"), QStringLiteral("karras"));
     list.append(QJsonObject{{QStringLiteral("name"), fromView(schedulers::display_name(k))},
                             {QStringLiteral("aliases"), QJsonArray{fromView(schedulers::id(k))}},
                             {QStringLiteral("options"), options}});
@@ -290,7 +300,8 @@ QJsonObject parseInfotext(const QString& text) {
   QJsonObject out;
   QStringList lines = text.trimmed().split(QLatin1Char('\n'));
   QString last;
-  static const QRegularExpression hasParams(QStringLiteral("(?:\\s*\\w[\\w \\-/]+:\\s*(?:\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)){3,}"));
+  static const QRegularExpression hasParams(
+      QStringLiteral("(?:\\s*\\w[\\w \\-/]+:\\s*(?:\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)){3,}"));
   if (!lines.isEmpty() && hasParams.match(lines.last().trimmed()).hasMatch()) last = lines.takeLast().trimmed();
   QString prompt, negative;
   bool inNegative = false;
@@ -306,7 +317,8 @@ QJsonObject parseInfotext(const QString& text) {
   }
   out.insert(QStringLiteral("Prompt"), prompt);
   out.insert(QStringLiteral("Negative prompt"), negative);
-  static const QRegularExpression param(QStringLiteral("\\s*(\\w[\\w \\-/]+):\\s*(\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)"));
+  static const QRegularExpression param(
+      QStringLiteral("\\s*(\\w[\\w \\-/]+):\\s*(\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)"));
   static const QRegularExpression size(QStringLiteral("^(\\d+)x(\\d+)$"));
   for (auto it = param.globalMatch(last); it.hasNext();) {
     const auto m = it.next();
@@ -328,8 +340,9 @@ QJsonObject parseInfotext(const QString& text) {
   if (!out.contains(QStringLiteral("Clip skip"))) out.insert(QStringLiteral("Clip skip"), QStringLiteral("1"));
   if (!out.contains(QStringLiteral("Schedule type")) && out.contains(QStringLiteral("Sampler")))
     out.insert(QStringLiteral("Schedule type"),
-               out.value(QStringLiteral("Sampler")).toString().endsWith(QLatin1String(" Karras")) ? QStringLiteral("Karras")
-                                                                                                 : QStringLiteral("Automatic"));
+               out.value(QStringLiteral("Sampler")).toString().endsWith(QLatin1String(" Karras"))
+                   ? QStringLiteral("Karras")
+                   : QStringLiteral("Automatic"));
   return out;
 }
 
@@ -383,7 +396,9 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
   r.batchSize = intField(body, "batch_size", 1, 1, kMaxImagesPerRequest);
   r.nIter = intField(body, "n_iter", 1, 1, kMaxImagesPerRequest);
   if (r.batchSize * r.nIter > kMaxImagesPerRequest)
-    refuse(QStringLiteral("batch_size x n_iter is %1; at most %2 images a request").arg(r.batchSize * r.nIter).arg(kMaxImagesPerRequest));
+    refuse(QStringLiteral("batch_size x n_iter is %1; at most %2 images a request")
+               .arg(r.batchSize * r.nIter)
+               .arg(kMaxImagesPerRequest));
   r.seed = seedField(body, "seed");
   r.subseed = seedField(body, "subseed");
   r.sendImages = boolField(body, "send_images", true);
@@ -393,14 +408,16 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
   if (overrides.isObject()) {
     const QJsonObject o = overrides.toObject();
     r.checkpoint = stringField(o, "sd_model_checkpoint");
-    if (o.contains(QLatin1String("CLIP_stop_at_last_layers"))) r.clipSkip = intField(o, "CLIP_stop_at_last_layers", 1, 1, 12);
+    if (o.contains(QLatin1String("CLIP_stop_at_last_layers")))
+      r.clipSkip = intField(o, "CLIP_stop_at_last_layers", 1, 1, 12);
   } else if (!overrides.isUndefined() && !overrides.isNull()) {
     refuse(QStringLiteral("override_settings: expected an object"));
   }
 
   if (img2img) {
     const QJsonValue init = body.value(QLatin1String("init_images"));
-    if (!init.isArray() || init.toArray().isEmpty()) refuse(QStringLiteral("init_images: expected a list with one base64 image"));
+    if (!init.isArray() || init.toArray().isEmpty())
+      refuse(QStringLiteral("init_images: expected a list with one base64 image"));
     r.initImage = decodeImage(init.toArray().at(0), QStringLiteral("init_images[0]"), limits);
     const int resizeMode = intField(body, "resize_mode", 0, 0, 3);
     if (resizeMode == 1 || resizeMode == 2) r.initImage = cropToAspect(r.initImage, p.width, p.height);
@@ -419,7 +436,8 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
   // not sent back (A1111's include_init_images is false by default).
   QJsonObject echo = body;
   auto setDefault = [&](const char* key, const QJsonValue& value) {
-    if (!echo.contains(QLatin1String(key)) || echo.value(QLatin1String(key)).isNull()) echo.insert(QLatin1String(key), value);
+    if (!echo.contains(QLatin1String(key)) || echo.value(QLatin1String(key)).isNull())
+      echo.insert(QLatin1String(key), value);
   };
   setDefault("prompt", QString());
   setDefault("negative_prompt", QString());

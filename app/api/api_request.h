@@ -60,10 +60,10 @@ struct ControlUnitRequest {
   QString model;  // as the client names it ("control_v11p_sd15_canny [d14c016b]")
   double weight = 1.0;
   double guidanceStart = 0.0, guidanceEnd = 1.0;
-  QString controlMode = QStringLiteral("Balanced");     // A1111's name
+  QString controlMode = QStringLiteral("Balanced");        // A1111's name
   QString resizeMode = QStringLiteral("Crop and Resize");  // A1111's name
   bool pixelPerfect = false;
-  int processorRes = -1;  // -1: the preprocessor's default
+  int processorRes = -1;                    // -1: the preprocessor's default
   double thresholdA = -1, thresholdB = -1;  // -1: the preprocessor's defaults
   bool saveDetectedMap = true;
 };
@@ -77,11 +77,11 @@ struct GenerationRequest {
   qint64 subseed = -1;
   int batchSize = 1;
   int nIter = 1;
-  QString checkpoint;  // override_settings.sd_model_checkpoint; empty: the current model
-  std::optional<int> clipSkip;  // override_settings.CLIP_stop_at_last_layers
+  QString checkpoint;                   // override_settings.sd_model_checkpoint; empty: the current model
+  std::optional<int> clipSkip;          // override_settings.CLIP_stop_at_last_layers
   QList<QPair<QString, double>> loras;  // <lora:name:weight> tags of the prompt, in order
   QImage initImage;
-  QImage mask;  // white = repaint, inverted and blurred as asked
+  QImage mask;                             // white = repaint, inverted and blurred as asked
   QList<ControlUnitRequest> controlUnits;  // the enabled ones with a model
   bool sendImages = true;
   bool saveImages = false;
@@ -93,7 +93,8 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
 
 // The units of an alwayson_scripts object (its "controlnet" entry, any case); a unit without
 // image takes `fallback` (img2img's init image) or is refused. Throws ApiError.
-QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QImage& fallback, const ImageLimits& limits);
+QList<ControlUnitRequest> parseControlUnits(const QJsonValue& alwaysOn, const QImage& fallback,
+                                            const ImageLimits& limits);
 
 // A mask as A1111 prepares it: its alpha channel when it has transparency, else its gray
 // values; white = repaint; inverted when `invert`, Gaussian-blurred with sigma `blur`.

@@ -38,20 +38,34 @@ constexpr qint64 kMaxHeaderBytes = 64 * 1024;
 
 QByteArray reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -63,8 +77,8 @@ QByteArray errorBody(int status, const QString& detail) {
 
 // Writes a complete response by hand (the answer to a generation comes long after the request
 // was handled, so Qt's responder, bound to the request, is not used).
-void writeRaw(QTcpSocket* socket, int status, const QByteArray& body, const QList<QPair<QByteArray, QByteArray>>& headers,
-              bool close) {
+void writeRaw(QTcpSocket* socket, int status, const QByteArray& body,
+              const QList<QPair<QByteArray, QByteArray>>& headers, bool close) {
   QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason(status) + "\r\n";
   out += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
   for (const auto& [key, value] : headers) out += key + ": " + value + "\r\n";
@@ -241,7 +255,7 @@ struct ApiServer::Task {
   int index = 0;  // the image being made
   quint64 jobId = 0;
   std::unique_ptr<std::stop_source> stop;  // of the run going on
-  std::stop_source hashStop;  // of the preparation (hash, preprocessors)
+  std::stop_source hashStop;               // of the preparation (hash, preprocessors)
   // The enabled ControlNet units; `map` is filled by the preparation.
   QList<app::ControlUnitJob> controlJobs;
   QList<QImage> controlInputs;
@@ -359,11 +373,13 @@ bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* soc
   // A web page of another origin gets nothing, not even a side effect, unless it is listed.
   const QByteArray origin = header(request, "origin");
   if (!origin.isEmpty()) {
-    const bool listed = mOptions.corsOrigins.contains(QStringLiteral("*")) || mOptions.corsOrigins.contains(QString::fromLatin1(origin));
+    const bool listed = mOptions.corsOrigins.contains(QStringLiteral("*")) ||
+                        mOptions.corsOrigins.contains(QString::fromLatin1(origin));
     const bool sameOrigin = origin == "http://" + host;
     if (!listed && !sameOrigin) {
       send(socket, client,
-           error(403, QStringLiteral("Origin '%1' is not allowed (kiln-cli serve --cors-allow-origins)").arg(QString::fromLatin1(origin))));
+           error(403, QStringLiteral("Origin '%1' is not allowed (kiln-cli serve --cors-allow-origins)")
+                          .arg(QString::fromLatin1(origin))));
       return true;
     }
     if (listed) client.origin = origin;
@@ -409,8 +425,12 @@ bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* soc
   }
   QString methodName;
   switch (method) {
-    case QHttpServerRequest::Method::Get: methodName = QStringLiteral("GET"); break;
-    case QHttpServerRequest::Method::Post: methodName = QStringLiteral("POST"); break;
+    case QHttpServerRequest::Method::Get:
+      methodName = QStringLiteral("GET");
+      break;
+    case QHttpServerRequest::Method::Post:
+      methodName = QStringLiteral("POST");
+      break;
     case QHttpServerRequest::Method::Options: {
       Reply r;
       r.status = 204;
@@ -434,7 +454,9 @@ bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* soc
       return true;
     }
     if (raw.size() > mOptions.maxBodyBytes) {
-      send(socket, client, error(413, QStringLiteral("the request body is larger than %1 MiB").arg(mOptions.maxBodyBytes / (1024 * 1024))));
+      send(socket, client,
+           error(413,
+                 QStringLiteral("the request body is larger than %1 MiB").arg(mOptions.maxBodyBytes / (1024 * 1024))));
       return true;
     }
     if (!raw.trimmed().isEmpty()) {
@@ -443,7 +465,9 @@ bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* soc
       if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
         send(socket, client,
              error(422, parseError.error != QJsonParseError::NoError
-                            ? QStringLiteral("invalid JSON at offset %1: %2").arg(parseError.offset).arg(parseError.errorString())
+                            ? QStringLiteral("invalid JSON at offset %1: %2")
+                                  .arg(parseError.offset)
+                                  .arg(parseError.errorString())
                             : QStringLiteral("the body must be a JSON object")));
         return true;
       }
@@ -460,8 +484,9 @@ bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* soc
   return true;
 }
 
-std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QString& path, const QHttpServerRequest& request,
-                                                 const QJsonObject& body, QTcpSocket* socket, const Client& client) {
+std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QString& path,
+                                                 const QHttpServerRequest& request, const QJsonObject& body,
+                                                 QTcpSocket* socket, const Client& client) {
   const bool get = method == QLatin1String("GET");
   const bool post = method == QLatin1String("POST");
   auto is = [&](const char* p) { return path == QLatin1String(p) || path == QLatin1String(p) + QLatin1Char('/'); };
@@ -500,14 +525,17 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
   if (is("/sdapi/v1/refresh-checkpoints") || is("/sdapi/v1/refresh-loras")) {
     if (!post) return wrongMethod();
     mCatalog.refresh();
-    if (mCatalog.checkpoints().isEmpty()) mModelPath.clear();
-    else if (!mCatalog.findCheckpoint(mModelPath)) mModelPath = mCatalog.checkpoints().first().path;
+    if (mCatalog.checkpoints().isEmpty())
+      mModelPath.clear();
+    else if (!mCatalog.findCheckpoint(mModelPath))
+      mModelPath = mCatalog.checkpoints().first().path;
     return json(QJsonObject());
   }
   if (is("/sdapi/v1/unload-checkpoint") || is("/sdapi/v1/reload-checkpoint")) {
     if (!post) return wrongMethod();
     if (is("/sdapi/v1/unload-checkpoint") && !mCurrent)
-      QMetaObject::invokeMethod(mWorker, [w = mWorker.data()] { w->releaseModel(); }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          mWorker, [w = mWorker.data()] { w->releaseModel(); }, Qt::QueuedConnection);
     return json(QJsonObject());
   }
   if (is("/sdapi/v1/samplers")) return get ? json(samplerList()) : wrongMethod();
@@ -551,7 +579,8 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
     return controlNetModels();
   }
   if (is("/controlnet/module_list")) return get ? controlNetModules() : wrongMethod();
-  if (is("/controlnet/settings")) return get ? json(QJsonObject{{QStringLiteral("control_net_unit_count"), 3}}) : wrongMethod();
+  if (is("/controlnet/settings"))
+    return get ? json(QJsonObject{{QStringLiteral("control_net_unit_count"), 3}}) : wrongMethod();
   if (is("/controlnet/detect")) {
     if (!post) return wrongMethod();
     const Reply r = detect(body, socket, client);
@@ -564,7 +593,8 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
 ApiServer::Reply ApiServer::controlNetModels() const {
   QJsonArray names;
   for (const CatalogModel& m : mCatalog.controlNets())
-    names.append(QFileInfo(m.fileName).completeBaseName() + QStringLiteral(" [") + bridge::legacyModelHash(m.path) + QLatin1Char(']'));
+    names.append(QFileInfo(m.fileName).completeBaseName() + QStringLiteral(" [") + bridge::legacyModelHash(m.path) +
+                 QLatin1Char(']'));
   return json(QJsonObject{{QStringLiteral("model_list"), names}});
 }
 
@@ -607,16 +637,20 @@ ApiServer::Reply ApiServer::detect(const QJsonObject& body, QTcpSocket* socket, 
   if (!p) return error(422, QStringLiteral("unknown module '%1' (GET /controlnet/module_list lists them)").arg(module));
   if (p->takes_mask) return error(422, QStringLiteral("the inpaint modules are not available over the API"));
   QJsonValue list = body.value(QLatin1String("controlnet_input_images"));
-  if (!list.isArray() || list.toArray().isEmpty()) list = body.value(QLatin1String("controlnet_images"));  // webuiapi's name
-  if (!list.isArray() || list.toArray().isEmpty()) return error(422, QStringLiteral("controlnet_input_images: expected a list of base64 images"));
+  if (!list.isArray() || list.toArray().isEmpty())
+    list = body.value(QLatin1String("controlnet_images"));  // webuiapi's name
+  if (!list.isArray() || list.toArray().isEmpty())
+    return error(422, QStringLiteral("controlnet_input_images: expected a list of base64 images"));
   QList<QImage> images;
   for (qsizetype i = 0; i < list.toArray().size(); ++i)
-    images << decodeImage(list.toArray().at(i), QStringLiteral("controlnet_input_images[%1]").arg(i), mOptions.imageLimits);
+    images << decodeImage(list.toArray().at(i), QStringLiteral("controlnet_input_images[%1]").arg(i),
+                          mOptions.imageLimits);
   const double res = body.value(QLatin1String("controlnet_processor_res")).toDouble(-1);
   const int resolution = res > 0 ? static_cast<int>(res) : p->default_resolution;
   control::PreprocessorParams params;
   for (const control::PreprocessorParam& param : p->params) {
-    const double v = body.value(QLatin1String(param.slot == 1 ? "controlnet_threshold_a" : "controlnet_threshold_b")).toDouble(-1);
+    const double v =
+        body.value(QLatin1String(param.slot == 1 ? "controlnet_threshold_a" : "controlnet_threshold_b")).toDouble(-1);
     if (v != -1) params[param.key] = std::clamp(v, param.minimum, param.maximum);
   }
   const auto dirs = annotatorDirs(mOptions.modelFolders);
@@ -624,8 +658,10 @@ ApiServer::Reply ApiServer::detect(const QJsonObject& body, QTcpSocket* socket, 
     control::resolve_params(*p, resolution, params);
     control::find_preprocessor_weights(*p, dirs);
   } catch (const kiln::Error& e) {
-    return error(422, QString::fromStdString(e.message()) +
-                          (e.hint().empty() ? QString() : QStringLiteral(" (") + QString::fromStdString(e.hint()) + QLatin1Char(')')));
+    return error(422,
+                 QString::fromStdString(e.message()) +
+                     (e.hint().empty() ? QString()
+                                       : QStringLiteral(" (") + QString::fromStdString(e.hint()) + QLatin1Char(')')));
   }
   struct Detected {
     QStringList images;
@@ -639,8 +675,9 @@ ApiServer::Reply ApiServer::detect(const QJsonObject& body, QTcpSocket* socket, 
     if (!d.error.isEmpty())
       send(target, client, error(422, d.error));
     else
-      send(target, client, json(QJsonObject{{QStringLiteral("images"), QJsonArray::fromStringList(d.images)},
-                                            {QStringLiteral("info"), QStringLiteral("Success")}}));
+      send(target, client,
+           json(QJsonObject{{QStringLiteral("images"), QJsonArray::fromStringList(d.images)},
+                            {QStringLiteral("info"), QStringLiteral("Success")}}));
   });
   watcher->setFuture(QtConcurrent::run(&mDetectPool, [=]() {
     Detected out;
@@ -680,7 +717,8 @@ ApiServer::Reply ApiServer::progressReply(bool skipImage) const {
     state.insert(QStringLiteral("skipped"), t->skipped);
     state.insert(QStringLiteral("interrupted"), t->interrupted);
     state.insert(QStringLiteral("stopping_generation"), t->interrupted);
-    state.insert(QStringLiteral("job"), t->request.img2img ? QStringLiteral("scripts_img2img") : QStringLiteral("scripts_txt2img"));
+    state.insert(QStringLiteral("job"),
+                 t->request.img2img ? QStringLiteral("scripts_img2img") : QStringLiteral("scripts_txt2img"));
     state.insert(QStringLiteral("job_count"), t->total);
     state.insert(QStringLiteral("job_timestamp"), t->timestamp);
     state.insert(QStringLiteral("job_no"), t->index);
@@ -731,7 +769,8 @@ ApiServer::Reply ApiServer::setOptions(const QJsonObject& body) {
       mCatalog.refresh();
       model = mCatalog.findCheckpoint(name);
     }
-    if (!model) return error(404, QStringLiteral("model '%1' not found (GET /sdapi/v1/sd-models lists them)").arg(name));
+    if (!model)
+      return error(404, QStringLiteral("model '%1' not found (GET /sdapi/v1/sd-models lists them)").arg(name));
   }
   std::optional<int> clipSkip;
   if (body.contains(QLatin1String("CLIP_stop_at_last_layers"))) {
@@ -741,7 +780,8 @@ ApiServer::Reply ApiServer::setOptions(const QJsonObject& body) {
   }
   if (model) mModelPath = model->path;
   if (clipSkip) mClipSkip = *clipSkip;
-  if (body.value(QLatin1String("live_previews_enable")).isBool()) mLivePreviews = body.value(QLatin1String("live_previews_enable")).toBool();
+  if (body.value(QLatin1String("live_previews_enable")).isBool())
+    mLivePreviews = body.value(QLatin1String("live_previews_enable")).toBool();
   return json(QJsonObject());
 }
 
@@ -819,19 +859,20 @@ ApiServer::Reply ApiServer::cmdFlags() const {
   // What the server was started with, without secrets (api_auth never shows the credentials).
   QJsonArray folders;
   for (const QString& f : mOptions.modelFolders) folders.append(f);
-  return json(QJsonObject{{QStringLiteral("api"), true},
-                          {QStringLiteral("nowebui"), true},
-                          {QStringLiteral("listen"), !mOptions.address.isLoopback()},
-                          {QStringLiteral("server_name"), mOptions.host},
-                          {QStringLiteral("port"), mPort},
-                          {QStringLiteral("api_auth"), mOptions.credentials.isEmpty() ? QJsonValue(QJsonValue::Null)
-                                                                                      : QJsonValue(QStringLiteral("(set)"))},
-                          {QStringLiteral("cors_allow_origins"), mOptions.corsOrigins.isEmpty()
-                                                                    ? QJsonValue(QJsonValue::Null)
-                                                                    : QJsonValue(mOptions.corsOrigins.join(QLatin1Char(',')))},
-                          {QStringLiteral("ckpt_dir"), folders},
-                          {QStringLiteral("api_log"), false},
-                          {QStringLiteral("kiln_version"), QStringLiteral(KILN_VERSION)}});
+  return json(
+      QJsonObject{{QStringLiteral("api"), true},
+                  {QStringLiteral("nowebui"), true},
+                  {QStringLiteral("listen"), !mOptions.address.isLoopback()},
+                  {QStringLiteral("server_name"), mOptions.host},
+                  {QStringLiteral("port"), mPort},
+                  {QStringLiteral("api_auth"),
+                   mOptions.credentials.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QStringLiteral("(set)"))},
+                  {QStringLiteral("cors_allow_origins"), mOptions.corsOrigins.isEmpty()
+                                                             ? QJsonValue(QJsonValue::Null)
+                                                             : QJsonValue(mOptions.corsOrigins.join(QLatin1Char(',')))},
+                  {QStringLiteral("ckpt_dir"), folders},
+                  {QStringLiteral("api_log"), false},
+                  {QStringLiteral("kiln_version"), QStringLiteral(KILN_VERSION)}});
 }
 
 ApiServer::Reply ApiServer::enqueue(const QJsonObject& body, bool img2img, QTcpSocket* socket, const Client& client) {
@@ -844,24 +885,33 @@ ApiServer::Reply ApiServer::enqueue(const QJsonObject& body, bool img2img, QTcpS
     model = mCatalog.findCheckpoint(r.checkpoint);
   }
   if (!model) {
-    if (!r.checkpoint.isEmpty()) return error(404, QStringLiteral("model '%1' not found (GET /sdapi/v1/sd-models lists them)").arg(r.checkpoint));
-    return error(422, QStringLiteral("no Stable Diffusion checkpoint in the model folders (kiln-cli serve --models DIR)"));
+    if (!r.checkpoint.isEmpty())
+      return error(404, QStringLiteral("model '%1' not found (GET /sdapi/v1/sd-models lists them)").arg(r.checkpoint));
+    return error(422,
+                 QStringLiteral("no Stable Diffusion checkpoint in the model folders (kiln-cli serve --models DIR)"));
   }
   task->model = *model;
   for (const auto& [name, weight] : r.loras) {
     if (const auto lora = mCatalog.findLoRA(name))
       task->loras << app::LoRAChoice{lora->path, weight};
     else
-      std::fprintf(stderr, "kiln-cli serve: no LoRA named '%s' in the model folders; its tag is ignored\n", qPrintable(name));
+      std::fprintf(stderr, "kiln-cli serve: no LoRA named '%s' in the model folders; its tag is ignored\n",
+                   qPrintable(name));
   }
   for (qsizetype i = 0; i < r.controlUnits.size(); ++i) {
     const ControlUnitRequest& u = r.controlUnits[i];
     const QString unitName = QStringLiteral("ControlNet unit %1").arg(i + 1);
     const auto cn = mCatalog.findControlNet(u.model);
-    if (!cn) return error(422, QStringLiteral("%1: ControlNet model '%2' not found (GET /controlnet/model_list lists them)").arg(unitName, u.model));
+    if (!cn)
+      return error(422, QStringLiteral("%1: ControlNet model '%2' not found (GET /controlnet/model_list lists them)")
+                            .arg(unitName, u.model));
     const auto p = control::find_preprocessor(u.module.toStdString());
-    if (!p) return error(422, QStringLiteral("%1: unknown module '%2' (GET /controlnet/module_list lists them)").arg(unitName, u.module));
-    if (p->takes_mask) return error(422, QStringLiteral("%1: the inpaint modules are not available over the API").arg(unitName));
+    if (!p)
+      return error(
+          422,
+          QStringLiteral("%1: unknown module '%2' (GET /controlnet/module_list lists them)").arg(unitName, u.module));
+    if (p->takes_mask)
+      return error(422, QStringLiteral("%1: the inpaint modules are not available over the API").arg(unitName));
     app::ControlUnitJob job;
     job.modelPath = cn->path;
     job.resizeMode = control::parse_resize_mode(u.resizeMode.toStdString());
@@ -887,8 +937,10 @@ ApiServer::Reply ApiServer::enqueue(const QJsonObject& body, bool img2img, QTcpS
       }
       control::find_preprocessor_weights(*p, annotatorDirs(mOptions.modelFolders));
     } catch (const kiln::Error& e) {
-      return error(422, unitName + QStringLiteral(": ") + QString::fromStdString(e.message()) +
-                            (e.hint().empty() ? QString() : QStringLiteral(" (") + QString::fromStdString(e.hint()) + QLatin1Char(')')));
+      return error(422,
+                   unitName + QStringLiteral(": ") + QString::fromStdString(e.message()) +
+                       (e.hint().empty() ? QString()
+                                         : QStringLiteral(" (") + QString::fromStdString(e.hint()) + QLatin1Char(')')));
     }
     task->controlJobs << job;
     task->controlInputs << u.image;
@@ -1024,7 +1076,8 @@ void ApiServer::runStep() {
   t.skipped = false;
   t.step = 0;
   t.steps = 0;
-  QMetaObject::invokeMethod(mWorker, [w = mWorker.data(), job] { w->generate(job); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      mWorker, [w = mWorker.data(), job] { w->generate(job); }, Qt::QueuedConnection);
 }
 
 void ApiServer::onProgress(quint64 id, const app::GenerationProgress& progress) {
@@ -1092,7 +1145,8 @@ QJsonObject ApiServer::infoObject(const Task& t) const {
       {QStringLiteral("sd_vae_hash"), QJsonValue::Null},
       {QStringLiteral("seed_resize_from_w"), -1},
       {QStringLiteral("seed_resize_from_h"), -1},
-      {QStringLiteral("denoising_strength"), p.denoisingStrength ? QJsonValue(*p.denoisingStrength) : QJsonValue(QJsonValue::Null)},
+      {QStringLiteral("denoising_strength"),
+       p.denoisingStrength ? QJsonValue(*p.denoisingStrength) : QJsonValue(QJsonValue::Null)},
       {QStringLiteral("extra_generation_params"), QJsonObject()},
       {QStringLiteral("index_of_first_image"), 0},
       {QStringLiteral("infotexts"), QJsonArray::fromStringList(t.infotexts)},

@@ -42,7 +42,7 @@ namespace kiln::api {
 struct ApiOptions {
   QHostAddress address = QHostAddress::LocalHost;
   QString host = QStringLiteral("127.0.0.1");  // as given on the command line (for the Host check)
-  quint16 port = 7860;                          // 0: any free port
+  quint16 port = 7860;                         // 0: any free port
   QStringList modelFolders;
   QList<QPair<QString, QString>> credentials;  // user, password; empty: no authentication
   QStringList corsOrigins;                     // "*" allows any origin

@@ -44,9 +44,10 @@ void ModelCatalog::refresh() {
       }
     }
     const QFileInfo rel(e.model.relative);
-    e.model.modelName = found.isFolder ? e.model.relative
-                                       : (rel.path() == QLatin1String(".") ? QString() : rel.path() + QLatin1Char('/')) +
-                                             rel.completeBaseName();
+    e.model.modelName =
+        found.isFolder
+            ? e.model.relative
+            : (rel.path() == QLatin1String(".") ? QString() : rel.path() + QLatin1Char('/')) + rel.completeBaseName();
     try {
       convert::InspectOptions options;
       options.hash = false;
@@ -54,7 +55,8 @@ void ModelCatalog::refresh() {
       const convert::ModelFamily family = info.detection.family;
       e.model.family = QString::fromUtf8(convert::to_string(family).data());
       using F = convert::ModelFamily;
-      if (family == F::SD1 || family == F::SD2 || family == F::SDXL || family == F::SD1Inpaint || family == F::SD2Inpaint)
+      if (family == F::SD1 || family == F::SD2 || family == F::SDXL || family == F::SD1Inpaint ||
+          family == F::SD2Inpaint)
         e.kind = Kind::Checkpoint;
       else if (family == F::LoRASD1 || family == F::LoRASD2 || family == F::LoRASDXL)
         e.kind = Kind::LoRA;
@@ -83,7 +85,8 @@ std::optional<CatalogModel> ModelCatalog::findCheckpoint(const QString& name) co
     const CatalogModel& m = e.model;
     if (n == m.title() || n == m.relative || n == m.modelName || n == m.fileName || n == m.path ||
         n == QFileInfo(m.fileName).completeBaseName() ||
-        (!m.sha256.isEmpty() && (n.compare(m.sha256, Qt::CaseInsensitive) == 0 || n.compare(m.shortHash(), Qt::CaseInsensitive) == 0)))
+        (!m.sha256.isEmpty() &&
+         (n.compare(m.sha256, Qt::CaseInsensitive) == 0 || n.compare(m.shortHash(), Qt::CaseInsensitive) == 0)))
       return m;
   }
   // "name.safetensors [hash]" of a model not hashed yet: the name part.

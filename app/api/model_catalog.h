@@ -15,12 +15,12 @@
 namespace kiln::api {
 
 struct CatalogModel {
-  QString path;      // absolute file or diffusers folder
-  QString fileName;  // "name.safetensors", or the folder's name
-  QString relative;  // to the folder it was found in ("sub/name.safetensors")
-  QString modelName; // A1111's model_name: the relative path without extension
-  QString family;    // convert::to_string(ModelFamily): "sd1", "sdxl", "lora_sd1", ...
-  QString sha256;    // empty until hashed
+  QString path;       // absolute file or diffusers folder
+  QString fileName;   // "name.safetensors", or the folder's name
+  QString relative;   // to the folder it was found in ("sub/name.safetensors")
+  QString modelName;  // A1111's model_name: the relative path without extension
+  QString family;     // convert::to_string(ModelFamily): "sd1", "sdxl", "lora_sd1", ...
+  QString sha256;     // empty until hashed
   qint64 size = 0;
   qint64 mtimeMs = 0;
 

@@ -24,19 +24,21 @@ int run_serve(const QStringList& args) {
       "others wait in a queue. Listens on 127.0.0.1 unless --host says otherwise. Ctrl-C stops the running "
       "job and quits. See docs/api.md."));
   p.addHelpOption();
-  p.addPositionalArgument(QStringLiteral("DIR..."), QStringLiteral("More model folders (after --models)."), QStringLiteral("[DIR...]"));
+  p.addPositionalArgument(QStringLiteral("DIR..."), QStringLiteral("More model folders (after --models)."),
+                          QStringLiteral("[DIR...]"));
   auto opt = [&](const char* name, const char* help, const char* value) {
     p.addOption(QCommandLineOption(QString::fromLatin1(name), QString::fromUtf8(help), QString::fromLatin1(value)));
   };
-  opt("host", "The address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface: set --api-auth).", "ADDRESS");
+  opt("host", "The address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface: set --api-auth).",
+      "ADDRESS");
   opt("port", "The port (default 7860; 0 picks a free one).", "PORT");
   opt("models",
       "Folders searched for checkpoints, LoRAs and ControlNets (four levels deep); the first checkpoint found "
       "is the current model until a client sets sd_model_checkpoint.",
       "DIR");
   opt("api-auth", "HTTP Basic credentials every request must carry, USER:PASS[,USER:PASS...].", "CREDENTIALS");
-  opt("cors-allow-origins", "Web origins allowed to call the API from a browser, comma-separated (e.g. http://localhost:3000).",
-      "LIST");
+  opt("cors-allow-origins",
+      "Web origins allowed to call the API from a browser, comma-separated (e.g. http://localhost:3000).", "LIST");
   opt("max-body-mb", "The largest request body accepted, in MiB (default 64).", "MB");
   if (!p.parse(args)) {
     std::fprintf(stderr, "kiln-cli serve: %s\n", qPrintable(p.errorText()));
@@ -56,8 +58,10 @@ int run_serve(const QStringList& args) {
     options.host = p.value(QStringLiteral("host")).trimmed();
     QString address = options.host;
     if (address == QLatin1String("localhost")) address = QStringLiteral("127.0.0.1");
-    if (address.startsWith(QLatin1Char('[')) && address.endsWith(QLatin1Char(']'))) address = address.mid(1, address.size() - 2);
-    if (!options.address.setAddress(address)) return usage(QStringLiteral("--host: '%1' is not an IP address").arg(options.host));
+    if (address.startsWith(QLatin1Char('[')) && address.endsWith(QLatin1Char(']')))
+      address = address.mid(1, address.size() - 2);
+    if (!options.address.setAddress(address))
+      return usage(QStringLiteral("--host: '%1' is not an IP address").arg(options.host));
   }
   if (p.isSet(QStringLiteral("port"))) {
     bool ok = false;
@@ -67,7 +71,8 @@ int run_serve(const QStringList& args) {
   }
   QStringList folders = p.values(QStringLiteral("models"));
   if (!p.positionalArguments().isEmpty()) {
-    if (folders.isEmpty()) return usage(QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first()));
+    if (folders.isEmpty())
+      return usage(QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first()));
     folders += p.positionalArguments();
   }
   for (const QString& f : folders) {
@@ -77,7 +82,8 @@ int run_serve(const QStringList& args) {
   if (p.isSet(QStringLiteral("api-auth"))) {
     for (const QString& pair : p.value(QStringLiteral("api-auth")).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
       const qsizetype colon = pair.indexOf(QLatin1Char(':'));
-      if (colon <= 0 || colon == pair.size() - 1) return usage(QStringLiteral("--api-auth: expected USER:PASS[,USER:PASS...]"));
+      if (colon <= 0 || colon == pair.size() - 1)
+        return usage(QStringLiteral("--api-auth: expected USER:PASS[,USER:PASS...]"));
       options.credentials << qMakePair(pair.left(colon), pair.mid(colon + 1));
     }
     if (options.credentials.isEmpty()) return usage(QStringLiteral("--api-auth: expected USER:PASS[,USER:PASS...]"));
@@ -101,15 +107,16 @@ int run_serve(const QStringList& args) {
   api::ApiServer server(options);
   QString error;
   if (!server.start(&error)) {
-    std::fprintf(stderr, "kiln-cli serve: cannot listen on %s:%u: %s\n", qPrintable(options.host), unsigned(options.port),
-                 qPrintable(error));
+    std::fprintf(stderr, "kiln-cli serve: cannot listen on %s:%u: %s\n", qPrintable(options.host),
+                 unsigned(options.port), qPrintable(error));
     return 1;
   }
   QString shown = options.host;
   if (options.address.protocol() == QAbstractSocket::IPv6Protocol && !shown.startsWith(QLatin1Char('[')))
     shown = QLatin1Char('[') + shown + QLatin1Char(']');
   // One line a script can wait for (the port matters with --port 0).
-  std::printf("kiln-cli serve: listening on http://%s:%u/sdapi/v1 (Ctrl-C stops)\n", qPrintable(shown), unsigned(server.port()));
+  std::printf("kiln-cli serve: listening on http://%s:%u/sdapi/v1 (Ctrl-C stops)\n", qPrintable(shown),
+              unsigned(server.port()));
   std::fflush(stdout);
 
   InterruptWatcher interrupt("kiln-cli serve");

@@ -34,7 +34,9 @@
 
 namespace {
 
-QString tinyControlNet() { return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string()); }
+QString tinyControlNet() {
+  return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string());
+}
 
 QString tinyModel() { return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline/tiny_sd1").string()); }
 
@@ -146,7 +148,8 @@ Response call(const QString& url, const QByteArray& method, const QByteArray& bo
   return wait(start(url, method, body, headers));
 }
 
-Response postJson(const QString& url, const QJsonObject& body, const QList<QPair<QByteArray, QByteArray>>& headers = {}) {
+Response postJson(const QString& url, const QJsonObject& body,
+                  const QList<QPair<QByteArray, QByteArray>>& headers = {}) {
   return call(url, "POST", QJsonDocument(body).toJson(QJsonDocument::Compact), headers);
 }
 
@@ -186,7 +189,9 @@ QString pngBase64(const QImage& image) {
   return QString::fromLatin1(png.toBase64());
 }
 
-QImage fromBase64(const QJsonValue& v) { return QImage::fromData(QByteArray::fromBase64(v.toString().toLatin1()), "PNG"); }
+QImage fromBase64(const QJsonValue& v) {
+  return QImage::fromData(QByteArray::fromBase64(v.toString().toLatin1()), "PNG");
+}
 
 bool sameImage(const QImage& a, const QImage& b) {
   return !a.isNull() && a.convertToFormat(QImage::Format_RGB888) == b.convertToFormat(QImage::Format_RGB888);
@@ -198,7 +203,8 @@ using Schema = QList<QPair<QString, QJsonValue::Type>>;
 bool matches(const QJsonObject& o, const Schema& schema, bool nullable = false) {
   for (const auto& [key, type] : schema) {
     if (!o.contains(key)) {
-      qWarning("missing field %s in %s", qPrintable(key), QJsonDocument(o).toJson(QJsonDocument::Compact).left(300).constData());
+      qWarning("missing field %s in %s", qPrintable(key),
+               QJsonDocument(o).toJson(QJsonDocument::Compact).left(300).constData());
       return false;
     }
     const QJsonValue::Type got = o.value(key).type();
@@ -264,9 +270,10 @@ class TestCliServe : public QObject {
       QVERIFY(matches(m.toObject(), {{QStringLiteral("title"), QJsonValue::String},
                                      {QStringLiteral("model_name"), QJsonValue::String},
                                      {QStringLiteral("filename"), QJsonValue::String}}));
-      QVERIFY(matches(m.toObject(), {{QStringLiteral("hash"), QJsonValue::String},
-                                     {QStringLiteral("sha256"), QJsonValue::String},
-                                     {QStringLiteral("config"), QJsonValue::String}},
+      QVERIFY(matches(m.toObject(),
+                      {{QStringLiteral("hash"), QJsonValue::String},
+                       {QStringLiteral("sha256"), QJsonValue::String},
+                       {QStringLiteral("config"), QJsonValue::String}},
                       true));
       titles << m[QStringLiteral("title")].toString();
     }
@@ -289,10 +296,11 @@ class TestCliServe : public QObject {
     QCOMPARE(r.status, 200);
     QVERIFY(!r.json().toArray().isEmpty());
     for (const QJsonValue& s : r.json().toArray())
-      QVERIFY(matches(s.toObject(), {{QStringLiteral("name"), QJsonValue::String}, {QStringLiteral("label"), QJsonValue::String}}));
+      QVERIFY(matches(s.toObject(),
+                      {{QStringLiteral("name"), QJsonValue::String}, {QStringLiteral("label"), QJsonValue::String}}));
 
-    for (const char* path : {"loras", "upscalers", "hypernetworks", "prompt-styles", "face-restorers", "realesrgan-models",
-                             "sd-vae", "latent-upscale-modes"}) {
+    for (const char* path : {"loras", "upscalers", "hypernetworks", "prompt-styles", "face-restorers",
+                             "realesrgan-models", "sd-vae", "latent-upscale-modes"}) {
       r = call(api(QLatin1String(path)), "GET");
       QCOMPARE(r.status, 200);
       QVERIFY2(r.json().isArray(), path);
@@ -304,14 +312,17 @@ class TestCliServe : public QObject {
 
     r = call(api(QStringLiteral("embeddings")), "GET");
     QCOMPARE(r.status, 200);
-    QVERIFY(matches(r.object(), {{QStringLiteral("loaded"), QJsonValue::Object}, {QStringLiteral("skipped"), QJsonValue::Object}}));
+    QVERIFY(matches(r.object(),
+                    {{QStringLiteral("loaded"), QJsonValue::Object}, {QStringLiteral("skipped"), QJsonValue::Object}}));
     r = call(api(QStringLiteral("scripts")), "GET");
     QCOMPARE(r.status, 200);
-    QVERIFY(matches(r.object(), {{QStringLiteral("txt2img"), QJsonValue::Array}, {QStringLiteral("img2img"), QJsonValue::Array}}));
+    QVERIFY(matches(r.object(),
+                    {{QStringLiteral("txt2img"), QJsonValue::Array}, {QStringLiteral("img2img"), QJsonValue::Array}}));
 
     r = call(api(QStringLiteral("memory")), "GET");
     QCOMPARE(r.status, 200);
-    QVERIFY(matches(r.object(), {{QStringLiteral("ram"), QJsonValue::Object}, {QStringLiteral("cuda"), QJsonValue::Object}}));
+    QVERIFY(matches(r.object(),
+                    {{QStringLiteral("ram"), QJsonValue::Object}, {QStringLiteral("cuda"), QJsonValue::Object}}));
     QVERIFY(matches(r.object()[QStringLiteral("ram")].toObject(), {{QStringLiteral("free"), QJsonValue::Double},
                                                                    {QStringLiteral("used"), QJsonValue::Double},
                                                                    {QStringLiteral("total"), QJsonValue::Double}}));
@@ -458,14 +469,15 @@ class TestCliServe : public QObject {
       for (int y = 0; y < 64; ++y)
         for (int x = right ? 40 : 0; x < (right ? 64 : 24); ++x) {
           const QColor p = a.pixelColor(x, y), q = b.pixelColor(x, y);
-          worst = std::max({worst, std::abs(p.red() - q.red()), std::abs(p.green() - q.green()), std::abs(p.blue() - q.blue())});
+          worst = std::max(
+              {worst, std::abs(p.red() - q.red()), std::abs(p.green() - q.green()), std::abs(p.blue() - q.blue())});
         }
       return worst;
     };
     const QImage masked = fromBase64(r.object()[QStringLiteral("images")][0]);
     QCOMPARE(masked.size(), QSize(64, 64));
-    QVERIFY(keptHalf(masked, true) <= 1);   // outside the mask: the input image
-    QVERIFY(keptHalf(masked, false) > 8);   // inside: repainted
+    QVERIFY(keptHalf(masked, true) <= 1);  // outside the mask: the input image
+    QVERIFY(keptHalf(masked, false) > 8);  // inside: repainted
     body.insert(QStringLiteral("inpainting_mask_invert"), 1);
     r = postJson(api(QStringLiteral("img2img")), body);
     QCOMPARE(r.status, 200);
@@ -485,7 +497,8 @@ class TestCliServe : public QObject {
     QVERIFY(matches(r.object(), {{QStringLiteral("info"), QJsonValue::String},
                                  {QStringLiteral("items"), QJsonValue::Object},
                                  {QStringLiteral("parameters"), QJsonValue::Object}}));
-    QVERIFY(r.object()[QStringLiteral("info")].toString().startsWith(QLatin1String("a photo of a cat\nNegative prompt: blurry\n")));
+    QVERIFY(r.object()[QStringLiteral("info")].toString().startsWith(
+        QLatin1String("a photo of a cat\nNegative prompt: blurry\n")));
     const QJsonObject p = r.object()[QStringLiteral("parameters")].toObject();
     QCOMPARE(p[QStringLiteral("Prompt")].toString(), QStringLiteral("a photo of a cat"));
     QCOMPARE(p[QStringLiteral("Negative prompt")].toString(), QStringLiteral("blurry"));
@@ -494,15 +507,17 @@ class TestCliServe : public QObject {
     QCOMPARE(p[QStringLiteral("Size-1")].toString(), QStringLiteral("64"));
     QCOMPARE(p[QStringLiteral("Size-2")].toString(), QStringLiteral("64"));
     // A PNG without parameters: empty info.
-    r = postJson(api(QStringLiteral("png-info")), {{QStringLiteral("image"), pngBase64(QImage(8, 8, QImage::Format_RGB888))}});
+    r = postJson(api(QStringLiteral("png-info")),
+                 {{QStringLiteral("image"), pngBase64(QImage(8, 8, QImage::Format_RGB888))}});
     QCOMPARE(r.status, 200);
     QCOMPARE(r.object()[QStringLiteral("info")].toString(), QString());
   }
 
   void optionsSwitchModel() {
-    Response r = postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("other/tiny_b")},
-                                                           {QStringLiteral("some_setting_kiln_lacks"), 3},
-                                                           {QStringLiteral("outdir_samples"), QStringLiteral("/tmp/elsewhere")}});
+    Response r = postJson(api(QStringLiteral("options")),
+                          {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("other/tiny_b")},
+                           {QStringLiteral("some_setting_kiln_lacks"), 3},
+                           {QStringLiteral("outdir_samples"), QStringLiteral("/tmp/elsewhere")}});
     QCOMPARE(r.status, 200);
     QVERIFY(r.json().isObject());
     r = call(api(QStringLiteral("options")), "GET");
@@ -515,25 +530,34 @@ class TestCliServe : public QObject {
     QVERIFY(info[QStringLiteral("infotexts")][0].toString().contains(QLatin1String("Model: tiny_b")));
     // Once used, the model has its hash: sd-models and options show it.
     r = call(api(QStringLiteral("options")), "GET");
-    QVERIFY(r.object()[QStringLiteral("sd_model_checkpoint")].toString().contains(QRegularExpression(QStringLiteral("\\[[0-9a-f]{10}\\]$"))));
+    QVERIFY(r.object()[QStringLiteral("sd_model_checkpoint")].toString().contains(
+        QRegularExpression(QStringLiteral("\\[[0-9a-f]{10}\\]$"))));
     const QString title = r.object()[QStringLiteral("sd_model_checkpoint")].toString();
     bool listed = false;
     for (const QJsonValue& m : call(api(QStringLiteral("sd-models")), "GET").json().toArray())
-      listed = listed || (m[QStringLiteral("title")].toString() == title && m[QStringLiteral("sha256")].toString().size() == 64);
+      listed = listed ||
+               (m[QStringLiteral("title")].toString() == title && m[QStringLiteral("sha256")].toString().size() == 64);
     QVERIFY(listed);
     QVERIFY(QDir(QStringLiteral("/tmp/elsewhere")).exists() == false);
 
     // override_settings: this request only.
     QJsonObject body = tinyRequest();
-    body.insert(QStringLiteral("override_settings"), QJsonObject{{QStringLiteral("sd_model_checkpoint"), QStringLiteral("tiny_sd1")}});
+    body.insert(QStringLiteral("override_settings"),
+                QJsonObject{{QStringLiteral("sd_model_checkpoint"), QStringLiteral("tiny_sd1")}});
     r = postJson(api(QStringLiteral("txt2img")), body);
     QCOMPARE(r.status, 200);
     info = QJsonDocument::fromJson(r.object()[QStringLiteral("info")].toString().toUtf8()).object();
     QCOMPARE(info[QStringLiteral("sd_model_name")].toString(), QStringLiteral("tiny_sd1"));
-    body.insert(QStringLiteral("override_settings"), QJsonObject{{QStringLiteral("sd_model_checkpoint"), QStringLiteral("nope")}});
+    body.insert(QStringLiteral("override_settings"),
+                QJsonObject{{QStringLiteral("sd_model_checkpoint"), QStringLiteral("nope")}});
     QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 404);
-    QCOMPARE(postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("nope")}}).status, 404);
-    QCOMPARE(postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("tiny_sd1")}}).status, 200);
+    QCOMPARE(postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("nope")}})
+                 .status,
+             404);
+    QCOMPARE(
+        postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("tiny_sd1")}})
+            .status,
+        200);
   }
 
   void progressAndInterrupt() {
@@ -544,14 +568,11 @@ class TestCliServe : public QObject {
                                  {QStringLiteral("eta_relative"), QJsonValue::Double},
                                  {QStringLiteral("state"), QJsonValue::Object}}));
     QVERIFY(r.object().contains(QStringLiteral("current_image")));
-    const Schema state{{QStringLiteral("job_count"), QJsonValue::Double},
-                       {QStringLiteral("job_no"), QJsonValue::Double},
-                       {QStringLiteral("sampling_step"), QJsonValue::Double},
-                       {QStringLiteral("sampling_steps"), QJsonValue::Double},
-                       {QStringLiteral("interrupted"), QJsonValue::Bool},
-                       {QStringLiteral("skipped"), QJsonValue::Bool},
-                       {QStringLiteral("job"), QJsonValue::String},
-                       {QStringLiteral("job_timestamp"), QJsonValue::String}};
+    const Schema state{
+        {QStringLiteral("job_count"), QJsonValue::Double},     {QStringLiteral("job_no"), QJsonValue::Double},
+        {QStringLiteral("sampling_step"), QJsonValue::Double}, {QStringLiteral("sampling_steps"), QJsonValue::Double},
+        {QStringLiteral("interrupted"), QJsonValue::Bool},     {QStringLiteral("skipped"), QJsonValue::Bool},
+        {QStringLiteral("job"), QJsonValue::String},           {QStringLiteral("job_timestamp"), QJsonValue::String}};
     QVERIFY(matches(r.object()[QStringLiteral("state")].toObject(), state));
     QCOMPARE(r.object()[QStringLiteral("state")][QStringLiteral("job_count")].toInt(), 0);
 
@@ -580,7 +601,9 @@ class TestCliServe : public QObject {
         if (r.object()[QStringLiteral("current_image")].isString()) {
           previewSeen = !fromBase64(r.object()[QStringLiteral("current_image")]).isNull();
           // skip_current_image leaves it out.
-          QVERIFY(call(api(QStringLiteral("progress?skip_current_image=true")), "GET").object()[QStringLiteral("current_image")].isNull());
+          QVERIFY(call(api(QStringLiteral("progress?skip_current_image=true")), "GET")
+                      .object()[QStringLiteral("current_image")]
+                      .isNull());
         }
         if (previewSeen) break;
       }
@@ -599,7 +622,8 @@ class TestCliServe : public QObject {
     QVERIFY(r.json().isObject());
     const Response interrupted = wait(running, 30000);
     QCOMPARE(interrupted.status, 200);
-    const QJsonObject info = QJsonDocument::fromJson(interrupted.object()[QStringLiteral("info")].toString().toUtf8()).object();
+    const QJsonObject info =
+        QJsonDocument::fromJson(interrupted.object()[QStringLiteral("info")].toString().toUtf8()).object();
     QVERIFY(interrupted.object()[QStringLiteral("images")].toArray().size() < 3);
     QCOMPARE(info[QStringLiteral("all_seeds")].toArray().size(), 3);
     // The queued request still runs, to the end.
@@ -615,7 +639,10 @@ class TestCliServe : public QObject {
     running = start(api(QStringLiteral("txt2img")), "POST", QJsonDocument(body).toJson());
     t.restart();
     while (t.elapsed() < 60000 && !running->isFinished()) {
-      if (call(api(QStringLiteral("progress")), "GET").object()[QStringLiteral("state")][QStringLiteral("sampling_step")].toInt() > 0) break;
+      if (call(api(QStringLiteral("progress")), "GET")
+              .object()[QStringLiteral("state")][QStringLiteral("sampling_step")]
+              .toInt() > 0)
+        break;
       QTest::qWait(20);
     }
     r = postJson(api(QStringLiteral("skip")), {});
@@ -635,7 +662,10 @@ class TestCliServe : public QObject {
     running = start(api(QStringLiteral("txt2img")), "POST", QJsonDocument(body).toJson());
     t.restart();
     while (t.elapsed() < 60000) {
-      if (call(api(QStringLiteral("progress")), "GET").object()[QStringLiteral("state")][QStringLiteral("sampling_step")].toInt() > 0) break;
+      if (call(api(QStringLiteral("progress")), "GET")
+              .object()[QStringLiteral("state")][QStringLiteral("sampling_step")]
+              .toInt() > 0)
+        break;
       QTest::qWait(20);
     }
     running->abort();
@@ -643,7 +673,9 @@ class TestCliServe : public QObject {
     t.restart();
     bool stopped = false;
     while (t.elapsed() < 15000 && !stopped) {
-      stopped = call(api(QStringLiteral("progress")), "GET").object()[QStringLiteral("state")][QStringLiteral("job_count")].toInt() == 0;
+      stopped = call(api(QStringLiteral("progress")), "GET")
+                    .object()[QStringLiteral("state")][QStringLiteral("job_count")]
+                    .toInt() == 0;
       QTest::qWait(50);
     }
     QVERIFY(stopped);
@@ -661,11 +693,13 @@ class TestCliServe : public QObject {
     QCOMPARE(r.object()[QStringLiteral("model_list")].toArray(), QJsonArray{QStringLiteral("control_tiny [fea4b5d4]")});
     r = call(mServer->base() + QStringLiteral("/controlnet/module_list"), "GET");
     QCOMPARE(r.status, 200);
-    QVERIFY(matches(r.object(), {{QStringLiteral("module_list"), QJsonValue::Array}, {QStringLiteral("module_detail"), QJsonValue::Object}}));
+    QVERIFY(matches(r.object(), {{QStringLiteral("module_list"), QJsonValue::Array},
+                                 {QStringLiteral("module_detail"), QJsonValue::Object}}));
     QVERIFY(r.object()[QStringLiteral("module_list")].toArray().contains(QStringLiteral("canny")));
     QVERIFY(r.object()[QStringLiteral("module_list")].toArray().contains(QStringLiteral("none")));
-    QVERIFY(matches(r.object()[QStringLiteral("module_detail")][QStringLiteral("canny")].toObject(),
-                    {{QStringLiteral("sliders"), QJsonValue::Array}, {QStringLiteral("model_free"), QJsonValue::Bool}}));
+    QVERIFY(
+        matches(r.object()[QStringLiteral("module_detail")][QStringLiteral("canny")].toObject(),
+                {{QStringLiteral("sliders"), QJsonValue::Array}, {QStringLiteral("model_free"), QJsonValue::Bool}}));
 
     QImage picture(64, 64, QImage::Format_RGB888);
     picture.fill(Qt::white);
@@ -710,11 +744,13 @@ class TestCliServe : public QObject {
     const QJsonArray images = r.object()[QStringLiteral("images")].toArray();
     QCOMPARE(images.size(), 2);
     const QString infotext = fromBase64(images[0]).text(QStringLiteral("parameters"));
-    QVERIFY2(infotext.contains(QLatin1String("ControlNet 0: \"Module: canny, Model: control_tiny [fea4b5d4], Weight: 0.8")),
-             qPrintable(infotext));
+    QVERIFY2(
+        infotext.contains(QLatin1String("ControlNet 0: \"Module: canny, Model: control_tiny [fea4b5d4], Weight: 0.8")),
+        qPrintable(infotext));
     QVERIFY(infotext.contains(QLatin1String("Control Mode: My prompt is more important")));
     QVERIFY(fromBase64(images[1]).text(QStringLiteral("parameters")).isEmpty());  // the detected map
-    const QImage plain = fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
+    const QImage plain =
+        fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
     QVERIFY(!sameImage(fromBase64(images[0]), plain));  // the unit changed the image
 
     unit.insert(QStringLiteral("save_detected_map"), false);
@@ -751,8 +787,9 @@ class TestCliServe : public QObject {
     r = postJson(api(QStringLiteral("img2img")), body);
     QVERIFY2(r.status == 200, r.body.constData());
     QCOMPARE(r.object()[QStringLiteral("images")].toArray().size(), 1);  // no map for module none
-    QVERIFY(fromBase64(r.object()[QStringLiteral("images")][0]).text(QStringLiteral("parameters")).contains(
-        QLatin1String("ControlNet 0: \"Module: none, Model: control_tiny [fea4b5d4]")));
+    QVERIFY(fromBase64(r.object()[QStringLiteral("images")][0])
+                .text(QStringLiteral("parameters"))
+                .contains(QLatin1String("ControlNet 0: \"Module: none, Model: control_tiny [fea4b5d4]")));
   }
 
   void onlyBase64Images() {
@@ -770,10 +807,13 @@ class TestCliServe : public QObject {
       body.insert(QStringLiteral("init_images"), QJsonArray{value});
       const Response r = postJson(api(QStringLiteral("img2img")), body);
       QCOMPARE(r.status, 422);
-      QVERIFY2(r.object()[QStringLiteral("detail")].toString().contains(word), qPrintable(value + QStringLiteral(": ") + r.body));
+      QVERIFY2(r.object()[QStringLiteral("detail")].toString().contains(word),
+               qPrintable(value + QStringLiteral(": ") + r.body));
     }
     // png-info and mask follow the same rule.
-    QCOMPARE(postJson(api(QStringLiteral("png-info")), {{QStringLiteral("image"), QStringLiteral("/etc/hostname")}}).status, 422);
+    QCOMPARE(
+        postJson(api(QStringLiteral("png-info")), {{QStringLiteral("image"), QStringLiteral("/etc/hostname")}}).status,
+        422);
     body.insert(QStringLiteral("init_images"), QJsonArray{pngBase64(QImage(64, 64, QImage::Format_RGB888))});
     body.insert(QStringLiteral("mask"), QStringLiteral("http://example.com/mask.png"));
     QCOMPARE(postJson(api(QStringLiteral("img2img")), body).status, 422);
@@ -794,10 +834,13 @@ class TestCliServe : public QObject {
     QCOMPARE(r.status, 415);
     r = call(api(QStringLiteral("interrupt")), "POST", "x=1", {{"Content-Type", "application/x-www-form-urlencoded"}});
     QCOMPARE(r.status, 415);
-    r = call(api(QStringLiteral("options")), "POST", "{\"sd_model_checkpoint\":\"other/tiny_b\"}", {{"Content-Type", "text/plain"}});
+    r = call(api(QStringLiteral("options")), "POST", "{\"sd_model_checkpoint\":\"other/tiny_b\"}",
+             {{"Content-Type", "text/plain"}});
     QCOMPARE(r.status, 415);
-    QVERIFY(call(api(QStringLiteral("options")), "GET").object()[QStringLiteral("sd_model_checkpoint")].toString().startsWith(
-        QLatin1String("tiny_sd1")));
+    QVERIFY(call(api(QStringLiteral("options")), "GET")
+                .object()[QStringLiteral("sd_model_checkpoint")]
+                .toString()
+                .startsWith(QLatin1String("tiny_sd1")));
     r = call(api(QStringLiteral("txt2img")), "POST", QJsonDocument(tinyRequest()).toJson(),
              {{"Content-Type", "application/json; charset=utf-8"}});
     QCOMPARE(r.status, 200);
@@ -807,9 +850,12 @@ class TestCliServe : public QObject {
     const QByteArray port = QByteArray::number(mServer->port());
     QByteArray answer;
     // DNS rebinding: the page's own name in Host.
-    QCOMPARE(rawStatus(mServer->port(), "GET /sdapi/v1/sd-models HTTP/1.1\r\nHost: evil.example:" + port + "\r\n\r\n", &answer), 403);
+    QCOMPARE(rawStatus(mServer->port(), "GET /sdapi/v1/sd-models HTTP/1.1\r\nHost: evil.example:" + port + "\r\n\r\n",
+                       &answer),
+             403);
     QVERIFY(!answer.contains("tiny_sd1"));
-    QCOMPARE(rawStatus(mServer->port(), "GET /sdapi/v1/sd-models HTTP/1.1\r\nHost: localhost:" + port + "\r\n\r\n"), 200);
+    QCOMPARE(rawStatus(mServer->port(), "GET /sdapi/v1/sd-models HTTP/1.1\r\nHost: localhost:" + port + "\r\n\r\n"),
+             200);
     QCOMPARE(rawStatus(mServer->port(), "GET /sdapi/v1/sd-models HTTP/1.1\r\nHost: [::1]:" + port + "\r\n\r\n"), 200);
     QCOMPARE(rawStatus(mServer->port(), "GET /sdapi/v1/sd-models HTTP/1.1\r\n\r\n"), 403);
     // No CORS unless configured: another origin gets a refusal without CORS headers.
@@ -818,8 +864,9 @@ class TestCliServe : public QObject {
     QVERIFY(r.header("access-control-allow-origin").isEmpty());
     r = postJson(api(QStringLiteral("interrupt")), {}, {{"Origin", "http://evil.example"}});
     QCOMPARE(r.status, 403);
-    QCOMPARE(rawStatus(mServer->port(), "OPTIONS /sdapi/v1/txt2img HTTP/1.1\r\nHost: 127.0.0.1:" + port +
-                                            "\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n\r\n",
+    QCOMPARE(rawStatus(mServer->port(),
+                       "OPTIONS /sdapi/v1/txt2img HTTP/1.1\r\nHost: 127.0.0.1:" + port +
+                           "\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n\r\n",
                        &answer),
              403);
     QVERIFY(!answer.toLower().contains("access-control-allow-origin"));
@@ -853,8 +900,9 @@ class TestCliServe : public QObject {
   }
 
   void authAndCors() {
-    Server secured({QStringLiteral("--models"), mModels, QStringLiteral("--api-auth"), QStringLiteral("alice:s3cret,bob:pw"),
-                    QStringLiteral("--cors-allow-origins"), QStringLiteral("http://good.example,http://other.example")});
+    Server secured({QStringLiteral("--models"), mModels, QStringLiteral("--api-auth"),
+                    QStringLiteral("alice:s3cret,bob:pw"), QStringLiteral("--cors-allow-origins"),
+                    QStringLiteral("http://good.example,http://other.example")});
     QVERIFY(secured.port() != 0);
     const QString base = secured.base() + QStringLiteral("/sdapi/v1/");
     const QByteArray alice = "Basic " + QByteArray("alice:s3cret").toBase64();
@@ -862,14 +910,23 @@ class TestCliServe : public QObject {
     QCOMPARE(r.status, 401);
     QVERIFY(r.header("www-authenticate").startsWith("Basic"));
     QVERIFY(!r.body.contains("tiny_sd1"));
-    QCOMPARE(call(base + QStringLiteral("sd-models"), "GET", {}, {{"Authorization", "Basic " + QByteArray("alice:wrong").toBase64()}}).status, 401);
-    QCOMPARE(call(base + QStringLiteral("progress"), "GET", {}, {{"Authorization", "Basic " + QByteArray("mallory:s3cret").toBase64()}}).status, 401);
+    QCOMPARE(call(base + QStringLiteral("sd-models"), "GET", {},
+                  {{"Authorization", "Basic " + QByteArray("alice:wrong").toBase64()}})
+                 .status,
+             401);
+    QCOMPARE(call(base + QStringLiteral("progress"), "GET", {},
+                  {{"Authorization", "Basic " + QByteArray("mallory:s3cret").toBase64()}})
+                 .status,
+             401);
     QCOMPARE(postJson(base + QStringLiteral("txt2img"), tinyRequest()).status, 401);
     QCOMPARE(postJson(base + QStringLiteral("interrupt"), {}).status, 401);
     r = call(base + QStringLiteral("sd-models"), "GET", {}, {{"Authorization", alice}});
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().toArray().size(), 2);
-    QCOMPARE(call(base + QStringLiteral("samplers"), "GET", {}, {{"Authorization", "Basic " + QByteArray("bob:pw").toBase64()}}).status, 200);
+    QCOMPARE(call(base + QStringLiteral("samplers"), "GET", {},
+                  {{"Authorization", "Basic " + QByteArray("bob:pw").toBase64()}})
+                 .status,
+             200);
     r = postJson(base + QStringLiteral("txt2img"), tinyRequest(), {{"Authorization", alice}});
     QCOMPARE(r.status, 200);
     QCOMPARE(r.object()[QStringLiteral("images")].toArray().size(), 1);
@@ -879,13 +936,15 @@ class TestCliServe : public QObject {
     QVERIFY(!r.body.contains("s3cret"));
 
     // A listed origin: CORS headers on answers and a preflight that needs no credentials.
-    r = call(base + QStringLiteral("samplers"), "GET", {}, {{"Authorization", alice}, {"Origin", "http://good.example"}});
+    r = call(base + QStringLiteral("samplers"), "GET", {},
+             {{"Authorization", alice}, {"Origin", "http://good.example"}});
     QCOMPARE(r.status, 200);
     QCOMPARE(r.header("access-control-allow-origin"), QByteArray("http://good.example"));
     QByteArray answer;
-    QCOMPARE(rawStatus(secured.port(), "OPTIONS /sdapi/v1/txt2img HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(secured.port()) +
-                                           "\r\nOrigin: http://other.example\r\nAccess-Control-Request-Method: POST\r\n"
-                                           "Access-Control-Request-Headers: authorization, content-type\r\n\r\n",
+    QCOMPARE(rawStatus(secured.port(),
+                       "OPTIONS /sdapi/v1/txt2img HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(secured.port()) +
+                           "\r\nOrigin: http://other.example\r\nAccess-Control-Request-Method: POST\r\n"
+                           "Access-Control-Request-Headers: authorization, content-type\r\n\r\n",
                        &answer),
              204);
     QVERIFY(answer.toLower().contains("access-control-allow-origin: http://other.example"));
@@ -893,7 +952,8 @@ class TestCliServe : public QObject {
     // A listed origin still needs credentials for the routes themselves.
     r = call(base + QStringLiteral("samplers"), "GET", {}, {{"Origin", "http://good.example"}});
     QCOMPARE(r.status, 401);
-    r = call(base + QStringLiteral("samplers"), "GET", {}, {{"Authorization", alice}, {"Origin", "http://evil.example"}});
+    r = call(base + QStringLiteral("samplers"), "GET", {},
+             {{"Authorization", alice}, {"Origin", "http://evil.example"}});
     QCOMPARE(r.status, 403);
     QVERIFY(r.header("access-control-allow-origin").isEmpty());
   }
@@ -910,7 +970,8 @@ class TestCliServe : public QObject {
     QVERIFY(!quiet.stderrText().contains("without --api-auth"));
     // Bad usage.
     QProcess p;
-    p.start(QStringLiteral(KILN_CLI), {QStringLiteral("serve"), QStringLiteral("--api-auth"), QStringLiteral("nopassword")});
+    p.start(QStringLiteral(KILN_CLI),
+            {QStringLiteral("serve"), QStringLiteral("--api-auth"), QStringLiteral("nopassword")});
     QVERIFY(p.waitForFinished(20000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("USER:PASS"));
