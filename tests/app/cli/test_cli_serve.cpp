@@ -4,6 +4,7 @@
 // interrupt while a generation runs, Basic auth, and each security rule (JSON only, Host check,
 // CORS, body and image limits, no URLs or paths as images).
 #include <QBuffer>
+#include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
@@ -23,7 +24,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QtEndian>
 
+#include <cmath>
 #include <csignal>
 #include <memory>
 
@@ -36,6 +39,46 @@ namespace {
 
 QString tinyControlNet() {
   return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string());
+}
+
+// A kohya LoRA for the tiny model's first self-attention query (rank 4, alpha 2), F32 safetensors
+// written by hand. Returns the sha256 of its data section (A1111's LoRA hash), empty on failure.
+QByteArray writeTinyLoRA(const QString& path) {
+  const QString name = QStringLiteral("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q");
+  const QList<QPair<QString, QList<int>>> tensors{{name + QStringLiteral(".lora_down.weight"), {4, 32}},
+                                                  {name + QStringLiteral(".lora_up.weight"), {32, 4}},
+                                                  {name + QStringLiteral(".alpha"), {}}};
+  QJsonObject header;
+  QByteArray data;
+  int k = 0;
+  for (const auto& [key, shape] : tensors) {
+    int count = 1;
+    QJsonArray dims;
+    for (int d : shape) {
+      count *= d;
+      dims.append(d);
+    }
+    const qsizetype begin = data.size();
+    for (int i = 0; i < count; ++i) {
+      const float v = shape.isEmpty() ? 2.0f : static_cast<float>(0.5 * std::sin(++k * 0.7));
+      char bytes[4];
+      qToLittleEndian(v, bytes);
+      data.append(bytes, 4);
+    }
+    header.insert(key, QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
+                                   {QStringLiteral("shape"), dims},
+                                   {QStringLiteral("data_offsets"), QJsonArray{begin, data.size()}}});
+  }
+  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+  while (json.size() % 8 != 0) json.append(' ');
+  char length[8];
+  qToLittleEndian(static_cast<quint64>(json.size()), length);
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly)) return {};
+  file.write(length, 8);
+  file.write(json);
+  file.write(data);
+  return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
 }
 
 QString tinyModel() { return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline/tiny_sd1").string()); }
@@ -236,6 +279,7 @@ class TestCliServe : public QObject {
   QTemporaryDir mDir;
   QString mModels;
   std::unique_ptr<Server> mServer;
+  QByteArray mLoraHash;
   QString api(const QString& path) const { return mServer->base() + QStringLiteral("/sdapi/v1/") + path; }
 
  private Q_SLOTS:
@@ -245,6 +289,9 @@ class TestCliServe : public QObject {
     QVERIFY(copyTree(tinyModel(), mModels + QStringLiteral("/tiny_sd1")));
     QVERIFY(copyTree(tinyModel(), mModels + QStringLiteral("/other/tiny_b")));
     QVERIFY(copyTree(tinyControlNet(), mModels + QStringLiteral("/ControlNet/control_tiny")));
+    QVERIFY(QDir().mkpath(mModels + QStringLiteral("/Lora")));
+    mLoraHash = writeTinyLoRA(mModels + QStringLiteral("/Lora/film.safetensors"));
+    QVERIFY(!mLoraHash.isEmpty());
     mServer = std::make_unique<Server>(QStringList{QStringLiteral("--models"), mModels});
     QVERIFY2(mServer->port() != 0, mServer->stderrText().constData());
   }
@@ -426,6 +473,35 @@ class TestCliServe : public QObject {
     QVERIFY(seed >= 0 && seed < 4294967295LL);
     QCOMPARE(drawn[QStringLiteral("all_seeds")][0].toInteger(), seed);
     QVERIFY(drawn[QStringLiteral("infotexts")][0].toString().contains(QStringLiteral("Seed: %1,").arg(seed)));
+  }
+
+  void loras() {
+    Response r = call(api(QStringLiteral("loras")), "GET");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().toArray().size(), 1);
+    const QJsonObject lora = r.json().toArray().at(0).toObject();
+    QVERIFY(matches(lora, {{QStringLiteral("name"), QJsonValue::String},
+                           {QStringLiteral("alias"), QJsonValue::String},
+                           {QStringLiteral("path"), QJsonValue::String},
+                           {QStringLiteral("metadata"), QJsonValue::Object}}));
+    QCOMPARE(lora[QStringLiteral("name")].toString(), QStringLiteral("film"));
+
+    const QImage plain = fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
+    QJsonObject body = tinyRequest();
+    body.insert(QStringLiteral("prompt"), QStringLiteral("a photo of a cat <lora:film:0.8>"));
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 200);
+    const QImage styled = fromBase64(r.object()[QStringLiteral("images")][0]);
+    QVERIFY(!sameImage(styled, plain));
+    const QString infotext = styled.text(QStringLiteral("parameters"));
+    QVERIFY2(infotext.startsWith(QLatin1String("a photo of a cat <lora:film:0.8>\n")), qPrintable(infotext));
+    QVERIFY2(infotext.contains(QStringLiteral("Lora hashes: \"film: %1\"").arg(QString::fromLatin1(mLoraHash.left(12)))),
+             qPrintable(infotext));
+    // A tag naming no LoRA here is ignored, as A1111 does: the image is the plain one.
+    body.insert(QStringLiteral("prompt"), QStringLiteral("a photo of a cat <lora:not_here:1>"));
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 200);
+    QVERIFY(sameImage(fromBase64(r.object()[QStringLiteral("images")][0]), plain));
   }
 
   void samplerErrors() {
@@ -634,7 +710,7 @@ class TestCliServe : public QObject {
     QCOMPARE(r.object()[QStringLiteral("state")][QStringLiteral("job_count")].toInt(), 0);
 
     // skip: the image being made is dropped, the next one is made.
-    body = tinyRequest(40);
+    body = tinyRequest(150);  // long enough that the skip lands in the first image, even on a loaded machine
     body.insert(QStringLiteral("n_iter"), 2);
     running = start(api(QStringLiteral("txt2img")), "POST", QJsonDocument(body).toJson());
     t.restart();
