@@ -239,6 +239,18 @@ QStringList allowedHosts(const ApiOptions& options, quint16 port) {
   return hosts;
 }
 
+bool hostAllowed(const QByteArray& host, const QStringList& allowed, const QStringList& extraHosts) {
+  if (allowed.isEmpty()) return true;
+  const QString h = QString::fromLatin1(host).toLower();
+  if (allowed.contains(h)) return true;
+  // The name without its port ("[v6]:port" keeps its brackets).
+  QString name = h;
+  const qsizetype colon = h.lastIndexOf(QLatin1Char(':'));
+  if (colon > 0 && colon > h.lastIndexOf(QLatin1Char(']'))) name = h.left(colon);
+  return !name.isEmpty() && std::any_of(extraHosts.begin(), extraHosts.end(),
+                                        [&](const QString& e) { return e.compare(name, Qt::CaseInsensitive) == 0; });
+}
+
 struct ApiServer::Client {
   QByteArray origin;  // a CORS origin the options allow (echoed in the answer); empty: none
   bool close = false;
@@ -364,9 +376,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* soc
   // DNS rebinding: a page of another site that resolves its name to this machine still names
   // its own host.
   const QByteArray host = header(request, "host").toLower();
-  if (!mAllowedHosts.isEmpty() && !mAllowedHosts.contains(QString::fromLatin1(host))) {
+  if (!hostAllowed(host, mAllowedHosts, mOptions.extraHosts)) {
     send(socket, client,
-         error(403, QStringLiteral("Host '%1' is not allowed (this server answers %2)")
+         error(403, QStringLiteral("Host '%1' is not allowed (this server answers %2; behind a tunnel or proxy add "
+                                   "its name with kiln-cli serve --allowed-hosts)")
                         .arg(QString::fromLatin1(host), mAllowedHosts.join(QStringLiteral(", ")))));
     return true;
   }

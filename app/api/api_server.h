@@ -46,12 +46,17 @@ struct ApiOptions {
   QStringList modelFolders;
   QList<QPair<QString, QString>> credentials;  // user, password; empty: no authentication
   QStringList corsOrigins;                     // "*" allows any origin
+  // More names a request's Host may carry, with any port (a tunnel's public name).
+  QStringList extraHosts;
   qint64 maxBodyBytes = 64LL * 1024 * 1024;
   ImageLimits imageLimits;
 };
 
-// The Host names a request may carry for `options` (empty: any, when bound to every address).
+// The Host values ("name:port") a request may carry for `options`, beside `extraHosts` (empty:
+// any, when bound to every address).
 QStringList allowedHosts(const ApiOptions& options, quint16 port);
+// Whether a request's Host header passes the DNS-rebinding check.
+bool hostAllowed(const QByteArray& host, const QStringList& allowed, const QStringList& extraHosts);
 
 class ApiServer : public QAbstractHttpServer {
   Q_OBJECT

@@ -39,6 +39,10 @@ int run_serve(const QStringList& args) {
   opt("api-auth", "HTTP Basic credentials every request must carry, USER:PASS[,USER:PASS...].", "CREDENTIALS");
   opt("cors-allow-origins",
       "Web origins allowed to call the API from a browser, comma-separated (e.g. http://localhost:3000).", "LIST");
+  opt("allowed-hosts",
+      "More host names requests may be addressed to, comma-separated (a tunnel's or reverse proxy's public "
+      "name); by default only the --host address, localhost, 127.0.0.1 and [::1] (DNS rebinding protection).",
+      "LIST");
   opt("max-body-mb", "The largest request body accepted, in MiB (default 64).", "MB");
   if (!p.parse(args)) {
     std::fprintf(stderr, "kiln-cli serve: %s\n", qPrintable(p.errorText()));
@@ -91,6 +95,9 @@ int run_serve(const QStringList& args) {
   if (p.isSet(QStringLiteral("cors-allow-origins")))
     for (const QString& o : p.value(QStringLiteral("cors-allow-origins")).split(QLatin1Char(','), Qt::SkipEmptyParts))
       options.corsOrigins << o.trimmed();
+  if (p.isSet(QStringLiteral("allowed-hosts")))
+    for (const QString& h : p.value(QStringLiteral("allowed-hosts")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+      options.extraHosts << h.trimmed().toLower();
   if (p.isSet(QStringLiteral("max-body-mb"))) {
     bool ok = false;
     const int mb = p.value(QStringLiteral("max-body-mb")).toInt(&ok);

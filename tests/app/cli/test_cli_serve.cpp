@@ -486,7 +486,8 @@ class TestCliServe : public QObject {
                            {QStringLiteral("metadata"), QJsonValue::Object}}));
     QCOMPARE(lora[QStringLiteral("name")].toString(), QStringLiteral("film"));
 
-    const QImage plain = fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
+    const QImage plain =
+        fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
     QJsonObject body = tinyRequest();
     body.insert(QStringLiteral("prompt"), QStringLiteral("a photo of a cat <lora:film:0.8>"));
     r = postJson(api(QStringLiteral("txt2img")), body);
@@ -495,8 +496,9 @@ class TestCliServe : public QObject {
     QVERIFY(!sameImage(styled, plain));
     const QString infotext = styled.text(QStringLiteral("parameters"));
     QVERIFY2(infotext.startsWith(QLatin1String("a photo of a cat <lora:film:0.8>\n")), qPrintable(infotext));
-    QVERIFY2(infotext.contains(QStringLiteral("Lora hashes: \"film: %1\"").arg(QString::fromLatin1(mLoraHash.left(12)))),
-             qPrintable(infotext));
+    QVERIFY2(
+        infotext.contains(QStringLiteral("Lora hashes: \"film: %1\"").arg(QString::fromLatin1(mLoraHash.left(12)))),
+        qPrintable(infotext));
     // A tag naming no LoRA here is ignored, as A1111 does: the image is the plain one.
     body.insert(QStringLiteral("prompt"), QStringLiteral("a photo of a cat <lora:not_here:1>"));
     r = postJson(api(QStringLiteral("txt2img")), body);
@@ -951,9 +953,15 @@ class TestCliServe : public QObject {
   }
 
   void bodyLimit() {
-    Server small({QStringLiteral("--models"), mModels, QStringLiteral("--max-body-mb"), QStringLiteral("1")});
+    Server small({QStringLiteral("--models"), mModels, QStringLiteral("--max-body-mb"), QStringLiteral("1"),
+                  QStringLiteral("--allowed-hosts"), QStringLiteral("my-tunnel.example.net")});
     QVERIFY(small.port() != 0);
     const QByteArray host = "Host: 127.0.0.1:" + QByteArray::number(small.port()) + "\r\n";
+    // --allowed-hosts: a tunnel's name passes the Host check, with or without a port.
+    QCOMPARE(rawStatus(small.port(), "GET /sdapi/v1/samplers HTTP/1.1\r\nHost: my-tunnel.example.net\r\n\r\n"), 200);
+    QCOMPARE(rawStatus(small.port(), "GET /sdapi/v1/samplers HTTP/1.1\r\nHost: MY-TUNNEL.example.net:443\r\n\r\n"),
+             200);
+    QCOMPARE(rawStatus(small.port(), "GET /sdapi/v1/samplers HTTP/1.1\r\nHost: other.example.net\r\n\r\n"), 403);
     // Announced too large: refused before the body arrives.
     QByteArray answer;
     QCOMPARE(rawStatus(small.port(),
