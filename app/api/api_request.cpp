@@ -404,6 +404,26 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
   r.sendImages = boolField(body, "send_images", true);
   r.saveImages = boolField(body, "save_images", false);
 
+  // Hires fix (txt2img): a second pass at hr_scale (or hr_resize_x/y) from the first's upscale.
+  if (!img2img && boolField(body, "enable_hr", false)) {
+    bridge::HiresUse h;
+    h.scale = doubleField(body, "hr_scale", 2.0, 1.0, 4.0);
+    h.resizeX = intField(body, "hr_resize_x", 0, 0, kMaxGenerationSide);
+    h.resizeY = intField(body, "hr_resize_y", 0, 0, kMaxGenerationSide);
+    h.steps = intField(body, "hr_second_pass_steps", 0, 0, 150);
+    const QString upscaler = stringField(body, "hr_upscaler").trimmed();
+    if (!upscaler.isEmpty()) {
+      const QStringList names = bridge::hiresUpscalerNames();
+      const auto it = std::find_if(names.begin(), names.end(),
+                                   [&](const QString& n) { return n.compare(upscaler, Qt::CaseInsensitive) == 0; });
+      if (it == names.end())
+        refuse(QStringLiteral("hr_upscaler '%1' is not one Kiln has (%2)").arg(upscaler, names.join(QStringLiteral(", "))));
+      h.upscaler = *it;
+    }
+    p.hires = h;
+    p.denoisingStrength = doubleField(body, "denoising_strength", 0.7, 0.0, 1.0);
+  }
+
   const QJsonValue overrides = body.value(QLatin1String("override_settings"));
   if (overrides.isObject()) {
     const QJsonObject o = overrides.toObject();
@@ -456,6 +476,7 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
   setDefault("send_images", true);
   setDefault("save_images", false);
   setDefault("alwayson_scripts", QJsonObject());
+  setDefault("enable_hr", false);
   if (img2img) {
     setDefault("denoising_strength", 0.75);
     setDefault("mask_blur", 4);

@@ -559,11 +559,15 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
   if (is("/sdapi/v1/cmd-flags")) return get ? cmdFlags() : wrongMethod();
   if (is("/sdapi/v1/upscalers")) {
     if (!get) return wrongMethod();
-    return json(QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("None")},
-                                       {QStringLiteral("model_name"), QJsonValue::Null},
-                                       {QStringLiteral("model_path"), QJsonValue::Null},
-                                       {QStringLiteral("model_url"), QJsonValue::Null},
-                                       {QStringLiteral("scale"), 4}}});
+    // The pixel upscalers the hires fix has without a model file (A1111 lists them too).
+    QJsonArray list;
+    for (const char* name : {"None", "Lanczos", "Nearest"})
+      list.append(QJsonObject{{QStringLiteral("name"), QLatin1String(name)},
+                              {QStringLiteral("model_name"), QJsonValue::Null},
+                              {QStringLiteral("model_path"), QJsonValue::Null},
+                              {QStringLiteral("model_url"), QJsonValue::Null},
+                              {QStringLiteral("scale"), 4}});
+    return json(list);
   }
   if (is("/sdapi/v1/latent-upscale-modes")) {
     if (!get) return wrongMethod();

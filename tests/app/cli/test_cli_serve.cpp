@@ -506,6 +506,27 @@ class TestCliServe : public QObject {
     QVERIFY(sameImage(fromBase64(r.object()[QStringLiteral("images")][0]), plain));
   }
 
+  void hiresFix() {
+    QJsonObject body = tinyRequest();
+    body.insert(QStringLiteral("enable_hr"), true);
+    body.insert(QStringLiteral("hr_scale"), 1.5);
+    body.insert(QStringLiteral("hr_upscaler"), QStringLiteral("Latent"));
+    body.insert(QStringLiteral("hr_second_pass_steps"), 2);
+    body.insert(QStringLiteral("denoising_strength"), 0.6);
+    Response r = postJson(api(QStringLiteral("txt2img")), body);
+    QVERIFY2(r.status == 200, r.body.constData());
+    const QImage image = fromBase64(r.object()[QStringLiteral("images")][0]);
+    QCOMPARE(image.size(), QSize(96, 96));
+    const QString infotext = image.text(QStringLiteral("parameters"));
+    QVERIFY2(infotext.contains(QLatin1String("Hires upscale: 1.5")) && infotext.contains(QLatin1String("Hires steps: 2")) &&
+                 infotext.contains(QLatin1String("Denoising strength: 0.6")),
+             qPrintable(infotext));
+    body.insert(QStringLiteral("hr_upscaler"), QStringLiteral("R-ESRGAN 4x+"));
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 422);
+    QVERIFY(r.object()[QStringLiteral("detail")].toString().contains(QLatin1String("Lanczos")));
+  }
+
   void samplerErrors() {
     QJsonObject body = tinyRequest();
     body.insert(QStringLiteral("sampler_name"), QStringLiteral("Heun++ 9000"));
