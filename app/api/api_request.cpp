@@ -411,7 +411,9 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
     h.resizeX = intField(body, "hr_resize_x", 0, 0, kMaxGenerationSide);
     h.resizeY = intField(body, "hr_resize_y", 0, 0, kMaxGenerationSide);
     h.steps = intField(body, "hr_second_pass_steps", 0, 0, 150);
-    const QString upscaler = stringField(body, "hr_upscaler").trimmed();
+    QString upscaler = stringField(body, "hr_upscaler").trimmed();
+    // A1111's "None" resizes the pixels with Lanczos.
+    if (upscaler.compare(QLatin1String("none"), Qt::CaseInsensitive) == 0) upscaler = QStringLiteral("Lanczos");
     if (!upscaler.isEmpty()) {
       const QStringList names = bridge::hiresUpscalerNames();
       const auto it = std::find_if(names.begin(), names.end(),
