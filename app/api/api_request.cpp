@@ -419,7 +419,8 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
       const auto it = std::find_if(names.begin(), names.end(),
                                    [&](const QString& n) { return n.compare(upscaler, Qt::CaseInsensitive) == 0; });
       if (it == names.end())
-        refuse(QStringLiteral("hr_upscaler '%1' is not one Kiln has (%2)").arg(upscaler, names.join(QStringLiteral(", "))));
+        refuse(QStringLiteral("hr_upscaler '%1' is not one Kiln has (%2)")
+                   .arg(upscaler, names.join(QStringLiteral(", "))));
       h.upscaler = *it;
     }
     p.hires = h;

@@ -28,6 +28,7 @@
 #include "control/network_preprocessors.h"
 #include "control/preprocessor.h"
 #include "convert/model_info.h"
+#include "pipelines/embeddings.h"
 #include "pipelines/generation_request.h"
 
 namespace kiln::api {
@@ -580,10 +581,8 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
       is("/sdapi/v1/realesrgan-models") || is("/sdapi/v1/sd-vae") || is("/sdapi/v1/script-info") ||
       is("/sdapi/v1/sd-modules"))
     return get ? json(QJsonArray()) : wrongMethod();
-  if (is("/sdapi/v1/embeddings")) {
-    if (!get) return wrongMethod();
-    return json(QJsonObject{{QStringLiteral("loaded"), QJsonObject()}, {QStringLiteral("skipped"), QJsonObject()}});
-  }
+  if (is("/sdapi/v1/embeddings")) return get ? embeddings() : wrongMethod();
+  if (is("/sdapi/v1/refresh-embeddings")) return post ? json(QJsonObject()) : wrongMethod();  // read per request anyway
   if (is("/sdapi/v1/scripts")) {
     if (!get) return wrongMethod();
     return json(QJsonObject{{QStringLiteral("txt2img"), QJsonArray()}, {QStringLiteral("img2img"), QJsonArray()}});
@@ -842,6 +841,36 @@ ApiServer::Reply ApiServer::pngInfo(const QJsonObject& body) const {
                           {QStringLiteral("parameters"), info.isEmpty() ? QJsonObject() : parseInfotext(info)}});
 }
 
+ApiServer::Reply ApiServer::embeddings() const {
+  // A1111's EmbeddingItem for each file of the --embeddings folders; one Kiln cannot read is
+  // listed as skipped. Which model fits is only known when a prompt uses it.
+  QJsonObject loaded, skipped;
+  std::vector<std::filesystem::path> folders;
+  for (const QString& f : mOptions.embeddingFolders) folders.emplace_back(f.toStdString());
+  try {
+    const pipelines::EmbeddingLibrary library = pipelines::EmbeddingLibrary::scan(folders);
+    for (const auto& [name, file] : library.files()) {
+      QJsonObject item{{QStringLiteral("step"), QJsonValue::Null},
+                       {QStringLiteral("sd_checkpoint"), QJsonValue::Null},
+                       {QStringLiteral("sd_checkpoint_name"), QJsonValue::Null}};
+      try {
+        const pipelines::TextualInversion ti = pipelines::load_textual_inversion(file);
+        const qint64 width = ti.is_sdxl() ? ti.clip_l.size(1) + ti.clip_g.size(1) : ti.vectors.size(1);
+        item.insert(QStringLiteral("shape"), static_cast<double>(width));
+        item.insert(QStringLiteral("vectors"), static_cast<double>(ti.count()));
+        loaded.insert(QString::fromStdString(name), item);
+      } catch (const std::exception&) {
+        item.insert(QStringLiteral("shape"), 0);
+        item.insert(QStringLiteral("vectors"), 0);
+        skipped.insert(QString::fromStdString(name), item);
+      }
+    }
+  } catch (const kiln::Error& e) {
+    return error(500, QString::fromStdString(e.message()));
+  }
+  return json(QJsonObject{{QStringLiteral("loaded"), loaded}, {QStringLiteral("skipped"), skipped}});
+}
+
 ApiServer::Reply ApiServer::memory() const {
   // A1111's shape: the process's share of RAM, and the CUDA device's memory when there is one.
   qint64 total = 0, available = 0, rss = 0;
@@ -1088,6 +1117,7 @@ void ApiServer::runStep() {
   job.mask = r.mask;
   job.loras = t.loras;
   job.controlUnits = t.controlJobs;
+  job.embeddingFolders = mOptions.embeddingFolders;
   t.stop = std::make_unique<std::stop_source>();
   job.stop = t.stop->get_token();
   t.skipped = false;

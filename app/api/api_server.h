@@ -44,6 +44,7 @@ struct ApiOptions {
   QString host = QStringLiteral("127.0.0.1");  // as given on the command line (for the Host check)
   quint16 port = 7860;                         // 0: any free port
   QStringList modelFolders;
+  QStringList embeddingFolders;                // textual inversion embeddings (a prompt word equal to a file's name)
   QList<QPair<QString, QString>> credentials;  // user, password; empty: no authentication
   QStringList corsOrigins;                     // "*" allows any origin
   // More names a request's Host may carry, with any port (a tunnel's public name).
@@ -99,6 +100,7 @@ class ApiServer : public QAbstractHttpServer {
   Reply loras() const;
   Reply pngInfo(const QJsonObject& body) const;
   Reply memory() const;
+  Reply embeddings() const;
   Reply cmdFlags() const;
   Reply controlNetModels() const;
   Reply controlNetModules() const;

@@ -36,6 +36,10 @@ int run_serve(const QStringList& args) {
       "Folders searched for checkpoints, LoRAs and ControlNets (four levels deep); the first checkpoint found "
       "is the current model until a client sets sd_model_checkpoint.",
       "DIR");
+  opt("embeddings",
+      "A folder of textual inversion embeddings (.pt, .bin, .safetensors, with its subfolders): a prompt word "
+      "equal to a file's name uses it. Repeatable.",
+      "DIR");
   opt("api-auth", "HTTP Basic credentials every request must carry, USER:PASS[,USER:PASS...].", "CREDENTIALS");
   opt("cors-allow-origins",
       "Web origins allowed to call the API from a browser, comma-separated (e.g. http://localhost:3000).", "LIST");
@@ -82,6 +86,10 @@ int run_serve(const QStringList& args) {
   for (const QString& f : folders) {
     if (!QFileInfo(f).isDir()) return usage(QStringLiteral("--models: '%1' is not a folder").arg(f));
     options.modelFolders << QFileInfo(f).absoluteFilePath();
+  }
+  for (const QString& f : p.values(QStringLiteral("embeddings"))) {
+    if (!QFileInfo(f).isDir()) return usage(QStringLiteral("--embeddings: '%1' is not a folder").arg(f));
+    options.embeddingFolders << QFileInfo(f).absoluteFilePath();
   }
   if (p.isSet(QStringLiteral("api-auth"))) {
     for (const QString& pair : p.value(QStringLiteral("api-auth")).split(QLatin1Char(','), Qt::SkipEmptyParts)) {

@@ -41,13 +41,9 @@ QString tinyControlNet() {
   return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string());
 }
 
-// A kohya LoRA for the tiny model's first self-attention query (rank 4, alpha 2), F32 safetensors
-// written by hand. Returns the sha256 of its data section (A1111's LoRA hash), empty on failure.
-QByteArray writeTinyLoRA(const QString& path) {
-  const QString name = QStringLiteral("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q");
-  const QList<QPair<QString, QList<int>>> tensors{{name + QStringLiteral(".lora_down.weight"), {4, 32}},
-                                                  {name + QStringLiteral(".lora_up.weight"), {32, 4}},
-                                                  {name + QStringLiteral(".alpha"), {}}};
+// An F32 safetensors file written by hand, one tensor per (key, shape), values from a sine
+// (a scalar is 2). Returns the sha256 of the data section, empty on failure.
+QByteArray writeF32Safetensors(const QString& path, const QList<QPair<QString, QList<int>>>& tensors, double scale) {
   QJsonObject header;
   QByteArray data;
   int k = 0;
@@ -60,7 +56,7 @@ QByteArray writeTinyLoRA(const QString& path) {
     }
     const qsizetype begin = data.size();
     for (int i = 0; i < count; ++i) {
-      const float v = shape.isEmpty() ? 2.0f : static_cast<float>(0.5 * std::sin(++k * 0.7));
+      const float v = shape.isEmpty() ? 2.0f : static_cast<float>(scale * std::sin(++k * 0.7));
       char bytes[4];
       qToLittleEndian(v, bytes);
       data.append(bytes, 4);
@@ -79,6 +75,17 @@ QByteArray writeTinyLoRA(const QString& path) {
   file.write(json);
   file.write(data);
   return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
+}
+
+// A kohya LoRA for the tiny model's first self-attention query (rank 4, alpha 2); returns
+// A1111's LoRA hash (the sha256 of the data section).
+QByteArray writeTinyLoRA(const QString& path) {
+  const QString name = QStringLiteral("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q");
+  return writeF32Safetensors(path,
+                             {{name + QStringLiteral(".lora_down.weight"), {4, 32}},
+                              {name + QStringLiteral(".lora_up.weight"), {32, 4}},
+                              {name + QStringLiteral(".alpha"), {}}},
+                             0.5);
 }
 
 QString tinyModel() { return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline/tiny_sd1").string()); }
@@ -280,6 +287,7 @@ class TestCliServe : public QObject {
   QString mModels;
   std::unique_ptr<Server> mServer;
   QByteArray mLoraHash;
+  QByteArray mEmbeddingHash;
   QString api(const QString& path) const { return mServer->base() + QStringLiteral("/sdapi/v1/") + path; }
 
  private Q_SLOTS:
@@ -292,7 +300,20 @@ class TestCliServe : public QObject {
     QVERIFY(QDir().mkpath(mModels + QStringLiteral("/Lora")));
     mLoraHash = writeTinyLoRA(mModels + QStringLiteral("/Lora/film.safetensors"));
     QVERIFY(!mLoraHash.isEmpty());
-    mServer = std::make_unique<Server>(QStringList{QStringLiteral("--models"), mModels});
+    // Textual inversion: two vectors of the tiny text encoder's width, and a file that is none.
+    const QString embeddings = mDir.filePath(QStringLiteral("embeddings"));
+    QVERIFY(QDir().mkpath(embeddings));
+    QVERIFY(!writeF32Safetensors(embeddings + QStringLiteral("/tiemb.safetensors"),
+                                 {{QStringLiteral("emb_params"), {2, 32}}}, 0.05)
+                 .isEmpty());
+    QFile broken(embeddings + QStringLiteral("/broken.pt"));
+    QVERIFY(broken.open(QIODevice::WriteOnly) && broken.write("not a tensor file") > 0);
+    broken.close();
+    QFile tiemb(embeddings + QStringLiteral("/tiemb.safetensors"));
+    QVERIFY(tiemb.open(QIODevice::ReadOnly));
+    mEmbeddingHash = QCryptographicHash::hash(tiemb.readAll(), QCryptographicHash::Sha256).toHex().left(12);
+    mServer = std::make_unique<Server>(
+        QStringList{QStringLiteral("--models"), mModels, QStringLiteral("--embeddings"), embeddings});
     QVERIFY2(mServer->port() != 0, mServer->stderrText().constData());
   }
 
@@ -361,6 +382,12 @@ class TestCliServe : public QObject {
     QCOMPARE(r.status, 200);
     QVERIFY(matches(r.object(),
                     {{QStringLiteral("loaded"), QJsonValue::Object}, {QStringLiteral("skipped"), QJsonValue::Object}}));
+    const QJsonObject tiemb = r.object()[QStringLiteral("loaded")][QStringLiteral("tiemb")].toObject();
+    QVERIFY(matches(tiemb,
+                    {{QStringLiteral("shape"), QJsonValue::Double}, {QStringLiteral("vectors"), QJsonValue::Double}}));
+    QCOMPARE(tiemb[QStringLiteral("shape")].toInt(), 32);
+    QCOMPARE(tiemb[QStringLiteral("vectors")].toInt(), 2);
+    QVERIFY(r.object()[QStringLiteral("skipped")].toObject().contains(QStringLiteral("broken")));
     r = call(api(QStringLiteral("scripts")), "GET");
     QCOMPARE(r.status, 200);
     QVERIFY(matches(r.object(),
@@ -518,13 +545,24 @@ class TestCliServe : public QObject {
     const QImage image = fromBase64(r.object()[QStringLiteral("images")][0]);
     QCOMPARE(image.size(), QSize(96, 96));
     const QString infotext = image.text(QStringLiteral("parameters"));
-    QVERIFY2(infotext.contains(QLatin1String("Hires upscale: 1.5")) && infotext.contains(QLatin1String("Hires steps: 2")) &&
+    QVERIFY2(infotext.contains(QLatin1String("Hires upscale: 1.5")) &&
+                 infotext.contains(QLatin1String("Hires steps: 2")) &&
                  infotext.contains(QLatin1String("Denoising strength: 0.6")),
              qPrintable(infotext));
     body.insert(QStringLiteral("hr_upscaler"), QStringLiteral("R-ESRGAN 4x+"));
     r = postJson(api(QStringLiteral("txt2img")), body);
     QCOMPARE(r.status, 422);
     QVERIFY(r.object()[QStringLiteral("detail")].toString().contains(QLatin1String("Lanczos")));
+  }
+
+  void textualInversion() {
+    QJsonObject body = tinyRequest();
+    body.insert(QStringLiteral("prompt"), QStringLiteral("a photo of a cat, tiemb"));
+    const Response r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 200);
+    const QString infotext = fromBase64(r.object()[QStringLiteral("images")][0]).text(QStringLiteral("parameters"));
+    QVERIFY2(infotext.contains(QStringLiteral("TI hashes: \"tiemb: %1\"").arg(QString::fromLatin1(mEmbeddingHash))),
+             qPrintable(infotext));
   }
 
   void samplerErrors() {
