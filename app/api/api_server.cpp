@@ -24,6 +24,7 @@
 #include "base/runtime_info.h"
 #include "bridge/control_image_qt.h"
 #include "bridge/generation_parameters.h"
+#include "control/control_map_fit.h"
 #include "control/geometry.h"
 #include "control/network_preprocessors.h"
 #include "control/preprocessor.h"
@@ -991,7 +992,7 @@ ApiServer::Reply ApiServer::enqueue(const QJsonObject& body, bool img2img, QTcpS
     task->controlJobs << job;
     task->controlInputs << u.image;
     task->controlParams << params;
-    task->saveMaps << (u.saveDetectedMap && job.module != QLatin1String("none"));
+    task->saveMaps << u.saveDetectedMap;
   }
   // A1111 draws seeds below 2^32 - 1.
   task->seed = r.seed >= 0 ? static_cast<quint64>(r.seed) : QRandomGenerator::global()->bounded(4294967294u);
@@ -1083,7 +1084,10 @@ void ApiServer::startNext() {
           out.cancelled = true;
           return out;
         }
-        out.maps << map;
+        // Fitted to the output size here (the worker's own fit is then the identity), so the
+        // detected map the answer carries is the one the ControlNet saw, as the extension's.
+        out.maps << bridge::toQImage(
+            control::fit_control_map(bridge::toControlImage(map), units[i].resizeMode, height, width));
         out.resolutions << used;
       } catch (const std::exception& e) {
         out.error = QStringLiteral("ControlNet unit %1: %2").arg(i + 1).arg(QString::fromUtf8(e.what()));

@@ -886,6 +886,7 @@ class TestCliServe : public QObject {
         qPrintable(infotext));
     QVERIFY(infotext.contains(QLatin1String("Control Mode: My prompt is more important")));
     QVERIFY(fromBase64(images[1]).text(QStringLiteral("parameters")).isEmpty());  // the detected map
+    QCOMPARE(fromBase64(images[1]).size(), QSize(64, 64));
     const QImage plain =
         fromBase64(postJson(api(QStringLiteral("txt2img")), tinyRequest()).object()[QStringLiteral("images")][0]);
     QVERIFY(!sameImage(fromBase64(images[0]), plain));  // the unit changed the image
@@ -918,12 +919,14 @@ class TestCliServe : public QObject {
     // img2img: a unit without image uses the init image.
     unit.remove(QStringLiteral("image"));
     unit.insert(QStringLiteral("module"), QStringLiteral("none"));
+    unit.insert(QStringLiteral("save_detected_map"), true);
     body.insert(QStringLiteral("alwayson_scripts"),
                 QJsonObject{{QStringLiteral("controlnet"), QJsonObject{{QStringLiteral("args"), QJsonArray{unit}}}}});
     body.insert(QStringLiteral("init_images"), QJsonArray{pngBase64(picture)});
     r = postJson(api(QStringLiteral("img2img")), body);
     QVERIFY2(r.status == 200, r.body.constData());
-    QCOMPARE(r.object()[QStringLiteral("images")].toArray().size(), 1);  // no map for module none
+    QCOMPARE(r.object()[QStringLiteral("images")].toArray().size(), 2);  // the map of module none: the input, fitted
+    QCOMPARE(fromBase64(r.object()[QStringLiteral("images")][1]).size(), QSize(64, 64));
     QVERIFY(fromBase64(r.object()[QStringLiteral("images")][0])
                 .text(QStringLiteral("parameters"))
                 .contains(QLatin1String("ControlNet 0: \"Module: none, Model: control_tiny [fea4b5d4]")));
