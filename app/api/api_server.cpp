@@ -779,7 +779,8 @@ ApiServer::Reply ApiServer::setOptions(const QJsonObject& body) {
   // Known keys first, all checked before any is applied; every other key is accepted and ignored
   // (nothing a client sends here can change where files are written).
   std::optional<CatalogModel> model;
-  if (body.contains(QLatin1String("sd_model_checkpoint"))) {
+  // Clients often post back what GET gave them: a null or empty model means no change.
+  if (!body.value(QLatin1String("sd_model_checkpoint")).toString().trimmed().isEmpty()) {
     const QString name = body.value(QLatin1String("sd_model_checkpoint")).toString();
     model = mCatalog.findCheckpoint(name);
     if (!model) {
@@ -790,7 +791,7 @@ ApiServer::Reply ApiServer::setOptions(const QJsonObject& body) {
       return error(404, QStringLiteral("model '%1' not found (GET /sdapi/v1/sd-models lists them)").arg(name));
   }
   std::optional<int> clipSkip;
-  if (body.contains(QLatin1String("CLIP_stop_at_last_layers"))) {
+  if (body.value(QLatin1String("CLIP_stop_at_last_layers")).isDouble()) {
     const double v = body.value(QLatin1String("CLIP_stop_at_last_layers")).toDouble(-1);
     if (v < 1 || v > 12) return error(422, QStringLiteral("CLIP_stop_at_last_layers: expected 1..12"));
     clipSkip = static_cast<int>(v);

@@ -691,6 +691,10 @@ class TestCliServe : public QObject {
     QCOMPARE(postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("nope")}})
                  .status,
              404);
+    // What GET gave, posted back whole: accepted, nothing changes.
+    const QJsonObject options = call(api(QStringLiteral("options")), "GET").object();
+    QCOMPARE(postJson(api(QStringLiteral("options")), options).status, 200);
+    QCOMPARE(call(api(QStringLiteral("options")), "GET").object(), options);
     QCOMPARE(
         postJson(api(QStringLiteral("options")), {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("tiny_sd1")}})
             .status,
