@@ -401,6 +401,11 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
                .arg(kMaxImagesPerRequest));
   r.seed = seedField(body, "seed");
   r.subseed = seedField(body, "subseed");
+  // A selectable script changes what is made: without it the answer would be wrong, so it is
+  // refused as A1111 refuses a script it lacks (GET /sdapi/v1/scripts lists none).
+  const QString script = body.value(QLatin1String("script_name")).toString().trimmed();
+  if (!script.isEmpty() && script.compare(QLatin1String("none"), Qt::CaseInsensitive) != 0)
+    refuse(QStringLiteral("script '%1' not found (Kiln has no scripts)").arg(script));
   r.sendImages = boolField(body, "send_images", true);
   r.saveImages = boolField(body, "save_images", false);
 

@@ -578,6 +578,11 @@ class TestCliServe : public QObject {
     body.insert(QStringLiteral("steps"), 100000);
     QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 422);
     QCOMPARE(call(api(QStringLiteral("txt2img")), "POST", "{not json").status, 422);
+    body = tinyRequest();
+    body.insert(QStringLiteral("script_name"), QStringLiteral("x/y/z plot"));
+    QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 422);
+    body.insert(QStringLiteral("script_name"), QJsonValue::Null);  // what clients send without a script
+    QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 200);
   }
 
   void img2imgWithMask() {
