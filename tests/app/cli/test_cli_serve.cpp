@@ -1050,6 +1050,24 @@ class TestCliServe : public QObject {
                            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
                        nullptr, chunks),
              413);
+    // Expect: 100-continue (curl) is answered before the body is sent.
+    {
+      QTcpSocket socket;
+      socket.connectToHost(QStringLiteral("127.0.0.1"), small.port());
+      QVERIFY(socket.waitForConnected(5000));
+      const QByteArray body = "{\"prompt\": \"x\", \"steps\": 1, \"width\": 64, \"height\": 64}";
+      socket.write("POST /sdapi/v1/txt2img HTTP/1.1\r\n" + host + "Content-Type: application/json\r\nContent-Length: " +
+                   QByteArray::number(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+      QVERIFY(socket.waitForReadyRead(5000));
+      QVERIFY(socket.readAll().startsWith("HTTP/1.1 100 Continue\r\n\r\n"));
+      socket.write(body);
+      QByteArray answer;
+      QElapsedTimer t;
+      t.start();
+      while (!answer.contains("\"info\"") && t.elapsed() < 60000 && socket.waitForReadyRead(1000))
+        answer += socket.readAll();
+      QVERIFY2(answer.startsWith("HTTP/1.1 200 OK"), answer.left(300).constData());
+    }
     // The server still answers.
     QCOMPARE(call(QStringLiteral("http://127.0.0.1:%1/sdapi/v1/samplers").arg(small.port()), "GET").status, 200);
   }
