@@ -659,7 +659,7 @@ class TestCliServe : public QObject {
     Response r = postJson(api(QStringLiteral("options")),
                           {{QStringLiteral("sd_model_checkpoint"), QStringLiteral("other/tiny_b")},
                            {QStringLiteral("some_setting_kiln_lacks"), 3},
-                           {QStringLiteral("outdir_samples"), QStringLiteral("/tmp/elsewhere")}});
+                           {QStringLiteral("outdir_samples"), mDir.filePath(QStringLiteral("elsewhere"))}});
     QCOMPARE(r.status, 200);
     QVERIFY(r.json().isObject());
     r = call(api(QStringLiteral("options")), "GET");
@@ -680,7 +680,7 @@ class TestCliServe : public QObject {
       listed = listed ||
                (m[QStringLiteral("title")].toString() == title && m[QStringLiteral("sha256")].toString().size() == 64);
     QVERIFY(listed);
-    QVERIFY(QDir(QStringLiteral("/tmp/elsewhere")).exists() == false);
+    QVERIFY(!QDir(mDir.filePath(QStringLiteral("elsewhere"))).exists());
 
     // override_settings: this request only.
     QJsonObject body = tinyRequest();
