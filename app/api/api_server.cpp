@@ -593,6 +593,7 @@ std::optional<ApiServer::Reply> ApiServer::route(const QString& method, const QS
     if (!get) return wrongMethod();
     return json(QJsonObject{{QStringLiteral("txt2img"), QJsonArray()}, {QStringLiteral("img2img"), QJsonArray()}});
   }
+  if (is("/internal/ping")) return get ? json(QJsonObject()) : wrongMethod();  // what front ends probe (SillyTavern)
   if (is("/controlnet/version")) return get ? json(QJsonObject{{QStringLiteral("version"), 2}}) : wrongMethod();
   if (is("/controlnet/model_list")) {
     if (!get) return wrongMethod();

@@ -418,6 +418,9 @@ class TestCliServe : public QObject {
     r = call(api(QStringLiteral("refresh-checkpoints")), "POST");  // no body at all, as webuiapi sends it
     QCOMPARE(r.status, 200);
 
+    r = call(mServer->base() + QStringLiteral("/internal/ping"), "GET");
+    QCOMPARE(r.status, 200);
+    QVERIFY(r.json().isObject());
     r = call(api(QStringLiteral("nothing-here")), "GET");
     QCOMPARE(r.status, 404);
     QVERIFY(r.object().contains(QStringLiteral("detail")));
