@@ -46,7 +46,7 @@ endif()
 
 if(NOT KILN_CORE_ONLY)
   set(CMAKE_AUTOMOC ON)
-  find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Concurrent Charts Network LinguistTools)
+  find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Concurrent Charts Network HttpServer LinguistTools)
   # Zip import of datasets (app/services/zip_import).
   find_package(QuaZip-Qt6 REQUIRED)
   if(KILN_BUILD_TESTS)

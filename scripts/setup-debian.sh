@@ -12,7 +12,7 @@ set -euo pipefail
 what=${1:-app}
 pkgs=(build-essential cmake ninja-build ccache pkg-config git python3 python3-venv
       qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev
-      qt6-httpserver-dev libqt6opengl6-dev libgl-dev help2man
+      qt6-httpserver-dev qt6-websockets-dev libqt6opengl6-dev libgl-dev help2man
       libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev)
 if [ "$what" = dev ]; then
   pkgs+=(xvfb xauth python3-numpy)

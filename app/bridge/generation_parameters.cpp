@@ -368,7 +368,7 @@ QString inflate(const QByteArray& zlibStream) {
 
 }  // namespace
 
-bool writePngWithParameters(const QString& path, const QImage& image, const QString& parameters, QString* error) {
+QByteArray pngWithParameters(const QImage& image, const QString& parameters, QString* error) {
   QByteArray png;
   {
     QBuffer buffer(&png);
@@ -376,15 +376,24 @@ bool writePngWithParameters(const QString& path, const QImage& image, const QStr
     QImageWriter writer(&buffer, "png");
     if (!writer.write(image)) {
       if (error) *error = writer.errorString();
-      return false;
+      return {};
     }
   }
-  // The text chunk goes before IEND (the last 12 bytes).
-  if (png.size() < 20) {
+  // The text chunk goes right after IHDR (8 bytes of signature, then IHDR's 25), before the image
+  // data, where PIL writes it: readers that stop at the first IDAT (PIL's Image.open, which A1111
+  // and its API clients use without decoding the pixels) see it too.
+  constexpr qsizetype kAfterIhdr = 8 + 25;
+  if (png.size() < kAfterIhdr + 12 || png.mid(12, 4) != "IHDR") {
     if (error) *error = QStringLiteral("the PNG encoder produced no data");
-    return false;
+    return {};
   }
-  png.insert(png.size() - 12, textChunk(QStringLiteral("parameters"), parameters));
+  png.insert(kAfterIhdr, textChunk(QStringLiteral("parameters"), parameters));
+  return png;
+}
+
+bool writePngWithParameters(const QString& path, const QImage& image, const QString& parameters, QString* error) {
+  const QByteArray png = pngWithParameters(image, parameters, error);
+  if (png.isEmpty()) return false;
   QSaveFile file(path);  // a temporary file renamed on commit: never a half-written PNG
   if (!file.open(QIODevice::WriteOnly) || file.write(png) != png.size() || !file.commit()) {
     if (error) *error = file.errorString();
@@ -396,7 +405,10 @@ bool writePngWithParameters(const QString& path, const QImage& image, const QStr
 QString readPngParameters(const QString& path) {
   QFile file(path);
   if (!file.open(QIODevice::ReadOnly)) return {};
-  const QByteArray d = file.readAll();
+  return pngParameters(file.readAll());
+}
+
+QString pngParameters(const QByteArray& d) {
   if (!d.startsWith("\x89PNG\r\n\x1a\n")) return {};
   for (qsizetype at = 8; at + 12 <= d.size();) {
     const qsizetype length = readU32(d, at);

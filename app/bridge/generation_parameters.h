@@ -145,7 +145,12 @@ struct GenerationParameters {
 // half-written PNG is ever left). Returns false with `error` set.
 bool writePngWithParameters(const QString& path, const QImage& image, const QString& parameters, QString* error);
 
+// The same PNG in memory (empty with `error` set when encoding fails).
+QByteArray pngWithParameters(const QImage& image, const QString& parameters, QString* error);
+
 // The "parameters" text chunk of a PNG (empty when there is none or the file is not a PNG).
 QString readPngParameters(const QString& path);
+// The same of a PNG in memory.
+QString pngParameters(const QByteArray& png);
 
 }  // namespace kiln::bridge

@@ -55,6 +55,10 @@ void print_usage(std::FILE* out) {
       "  control render-pose POSE.json --out MAP.png [--width W --height H] [--renderer NAME]\n"
       "                                   The pose map of an OpenPose JSON / ComfyUI POSE_KEYPOINT\n"
       "                                   file, drawn as A1111, ComfyUI or ControlNet 1.1 draw it\n"
+      "  serve [--host 127.0.0.1] [--port 7860] [--models DIR...] [--embeddings DIR]\n"
+      "        [--api-auth USER:PASS[,...]] [--cors-allow-origins LIST]\n"
+      "                                   AUTOMATIC1111's web API (/sdapi/v1) for A1111 clients\n"
+      "                                   (see serve --help, docs/api.md)\n"
       "  models catalog [--json]          The models Kiln can download, with size, licence and sha256\n"
       "  models download ID|LINK|hf:OWNER/REPO/FILE[@REV]|civitai:VERSION --to DIR\n"
       "                                   A verified, resumable download (Ctrl-C keeps the part;\n"
@@ -121,7 +125,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("models")) return kiln::cli::run_models(args);
   if (command == QLatin1String("endpoint")) return kiln::cli::run_endpoint(args);
   if (command == QLatin1String("upscale")) return kiln::cli::run_upscale(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, upscale, convert, dataset, train, export, control, models, endpoint; see kiln-cli --help)\n",
+  if (command == QLatin1String("serve")) return kiln::cli::run_serve(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, upscale, convert, dataset, train, export, control, models, endpoint, serve; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

@@ -18,7 +18,7 @@
 #include "bridge/error_message.h"
 #include "bridge/generation_parameters.h"
 #include "control/geometry.h"
-#include "state/generation_settings.h"
+#include "state/lora_choice.h"
 
 namespace kiln::pipelines {
 enum class ControlMode;

@@ -12,18 +12,11 @@
 
 #include "base/precision.h"
 #include "state/control_unit_state.h"
+#include "state/lora_choice.h"
 
 namespace kiln::app {
 
 class AppSettings;
-
-// One entry of the Generate page's LoRA list: merged into the model with `weight` before a run.
-struct LoRAChoice {
-  QString path;
-  double weight = 1.0;
-
-  bool operator==(const LoRAChoice&) const = default;
-};
 
 struct GenerationForm {
   QString modelPath;
