@@ -17,9 +17,11 @@
 #include <QToolBar>
 #include <QToolButton>
 
+#include "api/api_server.h"
 #include "base/runtime_info.h"
 #include "downloads/catalog.h"
 #include "downloads/download_manager.h"
+#include "pages/api_server_dialog.h"
 #include "pages/dataset_page.h"
 #include "pages/generate_page.h"
 #include "pages/models_page.h"
@@ -78,6 +80,11 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
 
   buildMenus();
   buildStatusBar();
+  // The API server, when the settings turn it on, lists the library's folders.
+  connect(mLibrary, &ModelLibrary::foldersChanged, this, [this](const QStringList& folders) {
+    if (mApiServer) mApiServer->setModelFolders(folders);
+  });
+  applyApiServer();
   connect(mModelsPage, &ModelsPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mGeneratePage, &GeneratePage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
   connect(mDatasetPage, &DatasetPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 4000); });
@@ -138,6 +145,9 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
 // The pages go first: they follow the library, which stops its workers when it goes, and the
 // downloads, which go next while the window is still whole (their parts stay for a resume).
 MainWindow::~MainWindow() {
+  // Before the Generate page: the server's running job is stopped on the page's worker first.
+  delete mApiServer;
+  mApiServer = nullptr;
   delete mPages;
   delete mDownloads;
 }
@@ -180,6 +190,9 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction(mDatasetPage->openAction());
   file->addAction(mDatasetPage->importAction());
+  file->addSeparator();
+  QAction* api = file->addAction(tr("API &Server…"), this, &MainWindow::chooseApiServer);
+  api->setObjectName(QStringLiteral("apiServerAction"));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
@@ -250,6 +263,60 @@ void MainWindow::buildStatusBar() {
   statusBar()->addPermanentWidget(mProgress);
   statusBar()->addPermanentWidget(mCancelJob);
   statusBar()->addPermanentWidget(mShowDownloads);
+  mApiStatus = new QLabel(this);
+  mApiStatus->setObjectName(QStringLiteral("apiStatus"));
+  mApiStatus->hide();
+  statusBar()->addPermanentWidget(mApiStatus);
+}
+
+QString MainWindow::apiServerAddress() const {
+  if (!mApiServer) return {};
+  const ApiServerSettings s = mSettings->apiServer();
+  QString host = s.host;
+  if (host.contains(QLatin1Char(':')) && !host.startsWith(QLatin1Char('['))) host = QLatin1Char('[') + host + QLatin1Char(']');
+  return QStringLiteral("http://%1:%2").arg(host).arg(mApiServer->port());
+}
+
+QString MainWindow::applyApiServer() {
+  delete mApiServer;
+  mApiServer = nullptr;
+  mApiStatus->hide();
+  const ApiServerSettings s = mSettings->apiServer();
+  if (!s.enabled) return {};
+  api::ApiOptions options;
+  QString error;
+  if (!api::setApiHost(options, s.host, &error) || !api::setApiCredentials(options, s.auth, &error)) {
+    statusBar()->showMessage(tr("API server not started: %1").arg(error), 8000);
+    return error;
+  }
+  api::setApiCorsOrigins(options, s.corsOrigins);
+  options.port = static_cast<quint16>(s.port);
+  options.modelFolders = mLibrary->folders();
+  auto* server = new api::ApiServer(options, mGeneratePage->worker(), this);
+  if (!server->start(&error)) {
+    delete server;
+    const QString why = tr("cannot listen on %1:%2: %3").arg(s.host).arg(s.port).arg(error);
+    statusBar()->showMessage(tr("API server not started: %1").arg(why), 8000);
+    mApiStatus->setText(tr("API: off"));
+    mApiStatus->setToolTip(why);
+    mApiStatus->show();
+    return why;
+  }
+  mApiServer = server;
+  mApiStatus->setText(tr("API: %1").arg(apiServerAddress()));
+  mApiStatus->setToolTip(options.credentials.isEmpty() ? tr("AUTOMATIC1111's API, without a password")
+                                                       : tr("AUTOMATIC1111's API, with a password"));
+  mApiStatus->show();
+  return {};
+}
+
+void MainWindow::chooseApiServer() {
+  ApiServerDialog dialog(mSettings->apiServer(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  if (dialog.settings() == mSettings->apiServer() && (mApiServer != nullptr) == dialog.settings().enabled) return;
+  mSettings->setApiServer(dialog.settings());
+  const QString problem = applyApiServer();
+  if (!problem.isEmpty()) QMessageBox::warning(this, tr("API Server"), tr("The API server could not start: %1").arg(problem));
 }
 
 QString MainWindow::downloadActivity(int* percent) const {

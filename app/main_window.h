@@ -11,6 +11,10 @@ class QStackedWidget;
 class QToolBar;
 class QToolButton;
 
+namespace kiln::api {
+class ApiServer;
+}  // namespace kiln::api
+
 namespace kiln::downloads {
 class Catalog;
 class DownloadManager;
@@ -47,6 +51,14 @@ class MainWindow : public QMainWindow {
   TrainPage* trainPage() const { return mTrainPage; }
   QString currentPage() const;
   void showPage(const QString& id);
+  // The AUTOMATIC1111 API server of the settings (File > API Server…): started, restarted with
+  // new settings or stopped; it runs on the Generate page's engine worker. Returns "" or why it
+  // could not start (also shown in the status bar).
+  QString applyApiServer();
+  void chooseApiServer();
+  api::ApiServer* apiServer() const { return mApiServer; }
+  // "http://127.0.0.1:7860" while the server runs, else "".
+  QString apiServerAddress() const;
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -74,6 +86,8 @@ class MainWindow : public QMainWindow {
   GeneratePage* mGeneratePage;
   DatasetPage* mDatasetPage;
   TrainPage* mTrainPage;
+  api::ApiServer* mApiServer = nullptr;
+  QLabel* mApiStatus = nullptr;
   QLabel* mActivity;
   QProgressBar* mProgress;
   QToolButton* mCancelJob;

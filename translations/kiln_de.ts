@@ -415,6 +415,65 @@
     </message>
 </context>
 <context>
+    <name>kiln::app::ApiServerDialog</name>
+    <message>
+        <source>API Server</source>
+        <translation>API-Server</translation>
+    </message>
+    <message>
+        <source>Programs written for AUTOMATIC1111&apos;s web API (scripts using webuiapi, SillyTavern, Open WebUI, Krita and Photoshop plug-ins) can generate with Kiln. They share the Generate page&apos;s engine: one job at a time.</source>
+        <translation>Programme für die Web-API von AUTOMATIC1111 (Skripte mit webuiapi, SillyTavern, Open WebUI, Krita- und Photoshop-Plug-ins) können mit Kiln generieren. Sie teilen sich die Engine der Seite „Generieren“: ein Auftrag nach dem anderen.</translation>
+    </message>
+    <message>
+        <source>Serve the API while Kiln runs</source>
+        <translation>Die API anbieten, solange Kiln läuft</translation>
+    </message>
+    <message>
+        <source>127.0.0.1: this computer only. 0.0.0.0: every network this computer is on (set a password).</source>
+        <translation>127.0.0.1: nur dieser Computer. 0.0.0.0: jedes Netz, in dem dieser Computer ist (ein Passwort setzen).</translation>
+    </message>
+    <message>
+        <source>user:password (optional; several separated by commas)</source>
+        <translation>benutzer:passwort (optional; mehrere durch Kommas getrennt)</translation>
+    </message>
+    <message>
+        <source>web pages allowed to call it, e.g. http://localhost:8000 (optional)</source>
+        <translation>Webseiten, die sie aufrufen dürfen, z. B. http://localhost:8000 (optional)</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Adresse</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Port</translation>
+    </message>
+    <message>
+        <source>Credentials</source>
+        <translation>Zugangsdaten</translation>
+    </message>
+    <message>
+        <source>CORS origins</source>
+        <translation>CORS-Ursprünge</translation>
+    </message>
+    <message>
+        <source>Address: %1</source>
+        <translation>Adresse: %1</translation>
+    </message>
+    <message>
+        <source>Credentials: %1</source>
+        <translation>Zugangsdaten: %1</translation>
+    </message>
+    <message>
+        <source>Warning: without credentials anyone who can reach this computer can generate with it.</source>
+        <translation>Warnung: Ohne Zugangsdaten kann jeder, der diesen Computer erreicht, damit generieren.</translation>
+    </message>
+    <message>
+        <source>Clients connect to http://%1:%2</source>
+        <translation>Clients verbinden sich mit http://%1:%2</translation>
+    </message>
+</context>
+<context>
     <name>kiln::app::CaptionEndpointDialog</name>
     <message>
         <source>Caption Endpoint</source>
@@ -3049,6 +3108,42 @@ Modell: %2
     <message>
         <source>Download of %1 failed</source>
         <translation>Download von %1 fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>API &amp;Server…</source>
+        <translation>API-&amp;Server…</translation>
+    </message>
+    <message>
+        <source>API server not started: %1</source>
+        <translation>API-Server nicht gestartet: %1</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1:%2: %3</source>
+        <translation>kann nicht auf %1:%2 lauschen: %3</translation>
+    </message>
+    <message>
+        <source>API: off</source>
+        <translation>API: aus</translation>
+    </message>
+    <message>
+        <source>API: %1</source>
+        <translation>API: %1</translation>
+    </message>
+    <message>
+        <source>AUTOMATIC1111&apos;s API, without a password</source>
+        <translation>API von AUTOMATIC1111, ohne Passwort</translation>
+    </message>
+    <message>
+        <source>AUTOMATIC1111&apos;s API, with a password</source>
+        <translation>API von AUTOMATIC1111, mit Passwort</translation>
+    </message>
+    <message>
+        <source>API Server</source>
+        <translation>API-Server</translation>
+    </message>
+    <message>
+        <source>The API server could not start: %1</source>
+        <translation>Der API-Server konnte nicht starten: %1</translation>
     </message>
 </context>
 <context>

@@ -289,6 +289,39 @@ struct ApiServer::Task {
   QImage preview;
 };
 
+bool setApiHost(ApiOptions& options, const QString& host, QString* error) {
+  options.host = host.trimmed();
+  QString address = options.host;
+  if (address == QLatin1String("localhost")) address = QStringLiteral("127.0.0.1");
+  if (address.startsWith(QLatin1Char('[')) && address.endsWith(QLatin1Char(']'))) address = address.mid(1, address.size() - 2);
+  if (options.address.setAddress(address)) return true;
+  if (error) *error = QStringLiteral("'%1' is not an IP address").arg(options.host);
+  return false;
+}
+
+bool setApiCredentials(ApiOptions& options, const QString& pairs, QString* error) {
+  options.credentials.clear();
+  for (const QString& pair : pairs.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    const qsizetype colon = pair.indexOf(QLatin1Char(':'));
+    if (colon <= 0 || colon == pair.size() - 1) {
+      if (error) *error = QStringLiteral("expected USER:PASS[,USER:PASS...]");
+      return false;
+    }
+    options.credentials << qMakePair(pair.left(colon), pair.mid(colon + 1));
+  }
+  if (options.credentials.isEmpty() && !pairs.trimmed().isEmpty()) {
+    if (error) *error = QStringLiteral("expected USER:PASS[,USER:PASS...]");
+    return false;
+  }
+  return true;
+}
+
+void setApiCorsOrigins(ApiOptions& options, const QString& origins) {
+  options.corsOrigins.clear();
+  for (const QString& o : origins.split(QLatin1Char(','), Qt::SkipEmptyParts))
+    if (!o.trimmed().isEmpty()) options.corsOrigins << o.trimmed();
+}
+
 ApiServer::ApiServer(ApiOptions options, QObject* parent)
     : QAbstractHttpServer(parent), mOptions(std::move(options)), mCatalog(mOptions.modelFolders) {
   static const bool registered = [] {
@@ -299,6 +332,26 @@ ApiServer::ApiServer(ApiOptions options, QObject* parent)
   auto* worker = new app::EngineWorker;
   worker->moveToThread(&mThread);
   connect(&mThread, &QThread::finished, worker, &QObject::deleteLater);
+  connectWorker(worker);
+  mDetectPool.setMaxThreadCount(1);
+  mThread.setObjectName(QStringLiteral("kiln-api-engine"));
+  mThread.start();
+}
+
+ApiServer::ApiServer(ApiOptions options, app::EngineWorker* sharedWorker, QObject* parent)
+    : QAbstractHttpServer(parent), mOptions(std::move(options)), mCatalog(mOptions.modelFolders) {
+  static const bool registered = [] {
+    control::register_network_preprocessors();
+    return true;
+  }();
+  (void)registered;
+  mNextJobId = kSharedJobIds;
+  connectWorker(sharedWorker);
+  mDetectPool.setMaxThreadCount(1);
+}
+
+void ApiServer::connectWorker(app::EngineWorker* worker) {
+  // Every job's signals reach every listener; each handler keeps to its own job ids.
   connect(worker, &app::EngineWorker::progress, this, &ApiServer::onProgress);
   connect(worker, &app::EngineWorker::preview, this, &ApiServer::onPreview);
   connect(worker, &app::EngineWorker::imageReady, this, &ApiServer::onImage);
@@ -306,15 +359,25 @@ ApiServer::ApiServer(ApiOptions options, QObject* parent)
   connect(worker, &app::EngineWorker::cancelled, this, &ApiServer::onRunEnded);
   connect(worker, &app::EngineWorker::failed, this, &ApiServer::onFailed);
   mWorker = worker;
-  mDetectPool.setMaxThreadCount(1);
-  mThread.setObjectName(QStringLiteral("kiln-api-engine"));
-  mThread.start();
 }
 
 ApiServer::~ApiServer() {
   stopAll();
-  mThread.quit();
-  mThread.wait();
+  if (mThread.isRunning()) {
+    mThread.quit();
+    mThread.wait();
+  }
+  mDetectPool.waitForDone();
+}
+
+void ApiServer::setModelFolders(const QStringList& folders) {
+  mOptions.modelFolders = folders;
+  mCatalog = ModelCatalog(folders);
+  mCatalog.refresh();
+  if (!mCatalog.findCheckpoint(mModelPath)) {
+    const QList<CatalogModel> checkpoints = mCatalog.checkpoints();
+    mModelPath = checkpoints.isEmpty() ? QString() : checkpoints.first().path;
+  }
 }
 
 bool ApiServer::start(QString* error) {

@@ -53,6 +53,12 @@ struct ApiOptions {
   ImageLimits imageLimits;
 };
 
+// What `kiln-cli serve` and the app's API server settings take, as text: false with `error` (one
+// line naming the value) when it does not parse.
+bool setApiHost(ApiOptions& options, const QString& host, QString* error);                 // "127.0.0.1", "::", "[::1]", "localhost"
+bool setApiCredentials(ApiOptions& options, const QString& pairs, QString* error);        // "user:pass[,user:pass]"
+void setApiCorsOrigins(ApiOptions& options, const QString& origins);                      // "a,b"; "*" any
+
 // The Host values ("name:port") a request may carry for `options`, beside `extraHosts` (empty:
 // any, when bound to every address).
 QStringList allowedHosts(const ApiOptions& options, quint16 port);
@@ -64,8 +70,17 @@ class ApiServer : public QAbstractHttpServer {
 
  public:
   explicit ApiServer(ApiOptions options, QObject* parent = nullptr);
-  // Stops the running job and waits for the engine thread.
+  // Generation on `sharedWorker` (the desktop app's Generate page worker, in its own thread):
+  // one engine and one loaded model for the page and the API; jobs run one at a time in the
+  // order they reach the worker. Its job ids are kept apart from the page's (kSharedJobIds up).
+  ApiServer(ApiOptions options, app::EngineWorker* sharedWorker, QObject* parent = nullptr);
+  static constexpr quint64 kSharedJobIds = quint64{1} << 48;
+  // Stops the running job and waits for the engine thread (its own; a shared one is left running).
   ~ApiServer() override;
+  // Model folders to list (the app's library folders); takes effect at the next refresh.
+  void setModelFolders(const QStringList& folders);
+  // Whether a request is waiting or running.
+  bool isBusy() const { return mCurrent != nullptr || !mQueue.isEmpty(); }
 
   // Searches the model folders and listens; false with `error` set.
   bool start(QString* error);
@@ -117,6 +132,7 @@ class ApiServer : public QAbstractHttpServer {
   void onImage(quint64 id, const kiln::app::GeneratedImage& image);
   void onRunEnded(quint64 id);
   void onFailed(quint64 id, const kiln::app::UserMessage& message);
+  void connectWorker(app::EngineWorker* worker);
 
   ApiOptions mOptions;
   QStringList mAllowedHosts;

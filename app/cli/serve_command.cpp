@@ -62,15 +62,9 @@ int run_serve(const QStringList& args) {
   };
 
   api::ApiOptions options;
-  if (p.isSet(QStringLiteral("host"))) {
-    options.host = p.value(QStringLiteral("host")).trimmed();
-    QString address = options.host;
-    if (address == QLatin1String("localhost")) address = QStringLiteral("127.0.0.1");
-    if (address.startsWith(QLatin1Char('[')) && address.endsWith(QLatin1Char(']')))
-      address = address.mid(1, address.size() - 2);
-    if (!options.address.setAddress(address))
-      return usage(QStringLiteral("--host: '%1' is not an IP address").arg(options.host));
-  }
+  QString error;
+  if (p.isSet(QStringLiteral("host")) && !api::setApiHost(options, p.value(QStringLiteral("host")), &error))
+    return usage(QStringLiteral("--host: ") + error);
   if (p.isSet(QStringLiteral("port"))) {
     bool ok = false;
     const uint port = p.value(QStringLiteral("port")).toUInt(&ok);
@@ -92,17 +86,10 @@ int run_serve(const QStringList& args) {
     options.embeddingFolders << QFileInfo(f).absoluteFilePath();
   }
   if (p.isSet(QStringLiteral("api-auth"))) {
-    for (const QString& pair : p.value(QStringLiteral("api-auth")).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-      const qsizetype colon = pair.indexOf(QLatin1Char(':'));
-      if (colon <= 0 || colon == pair.size() - 1)
-        return usage(QStringLiteral("--api-auth: expected USER:PASS[,USER:PASS...]"));
-      options.credentials << qMakePair(pair.left(colon), pair.mid(colon + 1));
-    }
-    if (options.credentials.isEmpty()) return usage(QStringLiteral("--api-auth: expected USER:PASS[,USER:PASS...]"));
+    if (!api::setApiCredentials(options, p.value(QStringLiteral("api-auth")), &error) || options.credentials.isEmpty())
+      return usage(QStringLiteral("--api-auth: expected USER:PASS[,USER:PASS...]"));
   }
-  if (p.isSet(QStringLiteral("cors-allow-origins")))
-    for (const QString& o : p.value(QStringLiteral("cors-allow-origins")).split(QLatin1Char(','), Qt::SkipEmptyParts))
-      options.corsOrigins << o.trimmed();
+  if (p.isSet(QStringLiteral("cors-allow-origins"))) api::setApiCorsOrigins(options, p.value(QStringLiteral("cors-allow-origins")));
   if (p.isSet(QStringLiteral("allowed-hosts")))
     for (const QString& h : p.value(QStringLiteral("allowed-hosts")).split(QLatin1Char(','), Qt::SkipEmptyParts))
       options.extraHosts << h.trimmed().toLower();
@@ -120,7 +107,6 @@ int run_serve(const QStringList& args) {
                  qPrintable(options.host));
 
   api::ApiServer server(options);
-  QString error;
   if (!server.start(&error)) {
     std::fprintf(stderr, "kiln-cli serve: cannot listen on %s:%u: %s\n", qPrintable(options.host),
                  unsigned(options.port), qPrintable(error));

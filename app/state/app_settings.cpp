@@ -16,6 +16,7 @@ const QString kState = QStringLiteral("window/state");
 const QString kPage = QStringLiteral("window/page");
 const QString kLanguage = QStringLiteral("ui/language");
 const QString kAppearance = QStringLiteral("ui/appearance");
+const QString kApiServer = QStringLiteral("api/");
 const QString kLicences = QStringLiteral("downloads/acceptedLicences");
 
 // Oldest entries go first once the cache holds this many files.
@@ -73,6 +74,24 @@ QString AppSettings::appearance() const {
   return mSettings->value(kAppearance, QStringLiteral("system")).toString();
 }
 void AppSettings::setAppearance(const QString& appearance) { mSettings->setValue(kAppearance, appearance); }
+
+ApiServerSettings AppSettings::apiServer() const {
+  ApiServerSettings a;
+  a.enabled = mSettings->value(kApiServer + QStringLiteral("enabled"), a.enabled).toBool();
+  a.host = mSettings->value(kApiServer + QStringLiteral("host"), a.host).toString();
+  a.port = mSettings->value(kApiServer + QStringLiteral("port"), a.port).toInt();
+  a.auth = mSettings->value(kApiServer + QStringLiteral("auth"), a.auth).toString();
+  a.corsOrigins = mSettings->value(kApiServer + QStringLiteral("cors_origins"), a.corsOrigins).toString();
+  return a;
+}
+
+void AppSettings::setApiServer(const ApiServerSettings& a) {
+  mSettings->setValue(kApiServer + QStringLiteral("enabled"), a.enabled);
+  mSettings->setValue(kApiServer + QStringLiteral("host"), a.host);
+  mSettings->setValue(kApiServer + QStringLiteral("port"), a.port);
+  mSettings->setValue(kApiServer + QStringLiteral("auth"), a.auth);
+  mSettings->setValue(kApiServer + QStringLiteral("cors_origins"), a.corsOrigins);
+}
 
 QStringList AppSettings::acceptedLicences() const { return mSettings->value(kLicences).toStringList(); }
 bool AppSettings::isLicenceAccepted(const QString& name) const { return acceptedLicences().contains(name); }

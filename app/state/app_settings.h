@@ -13,6 +13,16 @@
 
 namespace kiln::app {
 
+// The desktop app's AUTOMATIC1111 API server (File > API Server…): off by default.
+struct ApiServerSettings {
+  bool enabled = false;
+  QString host = QStringLiteral("127.0.0.1");
+  int port = 7860;
+  QString auth;         // "user:password[,user2:password2]"; empty: no authentication
+  QString corsOrigins;  // comma-separated; empty: no CORS
+  bool operator==(const ApiServerSettings&) const = default;
+};
+
 class AppSettings : public QObject {
   Q_OBJECT
   Q_PROPERTY(QStringList modelFolders READ modelFolders WRITE setModelFolders NOTIFY modelFoldersChanged)
@@ -59,6 +69,9 @@ class AppSettings : public QObject {
   // hashing a multi-GB checkpoint takes a while, so it is done once.
   std::optional<QString> cachedHash(const QString& file, qint64 size, qint64 mtimeMs) const;
   void storeHash(const QString& file, qint64 size, qint64 mtimeMs, const QString& sha256);
+
+  ApiServerSettings apiServer() const;
+  void setApiServer(const ApiServerSettings& settings);
 
   void sync();
   QString fileName() const;
