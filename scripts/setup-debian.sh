@@ -4,8 +4,8 @@
 # LibTorch 2.x with CUDA from PyPI.
 # Usage: scripts/setup-debian.sh [app|test|dev]
 #   app: what building needs;
-#   test: the same (the tests' Python with torch is the pinned LibTorch's own environment, from
-#   scripts/setup-libtorch.sh; tests run on Qt's offscreen platform);
+#   test: the same and clang for the fuzz targets (the tests' Python with torch is the pinned
+#   LibTorch's own environment, from scripts/setup-libtorch.sh; tests run on Qt's offscreen platform);
 #   dev: also Xvfb (screenshots of the real app) and python3-numpy (regenerating the
 #   tests/data/ckpt fixtures with tests/data/ckpt/make_fixtures.py).
 set -euo pipefail
@@ -14,6 +14,9 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git python3 python3-ve
       qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev
       qt6-httpserver-dev qt6-websockets-dev libqt6opengl6-dev libgl-dev help2man
       libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev)
+if [ "$what" = test ] || [ "$what" = dev ]; then
+  pkgs+=(clang)  # the fuzz targets (scripts/fuzz.sh; libFuzzer comes with clang's runtime)
+fi
 if [ "$what" = dev ]; then
   pkgs+=(xvfb xauth python3-numpy)
 fi
