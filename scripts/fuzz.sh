@@ -20,7 +20,7 @@ if [ "$target" = ci ]; then
   runs=${2:-50000}
   target=all
 fi
-command -v clang++ >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq --no-install-recommends clang >/dev/null; }
+command -v clang++ >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null; }
 scripts/setup-libtorch.sh >/dev/null
 cmake --preset fuzz >/dev/null
 if [ "$target" = all ]; then

@@ -15,7 +15,7 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git python3 python3-ve
       qt6-httpserver-dev qt6-websockets-dev libqt6opengl6-dev libgl-dev help2man
       libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev)
 if [ "$what" = test ] || [ "$what" = dev ]; then
-  pkgs+=(clang)  # the fuzz targets (scripts/fuzz.sh; libFuzzer comes with clang's runtime)
+  pkgs+=(clang libclang-rt-14-dev)  # the fuzz targets (scripts/fuzz.sh): clang and its libFuzzer runtime
 fi
 if [ "$what" = dev ]; then
   pkgs+=(xvfb xauth python3-numpy)
