@@ -489,6 +489,7 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
                         archive, "the archive is damaged, hostile or not a Kiln session");
     }
   }
+  const qint64 total = zip.checkSizes([](const ZipEntry&) { return true; });
   if (zip.find(kManifest) == nullptr) {
     throw FormatError("the zip has no manifest.json: not a Kiln session archive; nothing was imported", archive);
   }
@@ -515,7 +516,6 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
   if (zip.find(QStringLiteral("settings.json")) == nullptr) {
     throw FormatError("the zip has no settings.json; nothing was imported", archive);
   }
-  const qint64 total = zip.checkSizes([](const ZipEntry&) { return true; });
 
   // The settings, read first (and checked against the manifest) to know the base model's path.
   const QByteArray settingsBytes = zip.readEntry(QStringLiteral("settings.json"), kSettingsLimit);
