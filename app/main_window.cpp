@@ -89,6 +89,9 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
   for (QAction* action : {mDatasetPage->openAction(), mDatasetPage->importAction()}) {
     connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("dataset")); });
   }
+  for (QAction* action : {mTrainPage->exportSessionAction(), mTrainPage->importSessionAction()}) {
+    connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("train")); });
+  }
   connect(mLibrary, &ModelLibrary::activityChanged, this, &MainWindow::showActivity);
   connect(mGeneratePage, &GeneratePage::activityChanged, this, [this](const QString& text, int percent) {
     mJobActivity = text;
@@ -180,6 +183,9 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction(mDatasetPage->openAction());
   file->addAction(mDatasetPage->importAction());
+  file->addSeparator();
+  file->addAction(mTrainPage->exportSessionAction());
+  file->addAction(mTrainPage->importSessionAction());
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
