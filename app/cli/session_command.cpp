@@ -31,13 +31,14 @@ std::string one_line(std::string s) {
 // One line on stderr; 2 for a refused request or archive, 1 for failed work.
 int report_error(const char* command, const std::exception& e) {
   std::string text = one_line(e.what());
-  if (const auto* error = dynamic_cast<const kiln::Error*>(&e); error != nullptr && !error->hint().empty() &&
-                                                                 text.find(error->hint()) == std::string::npos) {
+  if (const auto* error = dynamic_cast<const kiln::Error*>(&e);
+      error != nullptr && !error->hint().empty() && text.find(error->hint()) == std::string::npos) {
     text += " (" + one_line(error->hint()) + ")";
   }
   std::fprintf(stderr, "kiln-cli session %s: error: %s\n", command, text.c_str());
   const auto* error = dynamic_cast<const kiln::Error*>(&e);
-  const bool refused = error != nullptr && (error->kind() == ErrorKind::InvalidRequest || error->kind() == ErrorKind::Format);
+  const bool refused =
+      error != nullptr && (error->kind() == ErrorKind::InvalidRequest || error->kind() == ErrorKind::Format);
   return refused ? 2 : 1;
 }
 
@@ -129,7 +130,8 @@ int run_session_export(const QStringList& args) {
       std::fprintf(stderr, "kiln-cli session export: cancelled; nothing was written\n");
       return kCancelledExit;
     }
-    for (const QString& note : result.notes) std::fprintf(stderr, "kiln-cli session export: note: %s\n", qPrintable(note));
+    for (const QString& note : result.notes)
+      std::fprintf(stderr, "kiln-cli session export: note: %s\n", qPrintable(note));
     std::cout << "wrote " << result.zipPath.toStdString() << ": " << result.files << " files ("
               << app::toString(options.contents).toStdString() << "), " << result.bytes << " bytes";
     if (result.checkpointStep >= 0) std::cout << ", checkpoint at step " << result.checkpointStep;
@@ -175,7 +177,8 @@ int run_session_import(const QStringList& args) {
       std::fprintf(stderr, "kiln-cli session import: cancelled; nothing was imported\n");
       return kCancelledExit;
     }
-    for (const QString& note : result.notes) std::fprintf(stderr, "kiln-cli session import: note: %s\n", qPrintable(note));
+    for (const QString& note : result.notes)
+      std::fprintf(stderr, "kiln-cli session import: note: %s\n", qPrintable(note));
     std::cout << "imported " << result.files << " files into " << result.sessionDir.toStdString() << "; base model "
               << result.baseModel.toStdString();
     if (result.checkpointStep >= 0) {

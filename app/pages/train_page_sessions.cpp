@@ -26,10 +26,9 @@ namespace kiln::app {
 
 void TrainPage::chooseExportSession() {
   if (mSession.isEmpty() || mRunning || mExporting || mTransferring) return;
-  const QStringList choices{
-      tr("Settings, images, metrics and samples: train it elsewhere from the start"),
-      tr("Everything with the checkpoints: it resumes exactly where it stopped"),
-      tr("With the kept checkpoint files only: the result, small (it does not resume)")};
+  const QStringList choices{tr("Settings, images, metrics and samples: train it elsewhere from the start"),
+                            tr("Everything with the checkpoints: it resumes exactly where it stopped"),
+                            tr("With the kept checkpoint files only: the result, small (it does not resume)")};
   bool ok = false;
   const QString choice = QInputDialog::getItem(this, tr("Export Session"), tr("What goes into the archive?"), choices,
                                                mState.hasCheckpoint ? 1 : 0, false, &ok);
@@ -37,10 +36,10 @@ void TrainPage::chooseExportSession() {
   const auto contents = choice == choices.at(1)   ? SessionArchiveContents::WithCheckpoints
                         : choice == choices.at(2) ? SessionArchiveContents::WeightsOnly
                                                   : SessionArchiveContents::Session;
-  const QString suggestion = QFileInfo(mSession).absolutePath() + QLatin1Char('/') + QFileInfo(mSession).fileName() +
-                             QStringLiteral(".zip");
-  const QString zip = QFileDialog::getSaveFileName(this, tr("Export the Training Session"), suggestion,
-                                                   tr("Session archive (*.zip)"));
+  const QString suggestion =
+      QFileInfo(mSession).absolutePath() + QLatin1Char('/') + QFileInfo(mSession).fileName() + QStringLiteral(".zip");
+  const QString zip =
+      QFileDialog::getSaveFileName(this, tr("Export the Training Session"), suggestion, tr("Session archive (*.zip)"));
   if (!zip.isEmpty()) exportSessionTo(zip, contents);
 }
 
@@ -53,10 +52,11 @@ void TrainPage::chooseImportSession() {
   const QString parent = QFileDialog::getExistingDirectory(this, tr("Choose Where the Session Goes"), start);
   if (parent.isEmpty()) return;
   // A new folder named after the archive: "portrait.zip" -> portrait, portrait-2, ...
-  const QString base = QFileInfo(zip).completeBaseName().isEmpty() ? QStringLiteral("session")
-                                                                    : QFileInfo(zip).completeBaseName();
+  const QString base =
+      QFileInfo(zip).completeBaseName().isEmpty() ? QStringLiteral("session") : QFileInfo(zip).completeBaseName();
   QString folder = QDir(parent).filePath(base);
-  for (int i = 2; QFileInfo::exists(folder); ++i) folder = QDir(parent).filePath(base + QLatin1Char('-') + QString::number(i));
+  for (int i = 2; QFileInfo::exists(folder); ++i)
+    folder = QDir(parent).filePath(base + QLatin1Char('-') + QString::number(i));
   importSessionFrom(zip, folder);
 }
 
@@ -65,26 +65,27 @@ void TrainPage::exportSessionTo(const QString& zipPath, SessionArchiveContents c
   const QString session = mSession;
   // The file dialog already asked about replacing an existing file.
   const bool overwrite = QFileInfo::exists(zipPath);
-  runTransfer(tr("Exporting the session to %1…").arg(QDir::toNativeSeparators(zipPath)),
-              [session, zipPath, contents, overwrite](std::stop_token stop, std::function<void(qint64, qint64)> progress) {
-                Transfer t;
-                t.path = zipPath;
-                try {
-                  SessionExportOptions options;
-                  options.contents = contents;
-                  options.overwrite = overwrite;
-                  const auto result = SessionArchive::write(
-                      session, zipPath, options,
-                      [&progress](const SessionArchiveProgress& p) { progress(p.done, p.total); }, stop);
-                  t.cancelled = result.cancelled;
-                  t.bytes = result.bytes;
-                  t.step = result.checkpointStep;
-                  t.notes = result.notes;
-                } catch (...) {
-                  t.error = std::current_exception();
-                }
-                return t;
-              });
+  runTransfer(
+      tr("Exporting the session to %1…").arg(QDir::toNativeSeparators(zipPath)),
+      [session, zipPath, contents, overwrite](std::stop_token stop, std::function<void(qint64, qint64)> progress) {
+        Transfer t;
+        t.path = zipPath;
+        try {
+          SessionExportOptions options;
+          options.contents = contents;
+          options.overwrite = overwrite;
+          const auto result = SessionArchive::write(
+              session, zipPath, options, [&progress](const SessionArchiveProgress& p) { progress(p.done, p.total); },
+              stop);
+          t.cancelled = result.cancelled;
+          t.bytes = result.bytes;
+          t.step = result.checkpointStep;
+          t.notes = result.notes;
+        } catch (...) {
+          t.error = std::current_exception();
+        }
+        return t;
+      });
 }
 
 void TrainPage::importSessionFrom(const QString& zipPath, const QString& folder) {
@@ -151,7 +152,8 @@ void TrainPage::runTransfer(const QString& label,
         Qt::QueuedConnection);
   };
   const std::stop_token stop = mTransferStop.get_token();
-  mTransferWatcher.setFuture(QtConcurrent::run([work = std::move(work), stop, progress] { return work(stop, progress); }));
+  mTransferWatcher.setFuture(
+      QtConcurrent::run([work = std::move(work), stop, progress] { return work(stop, progress); }));
 }
 
 void TrainPage::onTransferDone() {
@@ -172,20 +174,22 @@ void TrainPage::onTransferDone() {
     return;
   }
   if (t.cancelled) {
-    mStatus->setText(t.import ? tr("Import cancelled; nothing was written") : tr("Export cancelled; nothing was written"));
+    mStatus->setText(t.import ? tr("Import cancelled; nothing was written")
+                              : tr("Export cancelled; nothing was written"));
     Q_EMIT sessionTransferFinished(false);
     return;
   }
-  const QString notes = t.notes.isEmpty() ? QString() : QLatin1Char(' ') + t.notes.join(QStringLiteral("; ")) + QLatin1Char('.');
+  const QString notes =
+      t.notes.isEmpty() ? QString() : QLatin1Char(' ') + t.notes.join(QStringLiteral("; ")) + QLatin1Char('.');
   if (t.import) {
     if (!openSession(t.path)) {
       Q_EMIT sessionTransferFinished(false);
       return;
     }
     const QString where = t.step >= 0 ? tr("It resumes at step %1.").arg(t.step) : tr("It trains from the start.");
-    mBanner->setMessage(widgets::MessageBanner::Kind::Information, tr("Session imported"),
-                        tr("“%1” on %2. %3").arg(QFileInfo(t.path).fileName(), QDir::toNativeSeparators(t.baseModel), where) +
-                            notes);
+    mBanner->setMessage(
+        widgets::MessageBanner::Kind::Information, tr("Session imported"),
+        tr("“%1” on %2. %3").arg(QFileInfo(t.path).fileName(), QDir::toNativeSeparators(t.baseModel), where) + notes);
     mBanner->show();
     Q_EMIT message(tr("Imported %1").arg(QFileInfo(t.path).fileName()));
   } else {

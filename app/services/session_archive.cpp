@@ -45,7 +45,6 @@ constexpr qint64 kSettingsLimit = qint64{16} << 20;
 
 fs::path fsPath(const QString& s) { return fs::path(s.toStdString()); }
 QString qPath(const fs::path& p) { return QString::fromStdString(p.string()); }
-QString tr(const char* text) { return QCoreApplication::translate("kiln::app::SessionArchive", text); }
 
 // Removes a half-made file or folder on every way out but success.
 class Cleanup {
@@ -53,8 +52,10 @@ class Cleanup {
   explicit Cleanup(QString path) : mPath(std::move(path)) {}
   ~Cleanup() {
     if (mKept) return;
-    if (QFileInfo(mPath).isDir()) QDir(mPath).removeRecursively();
-    else QFile::remove(mPath);
+    if (QFileInfo(mPath).isDir())
+      QDir(mPath).removeRecursively();
+    else
+      QFile::remove(mPath);
   }
   Cleanup(const Cleanup&) = delete;
   Cleanup& operator=(const Cleanup&) = delete;
@@ -71,7 +72,9 @@ bool isWeightFile(const QString& name) {
   return suffixes.contains(QFileInfo(name).suffix().toLower());
 }
 
-bool isDiffusersFolder(const QString& path) { return QFileInfo(QDir(path).filePath(QStringLiteral("model_index.json"))).isFile(); }
+bool isDiffusersFolder(const QString& path) {
+  return QFileInfo(QDir(path).filePath(QStringLiteral("model_index.json"))).isFile();
+}
 
 // The weight files of a diffusers folder: '/'-separated paths inside it, sorted.
 QStringList folderWeights(const QString& path) {
@@ -104,7 +107,8 @@ bool allowedEntry(const QString& name, bool directory) {
     if (name == folder) return directory;
     if (!name.startsWith(folder)) continue;
     // Checkpoints lie flat in checkpoints/.
-    if (folder == QLatin1String("checkpoints/")) return !directory && !name.mid(folder.size()).contains(QLatin1Char('/'));
+    if (folder == QLatin1String("checkpoints/"))
+      return !directory && !name.mid(folder.size()).contains(QLatin1Char('/'));
     return true;
   }
   return false;
@@ -138,14 +142,16 @@ void addFile(QList<ArchiveFile>& out, const QString& path, const QString& name) 
   if (info.isFile() && !info.isSymLink()) out.push_back({path, name, info.size()});
 }
 
-
 }  // namespace
 
 QString toString(SessionArchiveContents contents) {
   switch (contents) {
-    case SessionArchiveContents::Session: return QStringLiteral("session");
-    case SessionArchiveContents::WithCheckpoints: return QStringLiteral("with-checkpoints");
-    case SessionArchiveContents::WeightsOnly: return QStringLiteral("weights-only");
+    case SessionArchiveContents::Session:
+      return QStringLiteral("session");
+    case SessionArchiveContents::WithCheckpoints:
+      return QStringLiteral("with-checkpoints");
+    case SessionArchiveContents::WeightsOnly:
+      return QStringLiteral("weights-only");
   }
   return {};
 }
@@ -203,8 +209,8 @@ QString SessionArchive::modelHash(const QString& model, std::stop_token stop,
 // Export
 
 SessionExportResult SessionArchive::write(const QString& sessionDir, const QString& zipPath,
-                                          const SessionExportOptions& options,
-                                          const SessionArchiveProgressFn& progress, std::stop_token stop) {
+                                          const SessionExportOptions& options, const SessionArchiveProgressFn& progress,
+                                          std::stop_token stop) {
   const fs::path session = fsPath(sessionDir);
   const training::TrainingSettings settings = training::read_session_settings(session);  // "not a training session"
   const QDir dir(sessionDir);
@@ -227,13 +233,14 @@ SessionExportResult SessionArchive::write(const QString& sessionDir, const QStri
       addFile(files, qPath(source), QStringLiteral("dataset/") + QString::fromStdString(name));
     }
     snapshotList = QByteArray::fromStdString(snapshot.list_json);
-    result.notes.push_back(tr("the session has not run yet: its images were copied from %1")
-                               .arg(qPath(settings.images)));
+    result.notes.push_back(
+        QCoreApplication::translate("SessionArchive", "the session has not run yet: its images were copied from %1")
+            .arg(qPath(settings.images)));
   }
   addFolder(files, dir.filePath(QStringLiteral("samples")), QStringLiteral("samples/"));
   if (settings.prior_preservation()) {
-    const QString classes = settings.class_images.empty() ? dir.filePath(QStringLiteral("class_images"))
-                                                          : qPath(settings.class_images);
+    const QString classes =
+        settings.class_images.empty() ? dir.filePath(QStringLiteral("class_images")) : qPath(settings.class_images);
     addFolder(files, classes, QStringLiteral("class_images/"));
   }
   const std::optional<training::CheckpointInfo> latest = training::latest_checkpoint(session);
@@ -241,12 +248,14 @@ SessionExportResult SessionArchive::write(const QString& sessionDir, const QStri
     QList<ArchiveFile> checkpoints;
     addFolder(checkpoints, dir.filePath(QStringLiteral("checkpoints")), QStringLiteral("checkpoints/"));
     for (const ArchiveFile& f : checkpoints) {
-      if (!f.name.mid(12).contains(QLatin1Char('/')) && f.name.endsWith(QLatin1String(".safetensors"))) files.push_back(f);
+      if (!f.name.mid(12).contains(QLatin1Char('/')) && f.name.endsWith(QLatin1String(".safetensors")))
+        files.push_back(f);
     }
     if (latest) {
       result.checkpointStep = latest->global_step;
     } else {
-      result.notes.push_back(tr("the session has no checkpoint yet: it starts from the beginning"));
+      result.notes.push_back(QCoreApplication::translate(
+          "SessionArchive", "the session has no checkpoint yet: it starts from the beginning"));
     }
   } else if (options.contents == SessionArchiveContents::WeightsOnly) {
     const auto kept = training::kept_checkpoints(session);
@@ -260,9 +269,9 @@ SessionExportResult SessionArchive::write(const QString& sessionDir, const QStri
   // 2. The base model's hash.
   const QString model = qPath(settings.base_model);
   if (!QFileInfo::exists(model)) {
-    throw InvalidRequestError("the session's base model " + settings.base_model.string() +
-                                  " is not here, so its hash cannot be recorded",
-                              "put the model back where the session expects it");
+    throw InvalidRequestError(
+        "the session's base model " + settings.base_model.string() + " is not here, so its hash cannot be recorded",
+        "put the model back where the session expects it");
   }
   const qint64 modelSize = modelBytes(model);
   qint64 total = modelSize;
@@ -271,8 +280,10 @@ SessionExportResult SessionArchive::write(const QString& sessionDir, const QStri
   auto report = [&](const QString& what, qint64 at) {
     if (progress) progress(SessionArchiveProgress{what, at, total});
   };
-  report(tr("hashing the base model"), 0);
-  const QString modelSha = modelHash(model, stop, [&](qint64 d, qint64) { report(tr("hashing the base model"), d); });
+  report(QCoreApplication::translate("SessionArchive", "hashing the base model"), 0);
+  const QString modelSha = modelHash(model, stop, [&](qint64 d, qint64) {
+    report(QCoreApplication::translate("SessionArchive", "hashing the base model"), d);
+  });
   if (stop.stop_requested()) {
     result.cancelled = true;
     return result;
@@ -304,10 +315,11 @@ SessionExportResult SessionArchive::write(const QString& sessionDir, const QStri
       info.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup |
                           QFileDevice::ReadOther);
       QuaZipFile out(&zip);
-      if (!out.open(QIODevice::WriteOnly, info, nullptr, 0, store ? 0 : Z_DEFLATED, store ? 0 : Z_DEFAULT_COMPRESSION)) {
-        throw FileError("cannot add " + name.toStdString() + " to the archive (error " +
-                            std::to_string(out.getZipError()) + ")",
-                        fsPath(partial));
+      if (!out.open(QIODevice::WriteOnly, info, nullptr, 0, store ? 0 : Z_DEFLATED,
+                    store ? 0 : Z_DEFAULT_COMPRESSION)) {
+        throw FileError(
+            "cannot add " + name.toStdString() + " to the archive (error " + std::to_string(out.getZipError()) + ")",
+            fsPath(partial));
       }
       io::Sha256 sha;
       qint64 bytes = 0;
@@ -360,9 +372,9 @@ SessionExportResult SessionArchive::write(const QString& sessionDir, const QStri
         {QStringLiteral("contents"), toString(options.contents)},
         {QStringLiteral("checkpoint_step"), result.checkpointStep},
         {QStringLiteral("base_model"),
-         QJsonObject{{QStringLiteral("name"), qPath(settings.base_model.has_filename()
-                                                        ? settings.base_model.filename()
-                                                        : settings.base_model.parent_path().filename())},
+         QJsonObject{{QStringLiteral("name"),
+                      qPath(settings.base_model.has_filename() ? settings.base_model.filename()
+                                                               : settings.base_model.parent_path().filename())},
                      {QStringLiteral("kind"), modelInfo.isDir() ? QStringLiteral("diffusers") : QStringLiteral("file")},
                      {QStringLiteral("bytes"), modelSize},
                      {QStringLiteral("sha256"), modelSha}}},
@@ -446,8 +458,7 @@ Manifest parseManifest(const QByteArray& bytes, const fs::path& archive) {
     const QString name = f.value(QLatin1String("name")).toString();
     ManifestFile file{f.value(QLatin1String("bytes")).toInteger(-1), f.value(QLatin1String("sha256")).toString()};
     if (name.isEmpty() || file.bytes < 0 || !hex.match(file.sha256).hasMatch()) {
-      throw fail("a files entry needs a name, bytes and a sha256 (entry " +
-                 std::to_string(m.files.size() + 1) + ")");
+      throw fail("a files entry needs a name, bytes and a sha256 (entry " + std::to_string(m.files.size() + 1) + ")");
     }
     if (!m.files.emplace(name, file).second) throw fail("'" + name.toStdString() + "' is listed twice");
   }
@@ -467,16 +478,15 @@ void collectCandidates(const QString& path, int depth, QStringList& out) {
     return;
   }
   if (depth == 0) return;
-  const QFileInfoList children =
-      QDir(path).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+  const QFileInfoList children = QDir(path).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
   for (const QFileInfo& child : children) collectCandidates(child.absoluteFilePath(), depth - 1, out);
 }
 
 }  // namespace
 
 SessionImportResult SessionArchive::read(const QString& zipPath, const QString& destDir,
-                                         const SessionImportOptions& options,
-                                         const SessionArchiveProgressFn& progress, std::stop_token stop) {
+                                         const SessionImportOptions& options, const SessionArchiveProgressFn& progress,
+                                         std::stop_token stop) {
   const fs::path archive = fsPath(zipPath);
   SessionImportResult result;
 
@@ -484,7 +494,8 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
   SafeZip zip(zipPath, options.limits);
   for (const ZipEntry& e : zip.entries()) {
     if (!allowedEntry(e.name, e.directory)) {
-      throw FormatError("zip entry '" + e.name.toStdString() + "' is not part of a training session; nothing was "
+      throw FormatError("zip entry '" + e.name.toStdString() +
+                            "' is not part of a training session; nothing was "
                             "imported",
                         archive, "the archive is damaged, hostile or not a Kiln session");
     }
@@ -551,8 +562,8 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
   const QStorageInfo storage(parent);
   if (storage.isValid() && storage.bytesAvailable() >= 0 && storage.bytesAvailable() < total + (qint64{16} << 20)) {
     throw InvalidRequestError("the session needs " + SafeZip::sizeText(total).toStdString() + " but " +
-                              parent.toStdString() + " has " + SafeZip::sizeText(storage.bytesAvailable()).toStdString() +
-                              " free");
+                              parent.toStdString() + " has " +
+                              SafeZip::sizeText(storage.bytesAvailable()).toStdString() + " free");
   }
 
   // 3. The base model, by its hash: the candidates given, then the path the settings name.
@@ -573,7 +584,8 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
     if (folder != (manifest.modelKind == QLatin1String("diffusers"))) continue;
     if (folder && !isDiffusersFolder(candidate)) continue;
     if (modelBytes(candidate) != manifest.modelBytes) continue;
-    const QString what = tr("looking for the base model: %1").arg(info.fileName());
+    const QString what =
+        QCoreApplication::translate("SessionArchive", "looking for the base model: %1").arg(info.fileName());
     const QString sha = modelHash(candidate, stop, [&](qint64 d, qint64) {
       if (progress) progress(SessionArchiveProgress{what, d, hashTotal});
     });
@@ -609,9 +621,9 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
     if (!out.flush()) throw FileError("cannot write: " + out.errorString().toStdString(), fsPath(out.fileName()));
     out.close();
     if (QString::fromStdString(sha.finish_hex()) != manifest.files.at(current).sha256) {
-      throw FormatError("zip entry '" + current.toStdString() +
-                            "' does not match its sha256 in the manifest; nothing was imported",
-                        archive, "the archive was changed after it was made");
+      throw FormatError(
+          "zip entry '" + current.toStdString() + "' does not match its sha256 in the manifest; nothing was imported",
+          archive, "the archive was changed after it was made");
     }
     current.clear();
   };
@@ -654,8 +666,9 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
   if (QFileInfo(QDir(staging).filePath(QStringLiteral("dataset/dataset.json"))).isFile()) {
     settings.images = finalDir / "dataset";
   } else if (!fs::is_directory(settings.images)) {
-    result.notes.push_back(tr("the archive has no copy of the images, and %1 is not here")
-                               .arg(qPath(settings.images)));
+    result.notes.push_back(
+        QCoreApplication::translate("SessionArchive", "the archive has no copy of the images, and %1 is not here")
+            .arg(qPath(settings.images)));
   }
   if (settings.prior_preservation()) {
     const bool carried = std::any_of(zip.entries().begin(), zip.entries().end(), [](const ZipEntry& e) {
@@ -667,15 +680,18 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
     if (!options.tokenizerDir.isEmpty()) {
       settings.tokenizer_dir = fsPath(options.tokenizerDir);
     } else {
-      result.notes.push_back(tr("the tokenizer folder %1 is not here").arg(qPath(settings.tokenizer_dir)));
+      result.notes.push_back(QCoreApplication::translate("SessionArchive", "the tokenizer folder %1 is not here")
+                                 .arg(qPath(settings.tokenizer_dir)));
     }
   }
   if (!settings.config_dir.empty() && !fs::is_directory(settings.config_dir)) {
-    result.notes.push_back(
-        tr("the model config folder %1 is not here; set it again before training").arg(qPath(settings.config_dir)));
+    result.notes.push_back(QCoreApplication::translate(
+                               "SessionArchive", "the model config folder %1 is not here; set it again before training")
+                               .arg(qPath(settings.config_dir)));
   }
   training::write_session_settings(fsPath(staging), settings);
-  if (const auto checkpoint = training::latest_checkpoint(fsPath(staging))) result.checkpointStep = checkpoint->global_step;
+  if (const auto checkpoint = training::latest_checkpoint(fsPath(staging)))
+    result.checkpointStep = checkpoint->global_step;
 
   // 6. Into place.
   if (destInfo.exists() && !QDir().rmdir(dest)) throw FileError("cannot replace the empty folder", finalDir);

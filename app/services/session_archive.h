@@ -60,11 +60,11 @@ struct SessionExportOptions {
 struct SessionExportResult {
   bool cancelled = false;
   QString zipPath;
-  int files = 0;         // entries besides manifest.json
-  qint64 bytes = 0;      // the zip's size
+  int files = 0;               // entries besides manifest.json
+  qint64 bytes = 0;            // the zip's size
   qint64 checkpointStep = -1;  // the checkpoint's global step (WithCheckpoints), -1 when none
   QString baseModelSha256;
-  QStringList notes;     // what the user should know ("the session has no checkpoint yet")
+  QStringList notes;  // what the user should know ("the session has no checkpoint yet")
 };
 
 struct SessionImportOptions {

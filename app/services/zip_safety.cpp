@@ -60,9 +60,9 @@ SafeZip::SafeZip(const QString& zipPath, const ZipLimits& limits) : d(std::make_
   if (!QFileInfo(zipPath).isFile()) throw FileError("no such file", d->archive);
   d->zip.setZipName(zipPath);
   if (!d->zip.open(QuaZip::mdUnzip)) {
-    throw FormatError("not a readable zip archive (error " + std::to_string(d->zip.getZipError()) +
-                          "; truncated or damaged?)",
-                      d->archive);
+    throw FormatError(
+        "not a readable zip archive (error " + std::to_string(d->zip.getZipError()) + "; truncated or damaged?)",
+        d->archive);
   }
 
   QSet<QString> files, folders;
@@ -70,9 +70,8 @@ SafeZip::SafeZip(const QString& zipPath, const ZipLimits& limits) : d(std::make_
     QuaZipFileInfo64 info;
     if (!d->zip.getCurrentFileInfo(&info)) throw FormatError("cannot read the zip's directory", d->archive);
     if (d->entries.size() >= limits.maxEntries) {
-      throw FormatError("the zip has more than " + std::to_string(limits.maxEntries) +
-                            " entries; nothing was extracted",
-                        d->archive);
+      throw FormatError(
+          "the zip has more than " + std::to_string(limits.maxEntries) + " entries; nothing was extracted", d->archive);
     }
     const QString unsafe = unsafeNameReason(info.name);
     if (!unsafe.isEmpty()) {

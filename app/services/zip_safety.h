@@ -35,7 +35,7 @@ struct ZipLimits {
 struct ZipEntry {
   QString name;  // '/' separated (backslashes of Windows zips turned into '/')
   bool directory = false;
-  qint64 size = 0;            // declared uncompressed size
+  qint64 size = 0;  // declared uncompressed size
   qint64 compressedSize = 0;
 };
 
@@ -65,8 +65,7 @@ class SafeZip {
   // requested (what was written is the caller's to remove). Throws FormatError for a damaged
   // entry (CRC, data, a size other than declared) and FileError when a write fails.
   bool extract(const std::function<QIODevice*(const ZipEntry&)>& open,
-               const std::function<void(const ZipEntry&, const char*, qint64)>& chunk = {},
-               std::stop_token stop = {});
+               const std::function<void(const ZipEntry&, const char*, qint64)>& chunk = {}, std::stop_token stop = {});
 
   // Why an entry name is unsafe ("absolute path", "'..' component", "drive letter"), or an
   // empty string when it is fine. Backslashes count as separators (zips made on Windows).

@@ -40,18 +40,31 @@ constexpr int kLimit = 600000;
 int metricLines(const fs::path& session) { return static_cast<int>(fileBytes(session / "metrics.jsonl").count('\n')); }
 
 QStringList trainArgs(const fs::path& session, const fs::path& base, const fs::path& images) {
-  return {QStringLiteral("train"),         QStringLiteral("--session"),     q(session),
-          QStringLiteral("--base"),        q(base),
-          QStringLiteral("--images"),      q(images),
-          QStringLiteral("--token"),       QStringLiteral("sks"),
-          QStringLiteral("--resolution"),  QStringLiteral("64"),
-          QStringLiteral("--text-encoder-steps"), QStringLiteral("2"),
-          QStringLiteral("--unet-steps"),  QStringLiteral("14"),
-          QStringLiteral("--lr-text"),     QStringLiteral("1e-4"),
-          QStringLiteral("--lr-unet"),     QStringLiteral("1e-4"),
-          QStringLiteral("--save-every"),  QStringLiteral("4"),
-          QStringLiteral("--keep-checkpoints"), QStringLiteral("2"),
-          QStringLiteral("--seed"),        QStringLiteral("11")};
+  return {QStringLiteral("train"),
+          QStringLiteral("--session"),
+          q(session),
+          QStringLiteral("--base"),
+          q(base),
+          QStringLiteral("--images"),
+          q(images),
+          QStringLiteral("--token"),
+          QStringLiteral("sks"),
+          QStringLiteral("--resolution"),
+          QStringLiteral("64"),
+          QStringLiteral("--text-encoder-steps"),
+          QStringLiteral("2"),
+          QStringLiteral("--unet-steps"),
+          QStringLiteral("14"),
+          QStringLiteral("--lr-text"),
+          QStringLiteral("1e-4"),
+          QStringLiteral("--lr-unet"),
+          QStringLiteral("1e-4"),
+          QStringLiteral("--save-every"),
+          QStringLiteral("4"),
+          QStringLiteral("--keep-checkpoints"),
+          QStringLiteral("2"),
+          QStringLiteral("--seed"),
+          QStringLiteral("11")};
 }
 
 void copyTree(const fs::path& from, const fs::path& to) {
@@ -132,16 +145,16 @@ class TestCliSession : public QObject {
     QVERIFY(stoppedAt >= 7 && stoppedAt < 16);
 
     const fs::path zip = root_ / "carried.zip";
-    CliResult r = runCli({QStringLiteral("session"), QStringLiteral("export"), q(session), QStringLiteral("--out"), q(zip),
-                          QStringLiteral("--with-checkpoints")},
+    CliResult r = runCli({QStringLiteral("session"), QStringLiteral("export"), q(session), QStringLiteral("--out"),
+                          q(zip), QStringLiteral("--with-checkpoints")},
                          kLimit);
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY2(r.out.contains("checkpoint at step " + QByteArray::number(stoppedAt)), r.out.constData());
     const auto entries = readZip(zip);
     std::map<QByteArray, QByteArray> byName(entries.begin(), entries.end());
-    for (const char* name : {"settings.json", "metrics.jsonl", "log.txt", "dataset/dataset.json",
-                             "dataset/000000-beach.jpg", "dataset/000001-hopper.jpg", "checkpoints/latest.safetensors",
-                             "manifest.json"}) {
+    for (const char* name :
+         {"settings.json", "metrics.jsonl", "log.txt", "dataset/dataset.json", "dataset/000000-beach.jpg",
+          "dataset/000001-hopper.jpg", "checkpoints/latest.safetensors", "manifest.json"}) {
       QVERIFY2(byName.count(name) == 1, name);
     }
     const QJsonObject manifest = manifestOf(entries);
@@ -158,7 +171,11 @@ class TestCliSession : public QObject {
     r = runCli({QStringLiteral("session"), QStringLiteral("import"), q(zip), q(imported)}, kLimit);
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("the session's base model 'tiny_sd1' (sha256 " +
-                            manifest.value(QStringLiteral("base_model")).toObject().value(QStringLiteral("sha256")).toString().toUtf8() +
+                            manifest.value(QStringLiteral("base_model"))
+                                .toObject()
+                                .value(QStringLiteral("sha256"))
+                                .toString()
+                                .toUtf8() +
                             ") is not here"),
              r.err.constData());
     QVERIFY(!fs::exists(root_ / "box/sessions") || everything(root_ / "box/sessions").isEmpty());
@@ -172,11 +189,12 @@ class TestCliSession : public QObject {
     QCOMPARE(settings.value(QStringLiteral("base_model")).toString(), q(boxModels / "sd/tiny_sd1"));
     QCOMPARE(settings.value(QStringLiteral("images")).toString(), q(imported / "dataset"));
     QVERIFY(!fs::exists(imported / "manifest.json"));
-    QCOMPARE(everything(root_ / "box/sessions"), QStringList{QStringLiteral("travelled")} + [&] {
-      QStringList inside = everything(imported);
-      for (QString& s : inside) s.prepend(QStringLiteral("travelled/"));
-      return inside;
-    }());
+    QCOMPARE(
+        everything(root_ / "box/sessions"), QStringList{QStringLiteral("travelled")} + [&] {
+          QStringList inside = everything(imported);
+          for (QString& s : inside) s.prepend(QStringLiteral("travelled/"));
+          return inside;
+        }());
     // Importing again into the same folder is refused.
     r = runCli({QStringLiteral("session"), QStringLiteral("import"), q(zip), q(imported), QStringLiteral("--models"),
                 q(boxModels)});
@@ -197,8 +215,8 @@ class TestCliSession : public QObject {
   // to the same bytes; --weights-only carries the kept files but no resume state.
   void sessionWithoutWeightsAndWeightsOnly() {
     const fs::path zip = root_ / "plain.zip";
-    CliResult r = runCli({QStringLiteral("session"), QStringLiteral("export"), q(straight_), QStringLiteral("--out"), q(zip)},
-                         kLimit);
+    CliResult r = runCli(
+        {QStringLiteral("session"), QStringLiteral("export"), q(straight_), QStringLiteral("--out"), q(zip)}, kLimit);
     QVERIFY2(r.exitCode == 0, r.err.constData());
     for (const auto& [name, data] : readZip(zip)) QVERIFY2(!name.startsWith("checkpoints/"), name.constData());
     r = runCli({QStringLiteral("session"), QStringLiteral("export"), q(straight_), QStringLiteral("--out"), q(zip)});
@@ -212,7 +230,8 @@ class TestCliSession : public QObject {
     r = runCli({QStringLiteral("train"), QStringLiteral("--session"), q(imported), QStringLiteral("--resume")}, kLimit);
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY2(r.err.contains("training on the session's own copy of its images"), r.err.constData());
-    QVERIFY(fileBytes(straight_ / "checkpoints/latest.safetensors") == fileBytes(imported / "checkpoints/latest.safetensors"));
+    QVERIFY(fileBytes(straight_ / "checkpoints/latest.safetensors") ==
+            fileBytes(imported / "checkpoints/latest.safetensors"));
 
     const fs::path weights = root_ / "weights.zip";
     r = runCli({QStringLiteral("session"), QStringLiteral("export"), q(straight_), QStringLiteral("--out"), q(weights),
@@ -260,24 +279,36 @@ class TestCliSession : public QObject {
                              << "zip entry '../evil.txt' would be written outside the folder ('..' component)";
     QTest::newRow("dot-dot deep") << "deep"
                                   << "zip entry 'samples/../../evil.png' would be written outside the folder";
-    QTest::newRow("absolute") << "absolute" << "would be written outside the folder (absolute path)";
-    QTest::newRow("symlink") << "symlink" << "zip entry 'samples/link.png' is a symbolic link";
-    QTest::newRow("duplicate") << "duplicate" << "zip entry 'log.txt' appears twice";
-    QTest::newRow("duplicate spelled differently") << "duplicate2" << "zip entry 'dataset/./dataset.json' appears twice";
-    QTest::newRow("file and folder") << "fileFolder" << "zip entry 'samples/a.png' is both a file and a folder";
-    QTest::newRow("not a session entry") << "foreign" << "zip entry 'evil.sh' is not part of a training session";
+    QTest::newRow("absolute") << "absolute"
+                              << "would be written outside the folder (absolute path)";
+    QTest::newRow("symlink") << "symlink"
+                             << "zip entry 'samples/link.png' is a symbolic link";
+    QTest::newRow("duplicate") << "duplicate"
+                               << "zip entry 'log.txt' appears twice";
+    QTest::newRow("duplicate spelled differently") << "duplicate2"
+                                                   << "zip entry 'dataset/./dataset.json' appears twice";
+    QTest::newRow("file and folder") << "fileFolder"
+                                     << "zip entry 'samples/a.png' is both a file and a folder";
+    QTest::newRow("not a session entry") << "foreign"
+                                         << "zip entry 'evil.sh' is not part of a training session";
     QTest::newRow("bomb: declared size") << "bomb"
                                          << "zip entry 'samples/bomb.png' would inflate 0.0 MiB to 3840.0 MiB";
-    QTest::newRow("bomb: deflated zeros") << "zeros" << "zip entry 'samples/zeros.png' would inflate";
-    QTest::newRow("understated size") << "understated" << "zip entry 'log.txt' is damaged (CRC or data error)";
+    QTest::newRow("bomb: deflated zeros") << "zeros"
+                                          << "zip entry 'samples/zeros.png' would inflate";
+    QTest::newRow("understated size") << "understated"
+                                      << "zip entry 'log.txt' is damaged (CRC or data error)";
     QTest::newRow("manifest: missing entry") << "missing"
                                              << "the manifest lists 'dataset/000000-beach.jpg', which the zip lacks";
-    QTest::newRow("manifest: extra entry") << "extra" << "zip entry 'samples/extra.png' is not in the manifest";
+    QTest::newRow("manifest: extra entry") << "extra"
+                                           << "zip entry 'samples/extra.png' is not in the manifest";
     QTest::newRow("manifest: wrong sha256") << "sha"
                                             << "zip entry 'log.txt' does not match its sha256 in the manifest";
-    QTest::newRow("manifest: wrong size") << "size" << "zip entry 'metrics.jsonl' declares";
-    QTest::newRow("no manifest") << "nomanifest" << "the zip has no manifest.json";
-    QTest::newRow("truncated") << "truncated" << "not a readable zip archive";
+    QTest::newRow("manifest: wrong size") << "size"
+                                          << "zip entry 'metrics.jsonl' declares";
+    QTest::newRow("no manifest") << "nomanifest"
+                                 << "the zip has no manifest.json";
+    QTest::newRow("truncated") << "truncated"
+                               << "not a readable zip archive";
   }
 
   void hostileArchives() {
@@ -285,9 +316,9 @@ class TestCliSession : public QObject {
     QFETCH(QString, message);
     const fs::path good = root_ / "good.zip";
     if (!fs::exists(good)) {
-      const CliResult r = runCli({QStringLiteral("session"), QStringLiteral("export"), q(straight_),
-                                  QStringLiteral("--out"), q(good)},
-                                 kLimit);
+      const CliResult r =
+          runCli({QStringLiteral("session"), QStringLiteral("export"), q(straight_), QStringLiteral("--out"), q(good)},
+                 kLimit);
       QVERIFY2(r.exitCode == 0, r.err.constData());
     }
     auto entries = readZip(good);
@@ -366,8 +397,10 @@ class TestCliSession : public QObject {
       manifest.insert(QStringLiteral("files"), files);
       setManifest(manifest);
       for (const auto& [name, data] : entries) {
-        if (name == "log.txt") writer.addLying(name, data, static_cast<quint32>(data.size() / 2));
-        else writer.add(name, data);
+        if (name == "log.txt")
+          writer.addLying(name, data, static_cast<quint32>(data.size() / 2));
+        else
+          writer.add(name, data);
       }
     } else if (kind == QLatin1String("missing")) {
       for (const auto& [name, data] : entries) {
