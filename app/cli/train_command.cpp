@@ -162,8 +162,8 @@ std::string fixed_option_change(const QCommandLineParser& p, const TrainingSetti
                                    {"config", &s.config_dir}}) {
     if (set(name) && !same_path(*path, value(name))) return changed(name, path->string(), value(name));
   }
-  for (const auto& [name, text] : {std::pair<const char*, const std::string*>{"token", &s.token},
-                                   {"class-prompt", &s.class_prompt}}) {
+  for (const auto& [name, text] :
+       {std::pair<const char*, const std::string*>{"token", &s.token}, {"class-prompt", &s.class_prompt}}) {
     if (set(name) && *text != value(name)) return changed(name, *text, value(name));
   }
   if (set("lora-rank") && s.method != training::TrainingMethod::LoRA) {

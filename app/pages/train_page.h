@@ -164,7 +164,8 @@ class TrainPage : public QWidget {
     QStringList notes;
     std::exception_ptr error;
   };
-  void runTransfer(const QString& label, std::function<Transfer(std::stop_token, std::function<void(qint64, qint64)>)> work);
+  void runTransfer(const QString& label,
+                   std::function<Transfer(std::stop_token, std::function<void(qint64, qint64)>)> work);
   void onTransferDone();
 
   ModelLibrary* mLibrary;

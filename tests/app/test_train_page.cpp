@@ -409,7 +409,8 @@ void TestTrainPage::exportsAndImportsTheSession() {
   QFile b(imported + QStringLiteral("/checkpoints/latest.safetensors"));
   QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
   QVERIFY(a.readAll() == b.readAll());
-  QCOMPARE(QDir(mDir->filePath(QStringLiteral("elsewhere"))).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
+  QCOMPARE(QDir(mDir->filePath(QStringLiteral("elsewhere")))
+               .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
            QStringList{QStringLiteral("imported")});
 }
 

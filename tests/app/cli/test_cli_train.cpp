@@ -198,13 +198,15 @@ class TestCliTrain : public QObject {
     changed[changed.indexOf(QStringLiteral("--seed")) + 1] = QStringLiteral("12");
     r = runCli(changed);
     QCOMPARE(r.exitCode, 2);
-    QVERIFY2(r.err.contains("--seed cannot change in an existing session (the session has '11', the command line '12')"),
-             r.err.constData());
+    QVERIFY2(
+        r.err.contains("--seed cannot change in an existing session (the session has '11', the command line '12')"),
+        r.err.constData());
     changed = args;
     changed[changed.indexOf(QStringLiteral("--resolution")) + 1] = QStringLiteral("128");
     r = runCli(changed);
     QCOMPARE(r.exitCode, 2);
-    QVERIFY2(r.err.contains("--resolution cannot change in an existing session (the session has '64', the command line '128')"),
+    QVERIFY2(r.err.contains(
+                 "--resolution cannot change in an existing session (the session has '64', the command line '128')"),
              r.err.constData());
     changed = args;
     changed << QStringLiteral("--lora-rank") << QStringLiteral("4");
