@@ -46,7 +46,9 @@ struct TrainingExample {
 // The instance images of `settings.images` (sorted, recursively, without the session's own
 // folders) with their training prompts: the caption file beside the image (CaptionFiles) or the
 // file-name rule of fast-stable-diffusion, with the instance token added when it is missing.
-// Throws InvalidRequestError when the folder has no image.
+// A session's own copy (a folder with the dataset.json a run wrote, which an imported session
+// trains on) gives the prompts recorded there. Throws InvalidRequestError when the folder has no
+// image.
 std::vector<TrainingExample> training_examples(const TrainingSettings& settings);
 
 // What a fresh run copies into <session>/dataset: each image under a numbered name

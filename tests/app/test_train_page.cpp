@@ -402,6 +402,14 @@ void TestTrainPage::exportsAndImportsTheSession() {
   QVERIFY2(s.page->banner()->text().contains(QStringLiteral("step 3")) ||
                s.page->banner()->text().contains(QStringLiteral("resumes")),
            qPrintable(s.page->banner()->text()));
+  // The prompts shown are the ones the session recorded (its own copy of the images).
+  s.page->waitForCheck();
+  QStringList prompts;
+  for (int i = 0; i < s.page->promptList()->topLevelItemCount(); ++i)
+    prompts << s.page->promptList()->topLevelItem(i)->text(1);
+  QCOMPARE(prompts.size(), 4);
+  QVERIFY2(prompts.contains(QStringLiteral("photo of sks person, black and white")),
+           qPrintable(prompts.join(QLatin1Char('|'))));
   const auto state = kiln::app::TrainSession::state(imported);
   QVERIFY(state.hasCheckpoint);
   QCOMPARE(state.step, 3);
