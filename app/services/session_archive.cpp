@@ -181,7 +181,7 @@ QString SessionArchive::modelHash(const QString& model, std::stop_token stop,
   const QFileInfo info(model);
   if (!info.exists()) throw FileError("no such model", fsPath(model));
   if (info.isFile()) {
-    const std::string hex = io::sha256_file(fsPath(model), stop, [&](std::uint64_t done, std::uint64_t total) {
+    const std::string hex = io::sha256_file_cached(fsPath(model), stop, [&](std::uint64_t done, std::uint64_t total) {
       if (progress) progress(static_cast<qint64>(done), static_cast<qint64>(total));
     });
     return QString::fromStdString(hex);
@@ -193,7 +193,7 @@ QString SessionArchive::modelHash(const QString& model, std::stop_token stop,
   std::string listing;
   for (const QString& file : files) {
     const QString path = QDir(model).filePath(file);
-    const std::string hex = io::sha256_file(fsPath(path), stop, [&](std::uint64_t done, std::uint64_t) {
+    const std::string hex = io::sha256_file_cached(fsPath(path), stop, [&](std::uint64_t done, std::uint64_t) {
       if (progress) progress(before + static_cast<qint64>(done), total);
     });
     if (hex.empty()) return {};  // stopped
@@ -613,7 +613,7 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
   Cleanup cleanup(staging);
   const QString root = QDir(staging).canonicalPath();
   QFile out;
-  io::Sha256 sha;
+  io::Sha256 sha;  // finish_hex() starts it again for the next entry
   QString current;
   qint64 done = 0;
   auto finishEntry = [&]() {
@@ -643,7 +643,6 @@ SessionImportResult SessionArchive::read(const QString& zipPath, const QString& 
         if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly)) {
           throw FileError("cannot write: " + out.errorString().toStdString(), fsPath(target));
         }
-        sha = io::Sha256();
         current = e.name;
         ++result.files;
         return &out;

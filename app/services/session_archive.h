@@ -100,6 +100,8 @@ class SessionArchive {
                                   const SessionArchiveProgressFn& progress = {}, std::stop_token stop = {});
 
   // The base model hash described above (lowercase hex); empty when stopped. Throws FileError.
+  // Each file's sha256 goes through the hash cache (io::sha256_file_cached), so an unchanged
+  // model is read once.
   static QString modelHash(const QString& model, std::stop_token stop = {},
                            const std::function<void(qint64 done, qint64 total)>& progress = {});
   // The bytes modelHash reads: a file's size, a folder's weight files together.

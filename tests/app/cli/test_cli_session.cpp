@@ -111,6 +111,8 @@ class TestCliSession : public QObject {
   void initTestCase() {
     QVERIFY(scratch_.isValid());
     root_ = fs::path(scratch_.path().toStdString());
+    // The model hash cache of this test's own (kiln-cli inherits it).
+    qputenv("KILN_CACHE_DIR", (scratch_.path() + QStringLiteral("/cache")).toUtf8());
     images_ = root_ / "images";
     fs::create_directories(images_);
     fs::copy_file(data_dir() / "faces/hopper_portrait.jpg", images_ / "hopper.jpg");
