@@ -366,6 +366,14 @@ void TestTrainPage::exportsAndImportsTheSession() {
 
   const QString zip = mDir->filePath(QStringLiteral("carried.zip"));
   QSignalSpy done(s.page.get(), &TrainPage::sessionTransferFinished);
+  // Cancelled at once (the progress dialog's Cancel): nothing is left, not even a partial file.
+  s.page->exportSessionTo(zip, kiln::app::SessionArchiveContents::WithCheckpoints);
+  s.page->cancelSessionTransfer();
+  QVERIFY(done.wait(kTimeout));
+  QVERIFY(!done.at(0).at(0).toBool());
+  QCOMPARE(s.page->statusLabel()->text(), QStringLiteral("Export cancelled; nothing was written"));
+  QVERIFY(QDir(mDir->path()).entryList({QStringLiteral("*carried*")}, QDir::Files | QDir::Hidden).isEmpty());
+  done.clear();
   s.page->exportSessionTo(zip, kiln::app::SessionArchiveContents::WithCheckpoints);
   QVERIFY(s.page->isTransferring());
   QVERIFY(!s.page->startButton()->isEnabled());
