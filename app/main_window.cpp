@@ -96,6 +96,9 @@ MainWindow::MainWindow(AppSettings* settings, const QString& downloadsStateFile,
   for (QAction* action : {mDatasetPage->openAction(), mDatasetPage->importAction()}) {
     connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("dataset")); });
   }
+  for (QAction* action : {mTrainPage->exportSessionAction(), mTrainPage->importSessionAction()}) {
+    connect(action, &QAction::triggered, this, [this] { showPage(QStringLiteral("train")); });
+  }
   connect(mLibrary, &ModelLibrary::activityChanged, this, &MainWindow::showActivity);
   connect(mGeneratePage, &GeneratePage::activityChanged, this, [this](const QString& text, int percent) {
     mJobActivity = text;
@@ -190,6 +193,9 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction(mDatasetPage->openAction());
   file->addAction(mDatasetPage->importAction());
+  file->addSeparator();
+  file->addAction(mTrainPage->exportSessionAction());
+  file->addAction(mTrainPage->importSessionAction());
   file->addSeparator();
   QAction* api = file->addAction(tr("API &Server…"), this, &MainWindow::chooseApiServer);
   api->setObjectName(QStringLiteral("apiServerAction"));

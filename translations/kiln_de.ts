@@ -386,6 +386,37 @@
     </message>
 </context>
 <context>
+    <name>SessionArchive</name>
+    <message>
+        <source>the session has not run yet: its images were copied from %1</source>
+        <translation>die Sitzung lief noch nicht: ihre Bilder wurden aus %1 kopiert</translation>
+    </message>
+    <message>
+        <source>the session has no checkpoint yet: it starts from the beginning</source>
+        <translation>die Sitzung hat noch keinen Checkpoint: sie beginnt von vorn</translation>
+    </message>
+    <message>
+        <source>hashing the base model</source>
+        <translation>Prüfsumme des Basismodells wird berechnet</translation>
+    </message>
+    <message>
+        <source>looking for the base model: %1</source>
+        <translation>Basismodell wird gesucht: %1</translation>
+    </message>
+    <message>
+        <source>the archive has no copy of the images, and %1 is not here</source>
+        <translation>das Archiv enthält keine Kopie der Bilder, und %1 gibt es hier nicht</translation>
+    </message>
+    <message>
+        <source>the tokenizer folder %1 is not here</source>
+        <translation>den Tokenizer-Ordner %1 gibt es hier nicht</translation>
+    </message>
+    <message>
+        <source>the model config folder %1 is not here; set it again before training</source>
+        <translation>den Modellkonfigurationsordner %1 gibt es hier nicht; vor dem Training neu festlegen</translation>
+    </message>
+</context>
+<context>
     <name>TrainSession</name>
     <message>
         <source>Rough CUDA memory need: unknown for this kind of model.</source>
@@ -4320,6 +4351,122 @@ Modell: %2
     <message>
         <source>This session keeps no checkpoint files yet</source>
         <translation>Diese Sitzung bewahrt noch keine Checkpoint-Dateien auf</translation>
+    </message>
+    <message>
+        <source>E&amp;xport Session…</source>
+        <translation>Sitzung e&amp;xportieren…</translation>
+    </message>
+    <message>
+        <source>Write the training session to a .zip to carry it to another machine</source>
+        <translation>Die Trainingssitzung als .zip schreiben, um sie auf einen anderen Rechner mitzunehmen</translation>
+    </message>
+    <message>
+        <source>I&amp;mport Session…</source>
+        <translation>Sitzung i&amp;mportieren…</translation>
+    </message>
+    <message>
+        <source>Open a training session from a .zip made by Export Session</source>
+        <translation>Eine Trainingssitzung aus einer mit „Sitzung exportieren“ erstellten .zip öffnen</translation>
+    </message>
+    <message>
+        <source>Settings, images, metrics and samples: train it elsewhere from the start</source>
+        <translation>Einstellungen, Bilder, Messwerte und Beispiele: anderswo von vorn trainieren</translation>
+    </message>
+    <message>
+        <source>Everything with the checkpoints: it resumes exactly where it stopped</source>
+        <translation>Alles samt Checkpoints: setzt genau dort fort, wo es anhielt</translation>
+    </message>
+    <message>
+        <source>With the kept checkpoint files only: the result, small (it does not resume)</source>
+        <translation>Nur mit den aufbewahrten Checkpoint-Dateien: das Ergebnis, klein (ohne Fortsetzen)</translation>
+    </message>
+    <message>
+        <source>Export Session</source>
+        <translation>Sitzung exportieren</translation>
+    </message>
+    <message>
+        <source>What goes into the archive?</source>
+        <translation>Was soll ins Archiv?</translation>
+    </message>
+    <message>
+        <source>Export the Training Session</source>
+        <translation>Trainingssitzung exportieren</translation>
+    </message>
+    <message>
+        <source>Session archive (*.zip)</source>
+        <translation>Sitzungsarchiv (*.zip)</translation>
+    </message>
+    <message>
+        <source>Import a Training Session</source>
+        <translation>Trainingssitzung importieren</translation>
+    </message>
+    <message>
+        <source>Choose Where the Session Goes</source>
+        <translation>Ort für die Sitzung wählen</translation>
+    </message>
+    <message>
+        <source>Exporting the session to %1…</source>
+        <translation>Sitzung wird nach %1 exportiert…</translation>
+    </message>
+    <message>
+        <source>Importing %1…</source>
+        <translation>%1 wird importiert…</translation>
+    </message>
+    <message>
+        <source>Session Archive</source>
+        <translation>Sitzungsarchiv</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Import failed</source>
+        <translation>Import fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Session export failed</source>
+        <translation>Sitzungsexport fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Import cancelled; nothing was written</source>
+        <translation>Import abgebrochen; nichts wurde geschrieben</translation>
+    </message>
+    <message>
+        <source>Export cancelled; nothing was written</source>
+        <translation>Export abgebrochen; nichts wurde geschrieben</translation>
+    </message>
+    <message>
+        <source>It resumes at step %1.</source>
+        <translation>Sie setzt bei Schritt %1 fort.</translation>
+    </message>
+    <message>
+        <source>It trains from the start.</source>
+        <translation>Sie trainiert von vorn.</translation>
+    </message>
+    <message>
+        <source>Session imported</source>
+        <translation>Sitzung importiert</translation>
+    </message>
+    <message>
+        <source>“%1” on %2. %3</source>
+        <translation>„%1“ auf %2. %3</translation>
+    </message>
+    <message>
+        <source>Imported %1</source>
+        <translation>%1 importiert</translation>
+    </message>
+    <message>
+        <source>Exported the session to %1 (%2 MB).</source>
+        <translation>Sitzung nach %1 exportiert (%2 MB).</translation>
+    </message>
+    <message>
+        <source>Session exported</source>
+        <translation>Sitzung exportiert</translation>
+    </message>
+    <message>
+        <source>“%1” holds the session; import it on another machine with File &gt; Import Session or kiln-cli session import.</source>
+        <translation>„%1“ enthält die Sitzung; auf einem anderen Rechner mit Datei &gt; Sitzung importieren oder kiln-cli session import importieren.</translation>
     </message>
 </context>
 <context>

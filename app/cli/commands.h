@@ -19,6 +19,7 @@ int run_models(const QStringList& args);
 int run_endpoint(const QStringList& args);
 int run_upscale(const QStringList& args);
 int run_serve(const QStringList& args);
+int run_session(const QStringList& args);
 // kiln-cli dataset caption (called by run_dataset).
 int run_dataset_caption(const QStringList& args);
 

@@ -48,6 +48,10 @@ void print_usage(std::FILE* out) {
       "                                   with checkpoints and exact resume (see train --help)\n"
       "  export --session DIR --out FILE [--half] [--format safetensors|ckpt|diffusers]\n"
       "                                   The trained model or LoRA, verified by reloading\n"
+      "  session export DIR --out FILE.zip [--with-checkpoints|--weights-only]\n"
+      "  session import FILE.zip DIR [--models DIR...]\n"
+      "                                   A training session as one archive, to carry it to another\n"
+      "                                   machine; it resumes exactly there (see session --help)\n"
       "  control detect --module NAME IMAGE --out MAP.png [--resolution N] [--param KEY=VALUE]\n"
       "                                   A preprocessor's control map (canny, depth, HED, lineart,\n"
       "                                   ...) as AUTOMATIC1111's ControlNet extension computes it\n"
@@ -126,7 +130,8 @@ int main(int argc, char** argv) {
   if (command == QLatin1String("endpoint")) return kiln::cli::run_endpoint(args);
   if (command == QLatin1String("upscale")) return kiln::cli::run_upscale(args);
   if (command == QLatin1String("serve")) return kiln::cli::run_serve(args);
-  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, upscale, convert, dataset, train, export, control, models, endpoint, serve; see kiln-cli --help)\n",
+  if (command == QLatin1String("session")) return kiln::cli::run_session(args);
+  std::fprintf(stderr, "kiln-cli: unknown command '%s' (commands: info, tokenize, generate, png-info, upscale, convert, dataset, train, export, session, control, models, endpoint, serve; see kiln-cli --help)\n",
                qPrintable(command));
   return 2;
 }

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <stop_token>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "base/error.h"
 #include "bridge/resource_paths.h"
@@ -95,7 +97,11 @@ const char* kTrainHelp =
     "                             about a third slower\n"
     "  --config DIR               Diffusers folder with configs for a single-file base that is\n"
     "                             not a reference size\n"
-    "  --resume                   Continue an existing session (step options extend it)\n"
+    "  --resume                   Continue an existing session (step options extend it). The options\n"
+    "                             fixed at its creation (--base, --images, --token, --resolution,\n"
+    "                             --seed, --lora-rank, ...) may be given again with the same values,\n"
+    "                             so the original command line with --resume appended works; a\n"
+    "                             changed value is refused, naming the old and the new one\n"
     "  -h, --help                 This help\n";
 
 const char* kExportHelp =
@@ -130,6 +136,69 @@ bool number_option(const QCommandLineParser& p, const QString& name, T& out) {
     std::fprintf(stderr, "kiln-cli train: --%s must be a number, got '%s'\n", qPrintable(name), qPrintable(text));
   }
   return ok;
+}
+
+bool same_path(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec)) return true;
+  return fs::weakly_canonical(a, ec).lexically_normal() == fs::weakly_canonical(b, ec).lexically_normal();
+}
+
+std::string number_text(double v) { return QString::number(v, 'g', 12).toStdString(); }
+
+// On --resume, the options a session fixed at its creation may be given again with the same
+// value (re-running the original command line with --resume appended); the first one given
+// with another value is described ("--seed cannot change in an existing session (the session
+// has 11, the command line 12)"). Also an option that is not a number. Empty: nothing changed.
+std::string fixed_option_change(const QCommandLineParser& p, const TrainingSettings& s) {
+  auto changed = [](const char* name, const std::string& before, const std::string& now) {
+    return "--" + std::string(name) + " cannot change in an existing session (the session has '" + before +
+           "', the command line '" + now + "')";
+  };
+  auto value = [&p](const char* name) { return p.value(QString::fromLatin1(name)).toStdString(); };
+  auto set = [&p](const char* name) { return p.isSet(QString::fromLatin1(name)); };
+  for (const auto& [name, path] : {std::pair<const char*, const fs::path*>{"base", &s.base_model},
+                                   {"images", &s.images},
+                                   {"config", &s.config_dir}}) {
+    if (set(name) && !same_path(*path, value(name))) return changed(name, path->string(), value(name));
+  }
+  for (const auto& [name, text] :
+       {std::pair<const char*, const std::string*>{"token", &s.token}, {"class-prompt", &s.class_prompt}}) {
+    if (set(name) && *text != value(name)) return changed(name, *text, value(name));
+  }
+  if (set("lora-rank") && s.method != training::TrainingMethod::LoRA) {
+    return changed("lora-rank", "DreamBooth, no LoRA", value("lora-rank"));
+  }
+  const std::pair<const char*, double> numbers[] = {{"resolution", s.resolution},
+                                                    {"batch-size", s.batch_size},
+                                                    {"lora-rank", s.lora_rank},
+                                                    {"lora-alpha", s.lora_alpha},
+                                                    {"num-class-images", s.num_class_images},
+                                                    {"prior-loss-weight", s.prior_loss_weight}};
+  for (const auto& [name, before] : numbers) {
+    if (!set(name)) continue;
+    bool ok = false;
+    const double now = p.value(QString::fromLatin1(name)).toDouble(&ok);
+    if (!ok) return "--" + std::string(name) + " must be a number, got '" + value(name) + "'";
+    if (now != before) return changed(name, number_text(before), value(name));
+  }
+  if (set("seed")) {
+    bool ok = false;
+    const std::uint64_t seed = p.value(QStringLiteral("seed")).toULongLong(&ok);
+    if (!ok) return "--seed must be a number, got '" + value("seed") + "'";
+    if (seed != s.seed) return changed("seed", std::to_string(s.seed), value("seed"));
+  }
+  const std::tuple<const char*, bool, const char*> flags[] = {
+      {"filename-captions", s.captions == training::CaptionSource::FileNames, "prompts from caption files"},
+      {"lora-text-encoder", s.lora_text_encoder, "no text encoder LoRA"},
+      {"gradient-checkpointing", s.gradient_checkpointing, "no gradient checkpointing"}};
+  for (const auto& [name, on, off] : flags) {
+    if (set(name) && !on) return changed(name, off, "--" + std::string(name));
+  }
+  if (set("mixed-precision") && value("mixed-precision") != training::to_string(s.mixed_precision)) {
+    return changed("mixed-precision", std::string(training::to_string(s.mixed_precision)), value("mixed-precision"));
+  }
+  return {};
 }
 
 }  // namespace
@@ -177,16 +246,12 @@ int run_train(const QStringList& args) {
         return 2;
       }
       s = training::read_session_settings(session);
-      for (const char* fixed : {"base", "images", "token", "class-prompt", "resolution", "lora-rank", "lora-alpha",
-                                "batch-size", "seed", "config", "filename-captions", "lora-text-encoder",
-                                "gradient-checkpointing", "mixed-precision"}) {
-        if (p.isSet(QString::fromLatin1(fixed))) {
-          std::fprintf(stderr,
-                       "kiln-cli train: --%s cannot change in an existing session (only step counts, learning "
-                       "rates, sampling, saving and the device can); start a new session instead\n",
-                       fixed);
-          return 2;
-        }
+      if (const std::string change = fixed_option_change(p, s); !change.empty()) {
+        std::fprintf(stderr,
+                     "kiln-cli train: %s; only step counts, learning rates, sampling, saving and the device can "
+                     "change in an existing session: start a new session instead\n",
+                     change.c_str());
+        return 2;
       }
     } else {
       if (!p.isSet(QStringLiteral("base")) || !p.isSet(QStringLiteral("images"))) {

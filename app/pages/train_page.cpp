@@ -107,6 +107,13 @@ TrainPage::TrainPage(ModelLibrary* library, AppSettings* settings, QWidget* pare
   mStopAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
   connect(mStopAction, &QAction::triggered, this, &TrainPage::stopAndSave);
   addActions({mStart, mPause, mStopAction});
+  mExportSession = new QAction(this);
+  mExportSession->setObjectName(QStringLiteral("exportSessionAction"));
+  connect(mExportSession, &QAction::triggered, this, &TrainPage::chooseExportSession);
+  mImportSession = new QAction(this);
+  mImportSession->setObjectName(QStringLiteral("importSessionAction"));
+  connect(mImportSession, &QAction::triggered, this, &TrainPage::chooseImportSession);
+  connect(&mTransferWatcher, &QFutureWatcherBase::finished, this, &TrainPage::onTransferDone);
 
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   splitter->setObjectName(QStringLiteral("trainSplitter"));
@@ -155,6 +162,8 @@ TrainPage::TrainPage(ModelLibrary* library, AppSettings* settings, QWidget* pare
 
 TrainPage::~TrainPage() {
   mStop.request_stop();
+  mTransferStop.request_stop();
+  mTransferWatcher.waitForFinished();
   mThread.quit();
   mThread.wait();
   mCheckWatcher.waitForFinished();
@@ -370,6 +379,10 @@ void TrainPage::retranslate() {
   mPause->setToolTip(tr("Save a checkpoint and pause; Resume continues exactly (Ctrl+P)"));
   mStopAction->setText(tr("Stop && Save"));
   mStopAction->setToolTip(tr("Save a checkpoint and stop (Esc)"));
+  mExportSession->setText(tr("E&xport Session…"));
+  mExportSession->setToolTip(tr("Write the training session to a .zip to carry it to another machine"));
+  mImportSession->setText(tr("I&mport Session…"));
+  mImportSession->setToolTip(tr("Open a training session from a .zip made by Export Session"));
   mPauseButton->setText(tr("Pause"));
   mPauseButton->setToolTip(mPause->toolTip());
   mStopButton->setText(tr("Stop && Save"));
@@ -416,7 +429,9 @@ void TrainPage::updateModels() {
 }
 
 void TrainPage::updateActions() {
-  const bool idle = !mRunning && !mExporting;
+  const bool idle = !mRunning && !mExporting && !mTransferring;
+  mExportSession->setEnabled(idle && !mSession.isEmpty());
+  mImportSession->setEnabled(idle);
   const bool canResume = mState.hasCheckpoint && !mState.finished;
   mStartButton->setText(canResume ? tr("Resume") : tr("Start"));
   mStart->setEnabled(idle && !(mState.exists && mState.finished));
@@ -577,7 +592,7 @@ void TrainPage::resetRunView() {
 }
 
 void TrainPage::start() {
-  if (mRunning || mExporting) return;
+  if (mRunning || mExporting || mTransferring) return;
   hideError();
   if (mSession.isEmpty()) {
     chooseNewSession();

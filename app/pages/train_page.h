@@ -4,13 +4,18 @@
 // captions, resolution vs the model's, a rough CUDA memory need), and the run: Start/Resume,
 // Pause and Stop-and-save (both save a checkpoint; Resume continues exactly), Extend by N UNet
 // steps; live charts of loss, learning rate, speed and memory, the sample images over time, the
-// ETA and the engine's log; Export to a model file that then appears in the Models page. The
-// engine runs on its own TrainingWorker thread (DESIGN §3).
+// ETA and the engine's log; Export to a model file that then appears in the Models page; the
+// whole session exported to / imported from a .zip to carry it to another machine (File >
+// Export Session… / Import Session…, services/session_archive.h; off the GUI thread with a
+// progress dialog and Cancel). The engine runs on its own TrainingWorker thread (DESIGN §3).
 
 #include <QFutureWatcher>
+#include <QStringList>
 #include <QThread>
 #include <QWidget>
 
+#include <exception>
+#include <functional>
 #include <stop_token>
 
 #include "jobs/training_worker.h"
@@ -24,6 +29,7 @@ class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QProgressBar;
+class QProgressDialog;
 class QPushButton;
 class QSpinBox;
 class QStackedWidget;
@@ -40,6 +46,7 @@ namespace kiln::app {
 
 class AppSettings;
 class ModelLibrary;
+enum class SessionArchiveContents;
 class TrainCharts;
 class TrainFormView;
 
@@ -54,16 +61,25 @@ class TrainPage : public QWidget {
   ~TrainPage() override;
   // Stop & Save (the main window's job area offers it while training runs).
   QAction* stopAction() const { return mStopAction; }
+  // File > Export Session… / Import Session… (the main window's menu).
+  QAction* exportSessionAction() const { return mExportSession; }
+  QAction* importSessionAction() const { return mImportSession; }
 
   QString sessionFolder() const { return mSession; }
   bool isRunning() const { return mRunning; }
   bool isExporting() const { return mExporting; }
+  bool isTransferring() const { return mTransferring; }
   Outcome lastOutcome() const { return mOutcome; }
 
   // Creates a session in `folder` from the form (the folder may exist but must not hold one).
   bool newSession(const QString& folder);
   // Opens an existing session: its settings, charts, samples and log.
   bool openSession(const QString& folder);
+  // Session archives, off the GUI thread (sessionTransferFinished). Export writes the open session.
+  void exportSessionTo(const QString& zipPath, kiln::app::SessionArchiveContents contents);
+  // Imports into `folder` (new or empty), finding the base model in the library's folders, then
+  // opens the session.
+  void importSessionFrom(const QString& zipPath, const QString& folder);
 
   // For tests and screenshots.
   TrainFormView* formView() const { return mForm; }
@@ -96,6 +112,10 @@ class TrainPage : public QWidget {
   void chooseExport();
   // Hands the kept checkpoints to the Generate page (compareRequested).
   void compareCheckpoints();
+  // Session archives: asks what and where, then exportSessionTo / importSessionFrom.
+  void chooseExportSession();
+  void chooseImportSession();
+  void cancelSessionTransfer();
 
  Q_SIGNALS:
   void message(const QString& text);
@@ -104,6 +124,7 @@ class TrainPage : public QWidget {
   void runningChanged(bool running);
   void exportFinished(bool ok);
   void compareRequested(const kiln::app::CheckpointComparison& comparison);
+  void sessionTransferFinished(bool ok);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -132,6 +153,21 @@ class TrainPage : public QWidget {
   void onExported(const QString& output, qint64 steps, quint64 bytes, bool lora);
   void onExportFailed(const kiln::app::UserMessage& message);
 
+  // What a session export or import ended with (computed on a pool thread).
+  struct Transfer {
+    bool import = false;
+    bool cancelled = false;
+    QString path;  // the zip (export) or the session folder (import)
+    qint64 bytes = 0;
+    qint64 step = -1;
+    QString baseModel;
+    QStringList notes;
+    std::exception_ptr error;
+  };
+  void runTransfer(const QString& label,
+                   std::function<Transfer(std::stop_token, std::function<void(qint64, qint64)>)> work);
+  void onTransferDone();
+
   ModelLibrary* mLibrary;
   AppSettings* mSettings;
   QThread mThread;
@@ -153,6 +189,13 @@ class TrainPage : public QWidget {
   QAction* mStart;
   QAction* mPause;
   QAction* mStopAction;
+  QAction* mExportSession;
+  QAction* mImportSession;
+
+  bool mTransferring = false;
+  std::stop_source mTransferStop;
+  QFutureWatcher<Transfer> mTransferWatcher;
+  QProgressDialog* mTransferProgress = nullptr;
 
   TrainFormView* mForm;
   QLineEdit* mSessionEdit;

@@ -19,7 +19,32 @@ using json = nlohmann::json;
 // ---------------------------------------------------------------------------------------------
 // Examples and session files
 
+namespace {
+
+// A session's copy of its images (<session>/dataset with dataset.json, e.g. an imported session's
+// `images`): the prompts as recorded there. Empty when `folder` is not such a copy.
+std::vector<TrainingExample> snapshot_examples(const fs::path& folder) {
+  std::vector<TrainingExample> out;
+  const fs::path list = folder / "dataset.json";
+  if (!fs::is_regular_file(list)) return out;
+  try {
+    const json j = json::parse(io::read_file(list));
+    for (const auto& item : j.at("images")) {
+      TrainingExample e{folder / item.at("image").get<std::string>(), item.at("prompt").get<std::string>(),
+                        item.value("from_caption_file", false)};
+      if (!fs::is_regular_file(e.image)) return {};
+      out.push_back(std::move(e));
+    }
+  } catch (const json::exception&) {
+    return {};  // not a session's list: the folder is read as any other
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<TrainingExample> training_examples(const TrainingSettings& settings) {
+  if (auto snapshot = snapshot_examples(settings.images); !snapshot.empty()) return snapshot;
   std::vector<TrainingExample> out;
   for (const fs::path& image : dataset::list_images(settings.images)) {
     TrainingExample e;

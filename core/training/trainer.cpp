@@ -45,7 +45,29 @@ std::string format_step(std::int64_t step) {
   return std::string(s.size() < 6 ? 6 - s.size() : 0, '0') + s;
 }
 
+// "v1-5.safetensors", "tiny_sd1" (also for "models/tiny_sd1/").
+std::string model_name(const fs::path& model) {
+  const fs::path p = model.has_filename() ? model : model.parent_path();
+  return p.filename().string();
+}
+
 }  // namespace
+
+DatasetSnapshot dataset_snapshot(const TrainingSettings& settings) {
+  const std::vector<TrainingExample> examples = training_examples(settings);
+  DatasetSnapshot snapshot;
+  json list = json::array();
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    const std::string name = format_step(static_cast<std::int64_t>(i)) + "-" + examples[i].image.filename().string();
+    snapshot.files.emplace_back(examples[i].image, name);
+    list.push_back({{"image", name},
+                    {"prompt", examples[i].prompt},
+                    {"source", examples[i].image.string()},
+                    {"from_caption_file", examples[i].from_caption_file}});
+  }
+  snapshot.list_json = json{{"images", list}}.dump(2) + "\n";
+  return snapshot;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The run
@@ -245,22 +267,21 @@ class Trainer {
   // A fresh run copies its images and their exact prompts into <session>/dataset, so that edits
   // to the dataset folder during or after training cannot change what a resumed run sees.
   void snapshot_dataset() {
-    const std::vector<TrainingExample> examples = training_examples(settings_);
     const fs::path folder = dir_ / "dataset";
     std::error_code ec;
+    // An imported session trains on the copy it brought (settings.images is that copy).
+    if (fs::exists(folder / "dataset.json") && fs::equivalent(settings_.images, folder, ec)) {
+      log("training on the session's own copy of its images");
+      return;
+    }
+    const DatasetSnapshot snapshot = dataset_snapshot(settings_);
     fs::remove_all(folder, ec);
     fs::create_directories(folder);
-    json list = json::array();
-    for (std::size_t i = 0; i < examples.size(); ++i) {
-      const std::string name = format_step(static_cast<std::int64_t>(i)) + "-" + examples[i].image.filename().string();
-      fs::copy_file(examples[i].image, folder / name, ec);
-      if (ec) throw FileError("cannot copy the image into the session: " + ec.message(), examples[i].image);
-      list.push_back({{"image", name},
-                      {"prompt", examples[i].prompt},
-                      {"source", examples[i].image.string()},
-                      {"from_caption_file", examples[i].from_caption_file}});
+    for (const auto& [source, name] : snapshot.files) {
+      fs::copy_file(source, folder / name, ec);
+      if (ec) throw FileError("cannot copy the image into the session: " + ec.message(), source);
     }
-    io::write_file_atomically(folder / "dataset.json", json{{"images", list}}.dump(2) + "\n");
+    io::write_file_atomically(folder / "dataset.json", snapshot.list_json);
   }
 
   std::vector<TrainingExample> snapshot_examples() {
@@ -593,7 +614,9 @@ class Trainer {
                        {"finished", finished},
                        {"method", to_string(settings_.method)},
                        {"family", convert::to_string(model_.family)},
-                       {"base_model", settings_.base_model.string()}};
+                       // Its name, not its path: a session moved to another machine (or the model
+                       // to another folder) writes the same bytes.
+                       {"base_model", model_name(settings_.base_model)}};
     io::write_safetensors(checkpoint_path(dir_), tensors, {{kCheckpointKey, meta.dump()}});
     CheckpointInfo info{checkpoint_path(dir_), stage, pos.stage_step, pos.global_step, finished};
     log("checkpoint at step " + std::to_string(pos.global_step));

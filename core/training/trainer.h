@@ -9,7 +9,9 @@
 //                                generator state; metadata "kiln_checkpoint" (JSON)
 //   samples/<stage>-<step>-<i>.png  sample images
 //   dataset/                     the images as the run started, with dataset.json (each image's
-//                                exact prompt and where it came from): a resumed run reads these
+//                                exact prompt and where it came from): a resumed run reads these;
+//                                a session whose `images` is this folder (an imported one) keeps
+//                                it as it is also when it starts from the beginning
 //   class_images/                prior-preservation images generated with the base model
 //   log.txt                      what happened, in words
 //
@@ -44,8 +46,19 @@ struct TrainingExample {
 // The instance images of `settings.images` (sorted, recursively, without the session's own
 // folders) with their training prompts: the caption file beside the image (CaptionFiles) or the
 // file-name rule of fast-stable-diffusion, with the instance token added when it is missing.
-// Throws InvalidRequestError when the folder has no image.
+// A session's own copy (a folder with the dataset.json a run wrote, which an imported session
+// trains on) gives the prompts recorded there. Throws InvalidRequestError when the folder has no
+// image.
 std::vector<TrainingExample> training_examples(const TrainingSettings& settings);
+
+// What a fresh run copies into <session>/dataset: each image under a numbered name
+// ("000003-beach.jpg", files[i] = {source, name}) and dataset.json (each image's exact prompt
+// and where it came from). A session archive made before the first run carries the same.
+struct DatasetSnapshot {
+  std::vector<std::pair<std::filesystem::path, std::string>> files;  // source image, name in dataset/
+  std::string list_json;                                              // the content of dataset.json
+};
+DatasetSnapshot dataset_snapshot(const TrainingSettings& settings);  // throws as training_examples
 
 // Session folder handling.
 void create_session(const std::filesystem::path& dir, const TrainingSettings& settings);  // refuses an existing session

@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -29,6 +30,7 @@
 #include "pages/train_page.h"
 #include "pages/train_session.h"
 #include "services/model_library.h"
+#include "services/session_archive.h"
 #include "state/app_settings.h"
 #include "state/language.h"
 #include "widgets/message_banner.h"
@@ -86,6 +88,8 @@ class TestTrainPage : public QObject {
   void exportsIntoTheLibrary();
   void mainWindowJobAreaStopsTheRun();
   void comparesKeptLoRACheckpointsInOneGrid();
+  void exportsAndImportsTheSession();
+  void fileMenuOffersSessionArchives();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -347,6 +351,114 @@ void TestTrainPage::comparesKeptLoRACheckpointsInOneGrid() {
   QCOMPARE(first.parameters.loras[0].name, QStringLiteral("session-000002"));
   QCOMPARE(generate->gallery()->item(1).parameters.loras[0].name, QStringLiteral("session-000003"));
   QVERIFY(first.image != generate->gallery()->item(1).image);
+}
+
+// File > Export Session… with the checkpoints writes a .zip off the GUI thread; Import Session…
+// refuses a folder that holds something (the banner says why), then imports into a new one,
+// finding the base model by its hash in a library folder, and opens the session where it stopped.
+void TestTrainPage::exportsAndImportsTheSession() {
+  Studio s(settingsFile());
+  s.page->formView()->setForm(quickForm(0, 3));
+  QVERIFY(s.page->newSession(session()));
+  runAndWait(*s.page);
+  QVERIFY2(s.page->lastOutcome() == TrainPage::Outcome::Finished, qPrintable(s.page->banner()->details()));
+  QVERIFY(s.page->exportSessionAction()->isEnabled());
+
+  const QString zip = mDir->filePath(QStringLiteral("carried.zip"));
+  QSignalSpy done(s.page.get(), &TrainPage::sessionTransferFinished);
+  // Cancelled at once (the progress dialog's Cancel): nothing is left, not even a partial file.
+  s.page->exportSessionTo(zip, kiln::app::SessionArchiveContents::WithCheckpoints);
+  s.page->cancelSessionTransfer();
+  QVERIFY(done.wait(kTimeout));
+  QVERIFY(!done.at(0).at(0).toBool());
+  QCOMPARE(s.page->statusLabel()->text(), QStringLiteral("Export cancelled; nothing was written"));
+  QVERIFY(QDir(mDir->path()).entryList({QStringLiteral("*carried*")}, QDir::Files | QDir::Hidden).isEmpty());
+  done.clear();
+  s.page->exportSessionTo(zip, kiln::app::SessionArchiveContents::WithCheckpoints);
+  QVERIFY(s.page->isTransferring());
+  QVERIFY(!s.page->startButton()->isEnabled());
+  QVERIFY(!s.page->importSessionAction()->isEnabled());
+  QVERIFY(done.wait(kTimeout));
+  QVERIFY2(done.at(0).at(0).toBool(), qPrintable(s.page->banner()->details()));
+  QVERIFY(QFileInfo(zip).size() > 100000);
+  QVERIFY(s.page->banner()->isVisible());
+  QCOMPARE(s.page->banner()->title(), QStringLiteral("Session exported"));
+  QVERIFY(!s.page->isTransferring());
+
+  // The session's own folder is taken: refused, with the reason in the banner.
+  done.clear();
+  s.page->importSessionFrom(zip, session());
+  QVERIFY(done.wait(kTimeout));
+  QVERIFY(!done.at(0).at(0).toBool());
+  QVERIFY2(s.page->banner()->details().contains(QStringLiteral("already exists and is not an empty folder")),
+           qPrintable(s.page->banner()->details()));
+
+  // "Another machine": the model in a library folder of its own.
+  const QString models = mDir->filePath(QStringLiteral("library"));
+  std::filesystem::create_directories(models.toStdString());
+  std::filesystem::copy(kTinyModel.toStdString(), (models + QStringLiteral("/tiny_sd1")).toStdString(),
+                        std::filesystem::copy_options::recursive);
+  s.library->addFolder(models);
+  const QString imported = mDir->filePath(QStringLiteral("elsewhere/imported"));
+  done.clear();
+  s.page->importSessionFrom(zip, imported);
+  QVERIFY(done.wait(kTimeout));
+  QVERIFY2(done.at(0).at(0).toBool(), qPrintable(s.page->banner()->details()));
+  QCOMPARE(s.page->sessionFolder(), QDir::cleanPath(imported));
+  QCOMPARE(s.page->formView()->form().baseModel, models + QStringLiteral("/tiny_sd1"));
+  QCOMPARE(s.page->banner()->title(), QStringLiteral("Session imported"));
+  QVERIFY2(s.page->banner()->text().contains(QStringLiteral("step 3")) ||
+               s.page->banner()->text().contains(QStringLiteral("resumes")),
+           qPrintable(s.page->banner()->text()));
+  // The prompts shown are the ones the session recorded (its own copy of the images).
+  s.page->waitForCheck();
+  QStringList prompts;
+  for (int i = 0; i < s.page->promptList()->topLevelItemCount(); ++i)
+    prompts << s.page->promptList()->topLevelItem(i)->text(1);
+  QCOMPARE(prompts.size(), 4);
+  QVERIFY2(prompts.contains(QStringLiteral("photo of sks person, black and white")),
+           qPrintable(prompts.join(QLatin1Char('|'))));
+  const auto state = kiln::app::TrainSession::state(imported);
+  QVERIFY(state.hasCheckpoint);
+  QCOMPARE(state.step, 3);
+  QFile a(session() + QStringLiteral("/checkpoints/latest.safetensors"));
+  QFile b(imported + QStringLiteral("/checkpoints/latest.safetensors"));
+  QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+  QVERIFY(a.readAll() == b.readAll());
+  QCOMPARE(QDir(mDir->filePath(QStringLiteral("elsewhere")))
+               .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
+           QStringList{QStringLiteral("imported")});
+}
+
+void TestTrainPage::fileMenuOffersSessionArchives() {
+  AppSettings settings(settingsFile());
+  kiln::app::MainWindow window(&settings);
+  window.show();
+  QMenu* file = window.menuBar()->actions().value(0)->menu();
+  QVERIFY(file != nullptr);
+  QStringList texts;
+  for (QAction* a : file->actions()) texts << a->text();
+  QVERIFY2(texts.contains(QStringLiteral("E&xport Session…")) && texts.contains(QStringLiteral("I&mport Session…")),
+           qPrintable(texts.join(QLatin1Char('|'))));
+  // Nothing to export without a session; importing is always possible.
+  QVERIFY(!window.trainPage()->exportSessionAction()->isEnabled());
+  QVERIFY(window.trainPage()->importSessionAction()->isEnabled());
+  // The entry shows the Train page and asks for the archive (dismissed here).
+  window.showPage(QStringLiteral("models"));
+  bool asked = false;
+  QTimer poll;
+  connect(&poll, &QTimer::timeout, &window, [&asked, &poll] {
+    QWidget* dialog = QApplication::activeModalWidget();
+    if (!dialog) return;
+    poll.stop();
+    asked = true;
+    QMetaObject::invokeMethod(dialog, "reject", Qt::QueuedConnection);
+  });
+  poll.start(20);
+  window.trainPage()->importSessionAction()->trigger();
+  QVERIFY(asked);
+  QCOMPARE(window.currentPage(), QStringLiteral("train"));
+  QVERIFY(window.trainPage()->sessionFolder().isEmpty());
 }
 
 QTEST_MAIN(TestTrainPage)

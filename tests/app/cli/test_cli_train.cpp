@@ -185,6 +185,41 @@ class TestCliTrain : public QObject {
     QVERIFY(r.out.contains("--lora-rank"));
   }
 
+  // Re-running the original command line with --resume appended is accepted (the options fixed
+  // at creation have their old values); a changed one is refused, naming both values.
+  void resumeAcceptsTheOriginalOptions() {
+    const fs::path straight = fs::path(scratch_.path().toStdString()) / "straight";
+    QStringList args = trainArgs(straight, images_, 22);
+    args << QStringLiteral("--resume");
+    CliResult r = runCli(args, 600000);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("trained 24 steps"), r.out.constData());
+    QStringList changed = args;
+    changed[changed.indexOf(QStringLiteral("--seed")) + 1] = QStringLiteral("12");
+    r = runCli(changed);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(
+        r.err.contains("--seed cannot change in an existing session (the session has '11', the command line '12')"),
+        r.err.constData());
+    changed = args;
+    changed[changed.indexOf(QStringLiteral("--resolution")) + 1] = QStringLiteral("128");
+    r = runCli(changed);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(
+                 "--resolution cannot change in an existing session (the session has '64', the command line '128')"),
+             r.err.constData());
+    changed = args;
+    changed << QStringLiteral("--lora-rank") << QStringLiteral("4");
+    r = runCli(changed);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--lora-rank cannot change"), r.err.constData());
+    // The same base model spelled another way is the same value.
+    changed = args;
+    changed[changed.indexOf(QStringLiteral("--base")) + 1] = q(data_dir() / "golden/pipeline/../pipeline/tiny_sd1/");
+    r = runCli(changed, 600000);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+  }
+
  private:
   QTemporaryDir scratch_;
   fs::path images_;
