@@ -9,6 +9,7 @@
 # Translations and icons inside the program are compiled in as Qt resources.
 
 include(GNUInstallDirs)
+find_program(KILN_GZIP gzip REQUIRED)  # man pages and the changelog
 
 if(KILN_LIBTORCH STREQUAL "pypi" AND KILN_TORCH_SITE)
   set(_bundle_default ON)
@@ -114,7 +115,6 @@ install(FILES ${CMAKE_SOURCE_DIR}/COPYING ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_
         DESTINATION ${KILN_DOCDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/resources/clip/LICENSE DESTINATION ${KILN_DOCDIR}/clip)
 # Debian wants a changelog in every package.
-find_program(KILN_GZIP gzip REQUIRED)
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/changelog.gz
                    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/packaging
                    COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/packaging/changelog ${CMAKE_BINARY_DIR}/packaging/changelog
