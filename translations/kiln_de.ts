@@ -270,6 +270,10 @@
         <source>file</source>
         <translation>Datei</translation>
     </message>
+    <message>
+        <source>Open File &gt; API Server… (with --screenshot: the picture of the dialog).</source>
+        <translation>Datei &gt; API-Server… öffnen (mit --screenshot: das Bild des Dialogs).</translation>
+    </message>
 </context>
 <context>
     <name>ModelLabels</name>

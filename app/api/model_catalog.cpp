@@ -63,7 +63,7 @@ void ModelCatalog::refresh() {
       else if (family == F::ControlNetSD1 || family == F::ControlNetSD2 || family == F::ControlNetSDXL)
         e.kind = Kind::ControlNet;
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "kiln-cli serve: skipping %s: %s\n", qPrintable(found.path), error.what());
+      std::fprintf(stderr, "kiln API: skipping %s: %s\n", qPrintable(found.path), error.what());
     }
     entries << e;
   }

@@ -23,6 +23,7 @@
 #include "pages/control_unit_editor.h"
 #include "pages/controlnet_panel.h"
 #include "captioning/caption_run.h"
+#include "pages/api_server_dialog.h"
 #include "pages/caption_endpoint_dialog.h"
 #include "pages/dataset_model.h"
 #include "pages/dataset_page.h"
@@ -245,8 +246,10 @@ int main(int argc, char** argv) {
                                        Main::tr("With --generate: upscale the new image with this ESRGAN-family model file "
                                                 "(with --screenshot: the picture once the upscaled image is there)."),
                                        Main::tr("file"));
+  const QCommandLineOption apiSettings(QStringLiteral("api-server-settings"),
+                                       Main::tr("Open File > API Server… (with --screenshot: the picture of the dialog)."));
   parser.addOptions({getModels, lang, appearance, size, screenshot, page, prompt, input, mask, generate, dataset, session, train,
-                     controlUnit, controlEdit, scribble, caption, compare, upscaleWith});
+                     controlUnit, controlEdit, scribble, caption, compare, upscaleWith, apiSettings});
   parser.addPositionalArgument(Main::tr("folders"),
                                Main::tr("Folders to add to the model folders (a model file adds its folder)."),
                                Main::tr("[FOLDER...]"));
@@ -323,6 +326,15 @@ int main(int argc, char** argv) {
   }
   std::function<bool()> ready;
   QPointer<QWidget> target;
+  if (parser.isSet(apiSettings)) {
+    auto* dialog = new kiln::app::ApiServerDialog(settings.apiServer(), &window);
+    QObject::connect(dialog, &QDialog::accepted, &window, [&window, &settings, dialog] {
+      settings.setApiServer(dialog->settings());
+      window.applyApiServer();
+    });
+    dialog->show();
+    target = dialog;
+  }
   if (parser.isSet(upscaleWith)) {
     auto* generatePage = window.generatePage();
     auto upscaled = std::make_shared<bool>(false);
