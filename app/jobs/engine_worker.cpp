@@ -280,12 +280,16 @@ bool EngineWorker::runJob(const GenerationJob& job) {
     number = nextImageNumber(output);
   }
 
-  for (int run = 0; run < job.batchCount; ++run) {
+  // A1111's seeds: every image its own run of one, seed + k.
+  const bool perImage = job.a1111Seeds && job.batchSize > 1;
+  if (perImage) request.batch_size = 1;
+  const int runs = perImage ? job.batchCount * job.batchSize : job.batchCount;
+  for (int run = 0; run < runs; ++run) {
     if (job.stop.stop_requested()) return false;
     request.seed = p.seed + static_cast<quint64>(run);
     GenerationProgress progress;
     progress.run = run;
-    progress.runs = job.batchCount;
+    progress.runs = runs;
     QElapsedTimer sincePreview;
     pipelines::GenerationCallbacks callbacks;
     callbacks.on_stage = [&](std::string_view stage) {
@@ -332,8 +336,8 @@ bool EngineWorker::runJob(const GenerationJob& job) {
     const int count = static_cast<int>(result.images.size(0));
     for (int i = 0; i < count; ++i) {
       GeneratedImage image;
-      image.run = run;
-      image.index = i;
+      image.run = perImage ? run / job.batchSize : run;
+      image.index = perImage ? run % job.batchSize : i;
       image.image = bridge::imageFromTensor(result.images[i]);
       if (!job.mask.isNull()) image.image = pasteUnmasked(image.image, job.initImage, job.mask);
       image.parameters = p;
@@ -342,9 +346,9 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       image.parameters.controlNets = controlRecords;
       image.parameters.embeddings = embeddingRecords;
       image.parameters.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(mLoaded->dtype)));
-      if (count > 1) {
-        image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(count));
-        image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(i));
+      if (count > 1 || perImage) {
+        image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(perImage ? job.batchSize : count));
+        image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(image.index));
       }
       if (number >= 0) {
         const QString path =

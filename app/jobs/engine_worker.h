@@ -50,6 +50,10 @@ struct GenerationJob {
   bridge::GenerationParameters parameters;
   int batchSize = 1;   // images per run (one sampling of a batch)
   int batchCount = 1;  // runs
+  // AUTOMATIC1111's seeds (the Generate page): image k of batchCount x batchSize uses seed + k with
+  // its own noise, so any image can be made again alone from its seed; each is its own engine run.
+  // false: diffusers' batch, one generator for the batch of a run (seed + run).
+  bool a1111Seeds = false;
   QImage initImage;    // img2img / inpainting; parameters.denoisingStrength is the strength
   QImage mask;         // inpainting: white = repaint (the init image's size or any size)
   // Merged into the model before the first run, in order; the worker keeps them merged while the

@@ -516,6 +516,7 @@ GenerationJob GeneratePage::jobFromForm(const QList<ControlUnitJob>& controlUnit
   job.modelPath = selectedModelPath();
   job.parameters = parametersFromForm(seed);
   job.batchSize = f.batchSize;
+  job.a1111Seeds = true;  // image k has seed + k, as AUTOMATIC1111 gives them
   job.batchCount = f.batchCount;
   if (mMode != Mode::TextToImage) job.initImage = mInput->image();
   if (mMode == Mode::Inpaint) job.mask = mInput->mask();

@@ -243,10 +243,22 @@ void TestGeneratePage::batchCountAndSizeMakeEveryImage() {
   QCOMPARE(s.page->gallery()->rowCount(), 4);
   QList<quint64> seeds;
   for (int row = 3; row >= 0; --row) seeds << s.page->gallery()->item(row).parameters.seed;
-  QCOMPARE(seeds, (QList<quint64>{7, 7, 8, 8}));
+  // AUTOMATIC1111's seeds: image k of the batches has seed + k with its own noise.
+  QCOMPARE(seeds, (QList<quint64>{7, 8, 9, 10}));
   QCOMPARE(s.page->gallery()->item(3).parameters.extra.value(QStringLiteral("Batch pos")), QStringLiteral("0"));
   QCOMPARE(s.page->gallery()->item(2).parameters.extra.value(QStringLiteral("Batch pos")), QStringLiteral("1"));
+  QCOMPARE(s.page->gallery()->item(2).parameters.extra.value(QStringLiteral("Batch size")), QStringLiteral("2"));
   QCOMPARE(filesIn(output()).size(), 4);
+  // So any of them is made again alone from its seed.
+  const QImage second = s.page->gallery()->item(2).image;
+  f.batchCount = 1;
+  f.batchSize = 1;
+  f.seed = 8;
+  s.page->setForm(f);
+  generateAndWait(s);
+  QCOMPARE(s.page->gallery()->item(0).parameters.seed, quint64{8});
+  QVERIFY(s.page->gallery()->item(0).image == second);
+  QVERIFY(s.page->gallery()->item(0).image != s.page->gallery()->item(4).image);  // seed 7's
   // The gallery fills its rows before it goes down.
   auto* view = s.page->galleryPanel()->view();
   QCOMPARE(view->visualRect(view->model()->index(1, 0)).top(), view->visualRect(view->model()->index(0, 0)).top());
