@@ -2714,6 +2714,10 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>The session&apos;s base model %1 is still being read by the library; try again in a moment.</source>
         <translation>Das Basismodell der Sitzung, %1, wird von der Bibliothek noch gelesen; versuchen Sie es gleich noch einmal.</translation>
     </message>
+    <message>
+        <source>Waiting for the API server&apos;s request to finish…</source>
+        <translation>Warten, bis die Anfrage an den API-Server fertig ist…</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>

@@ -553,6 +553,7 @@ void GeneratePage::startJob(GenerationJob job) {
   mOutput->setImage(blank);
   mProgress->setValue(0);
   mStatus->setText(fixed ? tr("Starting, seed %1…").arg(seed) : tr("Starting, random seed %1…").arg(seed));
+  if (!mOtherJobs.isEmpty()) mStatus->setText(tr("Waiting for the API server's request to finish…"));
   setActivity(tr("Generating…"), -1);
   updateActions();
   Q_EMIT generatingChanged(true);

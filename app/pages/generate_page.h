@@ -5,6 +5,7 @@
 // engine runs in one persistent EngineWorker thread; the GUI thread only paints.
 
 #include <QHash>
+#include <QSet>
 #include <QImage>
 #include <QPointer>
 #include <QThread>
@@ -219,6 +220,7 @@ class GeneratePage : public QWidget {
   std::stop_source mStop;
   int mJobImages = 0;
   int mJobRuns = 1;
+  QSet<quint64> mOtherJobs;  // jobs of others (the API server) running or waiting on mWorker
   std::optional<quint64> mLastSeed;
   Mode mMode = Mode::TextToImage;
   bool mCanvasesBalanced = false;  // the first show shares the width between input and result

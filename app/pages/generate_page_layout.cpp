@@ -85,6 +85,13 @@ GeneratePage::GeneratePage(ModelLibrary* library, AppSettings* settings, QWidget
   connect(mWorker, &EngineWorker::finished, this, &GeneratePage::onFinished);
   connect(mWorker, &EngineWorker::failed, this, &GeneratePage::onFailed);
   connect(mWorker, &EngineWorker::cancelled, this, &GeneratePage::onCancelled);
+  // Jobs of others on this worker (the API server's): a Generate waits behind them, and says so.
+  connect(mWorker, &EngineWorker::started, this, [this](quint64 id) {
+    if (id != mJob) mOtherJobs.insert(id);
+  });
+  for (auto ended : {&EngineWorker::finished, &EngineWorker::cancelled})
+    connect(mWorker, ended, this, [this](quint64 id) { mOtherJobs.remove(id); });
+  connect(mWorker, &EngineWorker::failed, this, [this](quint64 id, const UserMessage&) { mOtherJobs.remove(id); });
   mEngineThread.start();
 
   mGenerate = new QAction(tr("&Generate"), this);

@@ -25,7 +25,9 @@
 #include "jobs/engine_worker.h"
 #include "main_window.h"
 #include "pages/api_server_dialog.h"
+#include "pages/gallery_model.h"
 #include "pages/generate_page.h"
+#include "widgets/prompt_edit.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/language.h"
@@ -112,6 +114,23 @@ class TestApiServerSetting : public QObject {
     QCOMPARE(started.size(), 1);
     QVERIFY(started.at(0).at(0).toULongLong() >= kiln::api::ApiServer::kSharedJobIds);
     QVERIFY(!window.generatePage()->isGenerating());  // the page's own state is untouched
+
+    // A Generate pressed while a client's request runs waits behind it, and says so.
+    QJsonObject longer = QJsonDocument::fromJson(request).object();
+    longer.insert(QStringLiteral("steps"), 300);
+    QNetworkRequest post{QUrl(address + QStringLiteral("/sdapi/v1/txt2img"))};
+    post.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    QNetworkReply* pending = net.post(post, QJsonDocument(longer).toJson());
+    QTRY_VERIFY_WITH_TIMEOUT(started.size() == 2, 60000);
+    window.generatePage()->promptEdit()->setPlainText(QStringLiteral("a blue fox"));
+    window.generatePage()->generateAction()->trigger();
+    QVERIFY(window.generatePage()->isGenerating());
+    QCOMPARE(window.generatePage()->statusLabel()->text(), QStringLiteral("Waiting for the API server's request to finish…"));
+    QTRY_VERIFY_WITH_TIMEOUT(pending->isFinished(), 120000);
+    QCOMPARE(pending->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    pending->deleteLater();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.generatePage()->isGenerating(), 120000);
+    QCOMPARE(window.generatePage()->gallery()->rowCount(), 1);
 
     // Off: stopped, nothing listens, the status bar says nothing.
     on.enabled = false;
