@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh TARGET [SECONDS] one target (fuzz_pickle, fuzz_zip, ...) for SECONDS (default 60)
 #   scripts/fuzz.sh all SECONDS     every target for SECONDS
 #   scripts/fuzz.sh ci [RUNS]       every target for a fixed number of inputs (default 50000) from a
-#                                   fixed seed and the committed corpus only: the same inputs on
-#                                   every machine, so a red run is reproducible (scripts/test.sh)
+#                                   fixed seed and the committed corpus only (scripts/test.sh); a
+#                                   crash leaves its input in build/fuzz/findings/ to reproduce it
 # New inputs that add coverage go to build/fuzz/corpus/<target>/ (the committed seeds in
 # fuzz/corpus/<target>/ are only read); a crash leaves crash-* in build/fuzz/findings/<target>/
 # and the script exits non-zero. Prints executions per second and coverage per target.
