@@ -73,17 +73,6 @@ QImage readImage(const QByteArray& bytes, const QString& field, const ImageLimit
   return image;
 }
 
-// A JSON number as an int within [lo, hi]; `fallback` when absent or null.
-int intField(const QJsonObject& o, const char* key, int fallback, int lo, int hi) {
-  const QJsonValue v = o.value(QLatin1String(key));
-  if (v.isUndefined() || v.isNull()) return fallback;
-  if (!v.isDouble()) refuse(QStringLiteral("%1: expected a number").arg(QLatin1String(key)));
-  const double d = v.toDouble();
-  if (!std::isfinite(d) || d < lo || d > hi)
-    refuse(QStringLiteral("%1: %2 is outside %3..%4").arg(QLatin1String(key)).arg(d).arg(lo).arg(hi));
-  return static_cast<int>(d);
-}
-
 double doubleField(const QJsonObject& o, const char* key, double fallback, double lo, double hi) {
   const QJsonValue v = o.value(QLatin1String(key));
   if (v.isUndefined() || v.isNull()) return fallback;
@@ -92,6 +81,11 @@ double doubleField(const QJsonObject& o, const char* key, double fallback, doubl
   if (!std::isfinite(d) || d < lo || d > hi)
     refuse(QStringLiteral("%1: %2 is outside %3..%4").arg(QLatin1String(key)).arg(d).arg(lo).arg(hi));
   return d;
+}
+
+// A JSON number as an int within [lo, hi]; `fallback` when absent or null.
+int intField(const QJsonObject& o, const char* key, int fallback, int lo, int hi) {
+  return static_cast<int>(doubleField(o, key, fallback, lo, hi));
 }
 
 qint64 seedField(const QJsonObject& o, const char* key) {
