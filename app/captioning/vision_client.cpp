@@ -1,5 +1,7 @@
 #include "captioning/vision_client.h"
 
+#include "captioning/completion_answer.h"
+
 #include <QBuffer>
 #include <QDateTime>
 #include <QImage>
@@ -7,7 +9,6 @@
 #include <QImageWriter>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QLocale>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -21,58 +22,12 @@ namespace kiln::captioning {
 namespace {
 
 // Retry-After (seconds or an HTTP date) or retry-after-ms; -1 when neither.
-int retryAfterMs(const QNetworkReply* reply) {
-  const QByteArray ms = reply->rawHeader("retry-after-ms").trimmed();
-  bool ok = false;
-  if (!ms.isEmpty()) {
-    const double v = ms.toDouble(&ok);
-    if (ok && v >= 0) return int(std::min<double>(v, INT_MAX));
-  }
-  const QString v = QString::fromLatin1(reply->rawHeader("Retry-After")).trimmed();
-  if (v.isEmpty()) return -1;
-  const double seconds = v.toDouble(&ok);
-  if (ok) return seconds < 0 ? -1 : int(std::min<double>(seconds * 1000.0, INT_MAX));
-  QDateTime when = QLocale::c().toDateTime(v, QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"));
-  if (!when.isValid()) return -1;
-  when.setTimeSpec(Qt::UTC);
-  return int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(when), 0, INT_MAX));
-}
-
-// The error object's message, type and code, as servers write them ({"error": {...}},
-// {"error": "..."}, vLLM's {"object": "error", "message": ...}).
-struct ServerError {
-  QString message;
-  QString kind;  // type and code, lower-case
-};
-ServerError serverError(const QByteArray& body) {
-  ServerError e;
-  const QJsonObject root = QJsonDocument::fromJson(body).object();
-  const QJsonValue error = root.value(QLatin1String("error"));
-  QJsonObject o = error.isObject() ? error.toObject() : root;
-  if (error.isString()) e.message = error.toString();
-  if (e.message.isEmpty()) e.message = o.value(QLatin1String("message")).toString();
-  e.kind = (o.value(QLatin1String("type")).toVariant().toString() + QLatin1Char(' ') +
-            o.value(QLatin1String("code")).toVariant().toString())
-               .toLower();
-  if (e.message.isEmpty() && !body.isEmpty() && root.isEmpty()) e.message = QString::fromUtf8(body.left(200)).simplified();
-  e.message = e.message.simplified();
-  if (e.message.size() > 300) e.message = e.message.left(300) + QStringLiteral("…");
-  return e;
-}
-
-bool mentionsNoVision(const QString& text) {
-  const QString t = text.toLower();
-  return t.contains(QLatin1String("image input is not supported")) || t.contains(QLatin1String("mmproj")) ||
-         t.contains(QLatin1String("not a multimodal")) || t.contains(QLatin1String("does not support image")) ||
-         t.contains(QLatin1String("doesn't support image")) || t.contains(QLatin1String("image_url is only supported")) ||
-         t.contains(QLatin1String("vision is not supported")) || t.contains(QLatin1String("no vision")) ||
-         t.contains(QLatin1String("does not support vision")) || t.contains(QLatin1String("multimodal is not supported"));
+int replyRetryAfterMs(const QNetworkReply* reply) {
+  return retryAfterMs(reply->rawHeader("retry-after-ms"), reply->rawHeader("Retry-After"), QDateTime::currentDateTimeUtc());
 }
 
 bool isHtml(const QNetworkReply* reply, const QByteArray& body) {
-  const QString type = reply->header(QNetworkRequest::ContentTypeHeader).toString().toLower();
-  const QByteArray head = body.left(64).trimmed().toLower();
-  return type.startsWith(QLatin1String("text/html")) || head.startsWith("<!doctype html") || head.startsWith("<html");
+  return looksLikeHtml(reply->header(QNetworkRequest::ContentTypeHeader).toString(), body);
 }
 
 bool connectionLevel(QNetworkReply::NetworkError e) {
@@ -215,7 +170,7 @@ void CaptionCall::onFinished() {
                 connectionLevel(netError) ? VisionReply::Outcome::Unreachable : VisionReply::Outcome::ImageFailed);
     return;
   }
-  const ServerError se = serverError(data);
+  const ServerError se = parseServerError(data);
   const QString all = se.message + QLatin1Char(' ') + se.kind;
   if (status == 200) {
     if (netError != QNetworkReply::NoError) {  // cut off mid-answer
@@ -227,27 +182,16 @@ void CaptionCall::onFinished() {
       retryOrFail(QStringLiteral("the endpoint sent a web page instead of JSON"), -1, VisionReply::Outcome::ImageFailed);
       return;
     }
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(data, &parseError);
-    const QJsonObject choice = doc.object().value(QLatin1String("choices")).toArray().at(0).toObject();
-    if (doc.isNull() || choice.isEmpty()) {
-      retryOrFail(doc.isNull() ? QStringLiteral("the answer is not JSON (%1)").arg(parseError.errorString())
-                               : QStringLiteral("the answer has no choices"),
-                  -1, VisionReply::Outcome::ImageFailed);
+    QString why;
+    const std::optional<CompletionAnswer> answer = parseCompletion(data, &why);
+    if (!answer) {
+      retryOrFail(why, -1, VisionReply::Outcome::ImageFailed);
       return;
     }
-    const QJsonObject message = choice.value(QLatin1String("message")).toObject();
-    const QJsonValue content = message.value(QLatin1String("content"));
-    if (content.isArray()) {
-      for (const QJsonValue& part : content.toArray()) mReply.content += part.toObject().value(QLatin1String("text")).toString();
-    } else {
-      mReply.content = content.toString();
-    }
-    if (mReply.content.isEmpty()) mReply.content = message.value(QLatin1String("refusal")).toString();
-    mReply.finishReason = choice.value(QLatin1String("finish_reason")).toString();
-    const QJsonObject usage = doc.object().value(QLatin1String("usage")).toObject();
-    mReply.promptTokens = usage.value(QLatin1String("prompt_tokens")).toInt(-1);
-    mReply.completionTokens = usage.value(QLatin1String("completion_tokens")).toInt(-1);
+    mReply.content = answer->content;
+    mReply.finishReason = answer->finishReason;
+    mReply.promptTokens = answer->promptTokens;
+    mReply.completionTokens = answer->completionTokens;
     finish(VisionReply::Outcome::Ok);
     return;
   }
@@ -287,7 +231,7 @@ void CaptionCall::onFinished() {
     return;
   }
   if (status == 429) {
-    const int wait = retryAfterMs(http);
+    const int wait = replyRetryAfterMs(http);
     Q_EMIT rateLimited(wait);
     retryOrFail(QStringLiteral("HTTP 429 (rate limited)"), wait, VisionReply::Outcome::ImageFailed);
     return;
@@ -300,7 +244,7 @@ void CaptionCall::onFinished() {
   if (status == 408 || status >= 500) {
     const QString why = isHtml(http, data) ? QStringLiteral("HTTP %1 (an error page)").arg(status)
                                            : QStringLiteral("HTTP %1: %2").arg(status).arg(se.message);
-    retryOrFail(why, retryAfterMs(http), VisionReply::Outcome::ImageFailed);
+    retryOrFail(why, replyRetryAfterMs(http), VisionReply::Outcome::ImageFailed);
     return;
   }
   finish(VisionReply::Outcome::ImageFailed, QStringLiteral("HTTP %1: %2").arg(status).arg(se.message));
@@ -406,7 +350,7 @@ void EndpointCheck::listModels() {
     if (status == 401 || status == 403) {
       done(Result::Unauthorized, QStringLiteral("the endpoint refused access (HTTP %1: %2); %3")
                                      .arg(status)
-                                     .arg(serverError(data).message, keyAdvice(mProfile)));
+                                     .arg(parseServerError(data).message, keyAdvice(mProfile)));
       return;
     }
     if (status == 200) {

@@ -17,11 +17,13 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <climits>
 #include <memory>
 
 #include "captioning/caption_run.h"
 #include "captioning/caption_store.h"
 #include "captioning/caption_text.h"
+#include "captioning/completion_answer.h"
 #include "captioning/endpoint_profile.h"
 #include "captioning/vision_client.h"
 #include "fake_vision_server.h"
@@ -57,6 +59,7 @@ class TestCaptioning : public QObject {
   void init();
   void cleansAnswersAndFlagsThem();
   void buildsPrompts();
+  void readsAnswersErrorsAndRetryAfter();
   void preparesImagesUprightSmallAndWithoutMetadata();
   void checkReportsEachCase();
   void fillCaptionsEveryImageWithProvenance();
@@ -153,6 +156,49 @@ void TestCaptioning::cleansAnswersAndFlagsThem() {
   QVERIFY(c.flags & FlagOverLimit);
   QVERIFY(c.text.contains(longAnswer.trimmed()));
   QCOMPARE(flagsFromNames(flagNames(FlagRefusal | FlagOverLimit)), unsigned(FlagRefusal | FlagOverLimit));
+}
+
+void TestCaptioning::readsAnswersErrorsAndRetryAfter() {
+  using namespace kiln::captioning;
+  QString why;
+  auto a = parseCompletion(R"({"choices":[{"message":{"content":[{"type":"text","text":"a cat"},{"text":" on a mat"}]},
+                               "finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":4}})",
+                           &why);
+  QVERIFY(a);
+  QCOMPARE(a->content, QStringLiteral("a cat on a mat"));
+  QCOMPARE(a->finishReason, QStringLiteral("stop"));
+  QCOMPARE(a->promptTokens, 12);
+  QCOMPARE(a->completionTokens, 4);
+  a = parseCompletion(R"({"choices":[{"message":{"content":null,"refusal":"I can't help with that."}}]})", &why);
+  QVERIFY(a);
+  QCOMPARE(a->content, QStringLiteral("I can't help with that."));
+  QCOMPARE(a->promptTokens, -1);
+  QVERIFY(!parseCompletion(R"({"choices":[]})", &why));
+  QCOMPARE(why, QStringLiteral("the answer has no choices"));
+  QVERIFY(!parseCompletion("<html>", &why));
+  QVERIFY(why.startsWith(QStringLiteral("the answer is not JSON")));
+
+  ServerError e = parseServerError(R"({"error":{"message":"Image input is\nnot supported","type":"invalid_request_error","code":400}})");
+  QCOMPARE(e.message, QStringLiteral("Image input is not supported"));
+  QCOMPARE(e.kind, QStringLiteral("invalid_request_error 400"));
+  QVERIFY(mentionsNoVision(e.message));
+  QCOMPARE(parseServerError(R"({"object":"error","message":"boom"})").message, QStringLiteral("boom"));
+  QCOMPARE(parseServerError(R"({"error":"quota"})").message, QStringLiteral("quota"));
+  e = parseServerError(QByteArray(1000, 'x'));
+  QCOMPARE(e.message.size(), 200);
+  QVERIFY(parseServerError(QByteArray(R"({"message":")") + QByteArray(400, 'y') + "\"}").message.endsWith(QStringLiteral("…")));
+
+  const QDateTime now(QDate(2026, 12, 7), QTime(12, 0, 0), Qt::UTC);
+  QCOMPARE(retryAfterMs("250", "7", now), 250);
+  QCOMPARE(retryAfterMs("", " 7 ", now), 7000);
+  QCOMPARE(retryAfterMs("", "Mon, 07 Dec 2026 12:00:30 GMT", now), 30000);
+  QCOMPARE(retryAfterMs("", "Mon, 07 Dec 2026 11:00:00 GMT", now), 0);  // in the past: now
+  QCOMPARE(retryAfterMs("", "1e300", now), INT_MAX);
+  QCOMPARE(retryAfterMs("-5", "", now), -1);
+  QCOMPARE(retryAfterMs("", "soon", now), -1);
+  QVERIFY(looksLikeHtml(QStringLiteral("text/html; charset=utf-8"), "{}"));
+  QVERIFY(looksLikeHtml(QString(), "  <!DOCTYPE html><html>"));
+  QVERIFY(!looksLikeHtml(QStringLiteral("application/json"), "{}"));
 }
 
 void TestCaptioning::buildsPrompts() {
