@@ -85,6 +85,8 @@ void validate_request(const GenerationRequest& r, const StableDiffusionModel& mo
                                     std::to_string(native) + " pixels",
                                 "use " + std::to_string(low) + " to " + std::to_string(high));
   }
+  if (r.fast_decode && !model.taesd)
+    throw InvalidRequestError("fast_decode needs a TAESD", "choose a TAESD file (taesd_decoder / taesdxl_decoder) first");
   if (r.steps < 1 || r.steps > 1000)
     throw InvalidRequestError("steps must be between 1 and 1000, got " + std::to_string(r.steps));
   if (!std::isfinite(r.guidance_scale) || r.guidance_scale < 0 || r.guidance_scale > 100)

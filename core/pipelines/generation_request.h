@@ -73,6 +73,9 @@ struct GenerationRequest {
   // one piece, as diffusers' enable_tiling). Auto: tiled above kAutoVaeTilingPixels, and an
   // untiled encode/decode that runs out of memory is done again in tiles (with a warning).
   VaeTilingMode vae_tiling = VaeTilingMode::Auto;
+  // Decode the final latents with the model's TAESD (attach_taesd) instead of its VAE: a fraction
+  // of the time, a little less detail ("Fast decode").
+  bool fast_decode = false;
 
   std::vector<ControlNetUnit> control_units;
 

@@ -205,6 +205,30 @@ void load_from_single_file(StableDiffusionModel& model, const ModelLoadOptions& 
 
 bool StableDiffusionModel::is_inpainting() const { return unet && unet->config().in_channels == 9; }
 
+void attach_taesd(StableDiffusionModel& model, const fs::path& path) {
+  if (path.empty()) {
+    model.taesd = nullptr;
+    model.taesd_source.clear();
+    return;
+  }
+  models::AutoencoderTinyFile file = models::load_autoencoder_tiny(path);
+  const bool sdxl = model.is_sdxl();
+  if ((file.variant == "taesdxl" && !sdxl) || (file.variant == "taesd" && sdxl)) {
+    throw InvalidRequestError(path.filename().string() + " is " + (file.variant == "taesdxl" ? "TAESDXL" : "TAESD") +
+                                  ", made for " + (sdxl ? "SD 1.x / 2.x" : "SDXL") + " latents; this model is " +
+                                  (sdxl ? "SDXL" : "SD 1.x / 2.x"),
+                              sdxl ? "choose taesdxl_decoder" : "choose taesd_decoder");
+  }
+  const std::int64_t channels = model.vae ? model.vae->config().latent_channels : 4;
+  if (file.model->config().latent_channels != channels) {
+    throw InvalidRequestError(path.filename().string() + " decodes " + std::to_string(file.model->config().latent_channels) +
+                              " latent channels; this model has " + std::to_string(channels));
+  }
+  if (model.vae) file.model->to(model.vae->device(), model.vae->dtype());
+  model.taesd = file.model;
+  model.taesd_source = path;
+}
+
 void check_device_dtype(const torch::Device& device, torch::Dtype dtype) {
   if (dtype != torch::kFloat && dtype != torch::kHalf && dtype != torch::kBFloat16) {
     throw InvalidRequestError("unsupported model dtype", "use fp32, fp16 (CUDA) or bf16");

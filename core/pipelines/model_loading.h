@@ -17,6 +17,7 @@
 #include "convert/model_family.h"
 #include "convert/prediction_type.h"
 #include "models/autoencoder_kl.h"
+#include "models/autoencoder_tiny.h"
 #include "models/clip_text_model.h"
 #include "models/controlnet_model.h"
 #include "models/unet_2d_condition.h"
@@ -50,11 +51,20 @@ struct StableDiffusionModel {
   models::UNet2DConditionModel unet{nullptr};
   models::AutoencoderKL vae{nullptr};
   nlohmann::json scheduler_config;  // diffusers scheduler_config.json, prediction_type resolved
+  // Optional TAESD / TAESDXL (attach_taesd): live previews while sampling and "Fast decode".
+  models::AutoencoderTiny taesd{nullptr};
+  std::filesystem::path taesd_source;
 
   bool is_sdxl() const { return static_cast<bool>(text_encoder_2); }
   // 9-channel UNet: latents, mask, masked-image latents.
   bool is_inpainting() const;
 };
+
+// Loads a TAESD (models::load_autoencoder_tiny: a diffusers folder, madebyollin's decoder file,
+// ComfyUI's file) onto the model's device and VAE dtype and attaches it to `model`. Refuses
+// (InvalidRequestError) a TAESDXL for an SD 1.x/2.x model and a TAESD for SDXL when the file says
+// which it is, and one whose latent channels differ from the VAE's. An empty path detaches it.
+void attach_taesd(StableDiffusionModel& model, const std::filesystem::path& path);
 
 // Throws kiln::FileError / FormatError / WeightMismatchError naming the file, or
 // InvalidRequestError for a model that is not a generation model (LoRA, VAE, ControlNet, refiner)

@@ -113,6 +113,17 @@ torch::Tensor latent_preview(const torch::Tensor& latents, bool sdxl) {
   return ((rgb + 1) / 2 * 255).round().clamp(0, 255).to(torch::kUInt8);
 }
 
+torch::Tensor tiny_decode(models::AutoencoderTiny taesd, const torch::Tensor& latents) {
+  const torch::Tensor image = taesd->decode(latents.to(taesd->device(), taesd->dtype()));
+  if (!torch::isfinite(image).all().item<bool>())
+    throw ComputeError("TAESD produced non-finite values (NaN or inf)", "the TAESD file may be damaged");
+  return (image.to(torch::kFloat) / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 1}).contiguous().cpu();
+}
+
+torch::Tensor tiny_preview(models::AutoencoderTiny taesd, const torch::Tensor& latents) {
+  return to_uint8(tiny_decode(std::move(taesd), latents));
+}
+
 namespace {
 
 // Runs a VAE stage with the request's tiling (the VAE's own setting is put back afterwards). In
@@ -209,14 +220,20 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
     if (callbacks.on_step) callbacks.on_step(info);
     if (callbacks.preview_every > 0 && callbacks.on_preview && (i + 1) % callbacks.preview_every == 0 &&
         i + 1 < schedule.total)
-      callbacks.on_preview(latent_preview(latents, model.is_sdxl()), i + 1);
+      callbacks.on_preview(model.taesd && callbacks.tiny_previews ? tiny_preview(model.taesd, latents)
+                                                                  : latent_preview(latents, model.is_sdxl()),
+                           i + 1);
   }
   if (stop.stop_requested()) return cancelled_result();
 
   stage("decoding");
   result.latents = latents.to(torch::kCPU, torch::kFloat);
-  result.images = with_vae_tiling(model, r, "VAE decode, " + setup.size_label, result.warnings,
-                                  [&] { return decode_latents(model.vae, latents, result.warnings); });
+  if (r.fast_decode) {
+    result.images = in_stage("TAESD decode, " + setup.size_label, [&] { return tiny_decode(model.taesd, latents); });
+  } else {
+    result.images = with_vae_tiling(model, r, "VAE decode, " + setup.size_label, result.warnings,
+                                    [&] { return decode_latents(model.vae, latents, result.warnings); });
+  }
   return result;
 }
 

@@ -39,9 +39,11 @@ struct StepInfo {
 struct GenerationCallbacks {
   std::function<void(std::string_view stage)> on_stage;  // "encoding prompt", "sampling", "decoding"
   std::function<void(const StepInfo&)> on_step;
-  // Every `preview_every` steps (0 = never): a cheap RGB approximation of the latents,
-  // [B, h, w, 3] uint8 on the CPU (1/8 of the output size).
+  // Every `preview_every` steps (0 = never): the latents as an image, [B, H, W, 3] uint8 on the
+  // CPU: decoded by the model's TAESD at full size when it has one (and `tiny_previews`), else a
+  // cheap linear approximation at 1/8 of the output size.
   int preview_every = 0;
+  bool tiny_previews = true;
   std::function<void(const torch::Tensor& preview, std::int64_t step)> on_preview;
 };
 
@@ -64,5 +66,10 @@ torch::Tensor to_uint8(const torch::Tensor& images);
 // A cheap approximation of the decoded image from latents (a fixed linear map of the 4 latent
 // channels to RGB, as AUTOMATIC1111's "Approx cheap" preview): [B, 4, h, w] -> [B, h, w, 3] uint8.
 torch::Tensor latent_preview(const torch::Tensor& latents, bool sdxl);
+
+// The latents decoded by a TAESD: [B, 4, h, w] -> [B, 8h, 8w, 3] float32 CPU in [0, 1] (as the VAE's
+// images), and as uint8 for previews.
+torch::Tensor tiny_decode(models::AutoencoderTiny taesd, const torch::Tensor& latents);
+torch::Tensor tiny_preview(models::AutoencoderTiny taesd, const torch::Tensor& latents);
 
 }  // namespace kiln::pipelines
