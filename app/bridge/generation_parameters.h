@@ -101,6 +101,8 @@ QString legacyModelHash(const QString& path);
 // A1111 does not record. Kept for display; reading an image's parameters back does not change
 // the precision setting.
 inline const QString kPrecisionKey = QStringLiteral("Kiln precision");
+// A1111's key when the image was decoded by something other than the full VAE ("TAESD").
+inline const QString kVaeDecoderKey = QStringLiteral("VAE Decoder");
 
 // AUTOMATIC1111's hires fix as its parameters record it ("Hires upscale: 2, Hires steps: 10,
 // Hires upscaler: Latent"; "Hires resize: 1024x768" when a size was given instead of a scale).

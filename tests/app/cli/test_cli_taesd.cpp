@@ -1,0 +1,73 @@
+// kiln-cli generate with TAESD: --taesd with --fast-decode reproduces diffusers' pipeline with
+// AutoencoderTiny as its VAE (golden taesd/cases/txt2img_euler_4_cfg7.5_taesd) to the byte (+-1)
+// and records "VAE Decoder: TAESD"; the refusals say what is wrong.
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "cli_runner.h"
+#include "support/test_support.h"
+
+using kiln::test::runCli;
+
+namespace {
+
+QString data(const QString& rel) {
+  return QString::fromStdString(kiln::test::data_dir().string()) + QStringLiteral("/golden/") + rel;
+}
+
+int maxByteDiff(const QImage& a, const QImage& b) {
+  if (a.size() != b.size() || a.isNull()) return -1;
+  const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
+  int worst = 0;
+  for (int row = 0; row < x.height(); ++row) {
+    const uchar* p = x.constScanLine(row);
+    const uchar* q = y.constScanLine(row);
+    for (int i = 0; i < x.width() * 3; ++i) worst = std::max(worst, std::abs(int(p[i]) - int(q[i])));
+  }
+  return worst;
+}
+
+}  // namespace
+
+class TestCliTaesd : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void fastDecodeMatchesDiffusersAndIsRecorded() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("lighthouse.png"));
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), data(QStringLiteral("pipeline/tiny_sd1")),
+                           QStringLiteral("--taesd"), data(QStringLiteral("taesd/model")), QStringLiteral("--fast-decode"),
+                           QStringLiteral("--prompt"), QStringLiteral("a lighthouse on a cliff at sunset, oil painting"),
+                           QStringLiteral("--prompt-syntax"), QStringLiteral("plain"), QStringLiteral("--sampler"),
+                           QStringLiteral("euler"), QStringLiteral("--steps"), QStringLiteral("4"), QStringLiteral("--cfg"),
+                           QStringLiteral("7.5"), QStringLiteral("--seed"), QStringLiteral("5300"), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const int diff =
+        maxByteDiff(QImage(out), QImage(data(QStringLiteral("taesd/cases/txt2img_euler_4_cfg7.5_taesd/image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+    QVERIFY(runCli({QStringLiteral("png-info"), out}).out.contains("VAE Decoder: TAESD"));
+  }
+
+  void refusalsNameTheProblem() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("x.png"));
+    auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), data(QStringLiteral("pipeline/tiny_sd1")),
+                     QStringLiteral("--fast-decode"), QStringLiteral("--prompt"), QStringLiteral("a"), QStringLiteral("--out"), out});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--fast-decode needs --taesd FILE"), r.err.constData());
+    // The full VAE is not a TAESD.
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), data(QStringLiteral("pipeline/tiny_sd1")),
+                QStringLiteral("--taesd"), data(QStringLiteral("pipeline/tiny_sd1/vae")), QStringLiteral("--prompt"),
+                QStringLiteral("a"), QStringLiteral("--steps"), QStringLiteral("1"), QStringLiteral("--out"), out});
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2(r.err.contains("not a TAESD"), r.err.constData());
+    QVERIFY(!QFile::exists(out));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCliTaesd)
+#include "test_cli_taesd.moc"
