@@ -75,6 +75,7 @@ struct EngineWorker::Loaded {
   QList<bridge::LoRAUse> loraParameters;  // how the images' parameters name them
   // A1111's LoRA hash by "path|size|modified": a file is hashed once while it stays the same.
   QHash<QString, QString> loraHashes;
+  QString taesdPath;  // the TAESD attached to `model` (empty: none)
 };
 
 // The ControlNets of the last job, by path, on the main model's device and dtype.
@@ -138,6 +139,7 @@ void EngineWorker::generate(const GenerationJob& job) {
     ensureModel(job);
     ensureControlNets(job);
     ensureLoRAs(job);
+    ensureTaesd(job);
     if (runJob(job))
       Q_EMIT finished(job.id);
     else
@@ -162,6 +164,13 @@ void EngineWorker::ensureModel(const GenerationJob& job) {
   loaded->dtype = dtype;
   loaded->model = pipelines::load_stable_diffusion(toPath(job.modelPath), options);
   mLoaded = std::move(loaded);
+}
+
+void EngineWorker::ensureTaesd(const GenerationJob& job) {
+  if (mLoaded->taesdPath == job.taesdPath) return;
+  mLoaded->taesdPath.clear();
+  pipelines::attach_taesd(mLoaded->model, toPath(job.taesdPath));  // empty: detached
+  mLoaded->taesdPath = job.taesdPath;
 }
 
 void EngineWorker::ensureControlNets(const GenerationJob& job) {
@@ -219,6 +228,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
   request.batch_size = job.batchSize;
   request.clip_skip = p.clipSkip;
   request.vae_tiling = pipelines::parse_vae_tiling(job.vaeTiling.toStdString()).value_or(pipelines::VaeTilingMode::Auto);
+  request.fast_decode = job.fastDecode && !job.taesdPath.isEmpty();
   request.sampler = schedulers::parse_scheduler_name(p.sampler.toStdString());
   if (!job.initImage.isNull()) {
     request.init_image = bridge::initImageTensor(job.initImage, p.width, p.height);
@@ -346,6 +356,7 @@ bool EngineWorker::runJob(const GenerationJob& job) {
       image.parameters.controlNets = controlRecords;
       image.parameters.embeddings = embeddingRecords;
       image.parameters.extra.insert(bridge::kPrecisionKey, QString::fromStdString(precision_name(mLoaded->dtype)));
+      if (request.fast_decode) image.parameters.extra.insert(bridge::kVaeDecoderKey, QStringLiteral("TAESD"));
       if (count > 1 || perImage) {
         image.parameters.extra.insert(QStringLiteral("Batch size"), QString::number(perImage ? job.batchSize : count));
         image.parameters.extra.insert(QStringLiteral("Batch pos"), QString::number(image.index));

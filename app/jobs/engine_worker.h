@@ -72,6 +72,11 @@ struct GenerationJob {
   // The VAE in tiles: "auto", "on" or "off" (pipelines::VaeTilingMode; a machine setting like the
   // precision, not recorded in the images).
   QString vaeTiling = QStringLiteral("auto");
+  // TAESD (taesd_decoder / taesdxl_decoder file or folder): live previews decoded by it while
+  // sampling; empty: the cheap linear previews. With fastDecode the final image is decoded by it
+  // too (recorded as "VAE Decoder: TAESD").
+  QString taesdPath;
+  bool fastDecode = false;
   // Folders of textual inversion embeddings (a prompt word equal to a file's name uses it).
   QStringList embeddingFolders;
   // Hires fix with an ESRGAN-family model file (parameters.hires->upscaler holds its name).
@@ -144,6 +149,7 @@ class EngineWorker : public QObject {
   void ensureModel(const GenerationJob& job);
   void ensureControlNets(const GenerationJob& job);
   void ensureLoRAs(const GenerationJob& job);
+  void ensureTaesd(const GenerationJob& job);
   // Returns false when cancelled.
   bool runJob(const GenerationJob& job);
 

@@ -30,6 +30,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "base/error.h"
+#include "io/weight_file.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "pages/control_unit_editor.h"
@@ -114,6 +115,21 @@ void GeneratePage::updateModels() {
                                                    QDir::Name | QDir::IgnoreCase))
         upscalers << f.absoluteFilePath();
   mForm->setUpscalerModels(upscalers);
+  // TAESD where A1111 (VAE-approx) and ComfyUI (vae_approx) keep it: decoder files (the encoder
+  // beside one is found by the loader), ComfyUI's combined files and diffusers folders.
+  QStringList taesd;
+  for (const QString& folder : mLibrary->folders())
+    for (const char* sub : {"VAE-approx", "vae_approx", "taesd"})
+      for (const QFileInfo& f : QDir(QDir(folder).filePath(QLatin1String(sub)))
+                                    .entryInfoList({QStringLiteral("*tae*")}, QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot,
+                                                   QDir::Name | QDir::IgnoreCase)) {
+        const QString name = f.fileName().toLower();
+        if (name.contains(QLatin1String("encoder"))) continue;
+        if (f.isDir() ? QFileInfo::exists(QDir(f.absoluteFilePath()).filePath(QStringLiteral("config.json")))
+                      : io::is_weight_file_name(f.absoluteFilePath().toStdString()))
+          taesd << f.absoluteFilePath();
+      }
+  mForm->setTaesdModels(taesd);
   // Embeddings with their token counts (the files are small: read here).
   QList<std::pair<QString, QString>> embeddings;
   for (const QString& folder : mLibrary->folders())
@@ -524,6 +540,8 @@ GenerationJob GeneratePage::jobFromForm(const QList<ControlUnitJob>& controlUnit
   job.controlUnits = controlUnits;
   job.precision = mForm->precision();
   job.vaeTiling = form().tiledVae;
+  job.taesdPath = form().taesd;
+  job.fastDecode = form().fastDecode;
   if (f.hires && mMode == Mode::TextToImage && QFileInfo(f.hiresUpscaler).isFile()) job.hiresUpscalerModel = f.hiresUpscaler;
   // Embeddings live in an "embeddings" folder inside a model folder (A1111's name for it).
   for (const QString& folder : mLibrary->folders()) job.embeddingFolders << QDir(folder).filePath(QStringLiteral("embeddings"));

@@ -165,6 +165,28 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mTiledVae->setToolTip(tr("Decode (and encode) the image in overlapping tiles: far less memory for large images, "
                            "very slightly different pixels. Auto tiles above 1536 × 1024 and when one piece runs out "
                            "of memory."));
+  mTaesd = new QComboBox(this);
+  mTaesd->setObjectName(QStringLiteral("taesdCombo"));
+  mTaesd->addItem(tr("Cheap (latent colours)"), QString());
+  mTaesd->setToolTip(tr("What the picture shows while it is being made: the cheap colour approximation, or TAESD, "
+                        "the tiny autoencoder (taesd_decoder for SD 1.x/2.x, taesdxl_decoder for SDXL; files in a "
+                        "model folder's VAE-approx or vae_approx folder are listed), which shows the real picture "
+                        "at almost no cost"));
+  mTaesdChoose = new QToolButton(this);
+  mTaesdChoose->setObjectName(QStringLiteral("taesdChooseButton"));
+  mTaesdChoose->setText(QStringLiteral("…"));
+  mTaesdChoose->setToolTip(tr("Choose a TAESD file"));
+  connect(mTaesdChoose, &QToolButton::clicked, this, &GenerationFormView::chooseTaesd);
+  mFastDecode = new QCheckBox(tr("Fast decode"), this);
+  mFastDecode->setObjectName(QStringLiteral("fastDecodeCheck"));
+  mFastDecode->setToolTip(tr("Decode the final image with TAESD too: a fraction of the VAE's time, a little less "
+                             "fine detail (recorded as \"VAE Decoder: TAESD\")"));
+  mFastDecode->setEnabled(false);
+  connect(mTaesd, &QComboBox::currentIndexChanged, this, [this] {
+    const bool tiny = !mTaesd->currentData().toString().isEmpty();
+    mFastDecode->setEnabled(tiny);
+    if (!tiny) mFastDecode->setChecked(false);
+  });
   mHires = new QCheckBox(tr("Upscale by"), this);
   mHires->setObjectName(QStringLiteral("hiresCheck"));
   mHires->setToolTip(tr("Hires. fix: make the image at this size, upscale it, then refine it at the larger size "
@@ -230,6 +252,12 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   grid->addRow(tr("Batches"), batchRow);
   grid->addRow(tr("Clip skip"), mClipSkip);
   grid->addRow(tr("Tiled VAE"), mTiledVae);
+  auto* taesdRow = new QHBoxLayout;
+  taesdRow->setSpacing(4);
+  taesdRow->addWidget(mTaesd, 1);
+  taesdRow->addWidget(mTaesdChoose);
+  taesdRow->addWidget(mFastDecode);
+  grid->addRow(tr("Previews"), taesdRow);
   auto* hiresRow = new QHBoxLayout;
   hiresRow->setSpacing(6);
   hiresRow->addWidget(mHires);
@@ -298,6 +326,8 @@ GenerationForm GenerationFormView::form(const GenerationForm& base) const {
   f.batchSize = mBatchSize->value();
   f.clipSkip = mClipSkip->value();
   f.tiledVae = mTiledVae->currentData().toString();
+  f.taesd = mTaesd->currentData().toString();
+  f.fastDecode = mFastDecode->isChecked() && !f.taesd.isEmpty();
   f.hires = mHires->isChecked();
   f.hiresScale = mHiresScale->value();
   // A model file's path, or a built-in upscaler's name.
@@ -326,6 +356,8 @@ void GenerationFormView::setForm(const GenerationForm& f) {
   mClipSkip->setValue(f.clipSkip);
   const int tiled = mTiledVae->findData(f.tiledVae);
   mTiledVae->setCurrentIndex(tiled >= 0 ? tiled : 0);
+  selectTaesd(f.taesd);
+  mFastDecode->setChecked(f.fastDecode && !mTaesd->currentData().toString().isEmpty());
   mHires->setChecked(f.hires);
   mHiresScale->setValue(f.hiresScale);
   int upscaler = mHiresUpscaler->findData(f.hiresUpscaler);
@@ -417,6 +449,44 @@ void GenerationFormView::setUpscalerModels(const QStringList& files) {
   int index = mHiresUpscaler->findData(current);
   if (index < 0) index = mHiresUpscaler->findText(current.toString());
   mHiresUpscaler->setCurrentIndex(std::max(0, index));
+}
+
+void GenerationFormView::setTaesdModels(const QStringList& paths) {
+  const QString current = mTaesd->currentData().toString();
+  const bool fast = mFastDecode->isChecked();
+  {
+    const QSignalBlocker block(mTaesd);
+    while (mTaesd->count() > 1) mTaesd->removeItem(1);
+    for (const QString& path : paths) {
+      mTaesd->addItem(QFileInfo(path).fileName(), path);
+      mTaesd->setItemData(mTaesd->count() - 1, QDir::toNativeSeparators(path), Qt::ToolTipRole);
+    }
+  }
+  selectTaesd(current);
+  mFastDecode->setChecked(fast && !mTaesd->currentData().toString().isEmpty());
+}
+
+// Selects `path`, adding it when it is not listed (a file chosen by hand stays chosen); an empty
+// path selects the cheap previews.
+void GenerationFormView::selectTaesd(const QString& path) {
+  int index = path.isEmpty() ? 0 : mTaesd->findData(path);
+  if (index < 0 && QFileInfo::exists(path)) {
+    mTaesd->addItem(QFileInfo(path).fileName(), path);
+    index = mTaesd->count() - 1;
+    mTaesd->setItemData(index, QDir::toNativeSeparators(path), Qt::ToolTipRole);
+  }
+  mTaesd->setCurrentIndex(std::max(0, index));
+  const bool tiny = !mTaesd->currentData().toString().isEmpty();
+  mFastDecode->setEnabled(tiny);
+  if (!tiny) mFastDecode->setChecked(false);
+}
+
+void GenerationFormView::chooseTaesd() {
+  const QString current = mTaesd->currentData().toString();
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Choose TAESD"), current.isEmpty() ? QString() : QFileInfo(current).absolutePath(),
+      tr("TAESD files (*.safetensors *.pth *.pt *.bin)"));
+  if (!path.isEmpty()) selectTaesd(path);
 }
 
 void GenerationFormView::setHiresAvailable(bool available) {

@@ -61,6 +61,10 @@ class GenerationFormView : public QWidget {
   QToolButton* embeddingsButton() const { return mEmbeddings; }
   // ESRGAN-family model files offered as hires upscalers after the built-in ones (full paths).
   void setUpscalerModels(const QStringList& files);
+  // TAESD files or folders offered for previews and Fast decode (full paths), after "Cheap".
+  void setTaesdModels(const QStringList& paths);
+  QComboBox* taesdCombo() const { return mTaesd; }
+  QCheckBox* fastDecodeCheck() const { return mFastDecode; }
   // What "reuse the last seed" puts in the seed field.
   void setLastSeed(std::optional<quint64> seed) { mLastSeed = seed; }
   // The counter's tokenizer (counting stays off without one).
@@ -135,6 +139,9 @@ class GenerationFormView : public QWidget {
   QSpinBox* mBatchSize;
   QSpinBox* mClipSkip;
   QComboBox* mTiledVae;
+  QComboBox* mTaesd;
+  QToolButton* mTaesdChoose;
+  QCheckBox* mFastDecode;
   QToolButton* mEmbeddings = nullptr;
   QFormLayout* mGrid = nullptr;
   int mHiresRow = -1;
@@ -145,6 +152,8 @@ class GenerationFormView : public QWidget {
   QDoubleSpinBox* mHiresDenoising;
   bool mHiresAvailable = true;
   void updateHiresRows();
+  void chooseTaesd();
+  void selectTaesd(const QString& path);
   QLabel* mStrengthLabel;
   QDoubleSpinBox* mStrength;
   QToolButton* mAddLoRA;

@@ -92,6 +92,8 @@ GenerationForm GenerationSettings::form() const {
   f.batchSize = v("batchSize", d.batchSize).toInt();
   f.clipSkip = v("clipSkip", d.clipSkip).toInt();
   f.tiledVae = v("tiledVae", d.tiledVae).toString();
+  f.taesd = v("taesd", d.taesd).toString();
+  f.fastDecode = v("fastDecode", d.fastDecode).toBool();
   f.hires = v("hires", d.hires).toBool();
   f.hiresScale = v("hiresScale", d.hiresScale).toDouble();
   f.hiresUpscaler = v("hiresUpscaler", d.hiresUpscaler).toString();
@@ -132,6 +134,8 @@ void GenerationSettings::setForm(const GenerationForm& f) {
   set("batchSize", f.batchSize);
   set("clipSkip", f.clipSkip);
   set("tiledVae", f.tiledVae);
+  set("taesd", f.taesd);
+  set("fastDecode", f.fastDecode);
   set("hires", f.hires);
   set("hiresScale", f.hiresScale);
   set("hiresUpscaler", f.hiresUpscaler);

@@ -32,6 +32,10 @@ struct GenerationForm {
   int batchSize = 1;
   int clipSkip = 1;
   QString tiledVae = QStringLiteral("auto");  // "auto", "on", "off" (pipelines::VaeTilingMode)
+  // TAESD (file or folder) decoding the live previews; empty: the cheap latent-colour previews.
+  // fastDecode: the final image is decoded by it too.
+  QString taesd;
+  bool fastDecode = false;
   // Hires fix (txt2img only): scale, A1111 upscaler name, second pass steps (0 = same), denoising.
   bool hires = false;
   double hiresScale = 2.0;

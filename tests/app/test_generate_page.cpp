@@ -106,6 +106,7 @@ class TestGeneratePage : public QObject {
   void xyzPlotQueuesEveryCellAndAddsTheGrid();
   void upscalesAGalleryImage();
   void hiresFixWithAnUpscalerModelFromTheModelFolder();
+  void taesdPreviewsAndFastDecodeFromTheModelFolder();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -726,6 +727,52 @@ void TestGeneratePage::hiresFixWithAnUpscalerModelFromTheModelFolder() {
   const kiln::app::GalleryItem& item = s.page->gallery()->item(0);
   QCOMPARE(item.image.size(), QSize(96, 96));
   QCOMPARE(item.parameters.hires->upscaler, QStringLiteral("x4_old"));  // recorded by name, as A1111
+}
+
+void TestGeneratePage::taesdPreviewsAndFastDecodeFromTheModelFolder() {
+  // A diffusers AutoencoderTiny folder in <model folder>/VAE-approx is offered for previews.
+  const QString taesd = models() + QStringLiteral("/VAE-approx/taesd");
+  QVERIFY(QDir().mkpath(taesd));
+  for (const char* f : {"config.json", "diffusion_pytorch_model.safetensors"})
+    QVERIFY(QFile::copy(QStringLiteral(KILN_TEST_DATA "/golden/taesd/model/") + QLatin1String(f),
+                        taesd + QLatin1Char('/') + QLatin1String(f)));
+  {
+    Studio s(settingsFile());
+    prepare(s, 3, 42);
+    auto* combo = s.page->findChild<QComboBox*>(QStringLiteral("taesdCombo"));
+    auto* fast = s.page->findChild<QCheckBox*>(QStringLiteral("fastDecodeCheck"));
+    QVERIFY(combo && fast);
+    QCOMPARE(combo->currentIndex(), 0);  // cheap previews until one is chosen
+    QVERIFY(!fast->isEnabled());
+    const int index = combo->findText(QStringLiteral("taesd"));
+    QVERIFY(index > 0);
+    combo->setCurrentIndex(index);
+    QVERIFY(fast->isEnabled());
+
+    s.page->worker()->setPreviewInterval(0);
+    QSignalSpy previews(s.page->worker(), &kiln::app::EngineWorker::preview);
+    generateAndWait(s);
+    QVERIFY(!previews.isEmpty());
+    QCOMPARE(previews.first().at(1).value<QImage>().size(), QSize(64, 64));  // TAESD: full size, not 8x8
+    QCOMPARE(s.page->gallery()->rowCount(), 1);
+    const kiln::app::GalleryItem full = s.page->gallery()->item(0);
+    QVERIFY(!full.parameters.extra.contains(kiln::bridge::kVaeDecoderKey));
+
+    fast->setChecked(true);
+    generateAndWait(s);
+    QCOMPARE(s.page->gallery()->rowCount(), 2);
+    int fastRow = -1;
+    for (int i = 0; i < 2; ++i)
+      if (s.page->gallery()->item(i).parameters.extra.value(kiln::bridge::kVaeDecoderKey) == QStringLiteral("TAESD")) fastRow = i;
+    QVERIFY(fastRow >= 0);
+    // The same latents, another decoder: another picture.
+    QVERIFY(s.page->gallery()->item(fastRow).image != full.image);
+  }
+  // Both are remembered.
+  Studio again(settingsFile());
+  QTRY_VERIFY_WITH_TIMEOUT(again.page->modelCombo()->count() == 1, kTimeout);
+  QCOMPARE(again.page->form().taesd, taesd);
+  QVERIFY(again.page->form().fastDecode);
 }
 
 QTEST_MAIN(TestGeneratePage)
