@@ -167,8 +167,11 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
                            "of memory."));
   mTaesd = new QComboBox(this);
   mTaesd->setObjectName(QStringLiteral("taesdCombo"));
-  mTaesd->addItem(tr("Cheap (latent colours)"), QString());
-  mTaesd->setToolTip(tr("What the picture shows while it is being made: the cheap colour approximation, or TAESD, "
+  mTaesd->addItem(tr("Cheap"), QString());
+  // Long file names must not widen the form.
+  mTaesd->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  mTaesd->setMinimumContentsLength(6);
+  mTaesd->setToolTip(tr("What the picture shows while it is being made: a cheap colour approximation of the latents, or TAESD, "
                         "the tiny autoencoder (taesd_decoder for SD 1.x/2.x, taesdxl_decoder for SDXL; files in a "
                         "model folder's VAE-approx or vae_approx folder are listed), which shows the real picture "
                         "at almost no cost"));
