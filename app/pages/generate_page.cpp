@@ -30,6 +30,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "base/error.h"
+#include "convert/few_step.h"
 #include "io/weight_file.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
@@ -311,6 +312,36 @@ void GeneratePage::adaptSizeToModel() {
   f.width = f.height = native;
   setForm(f);
   Q_EMIT message(tr("Size set to %1 × %1, the native size of %2").arg(native).arg(mForm->selectedModelName()));
+}
+
+void GeneratePage::adaptFewStepToModel() {
+  const QString path = selectedModelPath();
+  if (path.isEmpty() || path == mFewStepModel) return;
+  // The model the page opens with keeps the settings it was left with.
+  const bool first = mFewStepModel.isEmpty();
+  mFewStepModel = path;
+  if (!first) applyFewStepDefaults(path);
+}
+
+void GeneratePage::applyFewStepDefaults(const QString& path) {
+  std::map<std::string, std::string> metadata;
+  const std::filesystem::path file = path.toStdString();
+  try {
+    if (std::filesystem::is_regular_file(file)) metadata = io::open_weight_file(file)->metadata();
+  } catch (const kiln::Error&) {
+    // Unreadable: the name alone decides; loading it will say what is wrong.
+  }
+  const std::optional<convert::FewStepRecommendation> r = convert::detect_few_step(file, metadata);
+  if (!r) return;
+  GenerationForm f = form();
+  f.sampler = QString::fromStdString(r->sampler);
+  f.steps = r->steps;
+  f.cfgScale = r->cfg;
+  setForm(f);
+  Q_EMIT message(tr("%1 recognised (%2): sampler %3, %4 steps, CFG scale %5. Change them if you like.")
+                     .arg(QString::fromStdString(r->label), QString::fromStdString(r->reason), f.sampler)
+                     .arg(r->steps)
+                     .arg(r->cfg));
 }
 
 void GeneratePage::updateActions() {

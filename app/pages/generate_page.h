@@ -84,6 +84,10 @@ class GeneratePage : public QWidget {
   // The size follows the chosen model: its native size when the size was the previous model's
   // native one, or is outside what the new model accepts (a quarter to four times native).
   void adaptSizeToModel();
+  // A few-step model or LoRA (LCM, Turbo, Lightning, Hyper-SD, TCD; convert/few_step.h) sets the
+  // sampler, steps and CFG scale its publisher recommends, and says so.
+  void adaptFewStepToModel();
+  void applyFewStepDefaults(const QString& path);
   // An X/Y/Z plot of the form's settings: every cell queued as a job, the labelled grid added to
   // the gallery (and saved) when the last one is made. Returns "" or why nothing was queued.
   QString queuePlot(const std::array<std::optional<bridge::GridAxis>, 3>& axes);
@@ -281,6 +285,7 @@ class GeneratePage : public QWidget {
   quint64 mNextPlot = 1;
   bool mUpscaling = false;
   QString mSizedForModel;  // the model the size was last adapted to (adaptSizeToModel)
+  QString mFewStepModel;   // the model adaptFewStepToModel last looked at
 };
 
 }  // namespace kiln::app

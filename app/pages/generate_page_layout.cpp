@@ -247,6 +247,8 @@ QWidget* GeneratePage::buildSettingsPanel() {
   mForm = new GenerationFormView(panel);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateActions);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::adaptSizeToModel);
+  connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::adaptFewStepToModel);
+  connect(mForm, &GenerationFormView::loraChosen, this, &GeneratePage::applyFewStepDefaults);
   connect(mForm, &GenerationFormView::modelChanged, this, &GeneratePage::updateLoRALibrary);
 
   const auto scrolled = [panel](QWidget* content) {

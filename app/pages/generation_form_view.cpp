@@ -590,7 +590,10 @@ void GenerationFormView::chooseLoRA() {
   const QList<LoRAChoice> listed = loras();
   for (const auto& [path, name] : mLoRALibrary) {
     QAction* action = menu.addAction(name);
-    connect(action, &QAction::triggered, this, [this, path] { addLoRA(path); });
+    connect(action, &QAction::triggered, this, [this, path] {
+      addLoRA(path);
+      Q_EMIT loraChosen(path);
+    });
     action->setToolTip(QDir::toNativeSeparators(path));
     action->setEnabled(std::none_of(listed.begin(), listed.end(), [&](const LoRAChoice& l) { return l.path == path; }));
   }
@@ -605,6 +608,7 @@ void GenerationFormView::browseLoRA() {
   if (path.isEmpty()) return;
   mLoRAFolder = QFileInfo(path).absolutePath();
   addLoRA(path);
+  Q_EMIT loraChosen(path);
 }
 
 void GenerationFormView::updateTokenCounts() {

@@ -99,6 +99,8 @@ class GenerationFormView : public QWidget {
 
  Q_SIGNALS:
   void modelChanged();
+  // The user added a LoRA (from the menu or a file), not a LoRA restored with the form.
+  void loraChosen(const QString& path);
   // The output width or height changed.
   void sizeChanged();
   // The user chose another precision.
