@@ -26,8 +26,10 @@
 #include "cli/control_unit_options.h"
 #include "cli/interrupt.h"
 #include "control/network_preprocessors.h"
+#include "convert/few_step.h"
 #include "convert/model_info.h"
 #include "io/sha256.h"
+#include "io/weight_file.h"
 #include "pipelines/hires_fix.h"
 #include "pipelines/embeddings.h"
 #include "pipelines/lora.h"
@@ -291,6 +293,38 @@ int run_generate(const QStringList& args) {
     std::vector<pipelines::LoRASpec> loras;
     for (const QString& value : p.values(QStringLiteral("lora"))) loras.push_back(parse_lora(value));
     for (const QString& dir : p.values(QStringLiteral("embeddings"))) r.embedding_folders.emplace_back(dir.toStdString());
+    // A few-step model or LoRA (LCM, Turbo, Lightning, Hyper-SD, TCD) brings its publisher's sampler,
+    // steps and CFG scale for what the command line does not set.
+    {
+      std::vector<std::filesystem::path> files{p.value(QStringLiteral("model")).toStdString()};
+      for (const pipelines::LoRASpec& l : loras) files.push_back(l.path);
+      for (const std::filesystem::path& file : files) {
+        std::map<std::string, std::string> metadata;
+        try {
+          if (std::filesystem::is_regular_file(file)) metadata = io::open_weight_file(file)->metadata();
+        } catch (const kiln::Error&) {
+        }
+        const auto few = convert::detect_few_step(file, metadata);
+        if (!few) continue;
+        std::string applied;
+        if (!p.isSet(QStringLiteral("sampler"))) {
+          r.sampler = schedulers::parse_scheduler_name(few->sampler);
+          applied += " sampler " + few->sampler + ",";
+        }
+        if (!p.isSet(QStringLiteral("steps"))) {
+          r.steps = few->steps;
+          applied += " " + std::to_string(few->steps) + " steps,";
+        }
+        if (!p.isSet(QStringLiteral("cfg"))) {
+          r.guidance_scale = few->cfg;
+          applied += " CFG " + QString::number(few->cfg).toStdString() + ",";
+        }
+        if (!applied.empty()) applied.pop_back();
+        std::fprintf(stderr, "few-step: %s (%s)%s\n", few->label.c_str(), few->reason.c_str(),
+                     applied.empty() ? "; the command line sets sampler, steps and CFG" : (":" + applied).c_str());
+        break;
+      }
+    }
     const bool seed_given = p.isSet(QStringLiteral("seed"));
     std::uint64_t seed = seed_given ? static_cast<std::uint64_t>(integer(p, "seed", 0))
                                     : QRandomGenerator::system()->generate();

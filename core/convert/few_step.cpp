@@ -98,7 +98,7 @@ std::optional<FewStepRecommendation> detect_few_step(const fs::path& path, const
   }
   const std::string name = path.filename().string();
   if (auto r = from_text(path.stem().string())) {
-    r->reason = "the file name \"" + name + "\" says " + r->label;
+    r->reason = "the name \"" + name + "\" says " + r->label;
     return r;
   }
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path();

@@ -30,7 +30,7 @@ struct FewStepRecommendation {
   std::string sampler;  // AUTOMATIC1111 display name: "LCM", "Euler a Trailing", "Euler Trailing", "TCD"
   int steps = 4;
   double cfg = 1.0;     // <= 1: guidance off
-  std::string reason;   // "the file name \"lcm-lora-sdv1-5.safetensors\" says LCM"
+  std::string reason;   // "the name \"lcm-lora-sdv1-5.safetensors\" says LCM"
 };
 
 // `metadata`: the file's safetensors metadata (empty for other files and folders).

@@ -40,7 +40,7 @@ TEST_CASE("LCM, Turbo, Lightning, Hyper-SD and TCD files are recognised by name 
     CHECK(r->cfg == c.cfg);
     CHECK_FALSE(r->reason.empty());
   }
-  CHECK(detect_few_step("/m/lcm_lora_sdxl.safetensors")->reason == "the file name \"lcm_lora_sdxl.safetensors\" says LCM");
+  CHECK(detect_few_step("/m/lcm_lora_sdxl.safetensors")->reason == "the name \"lcm_lora_sdxl.safetensors\" says LCM");
   CHECK(detect_few_step("/m/x/lcm-lora-sdv1-5/pytorch_lora_weights.safetensors")->reason ==
         "the folder name \"lcm-lora-sdv1-5\" says LCM");
 }

@@ -1,7 +1,9 @@
-// kiln-cli generate with TAESD: --taesd with --fast-decode reproduces diffusers' pipeline with
+// kiln-cli generate, fast: --taesd with --fast-decode reproduces diffusers' pipeline with
 // AutoencoderTiny as its VAE (golden taesd/cases/txt2img_euler_4_cfg7.5_taesd) to the byte (+-1)
-// and records "VAE Decoder: TAESD"; the refusals say what is wrong.
+// and records "VAE Decoder: TAESD", the refusals say what is wrong; a few-step model (LCM, ...)
+// recognised by its name gets its sampler, steps and CFG unless the command line sets them.
 #include <QDir>
+#include <QProcess>
 #include <QFile>
 #include <QImage>
 #include <QTemporaryDir>
@@ -32,7 +34,7 @@ int maxByteDiff(const QImage& a, const QImage& b) {
 
 }  // namespace
 
-class TestCliTaesd : public QObject {
+class TestCliFast : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
@@ -67,7 +69,40 @@ class TestCliTaesd : public QObject {
     QVERIFY2(r.err.contains("not a TAESD"), r.err.constData());
     QVERIFY(!QFile::exists(out));
   }
+  void fewStepModelGetsItsSettingsUnlessGiven() {
+    QTemporaryDir dir;
+    // The tiny model under an LCM model's name.
+    const QString model = dir.filePath(QStringLiteral("lcm_dreamshaper_tiny"));
+    QProcess cp;
+    cp.start(QStringLiteral("cp"), {QStringLiteral("-r"), data(QStringLiteral("pipeline/tiny_sd1")), model});
+    QVERIFY(cp.waitForFinished() && cp.exitCode() == 0);
+    const QString out = dir.filePath(QStringLiteral("a.png"));
+    auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"),
+                     QStringLiteral("a fox"), QStringLiteral("--seed"), QStringLiteral("3"), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("few-step: LCM (the name \"lcm_dreamshaper_tiny\" says LCM): sampler LCM, 4 steps, CFG 1.5"),
+             r.err.constData());
+    QVERIFY(r.err.contains("step 4/4"));
+    QString info = QString::fromUtf8(runCli({QStringLiteral("png-info"), out}).out);
+    QVERIFY2(info.contains(QStringLiteral("Steps: 4, Sampler: LCM, CFG scale: 1.5")), qPrintable(info));
+
+    // What the command line says wins.
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"), QStringLiteral("a fox"),
+                QStringLiteral("--steps"), QStringLiteral("2"), QStringLiteral("--cfg"), QStringLiteral("1"),
+                QStringLiteral("--seed"), QStringLiteral("3"), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.err.contains("few-step: LCM (the name \"lcm_dreamshaper_tiny\" says LCM): sampler LCM"), r.err.constData());
+    info = QString::fromUtf8(runCli({QStringLiteral("png-info"), out}).out);
+    QVERIFY2(info.contains(QStringLiteral("Steps: 2, Sampler: LCM, CFG scale: 1")), qPrintable(info));
+
+    // An ordinary model: nothing said, nothing changed.
+    r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), data(QStringLiteral("pipeline/tiny_sd1")),
+                QStringLiteral("--prompt"), QStringLiteral("a fox"), QStringLiteral("--steps"), QStringLiteral("1"),
+                QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(!r.err.contains("few-step"));
+  }
 };
 
-QTEST_GUILESS_MAIN(TestCliTaesd)
-#include "test_cli_taesd.moc"
+QTEST_GUILESS_MAIN(TestCliFast)
+#include "test_cli_fast.moc"
