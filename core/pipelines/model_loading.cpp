@@ -225,6 +225,8 @@ void attach_taesd(StableDiffusionModel& model, const fs::path& path) {
                               " latent channels; this model has " + std::to_string(channels));
   }
   if (model.vae) file.model->to(model.vae->device(), model.vae->dtype());
+  // As the VAE: channels-last convolutions on the CPU (a 512x512 TAESD decode 8 % faster, bench_taesd).
+  if (!model.vae || model.vae->device().is_cpu()) models::use_channels_last(*file.model);
   model.taesd = file.model;
   model.taesd_source = path;
 }

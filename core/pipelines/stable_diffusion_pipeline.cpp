@@ -126,6 +126,35 @@ torch::Tensor tiny_preview(models::AutoencoderTiny taesd, const torch::Tensor& l
 
 namespace {
 
+// Previews within their budget (GenerationCallbacks::preview_budget).
+class Previews {
+ public:
+  Previews(const StableDiffusionModel& model, const GenerationCallbacks& callbacks)
+      : model_(model), callbacks_(callbacks), tiny_(model.taesd && callbacks.tiny_previews) {}
+
+  // `elapsed`: seconds since sampling began, previews included.
+  void after_step(const torch::Tensor& latents, std::int64_t step, double elapsed) {
+    if (!callbacks_.on_preview) return;
+    if (!tiny_) {
+      callbacks_.on_preview(latent_preview(latents, model_.is_sdxl()), step);
+      return;
+    }
+    if (made_ > 0 && spent_ + spent_ / made_ > callbacks_.preview_budget * elapsed) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    const torch::Tensor image = tiny_preview(model_.taesd, latents);
+    spent_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++made_;
+    callbacks_.on_preview(image, step);
+  }
+
+ private:
+  const StableDiffusionModel& model_;
+  const GenerationCallbacks& callbacks_;
+  const bool tiny_;
+  double spent_ = 0;  // seconds of TAESD decodes so far
+  int made_ = 0;
+};
+
 // Runs a VAE stage with the request's tiling (the VAE's own setting is put back afterwards). In
 // Auto mode an untiled run that runs out of memory is done again in tiles, with a warning.
 template <class F>
@@ -190,6 +219,7 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
   const torch::Tensor embeds = cond.embeds.to(setup.dtype);
   torch::Tensor& latents = init.latents;
   const auto begin = Clock::now();
+  Previews previews(model, callbacks);
   for (std::int64_t k = schedule.first; k < scheduler.num_timesteps(); ++k) {
     if (stop.stop_requested()) return cancelled_result();
     const std::int64_t i = k - schedule.first;  // index within this run
@@ -218,11 +248,8 @@ GenerationResult generate(const StableDiffusionModel& model, const GenerationReq
     info.latents = &latents;
     info.control_residuals = residuals ? &*residuals : nullptr;
     if (callbacks.on_step) callbacks.on_step(info);
-    if (callbacks.preview_every > 0 && callbacks.on_preview && (i + 1) % callbacks.preview_every == 0 &&
-        i + 1 < schedule.total)
-      callbacks.on_preview(model.taesd && callbacks.tiny_previews ? tiny_preview(model.taesd, latents)
-                                                                  : latent_preview(latents, model.is_sdxl()),
-                           i + 1);
+    if (callbacks.preview_every > 0 && (i + 1) % callbacks.preview_every == 0 && i + 1 < schedule.total)
+      previews.after_step(latents, i + 1, info.seconds);
   }
   if (stop.stop_requested()) return cancelled_result();
 

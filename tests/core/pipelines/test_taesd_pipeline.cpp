@@ -49,6 +49,7 @@ TEST_CASE("txt2img with TAESD decode and live TAESD previews matches diffusers' 
   std::vector<torch::Tensor> step_latents, shown;
   callbacks.on_step = [&](const kiln::pipelines::StepInfo& info) { step_latents.push_back(info.latents->clone()); };
   callbacks.preview_every = 1;
+  callbacks.preview_budget = 1e9;  // every step here: the budget is tested below
   callbacks.on_preview = [&](const torch::Tensor& preview, std::int64_t) { shown.push_back(preview.clone()); };
   const auto result = kiln::pipelines::generate(model, r, {}, callbacks);
 
@@ -126,4 +127,31 @@ TEST_CASE("a TAESDXL is refused for an SD 1.x model, naming the file") {
   kiln::pipelines::attach_taesd(model, dir / "decoder.safetensors");  // a name that says nothing: accepted
   CHECK(model.taesd);
   CHECK_FALSE(model.taesd->has_encoder());
+}
+
+TEST_CASE("TAESD previews stay within their share of the sampling time") {
+  StableDiffusionModel model = tiny_with_taesd();
+  GenerationRequest r;
+  r.prompt = "a cat";
+  r.width = r.height = 64;
+  r.steps = 12;
+  kiln::pipelines::GenerationCallbacks callbacks;
+  callbacks.preview_every = 1;
+  std::vector<std::int64_t> steps;
+  callbacks.on_preview = [&](const torch::Tensor&, std::int64_t step) { steps.push_back(step); };
+  // The full-size TAESD decode costs more than the tiny UNet's step: a budget of 0 leaves only
+  // the first preview (always made), an unlimited one makes all 11.
+  callbacks.preview_budget = 0;
+  (void)kiln::pipelines::generate(model, r, {}, callbacks);
+  CHECK(steps == std::vector<std::int64_t>{1});
+  steps.clear();
+  callbacks.preview_budget = 1e9;
+  (void)kiln::pipelines::generate(model, r, {}, callbacks);
+  CHECK(steps.size() == 11);
+  // The cheap previews are free: every step whatever the budget.
+  steps.clear();
+  callbacks.preview_budget = 0;
+  callbacks.tiny_previews = false;
+  (void)kiln::pipelines::generate(model, r, {}, callbacks);
+  CHECK(steps.size() == 11);
 }
