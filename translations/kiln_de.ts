@@ -2718,6 +2718,10 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>Waiting for the API server&apos;s request to finish…</source>
         <translation>Warten, bis die Anfrage an den API-Server fertig ist…</translation>
     </message>
+    <message>
+        <source>%1 recognised (%2): sampler %3, %4 steps, CFG scale %5. Change them if you like.</source>
+        <translation>%1 erkannt (%2): Sampler %3, %4 Schritte, CFG-Skala %5. Ändern Sie sie nach Belieben.</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>
@@ -2964,6 +2968,38 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
     <message>
         <source>%1 (not an embedding)</source>
         <translation>%1 (kein Embedding)</translation>
+    </message>
+    <message>
+        <source>Cheap</source>
+        <translation>Einfach</translation>
+    </message>
+    <message>
+        <source>Choose a TAESD file</source>
+        <translation>TAESD-Datei wählen</translation>
+    </message>
+    <message>
+        <source>Fast decode</source>
+        <translation>Schnell</translation>
+    </message>
+    <message>
+        <source>Decode the final image with TAESD too: a fraction of the VAE&apos;s time, a little less fine detail (recorded as &quot;VAE Decoder: TAESD&quot;)</source>
+        <translation>Auch das fertige Bild mit TAESD dekodieren: ein Bruchteil der Zeit des VAE, etwas weniger feine Details (vermerkt als „VAE Decoder: TAESD“)</translation>
+    </message>
+    <message>
+        <source>Previews</source>
+        <translation>Vorschau</translation>
+    </message>
+    <message>
+        <source>Choose TAESD</source>
+        <translation>TAESD wählen</translation>
+    </message>
+    <message>
+        <source>TAESD files (*.safetensors *.pth *.pt *.bin)</source>
+        <translation>TAESD-Dateien (*.safetensors *.pth *.pt *.bin)</translation>
+    </message>
+    <message>
+        <source>What the picture shows while it is being made: a cheap colour approximation of the latents, or TAESD, the tiny autoencoder (taesd_decoder for SD 1.x/2.x, taesdxl_decoder for SDXL; files in a model folder&apos;s VAE-approx or vae_approx folder are listed), which shows the real picture; where it is slow, not after every step (previews take at most 5 % of the time)</source>
+        <translation>Was das Bild zeigt, während es entsteht: eine einfache Farbnäherung der Latents oder TAESD, der kleine Autoencoder (taesd_decoder für SD 1.x/2.x, taesdxl_decoder für SDXL; Dateien im Ordner VAE-approx oder vae_approx eines Modellordners werden aufgeführt), der das echte Bild zeigt; wo er langsam ist, nicht nach jedem Schritt (Vorschauen brauchen höchstens 5 % der Zeit)</translation>
     </message>
 </context>
 <context>

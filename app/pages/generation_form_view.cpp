@@ -173,8 +173,8 @@ GenerationFormView::GenerationFormView(QWidget* parent) : QWidget(parent), mCoun
   mTaesd->setMinimumContentsLength(6);
   mTaesd->setToolTip(tr("What the picture shows while it is being made: a cheap colour approximation of the latents, or TAESD, "
                         "the tiny autoencoder (taesd_decoder for SD 1.x/2.x, taesdxl_decoder for SDXL; files in a "
-                        "model folder's VAE-approx or vae_approx folder are listed), which shows the real picture "
-                        "at almost no cost"));
+                        "model folder's VAE-approx or vae_approx folder are listed), which shows the real picture; "
+                        "where it is slow, not after every step (previews take at most 5 % of the time)"));
   mTaesdChoose = new QToolButton(this);
   mTaesdChoose->setObjectName(QStringLiteral("taesdChooseButton"));
   mTaesdChoose->setText(QStringLiteral("…"));
