@@ -1,8 +1,13 @@
 // Full-size SD 1.5 txt2img on the CPU with random weights: the time to load the model from a
 // single file (fp16 .safetensors, what users download), then one 512x512 generation split into
 // text encoding, denoising and decoding.
-// Usage: bench_txt2img [steps=20] [size=512] [cpu|cuda] [fp32|fp16|bf16] [sampler=dpmpp_2m_karras] [--json]
+// Usage: bench_txt2img [steps=20] [size=512] [cpu|cuda] [fp32|fp16|bf16] [sampler=dpmpp_2m_karras] [cfg=7]
+//                      [--repeat=N] [--json]
 // steps 0: only the load (and its peak memory). --json: also one JSON line per result (bench/compare).
+// --repeat=N: N generations, the medians printed, plus the median of one batch-1 UNet forward and
+// one VAE decode alone, and the run's overhead over (model calls x UNet + decode): what the
+// few-step goals of issue 23 measure, e.g. `bench_txt2img 1 512 cpu fp32 euler_a_trailing 0
+// --repeat=3` (SD-Turbo style, no CFG) and `bench_txt2img 4 512 cpu fp32 lcm 1 --repeat=3`.
 // On CUDA a short warm-up run comes first (cuDNN picks its algorithms on the first calls).
 // The model is made once in $TMPDIR/kiln-bench-sd15 (a diffusers folder with random weights and
 // the hub configs, converted to a single file by Kiln's own converter), and the single file is
@@ -12,11 +17,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +45,12 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 double peak_rss_gib() {
   rusage usage{};
@@ -114,10 +127,13 @@ void make_diffusers_folder(const fs::path& single, const fs::path& clip) {
 int main(int argc, char** argv) try {
   const int threads = kiln::init_engine();
   bool json = false;
+  int repeat = 1;
   std::vector<std::string> args;  // positional arguments; flags may stand anywhere
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--json") {
       json = true;
+    } else if (std::string(argv[i]).rfind("--repeat=", 0) == 0) {
+      repeat = std::max(1, std::atoi(argv[i] + 9));
     } else {
       args.emplace_back(argv[i]);
     }
@@ -128,6 +144,7 @@ int main(int argc, char** argv) try {
   const std::int64_t steps = std::atoll(arg(0, "20").c_str());
   const std::int64_t size = std::atoll(arg(1, "512").c_str());
   const auto sampler = kiln::schedulers::parse_scheduler_name(arg(4, "dpmpp_2m_karras"));
+  const double cfg = std::atof(arg(5, "7").c_str());
   const char* tmp = std::getenv("TMPDIR");
   const fs::path dir = fs::path(tmp ? tmp : "/tmp") / "kiln-bench-sd15";
   const fs::path clip = fs::path(KILN_SOURCE_DIR) / "resources" / "clip";
@@ -169,12 +186,15 @@ int main(int argc, char** argv) try {
   r.steps = steps;
   r.sampler = sampler;
   r.seed = 1;
+  r.guidance_scale = cfg;
   std::vector<std::pair<std::string, Clock::time_point>> marks;
+  std::int64_t model_calls = 0;
   kiln::pipelines::GenerationCallbacks callbacks;
   callbacks.on_stage = [&](std::string_view s) { marks.emplace_back(std::string(s), Clock::now()); };
   callbacks.on_step = [&](const kiln::pipelines::StepInfo& info) {
     std::fprintf(stderr, "\rstep %lld/%lld  %.1f s", static_cast<long long>(info.step), static_cast<long long>(info.total),
                  info.seconds);
+    model_calls = info.total;
   };
   if (options.device.is_cuda()) {
     kiln::pipelines::GenerationRequest warm = r;
@@ -182,26 +202,70 @@ int main(int argc, char** argv) try {
     kiln::pipelines::generate(model, warm);
     marks.clear();
   }
-  t0 = Clock::now();
-  kiln::pipelines::generate(model, r, {}, callbacks);
-  const auto end = Clock::now();
-  std::fputc('\n', stderr);
-  const double total = std::chrono::duration<double>(end - t0).count();
-  std::printf("txt2img %lldx%lld, %lld steps (%s, CFG 7, batch 1): %.2f s total\n", static_cast<long long>(size),
+  std::vector<double> totals;
+  std::map<std::string, std::vector<double>> stage_times;
+  std::vector<std::string> stage_order;
+  for (int run = 0; run < repeat; ++run) {
+    marks.clear();
+    t0 = Clock::now();
+    kiln::pipelines::generate(model, r, {}, callbacks);
+    const auto end = Clock::now();
+    std::fputc('\n', stderr);
+    totals.push_back(std::chrono::duration<double>(end - t0).count());
+    stage_order.clear();
+    for (std::size_t i = 0; i < marks.size(); ++i) {
+      const auto next = i + 1 < marks.size() ? marks[i + 1].second : end;
+      stage_times[marks[i].first].push_back(std::chrono::duration<double>(next - marks[i].second).count());
+      stage_order.push_back(marks[i].first);
+    }
+  }
+  const double total = median(totals);
+  std::printf("txt2img %lldx%lld, %lld steps (%s, CFG %g%s, batch 1): %.2f s total%s\n", static_cast<long long>(size),
               static_cast<long long>(size), static_cast<long long>(steps),
-              std::string(kiln::schedulers::display_name(sampler)).c_str(), total);
+              std::string(kiln::schedulers::display_name(sampler)).c_str(), cfg, cfg > 1 ? "" : " = off", total,
+              repeat > 1 ? (" (median of " + std::to_string(repeat) + ")").c_str() : "");
   nlohmann::json result = {{"what", "txt2img"},
                            {"size", size},
                            {"steps", steps},
                            {"sampler", std::string(kiln::schedulers::id(sampler))},
                            {"cfg", r.guidance_scale},
+                           {"repeat", repeat},
+                           {"model_calls", model_calls},
                            {"total_s", total}};
-  for (std::size_t i = 0; i < marks.size(); ++i) {
-    const auto next = i + 1 < marks.size() ? marks[i + 1].second : end;
-    const double s = std::chrono::duration<double>(next - marks[i].second).count();
-    result["stages"][marks[i].first] = s;
-    std::printf("  %-16s %8.2f s  (%4.1f%%)%s\n", marks[i].first.c_str(), s, 100.0 * s / total,
-                marks[i].first == "sampling" ? (" = " + std::to_string(static_cast<double>(steps) / s) + " it/s").c_str() : "");
+  for (const std::string& name : stage_order) {
+    const double s = median(stage_times[name]);
+    result["stages"][name] = s;
+    std::printf("  %-16s %8.2f s  (%4.1f%%)%s\n", name.c_str(), s, 100.0 * s / total,
+                name == "sampling" ? (" = " + std::to_string(static_cast<double>(steps) / s) + " it/s").c_str() : "");
+  }
+  if (repeat > 1) {
+    // The parts alone: one UNet forward on the batch the run used (2 with CFG), one VAE decode.
+    c10::InferenceMode inference;
+    const std::int64_t batch = cfg > 1 ? 2 : 1;
+    const std::int64_t h = size / 8;
+    const auto dev_dtype = torch::TensorOptions().device(options.device).dtype(options.dtype);
+    const torch::Tensor latents = torch::randn({batch, 4, h, h}).to(dev_dtype);
+    const torch::Tensor embeds = torch::randn({batch, 77, 768}).to(dev_dtype);
+    kiln::models::UNet2DConditionModel unet_module = model.unet;  // handles: forward is not const
+    kiln::models::AutoencoderKL vae_module = model.vae;
+    std::vector<double> unet_s, decode_s;
+    for (int run = 0; run < repeat; ++run) {
+      t0 = Clock::now();
+      unet_module->forward(latents, 999.0, embeds);
+      unet_s.push_back(since(t0));
+      t0 = Clock::now();
+      vae_module->decode(latents.narrow(0, 0, 1));
+      decode_s.push_back(since(t0));
+    }
+    const double unet = median(unet_s), decode = median(decode_s);
+    const double parts = static_cast<double>(model_calls) * unet + decode;
+    std::printf("  alone: UNet forward batch %lld %.2f s, VAE decode %.2f s; %lld calls + decode = %.2f s, "
+                "the run takes %+.1f%% more\n",
+                static_cast<long long>(batch), unet, decode, static_cast<long long>(model_calls), parts,
+                100.0 * (total - parts) / parts);
+    result["unet_forward_s"] = unet;
+    result["vae_decode_s"] = decode;
+    result["overhead_vs_parts"] = (total - parts) / parts;
   }
   std::printf("peak memory: %.2f GiB\n", peak_rss_gib());
   result["peak_rss_gib"] = peak_rss_gib();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -247,6 +248,21 @@ QImage decodeImage(const QJsonValue& value, const QString& field, const ImageLim
 
 QByteArray decodeImageBytes(const QJsonValue& value, const QString& field) { return base64Payload(value, field); }
 
+namespace {
+
+// The samplers with a Karras-sigmas variant: {plain, Karras}.
+constexpr std::pair<schedulers::SchedulerKind, schedulers::SchedulerKind> kKarrasVariants[] = {
+    {schedulers::SchedulerKind::DPMPP2M, schedulers::SchedulerKind::DPMPP2MKarras},
+    {schedulers::SchedulerKind::DPMPP2MSDE, schedulers::SchedulerKind::DPMPP2MSDEKarras},
+    {schedulers::SchedulerKind::DPMPP2S, schedulers::SchedulerKind::DPMPP2SKarras},
+    {schedulers::SchedulerKind::Heun, schedulers::SchedulerKind::HeunKarras},
+    {schedulers::SchedulerKind::DPM2, schedulers::SchedulerKind::DPM2Karras},
+    {schedulers::SchedulerKind::DPM2Ancestral, schedulers::SchedulerKind::DPM2AncestralKarras},
+    {schedulers::SchedulerKind::DEIS, schedulers::SchedulerKind::DEISKarras},
+};
+
+}  // namespace
+
 schedulers::SchedulerKind resolveSampler(const QString& sampler, const QString& scheduler) {
   using schedulers::SchedulerKind;
   SchedulerKind kind;
@@ -260,8 +276,14 @@ schedulers::SchedulerKind resolveSampler(const QString& sampler, const QString& 
   const QString s = scheduler.trimmed().toLower();
   if (s.isEmpty() || s == QLatin1String("automatic")) return kind;
   if (s == QLatin1String("karras")) {
-    if (kind == SchedulerKind::DPMPP2M || kind == SchedulerKind::DPMPP2MKarras) return SchedulerKind::DPMPP2MKarras;
-    refuse(QStringLiteral("scheduler 'Karras' is available with the sampler DPM++ 2M only, not '%1'").arg(sampler));
+    // A1111 1.9+ sends the sigma schedule apart ("DPM++ 2M SDE" + "Karras").
+    for (const auto& [plain, karras] : kKarrasVariants) {
+      if (kind == plain || kind == karras) return karras;
+    }
+    QStringList names;
+    for (const auto& variant : kKarrasVariants) names << fromView(schedulers::display_name(variant.first));
+    refuse(QStringLiteral("scheduler 'Karras' is available with the samplers %1 only, not '%2'")
+               .arg(names.join(QStringLiteral(", ")), sampler));
   }
   refuse(QStringLiteral("scheduler '%1' is not one Kiln has (Automatic, Karras)").arg(scheduler));
 }
@@ -270,8 +292,9 @@ QJsonArray samplerList() {
   QJsonArray list;
   for (schedulers::SchedulerKind k : schedulers::kAllSchedulerKinds) {
     QJsonObject options;
-    if (k == schedulers::SchedulerKind::DPMPP2MKarras)
-      options.insert(QStringLiteral("scheduler"), QStringLiteral("karras"));
+    for (const auto& variant : kKarrasVariants) {
+      if (k == variant.second) options.insert(QStringLiteral("scheduler"), QStringLiteral("karras"));
+    }
     list.append(QJsonObject{{QStringLiteral("name"), fromView(schedulers::display_name(k))},
                             {QStringLiteral("aliases"), QJsonArray{fromView(schedulers::id(k))}},
                             {QStringLiteral("options"), options}});

@@ -149,8 +149,10 @@ int run_generate(const QStringList& args) {
   opt("negative", "The negative prompt.", "TEXT");
   opt("seed", "Seed of the first image (default: random, printed).", "N");
   opt("steps", "Sampling steps (default 20).", "N");
-  opt("sampler", "ddim, pndm (PLMS), lms, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, unipc, ddpm or an "
-                 "AUTOMATIC1111 name such as \"DPM++ 2M Karras\" (default Euler a).", "NAME");
+  opt("sampler", "ddim, pndm (PLMS), lms, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, dpmpp_2m_sde(_karras), "
+                 "dpmpp_2s(_karras), dpmpp_2s_sde, heun(_karras), dpm2(_karras), dpm2_a(_karras), deis(_karras), "
+                 "unipc, ddpm; few-step: lcm, tcd, euler_a_trailing (Turbo), euler_trailing; or an AUTOMATIC1111 "
+                 "name such as \"DPM++ 2M SDE Karras\" (default Euler a).", "NAME");
   opt("cfg", "Classifier-free guidance scale (default 7; <= 1 turns it off).", "X");
   opt("width", "Width in pixels, a multiple of 8 (default: the model's native size).", "W");
   opt("height", "Height in pixels, a multiple of 8 (default: the model's native size).", "H");

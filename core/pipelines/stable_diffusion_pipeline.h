@@ -27,7 +27,8 @@ namespace kiln::pipelines {
 
 struct StepInfo {
   std::int64_t step = 0;   // 1-based, of `total`
-  std::int64_t total = 0;  // model calls of the run (PNDM: steps + 1; img2img: the steps that run)
+  std::int64_t total = 0;  // model calls of the run (PNDM: steps + 1; Heun, DPM2, DPM2 a: 2 steps - 1;
+                           // img2img: the calls that run)
   double timestep = 0;
   double seconds = 0;      // since sampling began
   const torch::Tensor* latents = nullptr;  // [B, 4, h, w] after this step, on the model's device

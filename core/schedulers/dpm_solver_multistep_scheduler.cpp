@@ -23,8 +23,13 @@ AlphaSigma alpha_sigma(float sigma) {
 
 }  // namespace
 
-DPMSolverMultistepScheduler::DPMSolverMultistepScheduler(SchedulerConfig config, bool karras)
-    : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras) {}
+DPMSolverMultistepScheduler::DPMSolverMultistepScheduler(SchedulerConfig config, bool karras, bool sde)
+    : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras), sde_(sde) {}
+
+SchedulerKind DPMSolverMultistepScheduler::kind() const {
+  if (sde_) return karras_ ? SchedulerKind::DPMPP2MSDEKarras : SchedulerKind::DPMPP2MSDE;
+  return karras_ ? SchedulerKind::DPMPP2MKarras : SchedulerKind::DPMPP2M;
+}
 
 Scheduler::Schedule DPMSolverMultistepScheduler::make_schedule(std::int64_t steps) {
   for (auto& m : model_outputs_) m = torch::Tensor();
@@ -37,26 +42,15 @@ Scheduler::Schedule DPMSolverMultistepScheduler::make_schedule(std::int64_t step
     return {torch::tensor(t, torch::kLong),
             noise::interp_sigmas(std::vector<double>(t.begin(), t.end()), train_sigmas, 0.0)};
   }
-  const torch::Tensor ts = train_sigmas.contiguous();
-  const std::vector<float> train(ts.data_ptr<float>(), ts.data_ptr<float>() + ts.numel());
-  // numpy.log of the float32 sigmas, kept in float32 (correctly rounded here; a 1-ulp difference
-  // could only move a timestep that rounds at exactly .5).
-  std::vector<float> log_sigmas;
-  log_sigmas.reserve(train.size());
-  for (const float s : train) log_sigmas.push_back(static_cast<float>(std::log(static_cast<double>(s))));
-  const std::vector<double> sigmas = noise::karras_sigmas(train.front(), train.back(), steps);
-  std::vector<std::int64_t> t;
-  std::vector<float> sigmas32;
-  for (const double s : sigmas) {
-    t.push_back(static_cast<std::int64_t>(noise::round_half_even(noise::sigma_to_t(s, log_sigmas))));
-    sigmas32.push_back(static_cast<float>(s));
-  }
+  noise::SolverKarras k = noise::solver_karras(train_sigmas, steps);
+  std::vector<float> sigmas32 = std::move(k.sigmas);
+  const std::vector<std::int64_t> t = std::move(k.timesteps);
   sigmas32.push_back(0.0f);
   return {torch::tensor(t, torch::kLong), torch::tensor(sigmas32, torch::kFloat)};
 }
 
 StepOutput DPMSolverMultistepScheduler::do_step(const torch::Tensor& model_output, std::int64_t k,
-                                                const torch::Tensor& sample_in, at::Generator* /*generator*/) {
+                                                const torch::Tensor& sample_in, at::Generator* generator) {
   const std::int64_t n = num_timesteps();
   // With final_sigmas_type "zero" the last step is always first order; lower_order_final would
   // also lower a third-order solver's second-to-last step (not reached with order 2).
@@ -84,7 +78,24 @@ StepOutput DPMSolverMultistepScheduler::do_step(const torch::Tensor& model_outpu
   const float h = t.lambda - s0.lambda;
   const float phi = t.alpha * (noise::torch_exp(-h) - 1.0f);
   torch::Tensor prev;
-  if (lower_order_nums_ < 1 || lower_order_final) {
+  const bool first_order = lower_order_nums_ < 1 || lower_order_final;
+  if (sde_) {
+    const torch::Tensor z = randn_like(model_output.to(torch::kFloat), generator);
+    // At sigma 0 h is +inf: e^-h = 0, the result is x0 (the noise term is 0 * z).
+    const float e = noise::torch_exp(-h);
+    const float e2 = noise::torch_exp(-2.0f * h);
+    const float c_x = t.sigma / s0.sigma * e;
+    const float c_d = t.alpha * (1.0f - e2);
+    const float c_z = t.sigma * std::sqrt(1.0f - e2);
+    if (first_order) {
+      prev = c_x * sample + c_d * x0 + c_z * z;
+    } else {
+      const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
+      const float r0 = (s0.lambda - s1.lambda) / h;
+      const torch::Tensor d1 = (1.0f / r0) * (model_outputs_[1] - model_outputs_[0]);
+      prev = c_x * sample + c_d * model_outputs_[1] + (0.5f * c_d) * d1 + c_z * z;
+    }
+  } else if (first_order) {
     // First order: DDIM in the data-prediction form.
     prev = (t.sigma / s0.sigma) * sample - phi * x0;
   } else {

@@ -1,7 +1,10 @@
 #pragma once
 // diffusers' DPMSolverMultistepScheduler as AUTOMATIC1111's "DPM++ 2M" (and "DPM++ 2M Karras"):
 // algorithm_type dpmsolver++, solver_order 2, solver_type midpoint, lower_order_final,
-// final_sigmas_type zero (the last step returns the denoised estimate).
+// final_sigmas_type zero (the last step returns the denoised estimate). With `sde`,
+// algorithm_type sde-dpmsolver++ ("DPM++ 2M SDE"): the same orders plus fresh noise of
+// sigma_t sqrt(1 - e^-2h), drawn on every step (the last one included, where it is multiplied by 0)
+// before the order is chosen, as diffusers draws it (not k-diffusion's Brownian tree).
 
 #include "schedulers/scheduler.h"
 
@@ -11,8 +14,8 @@ class DPMSolverMultistepScheduler : public Scheduler {
  public:
   // Class default: linspace spacing rounded to integers (999, 949, ..., 50 for 20 steps).
   // `karras`: Karras et al. sigmas (rho 7) between the train sigma range, timesteps mapped back.
-  DPMSolverMultistepScheduler(SchedulerConfig config, bool karras);
-  SchedulerKind kind() const override { return karras_ ? SchedulerKind::DPMPP2MKarras : SchedulerKind::DPMPP2M; }
+  DPMSolverMultistepScheduler(SchedulerConfig config, bool karras, bool sde = false);
+  SchedulerKind kind() const override;
 
   static constexpr std::int64_t kSolverOrder = 2;
 
@@ -25,6 +28,7 @@ class DPMSolverMultistepScheduler : public Scheduler {
 
  private:
   bool karras_;
+  bool sde_;
   torch::Tensor model_outputs_[kSolverOrder];  // converted x0 predictions, newest last
   std::int64_t lower_order_nums_ = 0;          // steps taken, capped at the solver order
 };

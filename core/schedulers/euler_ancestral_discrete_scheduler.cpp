@@ -6,8 +6,8 @@
 
 namespace kiln::schedulers {
 
-EulerAncestralDiscreteScheduler::EulerAncestralDiscreteScheduler(SchedulerConfig config)
-    : Scheduler(std::move(config), TimestepSpacing::Linspace) {
+EulerAncestralDiscreteScheduler::EulerAncestralDiscreteScheduler(SchedulerConfig config, bool trailing)
+    : Scheduler(with_spacing(std::move(config), trailing), TimestepSpacing::Linspace), trailing_(trailing) {
   require_prediction(config_.prediction_type != PredictionType::Sample, "Euler a");
 }
 

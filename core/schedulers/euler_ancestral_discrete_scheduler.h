@@ -9,8 +9,11 @@ namespace kiln::schedulers {
 class EulerAncestralDiscreteScheduler : public Scheduler {
  public:
   // Class default: linspace spacing. Epsilon and v_prediction only.
-  explicit EulerAncestralDiscreteScheduler(SchedulerConfig config);
-  SchedulerKind kind() const override { return SchedulerKind::EulerAncestral; }
+  // `trailing`: timestep_spacing "trailing" whatever the config says (SD-Turbo: 1-4 steps from t 999).
+  explicit EulerAncestralDiscreteScheduler(SchedulerConfig config, bool trailing = false);
+  SchedulerKind kind() const override {
+    return trailing_ ? SchedulerKind::EulerAncestralTrailing : SchedulerKind::EulerAncestral;
+  }
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
@@ -21,6 +24,9 @@ class EulerAncestralDiscreteScheduler : public Scheduler {
                      at::Generator* generator) override;
   torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
                              const torch::Tensor& timesteps) const override;
+
+ private:
+  bool trailing_;
 };
 
 }  // namespace kiln::schedulers

@@ -6,8 +6,8 @@
 
 namespace kiln::schedulers {
 
-EulerDiscreteScheduler::EulerDiscreteScheduler(SchedulerConfig config)
-    : Scheduler(std::move(config), TimestepSpacing::Linspace) {}
+EulerDiscreteScheduler::EulerDiscreteScheduler(SchedulerConfig config, bool trailing)
+    : Scheduler(with_spacing(std::move(config), trailing), TimestepSpacing::Linspace), trailing_(trailing) {}
 
 Scheduler::Schedule EulerDiscreteScheduler::make_schedule(std::int64_t steps) {
   const std::vector<float> t =

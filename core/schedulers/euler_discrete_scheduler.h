@@ -9,8 +9,9 @@ namespace kiln::schedulers {
 class EulerDiscreteScheduler : public Scheduler {
  public:
   // Class default: linspace spacing (float timesteps 999.0 ... 0.0).
-  explicit EulerDiscreteScheduler(SchedulerConfig config);
-  SchedulerKind kind() const override { return SchedulerKind::Euler; }
+  // `trailing`: timestep_spacing "trailing" whatever the config says (SD-Turbo: 1-4 steps from t 999).
+  explicit EulerDiscreteScheduler(SchedulerConfig config, bool trailing = false);
+  SchedulerKind kind() const override { return trailing_ ? SchedulerKind::EulerTrailing : SchedulerKind::Euler; }
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
@@ -21,6 +22,9 @@ class EulerDiscreteScheduler : public Scheduler {
                      at::Generator* generator) override;
   torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
                              const torch::Tensor& timesteps) const override;
+
+ private:
+  bool trailing_;
 };
 
 }  // namespace kiln::schedulers

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
+#include <string>
+
+#include "base/error.h"
 
 namespace kiln::schedulers::noise {
 
@@ -210,6 +213,67 @@ double sigma_to_t(double sigma, const std::vector<float>& log_sigmas) {
   double w = (static_cast<double>(low) - log_sigma) / static_cast<double>(low - high);
   w = std::clamp(w, 0.0, 1.0);
   return (1 - w) * static_cast<double>(low_idx) + w * static_cast<double>(high_idx);
+}
+
+std::vector<float> log_sigmas(const torch::Tensor& train_sigmas) {
+  const std::vector<double> train = to_doubles(train_sigmas);
+  std::vector<float> out;
+  out.reserve(train.size());
+  for (const double s : train) out.push_back(static_cast<float>(std::log(s)));
+  return out;
+}
+
+SolverKarras solver_karras(const torch::Tensor& train_sigmas, std::int64_t steps) {
+  const std::vector<double> train = to_doubles(train_sigmas);
+  const std::vector<float> logs = log_sigmas(train_sigmas);
+  SolverKarras out;
+  for (const double s : karras_sigmas(train.front(), train.back(), steps)) {
+    out.timesteps.push_back(static_cast<std::int64_t>(round_half_even(sigma_to_t(s, logs))));
+    out.sigmas.push_back(static_cast<float>(s));
+  }
+  return out;
+}
+
+KSchedule k_schedule(const SchedulerConfig& config, TimestepSpacing spacing, const torch::Tensor& alphas_cumprod,
+                     std::int64_t steps, bool karras, bool round_karras) {
+  const torch::Tensor train_sigmas = noise::train_sigmas(alphas_cumprod);
+  const std::vector<double> fp = to_doubles(train_sigmas);
+  KSchedule out;
+  for (const float t : sigma_timesteps(spacing, config.num_train_timesteps, steps, config.steps_offset)) {
+    out.timesteps.push_back(t);
+    out.sigmas.push_back(interp(t, fp));
+  }
+  if (karras) {
+    const std::vector<float> logs = log_sigmas(train_sigmas);
+    out.sigmas = karras_sigmas(out.sigmas.back(), out.sigmas.front(), steps);
+    out.timesteps.clear();
+    for (const double s : out.sigmas) {
+      const double t = sigma_to_t(s, logs);
+      out.timesteps.push_back(round_karras ? round_half_even(t) : t);
+    }
+  }
+  return out;
+}
+
+std::vector<std::int64_t> lcm_timesteps(std::int64_t train_steps, std::int64_t original_steps, std::int64_t steps) {
+  if (original_steps < 1 || original_steps > train_steps) {
+    throw InvalidRequestError("original_inference_steps " + std::to_string(original_steps) + " is out of range 1.." +
+                              std::to_string(train_steps));
+  }
+  if (steps > original_steps) {
+    throw InvalidRequestError("steps " + std::to_string(steps) + " exceed the model's original_inference_steps " +
+                                  std::to_string(original_steps),
+                              "LCM and TCD take at most that many steps; 4 to 8 are typical");
+  }
+  const std::int64_t k = train_steps / original_steps;
+  std::vector<std::int64_t> origin;
+  for (std::int64_t i = original_steps; i >= 1; --i) origin.push_back(i * k - 1);
+  const double step = static_cast<double>(original_steps) / static_cast<double>(steps);
+  std::vector<std::int64_t> out;
+  for (std::int64_t i = 0; i < steps; ++i) {
+    out.push_back(origin[static_cast<std::size_t>(std::floor(static_cast<double>(i) * step))]);
+  }
+  return out;
 }
 
 torch::Tensor interp_sigmas(const std::vector<double>& timesteps, const torch::Tensor& train_sigmas, double last) {

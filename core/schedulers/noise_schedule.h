@@ -49,6 +49,35 @@ std::vector<double> karras_sigmas(double sigma_min, double sigma_max, std::int64
 // log-sigma (log_sigmas is numpy.log of the float32 train sigmas, kept in float32).
 double sigma_to_t(double sigma, const std::vector<float>& log_sigmas);
 
+// numpy.log of the float32 train sigmas, kept in float32 (correctly rounded here; a 1-ulp difference
+// could only move a timestep that rounds at exactly .5).
+std::vector<float> log_sigmas(const torch::Tensor& train_sigmas);
+
+// The Karras schedule of the DPM-Solver-type classes (DPM++, DEIS): rho 7 between the smallest and
+// largest train sigma, each mapped back to its rounded training timestep; float32 sigmas
+// (without a final entry).
+struct SolverKarras {
+  std::vector<std::int64_t> timesteps;
+  std::vector<float> sigmas;
+};
+SolverKarras solver_karras(const torch::Tensor& train_sigmas, std::int64_t steps);
+
+// The per-step schedule of the k-diffusion-style classes (Heun, DPM2, DPM2 a), `steps` entries:
+// float32 timesteps of `spacing` and their interpolated sigmas (float64); with `karras` Karras
+// sigmas between the smallest and largest of those, and their fractional training timesteps
+// (sigma_to_t, rounded when `round_karras`).
+struct KSchedule {
+  std::vector<double> timesteps;
+  std::vector<double> sigmas;
+};
+KSchedule k_schedule(const SchedulerConfig& config, TimestepSpacing spacing, const torch::Tensor& alphas_cumprod,
+                     std::int64_t steps, bool karras, bool round_karras);
+
+// LCM / TCD: the distillation schedule [1..original] * (N // original) - 1 read backwards, sampled at
+// floor(linspace(0, original, steps, endpoint=False)). Throws kiln::InvalidRequestError when
+// steps > original or original > N.
+std::vector<std::int64_t> lcm_timesteps(std::int64_t train_steps, std::int64_t original_steps, std::int64_t steps);
+
 // Sigmas at (fractional) training timesteps by numpy.interp over the train sigmas, with `last`
 // appended, as float32 [len + 1].
 torch::Tensor interp_sigmas(const std::vector<double>& timesteps, const torch::Tensor& train_sigmas, double last);

@@ -50,17 +50,20 @@ class Scheduler {
   std::int64_t num_inference_steps() const { return num_inference_steps_; }
   // Model calls of a full run: len(timesteps) (PNDM: steps + 1 for steps >= 2).
   std::int64_t num_timesteps() const;
-  // 1-D CPU tensor: int64 (DDPM, DDIM, PNDM, DPM++, UniPC) or float32 (Euler, Euler a, LMS).
+  // 1-D CPU tensor: int64 (DDPM, DDIM, PNDM, DPM++, UniPC, DEIS, LCM, TCD), float32 (Euler,
+  // Euler a, LMS, Heun, DPM2, DPM2 a) or float64 (Heun, DPM2, DPM2 a with Karras sigmas).
+  // Heun, DPM2 and DPM2 a list 2 * steps - 1 model calls.
   const torch::Tensor& timesteps() const;
   std::vector<double> timestep_values() const;
   double timestep(std::int64_t k) const;
   // float32 CPU [num_timesteps + 1], last 0, for sigma-based algorithms (Euler, Euler a, LMS,
-  // DPM++, UniPC); undefined for DDPM, DDIM and PNDM.
+  // DPM++, UniPC, Heun; DEIS ends at the smallest train sigma; DPM2 / DPM2 a hold diffusers'
+  // expanded array of 2 * steps + 2); undefined for DDPM, DDIM, PNDM, LCM and TCD.
   const torch::Tensor& sigmas() const;
   // The scale of the initial noise: sigma_max for Euler-type with linspace/trailing spacing,
   // sqrt(sigma_max^2 + 1) with leading, 1 for the others.
   double init_noise_sigma() const;
-  // diffusers' `order` class attribute (1 for every algorithm here): img2img starts at
+  // diffusers' `order` class attribute (2 for Heun, DPM2 and DPM2 a, else 1): img2img starts at
   // t_start * order().
   virtual std::int64_t order() const { return 1; }
 
@@ -79,7 +82,8 @@ class Scheduler {
   // The factor scale_model_input applies at index k.
   double model_input_scale(std::int64_t k) const;
 
-  // One denoising step at index k. Noise (DDPM, Euler a, DDIM with eta > 0) is drawn with
+  // One denoising step at index k. Noise (DDPM, Euler a, DDIM with eta > 0, DPM2 a, DPM++ SDE,
+  // LCM, TCD) is drawn with
   // at::randn from `generator` (a CPU generator; nullptr = torch's default) in float32 on the
   // CPU, then moved to the sample's device and dtype: the same stream diffusers draws with a
   // CPU torch.Generator.
@@ -113,6 +117,12 @@ class Scheduler {
   // Default: the training forward process on alphas_cumprod.
   virtual torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
                                      const torch::Tensor& timesteps) const;
+
+  // `config` with timestep_spacing trailing when `trailing` (the "... Trailing" samplers).
+  static SchedulerConfig with_spacing(SchedulerConfig config, bool trailing) {
+    if (trailing) config.timestep_spacing = TimestepSpacing::Trailing;
+    return config;
+  }
 
   // Helpers for the algorithms.
   float alpha_cumprod_at(std::int64_t t) const { return acp_[static_cast<std::size_t>(t)]; }

@@ -164,6 +164,15 @@ SchedulerConfig SchedulerConfig::from_json(const json& config, const std::filesy
   c.clip_sample_range = number_field(config, "clip_sample_range", c.clip_sample_range, path);
   c.timestep_spacing = enum_field(config, "timestep_spacing", kSpacings, path);
   c.variance_type = enum_field(config, "variance_type", kVarianceTypes, path).value_or(c.variance_type);
+  if (find(config, "original_inference_steps")) {
+    c.original_inference_steps = int_field(config, "original_inference_steps", 50, path);
+    if (*c.original_inference_steps < 1 || *c.original_inference_steps > c.num_train_timesteps) {
+      throw FormatError("scheduler config: original_inference_steps " + std::to_string(*c.original_inference_steps) +
+                            " is out of range 1.." + std::to_string(c.num_train_timesteps),
+                        path);
+    }
+  }
+  c.timestep_scaling = number_field(config, "timestep_scaling", c.timestep_scaling, path);
   if (const json* betas = find(config, "trained_betas")) {
     throw FormatError("scheduler config: trained_betas are not supported", path,
                       "got " + std::to_string(betas->size()) + " values; use beta_start/beta_end/beta_schedule");

@@ -40,6 +40,10 @@ struct SchedulerConfig {
   // Absent: the class default (DDPM/DDIM/PNDM leading, the others linspace).
   std::optional<TimestepSpacing> timestep_spacing;
   VarianceType variance_type = VarianceType::FixedSmall;
+  // LCM / TCD: the distillation schedule's length (absent: 50, the class default) and the
+  // consistency boundary condition's timestep scale (LCM only).
+  std::optional<std::int64_t> original_inference_steps;
+  double timestep_scaling = 10.0;
 
   // Like diffusers' `from_config`: keys absent from the file (or null) keep the defaults above;
   // keys of other algorithms are ignored. Unsupported values (trained_betas, thresholding,

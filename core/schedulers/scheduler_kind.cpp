@@ -25,6 +25,23 @@ constexpr KindNames kNames[] = {
     {SchedulerKind::DPMPP2M, "dpmpp_2m", "DPM++ 2M", "DPMSolverMultistepScheduler"},
     {SchedulerKind::DPMPP2MKarras, "dpmpp_2m_karras", "DPM++ 2M Karras", ""},
     {SchedulerKind::UniPC, "unipc", "UniPC", "UniPCMultistepScheduler"},
+    {SchedulerKind::EulerTrailing, "euler_trailing", "Euler Trailing", ""},
+    {SchedulerKind::EulerAncestralTrailing, "euler_a_trailing", "Euler a Trailing", ""},
+    {SchedulerKind::Heun, "heun", "Heun", "HeunDiscreteScheduler"},
+    {SchedulerKind::HeunKarras, "heun_karras", "Heun Karras", ""},
+    {SchedulerKind::DPM2, "dpm2", "DPM2", "KDPM2DiscreteScheduler"},
+    {SchedulerKind::DPM2Karras, "dpm2_karras", "DPM2 Karras", ""},
+    {SchedulerKind::DPM2Ancestral, "dpm2_a", "DPM2 a", "KDPM2AncestralDiscreteScheduler"},
+    {SchedulerKind::DPM2AncestralKarras, "dpm2_a_karras", "DPM2 a Karras", ""},
+    {SchedulerKind::DPMPP2MSDE, "dpmpp_2m_sde", "DPM++ 2M SDE", ""},
+    {SchedulerKind::DPMPP2MSDEKarras, "dpmpp_2m_sde_karras", "DPM++ 2M SDE Karras", ""},
+    {SchedulerKind::DPMPP2S, "dpmpp_2s", "DPM++ 2S", "DPMSolverSinglestepScheduler"},
+    {SchedulerKind::DPMPP2SKarras, "dpmpp_2s_karras", "DPM++ 2S Karras", ""},
+    {SchedulerKind::DPMPP2SSDE, "dpmpp_2s_sde", "DPM++ 2S SDE", ""},
+    {SchedulerKind::DEIS, "deis", "DEIS", "DEISMultistepScheduler"},
+    {SchedulerKind::DEISKarras, "deis_karras", "DEIS Karras", ""},
+    {SchedulerKind::LCM, "lcm", "LCM", "LCMScheduler"},
+    {SchedulerKind::TCD, "tcd", "TCD", "TCDScheduler"},
 };
 
 const KindNames& names(SchedulerKind kind) {
@@ -58,13 +75,30 @@ std::string_view id(SchedulerKind kind) { return names(kind).id; }
 
 std::string_view display_name(SchedulerKind kind) { return names(kind).display; }
 
+int evaluations_per_step(SchedulerKind kind) {
+  switch (kind) {
+    case SchedulerKind::Heun:
+    case SchedulerKind::HeunKarras:
+    case SchedulerKind::DPM2:
+    case SchedulerKind::DPM2Karras:
+    case SchedulerKind::DPM2Ancestral:
+    case SchedulerKind::DPM2AncestralKarras:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
 SchedulerKind parse_scheduler_name(std::string_view name) {
   const std::string key = normalize(name);
   if (key == "plms") return SchedulerKind::PNDM;
+  // diffusers' variant names of the k-diffusion DPM2 samplers ("kdpm2_a_karras").
+  const std::string alias = key.rfind("kdpm2", 0) == 0 ? key.substr(1) : key;
   for (const auto& n : kNames) {
-    if (key == n.id || key == normalize(n.display) ||
-        (!n.diffusers_class.empty() && key == normalize(n.diffusers_class))) {
-      return n.kind;
+    for (const std::string& k : {key, alias}) {
+      if (k == n.id || k == normalize(n.display) || (!n.diffusers_class.empty() && k == normalize(n.diffusers_class))) {
+        return n.kind;
+      }
     }
   }
   std::string ids;

@@ -6,6 +6,7 @@
 #include <QTest>
 
 #include "bridge/generation_parameters.h"
+#include "schedulers/scheduler_kind.h"
 
 using kiln::bridge::ControlNetUnitUse;
 using kiln::bridge::GenerationParameters;
@@ -28,9 +29,10 @@ class TestGenerationParameters : public QObject {
     QCOMPARE(*p->denoisingStrength, 0.55);
     QVERIFY(!p->extra.contains(QStringLiteral("Hires upscale")));
     const QString written = p->toText();
-    QVERIFY2(written.contains(QStringLiteral("Denoising strength: 0.55, Clip skip: 1, Hires upscale: 2, Hires steps: 12, "
-                                             "Hires upscaler: Latent (bicubic antialiased)")),
-             qPrintable(written));
+    QVERIFY2(
+        written.contains(QStringLiteral("Denoising strength: 0.55, Clip skip: 1, Hires upscale: 2, Hires steps: 12, "
+                                        "Hires upscaler: Latent (bicubic antialiased)")),
+        qPrintable(written));
     QCOMPARE(GenerationParameters::fromText(written)->hires, p->hires);
     // A size instead of a scale.
     const auto resized = GenerationParameters::fromText(
@@ -40,6 +42,34 @@ class TestGenerationParameters : public QObject {
     QCOMPARE(resized->hires->resizeY, 768);
     QVERIFY(resized->toText().contains(QStringLiteral("Hires resize: 1024x768, Hires upscaler: Lanczos")));
     QVERIFY(!resized->toText().contains(QStringLiteral("Hires steps")));
+  }
+
+  void fewStepSamplersAndCfgOffAreWrittenAndRead() {
+    // The sampler list's names round-trip through the PNG text; guidance 1 (CFG off) is written
+    // as A1111 writes it.
+    for (const auto kind : kiln::schedulers::kAllSchedulerKinds) {
+      GenerationParameters p;
+      p.prompt = QStringLiteral("a fox");
+      const std::string_view name = kiln::schedulers::display_name(kind);
+      p.sampler = QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()));
+      p.steps = 4;
+      p.cfgScale = 1.0;
+      p.seed = 3;
+      p.width = p.height = 512;
+      const QString text = p.toText();
+      QVERIFY2(text.contains(QStringLiteral("Steps: 4, Sampler: %1, CFG scale: 1, Seed: 3").arg(p.sampler)),
+               qPrintable(text));
+      const auto back = GenerationParameters::fromText(text);
+      QVERIFY(back);
+      QCOMPARE(back->sampler, p.sampler);
+      QCOMPARE(back->cfgScale, 1.0);
+      QVERIFY(kiln::schedulers::parse_scheduler_name(back->sampler.toStdString()) == kind);
+    }
+    const auto a1111 = GenerationParameters::fromText(
+        QStringLiteral("a fox\nSteps: 30, Sampler: DPM++ 2M SDE Karras, CFG scale: 7, Seed: 1, Size: 512x512"));
+    QVERIFY(a1111);
+    QVERIFY(kiln::schedulers::parse_scheduler_name(a1111->sampler.toStdString()) ==
+            kiln::schedulers::SchedulerKind::DPMPP2MSDEKarras);
   }
 
   void embeddingHashesAreWrittenAndReadAsA1111Does() {
@@ -52,7 +82,8 @@ class TestGenerationParameters : public QObject {
     QVERIFY(p);
     QCOMPARE(p->embeddings.size(), 2);
     QCOMPARE(p->embeddings[0], (kiln::bridge::EmbeddingUse{QStringLiteral("style-x"), QStringLiteral("0123456789ab")}));
-    QCOMPARE(p->embeddings[1], (kiln::bridge::EmbeddingUse{QStringLiteral("EasyNegative"), QStringLiteral("c74b4e810b03")}));
+    QCOMPARE(p->embeddings[1],
+             (kiln::bridge::EmbeddingUse{QStringLiteral("EasyNegative"), QStringLiteral("c74b4e810b03")}));
     QVERIFY(!p->extra.contains(QStringLiteral("TI hashes")));
     const QString written = p->toText();
     QVERIFY2(written.contains(QStringLiteral("TI hashes: \"style-x: 0123456789ab, EasyNegative: c74b4e810b03\"")),

@@ -37,6 +37,10 @@ QString goldenMore(const QString& rel) {
   return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline_more/cases").string()) + QLatin1Char('/') + rel;
 }
 
+QString goldenFast(const QString& rel) {
+  return QString::fromStdString((kiln::test::data_dir() / "golden/pipeline_fast/cases").string()) + QLatin1Char('/') + rel;
+}
+
 QString tinyControlNet() {
   return QString::fromStdString((kiln::test::data_dir() / "golden/controlnet/model").string());
 }
@@ -148,6 +152,48 @@ class TestCliGenerate : public QObject {
     QCOMPARE(QString::fromUtf8(info.out).trimmed(),
              QStringLiteral("a photo of an astronaut riding a horse on mars\nSteps: 10, Sampler: DDIM, CFG scale: 7.5, "
                             "Seed: 0, Size: 64x64, Model: tiny_sd1, Clip skip: 1, Kiln precision: fp32"));
+  }
+
+  void fewStepSamplersWithoutCfgMatchDiffusers_data() {
+    QTest::addColumn<QString>("sampler");
+    QTest::addColumn<QString>("steps");
+    QTest::addColumn<QString>("cfg");
+    QTest::addColumn<QString>("seed");
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<QString>("goldenCase");
+    QTest::addColumn<QString>("parameters");
+    QTest::newRow("LCM, CFG 1") << QStringLiteral("lcm") << QStringLiteral("4") << QStringLiteral("1")
+                                << QStringLiteral("4100")
+                                << QStringLiteral("a photo of a red apple on a wooden table, studio lighting")
+                                << QStringLiteral("lcm_4_cfg1.0")
+                                << QStringLiteral("Steps: 4, Sampler: LCM, CFG scale: 1, Seed: 4100");
+    QTest::newRow("Turbo, 1 step, CFG 0")
+        << QStringLiteral("Euler a Trailing") << QStringLiteral("1") << QStringLiteral("0") << QStringLiteral("4200")
+        << QStringLiteral("a cinematic photo of a raccoon wearing a tiny wizard hat")
+        << QStringLiteral("turbo_euler_a_trailing_1_cfg0")
+        << QStringLiteral("Steps: 1, Sampler: Euler a Trailing, CFG scale: 0, Seed: 4200");
+  }
+
+  void fewStepSamplersWithoutCfgMatchDiffusers() {
+    QFETCH(QString, sampler);
+    QFETCH(QString, steps);
+    QFETCH(QString, cfg);
+    QFETCH(QString, seed);
+    QFETCH(QString, prompt);
+    QFETCH(QString, goldenCase);
+    QFETCH(QString, parameters);
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("fast.png"));
+    const auto r = runCli({QStringLiteral("generate"), QStringLiteral("--model"), golden(QStringLiteral("tiny_sd1")),
+                           QStringLiteral("--prompt"), prompt, QStringLiteral("--sampler"), sampler,
+                           QStringLiteral("--steps"), steps, QStringLiteral("--cfg"), cfg, QStringLiteral("--seed"), seed,
+                           QStringLiteral("--prompt-syntax"), QStringLiteral("plain"), QStringLiteral("--out"), out});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const int diff = maxByteDiff(QImage(out), QImage(goldenFast(goldenCase + QStringLiteral("/image_0.png"))));
+    QVERIFY2(diff >= 0 && diff <= 1, qPrintable(QStringLiteral("max byte diff %1").arg(diff)));
+    const auto info = runCli({QStringLiteral("png-info"), out});
+    QCOMPARE(info.exitCode, 0);
+    QVERIFY2(QString::fromUtf8(info.out).contains(parameters), info.out.constData());
   }
 
   void img2imgMatchesDiffusers() {

@@ -357,7 +357,9 @@ class TestCliServe : public QObject {
                                      {QStringLiteral("options"), QJsonValue::Object}}));
       samplers << s[QStringLiteral("name")].toString();
     }
-    for (const char* name : {"Euler a", "Euler", "DPM++ 2M", "DPM++ 2M Karras", "DDIM", "UniPC", "LMS", "PLMS"})
+    for (const char* name :
+         {"Euler a", "Euler", "DPM++ 2M", "DPM++ 2M Karras", "DDIM", "UniPC", "LMS", "PLMS", "DPM++ 2M SDE",
+          "DPM++ 2M SDE Karras", "Heun", "DPM2", "DPM2 a", "DPM2 a Karras", "DEIS", "LCM", "TCD", "Euler a Trailing"})
       QVERIFY2(samplers.contains(QLatin1String(name)), name);
 
     r = call(api(QStringLiteral("schedulers")), "GET");
@@ -491,6 +493,16 @@ class TestCliServe : public QObject {
     r = postJson(api(QStringLiteral("txt2img")), body);
     QCOMPARE(r.status, 200);
     QVERIFY(sameImage(fromBase64(r.object()[QStringLiteral("images")][0]), decoded[2]));
+
+    // A1111 1.9+ sends the sigma schedule apart: "DPM++ 2M SDE" + "Karras" is DPM++ 2M SDE Karras.
+    body.insert(QStringLiteral("sampler_name"), QStringLiteral("DPM++ 2M SDE"));
+    body.insert(QStringLiteral("steps"), 3);
+    r = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(QJsonDocument::fromJson(r.object()[QStringLiteral("info")].toString().toUtf8())
+                 .object()[QStringLiteral("sampler_name")]
+                 .toString(),
+             QStringLiteral("DPM++ 2M SDE Karras"));
 
     // seed -1: the seed drawn is reported.
     body.insert(QStringLiteral("seed"), -1);

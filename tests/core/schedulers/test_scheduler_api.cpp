@@ -8,9 +8,9 @@
 #include <string>
 
 #include "base/error.h"
-#include "support/test_support.h"
 #include "schedulers/ddim_scheduler.h"
 #include "schedulers/scheduler_factory.h"
+#include "support/test_support.h"
 
 using json = nlohmann::json;
 using namespace kiln::schedulers;
@@ -85,12 +85,16 @@ TEST_CASE("scheduler ids and AUTOMATIC1111 names") {
   CHECK(parse_scheduler_name("DPMSolverMultistepScheduler") == SchedulerKind::DPMPP2M);
   CHECK(parse_scheduler_name("PNDMScheduler") == SchedulerKind::PNDM);
 
-  const auto unknown = [] { parse_scheduler_name("Heun"); };
+  const auto unknown = [] { parse_scheduler_name("DPM fast"); };
   CHECK(error_kind(unknown) == kiln::ErrorKind::InvalidRequest);
   CHECK(error_message(unknown) ==
-        "scheduler: unknown name \"Heun\" (accepted: ddpm, ddim, pndm (plms), lms, euler, euler_a, dpmpp_2m, "
-        "dpmpp_2m_karras, unipc or \"DDPM\", \"DDIM\", \"PLMS\", \"LMS\", \"Euler\", \"Euler a\", \"DPM++ 2M\", "
-        "\"DPM++ 2M Karras\", \"UniPC\")");
+        "scheduler: unknown name \"DPM fast\" (accepted: ddpm, ddim, pndm (plms), lms, euler, euler_a, dpmpp_2m, "
+        "dpmpp_2m_karras, unipc, euler_trailing, euler_a_trailing, heun, heun_karras, dpm2, dpm2_karras, dpm2_a, "
+        "dpm2_a_karras, dpmpp_2m_sde, dpmpp_2m_sde_karras, dpmpp_2s, dpmpp_2s_karras, dpmpp_2s_sde, deis, "
+        "deis_karras, lcm, tcd or \"DDPM\", \"DDIM\", \"PLMS\", \"LMS\", \"Euler\", \"Euler a\", \"DPM++ 2M\", "
+        "\"DPM++ 2M Karras\", \"UniPC\", \"Euler Trailing\", \"Euler a Trailing\", \"Heun\", \"Heun Karras\", "
+        "\"DPM2\", \"DPM2 Karras\", \"DPM2 a\", \"DPM2 a Karras\", \"DPM++ 2M SDE\", \"DPM++ 2M SDE Karras\", "
+        "\"DPM++ 2S\", \"DPM++ 2S Karras\", \"DPM++ 2S SDE\", \"DEIS\", \"DEIS Karras\", \"LCM\", \"TCD\")");
   CHECK(error_kind([] { parse_scheduler_name(""); }) == kiln::ErrorKind::InvalidRequest);
   CHECK(error_kind([] { parse_scheduler_name("euler_aa"); }) == kiln::ErrorKind::InvalidRequest);
 }
@@ -105,8 +109,17 @@ TEST_CASE("steps outside 1..num_train_timesteps") {
     CHECK(error_message([&] { sched->set_timesteps(-3); }) == "steps -3 is out of range 1..1000");
     CHECK_FALSE(sched->has_timesteps());
     auto plain = make_scheduler(kind, SchedulerConfig{});
-    plain->set_timesteps(1000);  // every grid without steps_offset stays inside 0..999
-    CHECK(plain->num_inference_steps() == 1000);
+    if (kind == SchedulerKind::LCM || kind == SchedulerKind::TCD) {
+      // At most original_inference_steps (50) steps of the distillation schedule.
+      CHECK(error_message([&] { plain->set_timesteps(51); }) ==
+            "steps 51 exceed the model's original_inference_steps 50 (LCM and TCD take at most that many "
+            "steps; 4 to 8 are typical)");
+      plain->set_timesteps(50);
+      CHECK(plain->num_inference_steps() == 50);
+    } else {
+      plain->set_timesteps(1000);  // every grid without steps_offset stays inside 0..999
+      CHECK(plain->num_inference_steps() == 1000);
+    }
     CHECK(error_message([&] { (void)sched->timesteps(); }) ==
           "scheduler: timesteps() before set_timesteps (call set_timesteps(steps) first)");
   }

@@ -311,7 +311,9 @@ TEST_CASE("add_noise at the begin index") {
     torch::Tensor expected;
     if (sched->sigmas().defined()) {
       const double sigma = sched->sigmas()[t_start].item<double>();
-      if (kind == SchedulerKind::DPMPP2M || kind == SchedulerKind::DPMPP2MKarras || kind == SchedulerKind::UniPC) {
+      // The DPM-Solver-type classes noise variance-preserving; the k-diffusion-type ones add sigma * noise.
+      const std::string sid(id(kind));
+      if (sid.rfind("dpmpp", 0) == 0 || sid == "unipc" || sid.rfind("deis", 0) == 0) {
         const double alpha = 1 / std::sqrt(sigma * sigma + 1);
         expected = alpha * x0 + sigma * alpha * noise;
       } else {
