@@ -32,6 +32,7 @@
 
 #include "io/safetensors.h"
 #include "pages/generate_page.h"
+#include "pages/generation_form_view.h"
 #include "pages/generation_queue.h"
 #include "pages/xyz_plot_dialog.h"
 #include "services/model_library.h"
@@ -107,6 +108,7 @@ class TestGeneratePage : public QObject {
   void upscalesAGalleryImage();
   void hiresFixWithAnUpscalerModelFromTheModelFolder();
   void taesdPreviewsAndFastDecodeFromTheModelFolder();
+  void aFewStepLoRASetsItsSamplerStepsAndCfg();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -773,6 +775,35 @@ void TestGeneratePage::taesdPreviewsAndFastDecodeFromTheModelFolder() {
   QTRY_VERIFY_WITH_TIMEOUT(again.page->modelCombo()->count() == 1, kTimeout);
   QCOMPARE(again.page->form().taesd, taesd);
   QVERIFY(again.page->form().fastDecode);
+}
+
+void TestGeneratePage::aFewStepLoRASetsItsSamplerStepsAndCfg() {
+  Studio s(settingsFile());
+  prepare(s, 20, 42);
+  QCOMPARE(s.page->form().sampler, QStringLiteral("Euler a"));
+  const QString lora = mDir->filePath(QStringLiteral("lcm-lora-sdv1-5.safetensors"));
+  {
+    QFile f(lora);
+    QVERIFY(f.open(QIODevice::WriteOnly));  // the name decides; the file is read when generating
+    f.write("not read here");
+  }
+  auto* form = s.page->findChild<kiln::app::GenerationFormView*>();
+  QVERIFY(form);
+  QSignalSpy messages(s.page.get(), &GeneratePage::message);
+  form->addLoRA(lora);
+  Q_EMIT form->loraChosen(lora);  // what the Add menu and its file dialog do
+  QCOMPARE(s.page->form().sampler, QStringLiteral("LCM"));
+  QCOMPARE(s.page->form().steps, 4);
+  QCOMPARE(s.page->form().cfgScale, 1.5);
+  QVERIFY(!messages.isEmpty());
+  QVERIFY2(messages.last().at(0).toString().startsWith(QStringLiteral("LCM recognised (the name \"lcm-lora-sdv1-5.safetensors\" says LCM)")),
+           qPrintable(messages.last().at(0).toString()));
+  // An ordinary LoRA changes nothing.
+  GenerationForm f = s.page->form();
+  f.steps = 9;
+  s.page->setForm(f);
+  Q_EMIT form->loraChosen(mDir->filePath(QStringLiteral("film_grain.safetensors")));
+  QCOMPARE(s.page->form().steps, 9);
 }
 
 QTEST_MAIN(TestGeneratePage)
