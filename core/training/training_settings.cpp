@@ -72,6 +72,7 @@ nlohmann::json to_json(const TrainingSettings& s) {
       {"device", s.device},
       {"mixed_precision", to_string(s.mixed_precision)},
       {"gradient_checkpointing", s.gradient_checkpointing},
+      {"data_parallel", s.data_parallel},
   };
 }
 
@@ -160,6 +161,7 @@ TrainingSettings settings_from_json(const nlohmann::json& j, const fs::path& pat
   read(j, "seed", s.seed, path);
   read(j, "device", s.device, path);
   read(j, "gradient_checkpointing", s.gradient_checkpointing, path);
+  read(j, "data_parallel", s.data_parallel, path);
   read_enum(j, "mixed_precision", s.mixed_precision, {MixedPrecision::No, MixedPrecision::F16, MixedPrecision::BF16},
             path);
   return s;

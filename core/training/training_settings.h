@@ -80,6 +80,12 @@ struct TrainingSettings {
   // Recompute the UNet blocks' activations in the backward pass instead of keeping them: less
   // memory, about a third more compute. Gradients agree to float rounding (not bit for bit).
   bool gradient_checkpointing = false;
+  // Random draws for several ranks (docs/distributed.md): every example of a step draws its VAE
+  // sample, noise and timestep from a generator of its own, seeded from (seed, stage, micro-step,
+  // its slot in the global batch), so that N ranks with batch B train what one process with
+  // batch N x B trains, and a resumed run may change the number of ranks. Off: one generator for
+  // the run in diffusers' order (the golden tests), one process only.
+  bool data_parallel = false;
 
   bool prior_preservation() const { return !class_prompt.empty(); }
   // The stages that run, in order.

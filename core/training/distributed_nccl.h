@@ -1,0 +1,17 @@
+#pragma once
+// c10d's NCCL process group, in a file of its own: its header needs NCCL's and the CUDA
+// runtime's headers (the nvidia-* wheels beside LibTorch bring them). A build without them
+// compiles the function as one that throws.
+
+#include <chrono>
+
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#include <torch/csrc/distributed/c10d/Store.hpp>
+
+namespace kiln::training {
+
+// Throws InvalidRequestError when this build has no NCCL.
+c10::intrusive_ptr<c10d::Backend> make_nccl_backend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
+                                                    std::chrono::milliseconds timeout);
+
+}  // namespace kiln::training
