@@ -190,17 +190,23 @@ struct ProcessGroup::Impl {
   }
 };
 
-ProcessGroup::ProcessGroup(const DistributedSettings& settings, torch::Device device) : impl_(std::make_unique<Impl>()) {
+ProcessGroup::ProcessGroup(const DistributedSettings& settings) : impl_(std::make_unique<Impl>()) {
   validate_distributed(settings);
   Impl& d = *impl_;
   d.settings = settings;
-  d.device = device;
   const bool server = settings.rank == 0 && settings.rank0_hosts_store;
   try {
     d.store = c10::make_intrusive<c10d::TCPStore>(settings.master_addr, d.store_options(server, true));
     // The store is reached: those that fail from here on are ranks, not the rendezvous.
     d.store->set(key_alive(settings.rank), bytes_of(0));
     d.store->set(key_entered(settings.rank), bytes_of(0));
+    // Rank 0 is here, so whatever it prepared before joining (the session) is there. (A store
+    // of a launcher's agent is up before any rank: its join says nothing of rank 0.)
+    if (settings.rank == 0) {
+      d.store->set("kiln/rank0", bytes_of(1));
+    } else {
+      d.store->wait({"kiln/rank0"}, settings.timeout);
+    }
   } catch (const std::exception& e) {
     std::string detail = e.what();
     if (const auto nl = detail.find('\n'); nl != std::string::npos) detail.resize(nl);
@@ -211,6 +217,12 @@ ProcessGroup::ProcessGroup(const DistributedSettings& settings, torch::Device de
                            "start all " + std::to_string(settings.world_size) +
                                " ranks with the same MASTER_ADDR and MASTER_PORT (a free port on rank 0's machine)");
   }
+}
+
+void ProcessGroup::connect(torch::Device device) {
+  Impl& d = *impl_;
+  const DistributedSettings& settings = d.settings;
+  d.device = device;
   try {
     if (device.is_cuda()) {
       d.backend = make_nccl_backend(d.store, settings.rank, settings.world_size, settings.timeout);

@@ -30,9 +30,12 @@ class DistributedError : public ComputeError {
 // A c10d process group for one rank of the run.
 class ProcessGroup {
  public:
-  // Joins the rendezvous (waits up to settings.timeout for all ranks) and builds the backend:
-  // NCCL for a CUDA device, Gloo otherwise. Throws DistributedError when the others do not come.
-  ProcessGroup(const DistributedSettings& settings, torch::Device device);
+  // Joins the rendezvous: waits up to settings.timeout for all ranks, and on ranks other than 0
+  // until rank 0 has joined (so what rank 0 wrote before, the session, is there). Throws
+  // DistributedError when the others do not come.
+  explicit ProcessGroup(const DistributedSettings& settings);
+  // Builds the backend: NCCL for a CUDA device, Gloo otherwise; before any collective.
+  void connect(torch::Device device);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;

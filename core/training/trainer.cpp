@@ -104,9 +104,11 @@ class Trainer {
       FlushDenormals() { at::globalContext().setFlushDenormal(true); }
       ~FlushDenormals() { at::globalContext().setFlushDenormal(false); }
     } flush_denormals;
+    validate_distributed(options.distributed);
+    // Several ranks: rank 0 has prepared the session when the others are let in.
+    if (options.distributed.active()) group_ = std::make_unique<ProcessGroup>(options.distributed);
     settings_ = read_session_settings(dir_);
     validate_settings(settings_);
-    validate_distributed(options.distributed);
     if (options.distributed.active()) {
       if (!settings_.data_parallel) {
         throw InvalidRequestError("the session " + dir_.string() +
@@ -117,7 +119,7 @@ class Trainer {
       }
       // "cuda" on several ranks: each its own card.
       if (settings_.device == "cuda") settings_.device = "cuda:" + std::to_string(options.distributed.local_rank);
-      group_ = std::make_unique<ProcessGroup>(options.distributed, torch::Device(settings_.device));
+      group_->connect(torch::Device(settings_.device));
     }
     if (is_main()) {
       fs::create_directories(dir_ / "checkpoints");
