@@ -174,7 +174,7 @@ struct ProcessGroup::Impl {
     std::string detail = cause;
     if (const auto nl = detail.find('\n'); nl != std::string::npos) detail.resize(nl);
     throw DistributedError(where + verdict + "; training stopped (" + what + ": " + detail + ")",
-                           "the last checkpoint is kept: continue with --resume (also with another number of ranks)");
+                           "the last checkpoint, if any, is kept: continue with --resume (also with another number of ranks)");
   }
 
   void run(const std::string& what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {

@@ -273,6 +273,28 @@ TEST_CASE("a crashed two-rank run stops the other rank naming it, and resumes to
   CHECK(compared > 100);
 }
 
+TEST_CASE("a hung rank makes the other stop after the timeout, naming it") {
+  test::ScratchDir scratch("kiln-dist");
+  const TrainingSettings s = tiny_settings(make_images(scratch));
+  const fs::path session = scratch / "session";
+  create_session(session, s);
+  // Rank 1 stalls (alive: its heartbeat goes on) before its first step for longer than the timeout.
+  std::vector<TrainingCallbacks> cb(2);
+  cb[1].on_log = [](std::string_view m) {
+    if (m.starts_with("stage unet")) std::this_thread::sleep_for(std::chrono::seconds(8));
+  };
+  const auto results = run_ranks(session, 2, true, cb, std::chrono::seconds(3));
+  REQUIRE(results[0].error);
+  CHECK_THROWS_AS(std::rethrow_exception(results[0].error), DistributedError);
+  CHECK_MESSAGE(results[0].error_text.find("rank 1 did not reach the gradient all-reduce within the timeout of 3 s") !=
+                    std::string::npos,
+                results[0].error_text);
+  MESSAGE("rank 0 said: " << results[0].error_text);
+  REQUIRE(results[1].error);  // it woke up to find rank 0 gone
+  CHECK_THROWS_AS(std::rethrow_exception(results[1].error), DistributedError);
+  CHECK_FALSE(latest_checkpoint(session));
+}
+
 TEST_CASE("a resumed run may change the number of ranks") {
   test::ScratchDir scratch("kiln-dist");
   TrainingSettings s = tiny_settings(make_images(scratch));
