@@ -2,7 +2,7 @@
 // tiny model end to end with the metrics written once, the same weights as two ranks started
 // by hand with the launchers' environment (what torchrun sets); a rank killed with SIGKILL makes
 // the other stop within --dist-timeout naming it, and --resume with two ranks then writes the
-// checkpoint of an uninterrupted two-rank run, byte for byte.
+// checkpoint of an uninterrupted two-rank run, byte for byte; torchrun starts it too.
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -159,6 +159,41 @@ class TestCliTrainDistributed : public QObject {
                 QStringLiteral("--unet-steps"), QStringLiteral("2"), QStringLiteral("--nproc-per-node"), QStringLiteral("2")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("started for one process"), r.err.constData());
+  }
+
+  // torchrun (the pinned LibTorch's Python: torch.distributed.run) starts kiln-cli like any
+  // PyTorch job; its agent hosts the rendezvous store (TORCHELASTIC_USE_AGENT_STORE). The same
+  // checkpoint as --nproc-per-node, byte for byte (one thread per rank in both: torchrun sets
+  // OMP_NUM_THREADS=1).
+  void torchrunMatchesNprocPerNode() {
+    QProcess probe;
+    probe.start(QStringLiteral(KILN_PYTHON3), {QStringLiteral("-c"), QStringLiteral("import torch.distributed.run")});
+    QVERIFY2(probe.waitForFinished(120000) && probe.exitCode() == 0,
+             "no Python with torch (KILN_TORCH_PYTHON): scripts/setup-libtorch.sh installs it");
+    const fs::path torchrun = root_ / "torchrun", nproc = root_ / "nproc";
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(KILN_PYTHON3), QStringList{QStringLiteral("-m"), QStringLiteral("torch.distributed.run"),
+                                                      QStringLiteral("--standalone"), QStringLiteral("--nproc_per_node"),
+                                                      QStringLiteral("2"), QStringLiteral("--no-python"),
+                                                      QStringLiteral(KILN_CLI)}
+                                              << trainArgs(torchrun, images_, 3));
+    QVERIFY(p.waitForFinished(kLimit));
+    const QByteArray err = p.readAllStandardError();
+    QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, err.constData());
+    QVERIFY2(err.contains("rank 0 of 2 (c10d gloo)"), err.constData());
+    QCOMPARE(p.readAllStandardOutput().count("trained 5 steps"), 1);
+    QCOMPARE(metricLines(torchrun), 5);
+
+    QProcess q2;
+    q2.setProcessEnvironment(env);
+    q2.start(QStringLiteral(KILN_CLI), trainArgs(nproc, images_, 3) << QStringLiteral("--nproc-per-node") << QStringLiteral("2"));
+    QVERIFY(q2.waitForFinished(kLimit));
+    QVERIFY2(q2.exitStatus() == QProcess::NormalExit && q2.exitCode() == 0, q2.readAllStandardError().constData());
+    QVERIFY2(fileBytes(torchrun / "checkpoints/latest.safetensors") == fileBytes(nproc / "checkpoints/latest.safetensors"),
+             "torchrun's ranks wrote another checkpoint than --nproc-per-node");
   }
 
   // SIGKILL of rank 1: rank 0 stops within the timeout naming rank 1, the launcher says which
