@@ -14,13 +14,17 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <tuple>
 #include <utility>
+#include <vector>
 
+#include "base/engine.h"
 #include "base/error.h"
 #include "bridge/resource_paths.h"
 #include "cli/commands.h"
@@ -427,6 +431,20 @@ int run_train(const QStringList& args) {
   }
   dist.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000.0));
   const int world = nproc > 1 ? nproc : dist.world_size;
+  // Ranks sharing a machine share its cores: OMP_NUM_THREADS when the launcher set it (torchrun
+  // sets 1), else the cores divided by LOCAL_WORLD_SIZE; KILN_THREADS overrides both.
+  if (dist.active() && std::getenv("KILN_THREADS") == nullptr) {
+    auto env_number = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v != nullptr ? std::atoi(v) : 0;
+    };
+    int threads = env_number("OMP_NUM_THREADS");
+    if (threads <= 0) {
+      const int local = std::max(1, env_number("LOCAL_WORLD_SIZE"));
+      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local);
+    }
+    kiln::init_engine({threads});
+  }
 
   // Ranks other than 0 train the session rank 0 prepared (they join it once rank 0 is there),
   // print only their errors, and write nothing of the session.

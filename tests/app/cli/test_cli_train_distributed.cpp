@@ -105,7 +105,8 @@ class TestCliTrainDistributed : public QObject {
   }
 
   // --nproc-per-node 2, and the same job started by hand as two processes with RANK,
-  // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (what torchrun --nproc_per_node 2 sets).
+  // WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT (what torchrun
+  // --nproc_per_node 2 sets).
   void nprocPerNodeMatchesTheLaunchersEnvironment() {
     const fs::path launched = root_ / "launched";
     QStringList args = trainArgs(launched, images_, 3);
@@ -129,6 +130,7 @@ class TestCliTrainDistributed : public QObject {
       env.insert(QStringLiteral("RANK"), QString::number(rank));
       env.insert(QStringLiteral("LOCAL_RANK"), QString::number(rank));
       env.insert(QStringLiteral("WORLD_SIZE"), QStringLiteral("2"));
+      env.insert(QStringLiteral("LOCAL_WORLD_SIZE"), QStringLiteral("2"));
       env.insert(QStringLiteral("MASTER_ADDR"), QStringLiteral("127.0.0.1"));
       env.insert(QStringLiteral("MASTER_PORT"), QString::number(port));
       p->setProcessEnvironment(env);
