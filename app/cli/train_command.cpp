@@ -119,6 +119,9 @@ const char* kTrainHelp =
     "  --seed N                   Seed (default 1337)\n"
     "  --device cpu|cuda          Device (default cpu)\n"
     "  --mixed-precision no|fp16|bf16  CUDA only (default no)\n"
+    "  --optimizer NAME           adamw (default; 8 bytes of state a trained parameter), adamw8bit\n"
+    "                             (bitsandbytes' block-wise 8-bit AdamW: about 2 bytes), adafactor\n"
+    "                             (factored second moments, no first: rows + columns a matrix)\n"
     "  --gradient-checkpointing   Recompute UNet activations in the backward pass: less memory,\n"
     "                             about a third slower\n"
     "  --config DIR               Diffusers folder with configs for a single-file base that is\n"
@@ -231,6 +234,9 @@ std::string fixed_option_change(const QCommandLineParser& p, const TrainingSetti
       {"gradient-checkpointing", s.gradient_checkpointing, "no gradient checkpointing"}};
   for (const auto& [name, on, off] : flags) {
     if (set(name) && !on) return changed(name, off, "--" + std::string(name));
+  }
+  if (set("optimizer") && value("optimizer") != training::to_string(s.optimizer)) {
+    return changed("optimizer", std::string(training::to_string(s.optimizer)), value("optimizer"));
   }
   if (set("mixed-precision") && value("mixed-precision") != training::to_string(s.mixed_precision)) {
     return changed("mixed-precision", std::string(training::to_string(s.mixed_precision)), value("mixed-precision"));
@@ -377,7 +383,7 @@ int run_train(const QStringList& args) {
                               "lr-schedule", "warmup-steps", "resolution", "batch-size", "gradient-accumulation",
                               "offset-noise", "min-snr-gamma", "lora-rank", "lora-alpha", "save-every", "keep-checkpoints",
                               "sample-every", "sample-prompt", "seed", "device", "mixed-precision", "config",
-                              "nproc-per-node", "dist-timeout"};
+                              "nproc-per-node", "dist-timeout", "optimizer"};
   for (const QString& name : valued) p.addOption({name, name, QStringLiteral("VALUE")});
   for (const char* flag : {"filename-captions", "lora-text-encoder", "resume", "gradient-checkpointing"}) {
     p.addOption({QString::fromLatin1(flag), QString::fromLatin1(flag)});
@@ -505,6 +511,17 @@ int run_train(const QStringList& args) {
         if (!p.isSet(QStringLiteral("lr-text"))) s.text_encoder.learning_rate = 5e-5;
       }
       s.lora_text_encoder = p.isSet(QStringLiteral("lora-text-encoder"));
+      if (p.isSet(QStringLiteral("optimizer"))) {
+        const QString name = p.value(QStringLiteral("optimizer"));
+        if (name == QLatin1String("adamw")) s.optimizer = training::OptimizerKind::AdamW;
+        else if (name == QLatin1String("adamw8bit")) s.optimizer = training::OptimizerKind::AdamW8bit;
+        else if (name == QLatin1String("adafactor")) s.optimizer = training::OptimizerKind::Adafactor;
+        else {
+          std::fprintf(stderr, "kiln-cli train: --optimizer must be adamw, adamw8bit or adafactor, got '%s'\n",
+                       qPrintable(name));
+          return 2;
+        }
+      }
       s.gradient_checkpointing = p.isSet(QStringLiteral("gradient-checkpointing"));
       if (!number_option(p, QStringLiteral("lora-alpha"), s.lora_alpha) ||
           !number_option(p, QStringLiteral("resolution"), s.resolution) ||

@@ -21,6 +21,7 @@
 #include "training/diffusion_loss.h"
 #include "training/distributed.h"
 #include "training/lora_network.h"
+#include "training/memory_optimizers.h"
 #include "training/mixed_precision.h"
 #include "training/optimizer.h"
 #include "training/session_export.h"
@@ -534,7 +535,8 @@ class Trainer {
     model_.text_encoder->train();
     NamedParameters params = trainable(stage);
     AdamWOptions adam{settings_.adam_beta1, settings_.adam_beta2, settings_.weight_decay, settings_.adam_epsilon};
-    AdamW optimizer(params, adam);
+    const std::unique_ptr<Optimizer> optimizer_ptr = make_optimizer(settings_.optimizer, params, adam);
+    Optimizer& optimizer = *optimizer_ptr;
     if (pending_optimizer_ && pending_stage_ == stage) {
       optimizer.load_state(*pending_optimizer_, pending_optimizer_steps_, checkpoint_path(dir_).string());
     }
@@ -684,7 +686,7 @@ class Trainer {
 
   // --- checkpoints ------------------------------------------------------------------------------
 
-  void save_checkpoint(Stage stage, const StagePosition& pos, const AdamW& optimizer) {
+  void save_checkpoint(Stage stage, const StagePosition& pos, const Optimizer& optimizer) {
     io::NamedTensors tensors;
     if (settings_.method == TrainingMethod::LoRA) {
       for (const auto& [name, t] : trainable(Stage::TextEncoder)) tensors.emplace_back("lora." + name, t.detach());
