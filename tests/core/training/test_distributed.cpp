@@ -230,6 +230,17 @@ TEST_CASE("two ranks with batch 1 train what one process with batch 2 trains: Lo
   check_two_ranks_against_one_process(scratch, s, "lora");
 }
 
+TEST_CASE("two ranks with batch 1 train what one process with batch 2 trains: prior preservation, accumulation") {
+  test::ScratchDir scratch("kiln-dist");
+  TrainingSettings s = tiny_settings(make_images(scratch));
+  s.class_prompt = "a photo of a person";  // rank 0 generates the class images, the other waits
+  s.num_class_images = 3;
+  s.sample_steps = 2;
+  s.gradient_accumulation = 2;
+  s.unet = {2, 1e-4};
+  check_two_ranks_against_one_process(scratch, s, "prior-accumulation");
+}
+
 TEST_CASE("a crashed two-rank run stops the other rank naming it, and resumes to the uninterrupted weights") {
   test::ScratchDir scratch("kiln-dist");
   TrainingSettings s = tiny_settings(make_images(scratch));
