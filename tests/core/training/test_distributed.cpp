@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -75,6 +76,9 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+// Set when rank 0's run_training of the last run_ranks() has returned or thrown.
+std::atomic<bool> g_rank0_done{false};
+
 struct RankResult {
   std::optional<TrainingOutcome> outcome;
   std::exception_ptr error;
@@ -87,6 +91,7 @@ std::vector<RankResult> run_ranks(const fs::path& session, int world, bool resum
                                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   callbacks.resize(static_cast<std::size_t>(world));
   const int port = free_port();
+  g_rank0_done = false;
   std::vector<RankResult> results(static_cast<std::size_t>(world));
   std::vector<std::thread> threads;
   for (int r = 0; r < world; ++r) {
@@ -106,6 +111,7 @@ std::vector<RankResult> run_ranks(const fs::path& session, int world, bool resum
         out.error = std::current_exception();
         out.error_text = e.what();
       }
+      if (r == 0) g_rank0_done = true;
     });
   }
   for (auto& t : threads) t.join();
@@ -261,7 +267,7 @@ TEST_CASE("a crashed two-rank run stops the other rank naming it, and resumes to
   cb[0].on_step = [](const StepMetrics& m) {
     if (m.step == 5) throw CrashAt();
   };
-  const auto failed = run_ranks(crashed, 2, true, cb, std::chrono::seconds(20));
+  const auto failed = run_ranks(crashed, 2, true, cb);
   REQUIRE(failed[0].error);
   CHECK_THROWS_AS(std::rethrow_exception(failed[0].error), CrashAt);
   REQUIRE(failed[1].error);
@@ -291,15 +297,16 @@ TEST_CASE("a hung rank makes the other stop after the timeout, naming it") {
   const TrainingSettings s = tiny_settings(make_images(scratch));
   const fs::path session = scratch / "session";
   create_session(session, s);
-  // Rank 1 stalls (alive: its heartbeat goes on) before its first step for longer than the timeout.
+  // Rank 1 stalls (alive: its heartbeat goes on) before its first step until rank 0 has given up.
   std::vector<TrainingCallbacks> cb(2);
   cb[1].on_log = [](std::string_view m) {
-    if (m.starts_with("stage unet")) std::this_thread::sleep_for(std::chrono::seconds(8));
+    if (!m.starts_with("stage unet")) return;
+    while (!g_rank0_done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   };
-  const auto results = run_ranks(session, 2, true, cb, std::chrono::seconds(3));
+  const auto results = run_ranks(session, 2, true, cb, std::chrono::seconds(10));
   REQUIRE(results[0].error);
   CHECK_THROWS_AS(std::rethrow_exception(results[0].error), DistributedError);
-  CHECK_MESSAGE(results[0].error_text.find("rank 1 did not reach the gradient all-reduce within the timeout of 3 s") !=
+  CHECK_MESSAGE(results[0].error_text.find("rank 1 did not reach the gradient all-reduce within the timeout of 10 s") !=
                     std::string::npos,
                 results[0].error_text);
   MESSAGE("rank 0 said: " << results[0].error_text);
