@@ -225,7 +225,7 @@ void ProcessGroup::connect(torch::Device device) {
   d.device = device;
   try {
     if (device.is_cuda()) {
-      d.backend = make_nccl_backend(d.store, settings.rank, settings.world_size, settings.timeout);
+      d.backend = make_nccl_backend(d.store, settings.rank, settings.world_size, settings.timeout, device);
       d.backend_name = "nccl";
     } else {
       auto options = c10d::ProcessGroupGloo::Options::create(settings.timeout);

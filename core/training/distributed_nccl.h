@@ -10,8 +10,9 @@
 
 namespace kiln::training {
 
-// Throws InvalidRequestError when this build has no NCCL.
+// Makes `device` (a CUDA device) this process's current one, as torch.cuda.set_device before
+// init_process_group, and builds the group. Throws InvalidRequestError when this build has no NCCL.
 c10::intrusive_ptr<c10d::Backend> make_nccl_backend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world_size,
-                                                    std::chrono::milliseconds timeout);
+                                                    std::chrono::milliseconds timeout, c10::Device device);
 
 }  // namespace kiln::training
