@@ -13,7 +13,8 @@ what=${1:-app}
 pkgs=(build-essential cmake ninja-build ccache pkg-config git python3 python3-venv
       qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev
       qt6-httpserver-dev qt6-websockets-dev libqt6opengl6-dev libgl-dev help2man
-      libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev)
+      libopencv-dev libdlib-dev libdlib-data libquazip1-qt6-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev
+      libgloo-dev)  # gloo's headers: c10d's Gloo process group (data-parallel training on the CPU)
 if [ "$what" = test ] || [ "$what" = dev ]; then
   pkgs+=(clang libclang-rt-14-dev)  # the fuzz targets (scripts/fuzz.sh): clang and its libFuzzer runtime
 fi

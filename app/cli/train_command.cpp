@@ -1,21 +1,38 @@
 // kiln-cli train / export: DreamBooth (two stages) and LoRA sessions without the GUI.
 #include <QCommandLineParser>
+#include <QCoreApplication>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <tuple>
 #include <utility>
+#include <vector>
 
+#include "base/engine.h"
 #include "base/error.h"
 #include "bridge/resource_paths.h"
 #include "cli/commands.h"
+#include "training/distributed_settings.h"
 #include "training/session_export.h"
 #include "training/trainer.h"
+
+extern char** environ;
 
 namespace kiln::cli {
 
@@ -27,6 +44,10 @@ using training::TrainingSettings;
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int) { g_interrupted.store(true); }
 
+// The launcher's count of signals to pass on to its ranks.
+std::atomic<int> g_forward{0};
+extern "C" void on_launcher_signal(int) { g_forward.fetch_add(1); }
+
 std::string one_line(std::string s) {
   for (char& c : s) {
     if (c == '\n' || c == '\r') c = ' ';
@@ -34,9 +55,14 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// One line on stderr; exit code 2 for an impossible request, 1 for failed work.
-int report_error(const std::exception& e) {
-  std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+// One line on stderr; exit code 2 for an impossible request, 1 for failed work. A rank of a
+// data-parallel run other than 0 says which it is.
+int report_error(const std::exception& e, int rank = 0) {
+  if (rank != 0) {
+    std::fprintf(stderr, "kiln-cli (rank %d): error: %s\n", rank, one_line(e.what()).c_str());
+  } else {
+    std::fprintf(stderr, "kiln-cli: error: %s\n", one_line(e.what()).c_str());
+  }
   return dynamic_cast<const kiln::InvalidRequestError*>(&e) != nullptr ? 2 : 1;
 }
 
@@ -93,6 +119,9 @@ const char* kTrainHelp =
     "  --seed N                   Seed (default 1337)\n"
     "  --device cpu|cuda          Device (default cpu)\n"
     "  --mixed-precision no|fp16|bf16  CUDA only (default no)\n"
+    "  --optimizer NAME           adamw (default; 8 bytes of state a trained parameter), adamw8bit\n"
+    "                             (bitsandbytes' block-wise 8-bit AdamW: about 2 bytes), adafactor\n"
+    "                             (factored second moments, no first: rows + columns a matrix)\n"
     "  --gradient-checkpointing   Recompute UNet activations in the backward pass: less memory,\n"
     "                             about a third slower\n"
     "  --config DIR               Diffusers folder with configs for a single-file base that is\n"
@@ -102,6 +131,17 @@ const char* kTrainHelp =
     "                             --seed, --lora-rank, ...) may be given again with the same values,\n"
     "                             so the original command line with --resume appended works; a\n"
     "                             changed value is refused, naming the old and the new one\n"
+    "\n"
+    "Data-parallel training (docs/distributed.md): one process per device, gradients averaged over\n"
+    "them with PyTorch's c10d (Gloo on CPUs, NCCL between GPUs); the global batch is --batch-size x\n"
+    "the number of ranks. kiln-cli train reads the launchers' environment (RANK, WORLD_SIZE,\n"
+    "LOCAL_RANK, MASTER_ADDR, MASTER_PORT), so torchrun, srun and training operators start it like\n"
+    "any PyTorch job; all ranks need the session folder (a shared file system), rank 0 writes it.\n"
+    "  --nproc-per-node N         Start N local ranks itself (a rendezvous on a free loopback port);\n"
+    "                             with --device cuda each uses its own card (cuda:LOCAL_RANK)\n"
+    "  --dist-timeout SECONDS     How long a rank waits for the others (rendezvous, each gradient\n"
+    "                             exchange) before the run stops naming the rank that died or hung\n"
+    "                             (default 1800; it must cover a checkpoint or samples on rank 0)\n"
     "  -h, --help                 This help\n";
 
 const char* kExportHelp =
@@ -195,10 +235,141 @@ std::string fixed_option_change(const QCommandLineParser& p, const TrainingSetti
   for (const auto& [name, on, off] : flags) {
     if (set(name) && !on) return changed(name, off, "--" + std::string(name));
   }
+  if (set("optimizer") && value("optimizer") != training::to_string(s.optimizer)) {
+    return changed("optimizer", std::string(training::to_string(s.optimizer)), value("optimizer"));
+  }
   if (set("mixed-precision") && value("mixed-precision") != training::to_string(s.mixed_precision)) {
     return changed("mixed-precision", std::string(training::to_string(s.mixed_precision)), value("mixed-precision"));
   }
   return {};
+}
+
+// A loopback port nobody listens on now (the launcher's rendezvous).
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw FileError("cannot open a socket: " + system_error_text(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) throw FileError("cannot find a free loopback port: " + system_error_text(err));
+  return ntohs(addr.sin_port);
+}
+
+std::string exit_text(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = sigabbrev_np(sig);
+    return "was killed by signal " + std::to_string(sig) + (name ? " (SIG" + std::string(name) + ")" : std::string());
+  }
+  return "exited with code " + std::to_string(WEXITSTATUS(status));
+}
+
+// --nproc-per-node: runs `nproc` ranks of this kiln-cli on the prepared session, with the
+// launchers' environment and a rendezvous on a free loopback port, as torchrun's standalone
+// mode does. When one rank fails, the others stop on their own within the timeout (naming it);
+// any still running `timeout` + 30 s later are killed. Ctrl-C / SIGTERM reach every rank (they
+// save a checkpoint together and stop). Returns 0 when all finished, 130 when they stopped on a
+// request, else the first failed rank's code (1 for a signal).
+int launch_local_ranks(const fs::path& session, int nproc, double timeout_seconds) {
+  const int port = free_loopback_port();
+  const std::string exe = QCoreApplication::applicationFilePath().toStdString();
+  std::vector<std::string> base_env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string var = *e;
+    const std::string name = var.substr(0, var.find('='));
+    if (name == "RANK" || name == "WORLD_SIZE" || name == "LOCAL_RANK" || name == "LOCAL_WORLD_SIZE" ||
+        name == "MASTER_ADDR" || name == "MASTER_PORT" || name == "TORCHELASTIC_USE_AGENT_STORE") {
+      continue;
+    }
+    base_env.push_back(var);
+  }
+  std::fprintf(stderr, "kiln-cli train: starting %d ranks (c10d rendezvous on 127.0.0.1:%d)\n", nproc, port);
+  std::signal(SIGINT, on_launcher_signal);
+  std::signal(SIGTERM, on_launcher_signal);
+  std::vector<pid_t> pids(static_cast<std::size_t>(nproc), -1);
+  for (int r = 0; r < nproc; ++r) {
+    std::vector<std::string> env = base_env;
+    for (const auto& [k, v] : {std::pair<const char*, std::string>{"RANK", std::to_string(r)},
+                               {"LOCAL_RANK", std::to_string(r)},
+                               {"WORLD_SIZE", std::to_string(nproc)},
+                               {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
+                               {"MASTER_ADDR", "127.0.0.1"},
+                               {"MASTER_PORT", std::to_string(port)}}) {
+      env.push_back(std::string(k) + "=" + v);
+    }
+    const std::vector<std::string> argv_text = {exe,         "train", "--session", session.string(), "--resume",
+                                                "--dist-timeout", number_text(timeout_seconds)};
+    std::vector<char*> argv, envp;
+    for (const auto& a : argv_text) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), envp.data());
+    if (rc != 0) {
+      std::fprintf(stderr, "kiln-cli train: cannot start rank %d: %s\n", r, system_error_text(rc).c_str());
+      for (pid_t p : pids) {
+        if (p > 0) ::kill(p, SIGKILL);
+      }
+      for (pid_t p : pids) {
+        if (p > 0) ::waitpid(p, nullptr, 0);
+      }
+      return 1;
+    }
+    pids[static_cast<std::size_t>(r)] = pid;
+  }
+
+  int running = nproc, forwarded = 0, result = 0, failed_rank = -1;
+  bool all_stopped = true;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  while (running > 0) {
+    for (; forwarded < g_forward.load(); ++forwarded) {
+      for (pid_t p : pids) {
+        if (p > 0) ::kill(p, SIGINT);
+      }
+    }
+    int status = 0;
+    const pid_t done = ::waitpid(-1, &status, WNOHANG);
+    if (done <= 0) {
+      if (deadline && std::chrono::steady_clock::now() > *deadline) {
+        for (std::size_t r = 0; r < pids.size(); ++r) {
+          if (pids[r] > 0) {
+            std::fprintf(stderr, "kiln-cli train: rank %zu did not stop after rank %d failed; killing it\n", r,
+                         failed_rank);
+            ::kill(pids[r], SIGKILL);
+          }
+        }
+        deadline.reset();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    const auto it = std::find(pids.begin(), pids.end(), done);
+    if (it == pids.end()) continue;
+    const int rank = static_cast<int>(it - pids.begin());
+    *it = -1;
+    --running;
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    const bool stopped = WIFEXITED(status) && WEXITSTATUS(status) == 130;
+    if (!stopped) all_stopped = false;
+    if (!ok && !stopped && failed_rank < 0) {
+      failed_rank = rank;
+      result = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+      std::fprintf(stderr, "kiln-cli train: rank %d %s; the other ranks stop within --dist-timeout (%s s)\n", rank,
+                   exit_text(status).c_str(), number_text(timeout_seconds).c_str());
+      deadline = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000.0) + 30000);
+    }
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (failed_rank >= 0) return result;
+  return all_stopped ? 130 : 0;
 }
 
 }  // namespace
@@ -211,7 +382,8 @@ int run_train(const QStringList& args) {
                               "prior-loss-weight", "text-encoder-steps", "unet-steps", "lr-text", "lr-unet",
                               "lr-schedule", "warmup-steps", "resolution", "batch-size", "gradient-accumulation",
                               "offset-noise", "min-snr-gamma", "lora-rank", "lora-alpha", "save-every", "keep-checkpoints",
-                              "sample-every", "sample-prompt", "seed", "device", "mixed-precision", "config"};
+                              "sample-every", "sample-prompt", "seed", "device", "mixed-precision", "config",
+                              "nproc-per-node", "dist-timeout", "optimizer"};
   for (const QString& name : valued) p.addOption({name, name, QStringLiteral("VALUE")});
   for (const char* flag : {"filename-captions", "lora-text-encoder", "resume", "gradient-checkpointing"}) {
     p.addOption({QString::fromLatin1(flag), QString::fromLatin1(flag)});
@@ -234,9 +406,74 @@ int run_train(const QStringList& args) {
     return 2;
   }
   const fs::path session = p.value(QStringLiteral("session")).toStdString();
-  const bool exists = fs::exists(session / "settings.json");
   const bool resume = p.isSet(QStringLiteral("resume"));
 
+  // Data-parallel: the launchers' environment, or --nproc-per-node.
+  training::DistributedSettings dist;
+  int nproc = 1;
+  double timeout_seconds = 1800;
+  try {
+    if (const auto from_env = training::distributed_from_environment()) dist = *from_env;
+  } catch (const std::exception& e) {
+    return report_error(e);
+  }
+  if (!number_option(p, QStringLiteral("nproc-per-node"), nproc) ||
+      !number_option(p, QStringLiteral("dist-timeout"), timeout_seconds)) {
+    return 2;
+  }
+  if (nproc < 1 || nproc > 64) {
+    std::fprintf(stderr, "kiln-cli train: --nproc-per-node must be 1..64, got %d\n", nproc);
+    return 2;
+  }
+  if (!(timeout_seconds > 0) || timeout_seconds > 7 * 24 * 3600) {
+    std::fprintf(stderr, "kiln-cli train: --dist-timeout must be a positive number of seconds\n");
+    return 2;
+  }
+  if (nproc > 1 && dist.active()) {
+    std::fprintf(stderr,
+                 "kiln-cli train: --nproc-per-node starts the ranks itself; under a launcher that sets WORLD_SIZE "
+                 "(torchrun, srun) leave it out\n");
+    return 2;
+  }
+  dist.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000.0));
+  const int world = nproc > 1 ? nproc : dist.world_size;
+  // Ranks sharing a machine share its cores: OMP_NUM_THREADS when the launcher set it (torchrun
+  // sets 1), else the cores divided by LOCAL_WORLD_SIZE; KILN_THREADS overrides both.
+  if (dist.active() && std::getenv("KILN_THREADS") == nullptr) {
+    auto env_number = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v != nullptr ? std::atoi(v) : 0;
+    };
+    int threads = env_number("OMP_NUM_THREADS");
+    if (threads <= 0) {
+      const int local = std::max(1, env_number("LOCAL_WORLD_SIZE"));
+      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local);
+    }
+    kiln::init_engine({threads});
+  }
+
+  // Ranks other than 0 train the session rank 0 prepared (they join it once rank 0 is there),
+  // print only their errors, and write nothing of the session.
+  if (dist.rank != 0) {
+    try {
+      training::TrainingCallbacks quiet;
+      std::stop_source stop;
+      std::signal(SIGINT, on_sigint);
+      std::signal(SIGTERM, on_sigint);
+      std::jthread watcher([&stop](std::stop_token done) {
+        while (!done.stop_requested() && !g_interrupted.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (g_interrupted.load()) stop.request_stop();
+      });
+      training::RunOptions options;
+      options.distributed = dist;
+      const training::TrainingOutcome outcome = training::run_training(session, stop.get_token(), quiet, options);
+      return outcome.stopped ? 130 : 0;
+    } catch (const std::exception& e) {
+      return report_error(e, dist.rank);
+    }
+  }
+
+  const bool exists = fs::exists(session / "settings.json");
   try {
     TrainingSettings s;
     if (exists) {
@@ -274,6 +511,17 @@ int run_train(const QStringList& args) {
         if (!p.isSet(QStringLiteral("lr-text"))) s.text_encoder.learning_rate = 5e-5;
       }
       s.lora_text_encoder = p.isSet(QStringLiteral("lora-text-encoder"));
+      if (p.isSet(QStringLiteral("optimizer"))) {
+        const QString name = p.value(QStringLiteral("optimizer"));
+        if (name == QLatin1String("adamw")) s.optimizer = training::OptimizerKind::AdamW;
+        else if (name == QLatin1String("adamw8bit")) s.optimizer = training::OptimizerKind::AdamW8bit;
+        else if (name == QLatin1String("adafactor")) s.optimizer = training::OptimizerKind::Adafactor;
+        else {
+          std::fprintf(stderr, "kiln-cli train: --optimizer must be adamw, adamw8bit or adafactor, got '%s'\n",
+                       qPrintable(name));
+          return 2;
+        }
+      }
       s.gradient_checkpointing = p.isSet(QStringLiteral("gradient-checkpointing"));
       if (!number_option(p, QStringLiteral("lora-alpha"), s.lora_alpha) ||
           !number_option(p, QStringLiteral("resolution"), s.resolution) ||
@@ -315,12 +563,21 @@ int run_train(const QStringList& args) {
         return 2;
       }
     }
+    if (world > 1 && !exists) s.data_parallel = true;  // per-example random streams (docs/distributed.md)
+    if (world > 1 && !s.data_parallel) {
+      std::fprintf(stderr,
+                   "kiln-cli train: %s was started for one process (its random draws follow diffusers' order); "
+                   "data-parallel training needs a session started with several ranks\n",
+                   session.string().c_str());
+      return 2;
+    }
     training::validate_settings(s);
     if (exists) {
       training::write_session_settings(session, s);
     } else {
       training::create_session(session, s);
     }
+    if (nproc > 1) return launch_local_ranks(session, nproc, timeout_seconds);
 
     // Ctrl-C: the handler only sets a flag; a watcher turns it into a stop request.
     std::stop_source stop;
@@ -352,7 +609,9 @@ int run_train(const QStringList& args) {
     cb.on_sample = [](const fs::path& path, std::int64_t step, const std::string&) {
       std::fprintf(stderr, "kiln-cli train: sample at step %lld: %s\n", static_cast<long long>(step), path.string().c_str());
     };
-    const training::TrainingOutcome outcome = training::run_training(session, stop.get_token(), cb);
+    training::RunOptions run_options;
+    run_options.distributed = dist;
+    const training::TrainingOutcome outcome = training::run_training(session, stop.get_token(), cb, run_options);
     watcher.request_stop();
     if (outcome.stopped) {
       std::cout << "stopped at step " << outcome.global_step << " of " << outcome.total_steps

@@ -31,9 +31,41 @@ torch::Tensor sample_latents(const torch::Tensor& moments, double scaling_factor
   return posterior.sample(generator) * scaling_factor;
 }
 
+NoiseDraw draw_noise(const torch::Tensor& latents, const NoiseSchedule& schedule, at::Generator& generator,
+                     const DiffusionLossOptions& options) {
+  const std::int64_t batch = latents.size(0);
+  NoiseDraw draw;
+  // The reference draws randn_like(latents) where its latents are channels-last (torch's CPU VAE
+  // moments come out NHWC); a non-contiguous normal_ takes torch's per-element path, which draws
+  // other numbers than the contiguous one. Drawing into the same layout reproduces its noise and
+  // leaves the generator where it leaves it (golden/training: bit-identical noise and timesteps).
+  draw.noise = torch::empty(latents.sizes(), torch::TensorOptions().dtype(torch::kFloat).memory_format(
+                                                  torch::MemoryFormat::ChannelsLast))
+                   .normal_(0.0, 1.0, generator)
+                   .contiguous()
+                   .to(latents.device(), latents.scalar_type());
+  if (options.offset_noise != 0.0) {
+    draw.noise = draw.noise + options.offset_noise * randn_cpu({batch, latents.size(1), 1, 1}, generator, latents);
+  }
+  draw.timesteps = torch::randint(0, schedule.num_train_timesteps(), {batch}, generator,
+                                  torch::TensorOptions().dtype(torch::kLong));
+  return draw;
+}
+
 DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Tensor& latents,
                              const torch::Tensor& encoder_hidden_states, const NoiseSchedule& schedule,
                              at::Generator& generator, const DiffusionLossOptions& options,
+                             const models::UNetAddedCond* added_cond) {
+  if (options.prior_preservation && latents.size(0) % 2 != 0) {
+    throw InvalidRequestError("prior preservation needs a batch of instance and class images in equal numbers");
+  }
+  return diffusion_loss(std::move(unet), latents, encoder_hidden_states, schedule,
+                        draw_noise(latents, schedule, generator, options), options, added_cond);
+}
+
+DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Tensor& latents,
+                             const torch::Tensor& encoder_hidden_states, const NoiseSchedule& schedule,
+                             const NoiseDraw& draw, const DiffusionLossOptions& options,
                              const models::UNetAddedCond* added_cond) {
   const std::int64_t batch = latents.size(0);
   if (options.prior_preservation && batch % 2 != 0) {
@@ -41,20 +73,8 @@ DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Ten
   }
   DiffusionLoss out;
   out.latents = latents;
-  // The reference draws randn_like(latents) where its latents are channels-last (torch's CPU VAE
-  // moments come out NHWC); a non-contiguous normal_ takes torch's per-element path, which draws
-  // other numbers than the contiguous one. Drawing into the same layout reproduces its noise and
-  // leaves the generator where it leaves it (golden/training: bit-identical noise and timesteps).
-  out.noise = torch::empty(latents.sizes(), torch::TensorOptions().dtype(torch::kFloat).memory_format(
-                                                 torch::MemoryFormat::ChannelsLast))
-                  .normal_(0.0, 1.0, generator)
-                  .contiguous()
-                  .to(latents.device(), latents.scalar_type());
-  if (options.offset_noise != 0.0) {
-    out.noise = out.noise + options.offset_noise * randn_cpu({batch, latents.size(1), 1, 1}, generator, latents);
-  }
-  out.timesteps = torch::randint(0, schedule.num_train_timesteps(), {batch}, generator,
-                                 torch::TensorOptions().dtype(torch::kLong));
+  out.noise = draw.noise;
+  out.timesteps = draw.timesteps;
   const torch::Tensor acp = at_timesteps(schedule.alphas_cumprod, out.timesteps, latents);
   const torch::Tensor sqrt_acp = acp.sqrt();
   const torch::Tensor sqrt_one_minus = (1.0 - acp).sqrt();

@@ -51,6 +51,21 @@ struct DiffusionLoss {
 // and scales it: what the UNet trains on.
 torch::Tensor sample_latents(const torch::Tensor& moments, double scaling_factor, at::Generator& generator);
 
+// Steps 2-3: the noise and the timesteps for `latents`, drawn from `generator` in that order.
+struct NoiseDraw {
+  torch::Tensor noise;      // like latents
+  torch::Tensor timesteps;  // [B] int64, CPU
+};
+NoiseDraw draw_noise(const torch::Tensor& latents, const NoiseSchedule& schedule, at::Generator& generator,
+                     const DiffusionLossOptions& options);
+
+// The loss with the noise and timesteps given (data-parallel training draws them per example,
+// each from a generator of its own, and concatenates them).
+DiffusionLoss diffusion_loss(models::UNet2DConditionModel unet, const torch::Tensor& latents,
+                             const torch::Tensor& encoder_hidden_states, const NoiseSchedule& schedule,
+                             const NoiseDraw& draw, const DiffusionLossOptions& options,
+                             const models::UNetAddedCond* added_cond = nullptr);
+
 // Steps 2-3 and the loss, on latents from sample_latents. `encoder_hidden_states` [B, 77, dim]
 // carries gradients when the text encoder is being trained.
 // `added_cond`: SDXL's pooled text embeddings and micro-conditioning ids; null for SD 1.x/2.x.

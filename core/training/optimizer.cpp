@@ -13,10 +13,16 @@ AdamW::AdamW(NamedParameters parameters, AdamWOptions options)
   exp_avg_sq_.resize(parameters_.size());
 }
 
-void AdamW::zero_grad() {
-  for (auto& [name, p] : parameters_) {
-    if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
+void Optimizer::zero_grad() {
+  for (const auto& [name, p] : parameters()) {
+    if (p.grad().defined()) const_cast<torch::Tensor&>(p).mutable_grad() = torch::Tensor();
   }
+}
+
+std::int64_t Optimizer::state_bytes() const {
+  std::int64_t bytes = 0;
+  for (const auto& [name, t] : state()) bytes += t.numel() * static_cast<std::int64_t>(t.element_size());
+  return bytes;
 }
 
 void AdamW::step(double lr) {

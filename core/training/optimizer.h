@@ -21,26 +21,41 @@ struct AdamWOptions {
 
 using NamedParameters = std::vector<std::pair<std::string, torch::Tensor>>;
 
-class AdamW {
+// What the trainer steps: AdamW here, the memory savers of memory_optimizers.h.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update with learning rate `lr` of every parameter that has a gradient.
+  virtual void step(double lr) = 0;
+  void zero_grad();
+  virtual std::int64_t steps() const = 0;
+  virtual const NamedParameters& parameters() const = 0;
+  // The state as named tensors (a checkpoint holds them); the step count travels separately.
+  virtual NamedParameters state() const = 0;
+  // Restores what state() returned. Throws FormatError (naming `source`) for a missing or
+  // mis-shaped entry.
+  virtual void load_state(const NamedParameters& state, std::int64_t steps, const std::string& source) = 0;
+  // Bytes of the state tensors.
+  std::int64_t state_bytes() const;
+};
+
+class AdamW : public Optimizer {
  public:
   AdamW(NamedParameters parameters, AdamWOptions options = {});
 
   // One update with learning rate `lr` of every parameter that has a gradient:
   //   p *= 1 - lr * wd;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
   //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-  void step(double lr);
-  void zero_grad();
+  void step(double lr) override;
 
-  std::int64_t steps() const { return steps_; }
-  const NamedParameters& parameters() const { return parameters_; }
+  std::int64_t steps() const override { return steps_; }
+  const NamedParameters& parameters() const override { return parameters_; }
   const AdamWOptions& options() const { return options_; }
 
   // "exp_avg.<name>", "exp_avg_sq.<name>" (fp32, on the parameters' device) for every parameter
-  // that has state; the step count travels separately.
-  NamedParameters state() const;
-  // Restores what state() returned. Throws FormatError (naming `source`) for a missing or
-  // mis-shaped entry.
-  void load_state(const NamedParameters& state, std::int64_t steps, const std::string& source);
+  // that has state.
+  NamedParameters state() const override;
+  void load_state(const NamedParameters& state, std::int64_t steps, const std::string& source) override;
 
  private:
   NamedParameters parameters_;

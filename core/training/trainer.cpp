@@ -19,7 +19,9 @@
 #include "pipelines/model_loading.h"
 #include "pipelines/stable_diffusion_pipeline.h"
 #include "training/diffusion_loss.h"
+#include "training/distributed.h"
 #include "training/lora_network.h"
+#include "training/memory_optimizers.h"
 #include "training/mixed_precision.h"
 #include "training/optimizer.h"
 #include "training/session_export.h"
@@ -38,6 +40,14 @@ std::uint64_t resident_bytes() {
   std::uint64_t size = 0, resident = 0;
   if (statm >> size >> resident) return resident * 4096ull;
   return 0;
+}
+
+// splitmix64's finaliser: the seeds of the per-example generators.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
 }
 
 std::string format_step(std::int64_t step) {
@@ -85,7 +95,8 @@ class Trainer {
   Trainer(fs::path dir, std::stop_token stop, const TrainingCallbacks& callbacks)
       : dir_(std::move(dir)), stop_(std::move(stop)), cb_(callbacks) {}
 
-  TrainingOutcome run(bool resume) {
+  TrainingOutcome run(const RunOptions& options) {
+    const bool resume = options.resume;
     // Adam's second moments of small gradients can fall into float denormals, which CPUs handle
     // far slower. Flushing them to zero, as torch.set_flush_denormal(True) does, changes nothing
     // an update could show (sqrt(v) ~ 1e-19 against eps = 1e-8); bench_train measures 0.051 vs
@@ -94,10 +105,31 @@ class Trainer {
       FlushDenormals() { at::globalContext().setFlushDenormal(true); }
       ~FlushDenormals() { at::globalContext().setFlushDenormal(false); }
     } flush_denormals;
+    validate_distributed(options.distributed);
+    // Several ranks: rank 0 has prepared the session when the others are let in.
+    if (options.distributed.active()) group_ = std::make_unique<ProcessGroup>(options.distributed);
     settings_ = read_session_settings(dir_);
     validate_settings(settings_);
-    fs::create_directories(dir_ / "checkpoints");
-    log_.open(dir_ / "log.txt", std::ios::app);
+    if (options.distributed.active()) {
+      if (!settings_.data_parallel) {
+        throw InvalidRequestError("the session " + dir_.string() +
+                                      " was made for one process: its random draws follow diffusers' order, "
+                                      "which several ranks cannot share",
+                                  "start a new session for data-parallel training (kiln-cli train makes one "
+                                  "when it is launched with several ranks)");
+      }
+      // "cuda" on several ranks: each its own card.
+      if (settings_.device == "cuda") settings_.device = "cuda:" + std::to_string(options.distributed.local_rank);
+      group_->connect(torch::Device(settings_.device));
+    }
+    if (is_main()) {
+      fs::create_directories(dir_ / "checkpoints");
+      log_.open(dir_ / "log.txt", std::ios::app);
+    }
+    if (group_) {
+      log("rank " + std::to_string(rank()) + " of " + std::to_string(world()) + " (c10d " + group_->backend() +
+          "), global batch " + std::to_string(settings_.batch_size * world()));
+    }
     stages_ = settings_.stages();
     total_steps_ = 0;
     for (Stage s : stages_) total_steps_ += settings_.stage(s).steps;
@@ -115,15 +147,22 @@ class Trainer {
       pos = restore(*checkpoint);
       log("resumed from " + checkpoint->path.string() + " at step " + std::to_string(pos.global_step));
     } else {
-      std::error_code ec;
-      fs::remove(metrics_path(dir_), ec);
+      if (is_main()) {
+        std::error_code ec;
+        fs::remove(metrics_path(dir_), ec);
+      }
       log("training " + std::string(to_string(settings_.method)) + " on " + settings_.base_model.string() + ", " +
           std::to_string(total_steps_) + " steps");
     }
-    truncate_metrics(pos.global_step);
-    if (!checkpoint) snapshot_dataset();
+    if (is_main()) {
+      truncate_metrics(pos.global_step);
+      if (!checkpoint) snapshot_dataset();
+      if (settings_.prior_preservation()) ensure_class_images();
+    }
+    // The other ranks read the dataset copy and class images once rank 0 has written them.
+    if (group_) group_->barrier();
     prepare_data();
-    if (stop_.stop_requested()) {  // while the images were being prepared: nothing trained, nothing saved
+    if (!group_ && stop_.stop_requested()) {  // while the images were being prepared: nothing trained, nothing saved
       TrainingOutcome stopped;
       stopped.stopped = true;
       stopped.global_step = pos.global_step;
@@ -140,6 +179,7 @@ class Trainer {
       outcome.global_step = pos.global_step;
       if (stopped) {
         outcome.stopped = true;
+        if (group_) group_->barrier();  // rank 0 has saved
         outcome.checkpoint = latest_checkpoint(dir_);
         log("stopped at step " + std::to_string(pos.global_step) + "; checkpoint saved");
         return outcome;
@@ -147,6 +187,7 @@ class Trainer {
     }
     outcome.finished = true;
     outcome.global_step = pos.global_step;
+    if (group_) group_->barrier();  // rank 0 has saved
     outcome.checkpoint = latest_checkpoint(dir_);
     log("finished: " + std::to_string(pos.global_step) + " steps");
     return outcome;
@@ -157,6 +198,13 @@ class Trainer {
     if (log_) log_ << message << '\n' << std::flush;
     if (cb_.on_log) cb_.on_log(message);
   }
+
+  int rank() const { return group_ ? group_->rank() : 0; }
+  int world() const { return group_ ? group_->world_size() : 1; }
+  // Rank 0 (or the only process) writes the session's files.
+  bool is_main() const { return rank() == 0; }
+  // A stop request that ends preparations: a single process only (ranks agree on stops per step).
+  bool stop_now() const { return !group_ && stop_.stop_requested(); }
 
   void load_model() {
     pipelines::ModelLoadOptions options;
@@ -236,7 +284,7 @@ class Trainer {
     if (missing > 0) {
       log("generating " + std::to_string(missing) + " class images for \"" + settings_.class_prompt + "\"");
       for (int i = 0; i < missing; ++i) {
-        if (stop_.stop_requested()) return;  // run() sees the stop; the images made so far stay
+        if (stop_now()) return;  // run() sees the stop; the images made so far stay
         const int n = static_cast<int>(existing.size()) + i;
         pipelines::GenerationRequest request;
         request.prompt = settings_.class_prompt;
@@ -306,8 +354,9 @@ class Trainer {
 
   void prepare_data() {
     instances_ = snapshot_examples();
-    if (settings_.prior_preservation()) ensure_class_images();
-    if (stop_.stop_requested()) return;
+    // Rank 0 made the class images before the barrier (run()): the others only list them.
+    if (settings_.prior_preservation() && !is_main()) ensure_class_images();
+    if (stop_now()) return;
     log(std::to_string(instances_.size()) + " instance images" +
         (classes_.empty() ? std::string() : ", " + std::to_string(classes_.size()) + " class images"));
     for (const auto& e : instances_) log("  " + e.image.filename().string() + ": \"" + e.prompt + "\"");
@@ -318,7 +367,7 @@ class Trainer {
                           std::vector<torch::Tensor>& ids) {
       torch::NoGradGuard no_grad;
       for (const auto& e : examples) {
-        if (stop_.stop_requested()) return;
+        if (stop_now()) return;
         // Encoding hundreds of full-size images takes minutes on a CPU: say how far it is.
         if (std::chrono::steady_clock::now() - last_report > std::chrono::seconds(10)) {
           log("preparing images: " + std::to_string(done) + " of " + std::to_string(total));
@@ -356,26 +405,44 @@ class Trainer {
     torch::Tensor inputs;  // pixels [B,3,R,R] or moments [B,8,h,w]
     torch::Tensor ids;     // [B, 77]; SDXL [B, 2, 77]
     std::vector<std::int64_t> instance_index;
+    std::vector<std::uint64_t> seeds;  // data_parallel: each row's generator seed
   };
 
+  // This rank's share of micro-step `micro_step`: the global batch (batch_size x world) holds
+  // positions micro_step * G + j of the shuffled sequence, j = 0..G-1; rank r takes the slots
+  // j = r * batch_size + k. One process is rank 0 of 1: the positions it always had.
   Batch batch_for(Stage stage, std::int64_t micro_step) {
     const std::uint64_t salt = stage == Stage::TextEncoder ? 1 : 2;
+    const std::int64_t global_batch = static_cast<std::int64_t>(settings_.batch_size) * world();
+    const std::int64_t first_slot = static_cast<std::int64_t>(settings_.batch_size) * rank();
+    auto seed_of = [&](std::int64_t slot, bool class_image) {
+      std::uint64_t h = mix(settings_.seed);
+      for (std::uint64_t v : {salt, static_cast<std::uint64_t>(micro_step), static_cast<std::uint64_t>(slot),
+                              std::uint64_t{class_image}}) {
+        h = mix(h ^ v);
+      }
+      return h;
+    };
     std::vector<torch::Tensor> inputs, ids;
     Batch b;
     const std::int64_t n = static_cast<std::int64_t>(instances_.size());
     for (int k = 0; k < settings_.batch_size; ++k) {
-      const std::int64_t i = example_at(micro_step * settings_.batch_size + k, n, salt);
+      const std::int64_t slot = first_slot + k;
+      const std::int64_t i = example_at(micro_step * global_batch + slot, n, salt);
       inputs.push_back(instance_inputs_[static_cast<std::size_t>(i)]);
       ids.push_back(instance_ids_[static_cast<std::size_t>(i)]);
       b.instance_index.push_back(i);
+      b.seeds.push_back(seed_of(slot, false));
     }
     if (!classes_.empty()) {
       const std::int64_t m = static_cast<std::int64_t>(classes_.size());
       for (int k = 0; k < settings_.batch_size; ++k) {
-        const std::int64_t i = example_at(micro_step * settings_.batch_size + k, m, salt + 16);
+        const std::int64_t slot = first_slot + k;
+        const std::int64_t i = example_at(micro_step * global_batch + slot, m, salt + 16);
         inputs.push_back(class_inputs_[static_cast<std::size_t>(i)]);
         ids.push_back(class_ids_[static_cast<std::size_t>(i)]);
         b.instance_index.push_back(-1 - i);
+        b.seeds.push_back(seed_of(slot, true));
       }
     }
     b.inputs = torch::stack(inputs).to(device_);
@@ -468,7 +535,8 @@ class Trainer {
     model_.text_encoder->train();
     NamedParameters params = trainable(stage);
     AdamWOptions adam{settings_.adam_beta1, settings_.adam_beta2, settings_.weight_decay, settings_.adam_epsilon};
-    AdamW optimizer(params, adam);
+    const std::unique_ptr<Optimizer> optimizer_ptr = make_optimizer(settings_.optimizer, params, adam);
+    Optimizer& optimizer = *optimizer_ptr;
     if (pending_optimizer_ && pending_stage_ == stage) {
       optimizer.load_state(*pending_optimizer_, pending_optimizer_steps_, checkpoint_path(dir_).string());
     }
@@ -484,9 +552,10 @@ class Trainer {
     if (pos.stage_step < ss.steps) log("stage " + std::string(to_string(stage)) + ": " + std::to_string(ss.steps) + " steps");
 
     std::int64_t last_saved = pos.stage_step;
+    bool agreed_stop = false;  // several ranks: a stop any of them saw at the last step
     while (pos.stage_step < ss.steps) {
-      if (stop_.stop_requested()) {
-        if (pos.stage_step != last_saved) save_checkpoint(stage, pos, optimizer);
+      if (group_ ? agreed_stop : stop_.stop_requested()) {
+        if (pos.stage_step != last_saved && is_main()) save_checkpoint(stage, pos, optimizer);
         return true;
       }
       const auto started = std::chrono::steady_clock::now();
@@ -495,11 +564,25 @@ class Trainer {
       for (int a = 0; a < settings_.gradient_accumulation; ++a) {
         const Batch batch = batch_for(stage, pos.stage_step * settings_.gradient_accumulation + a);
         torch::Tensor latents;
+        std::optional<NoiseDraw> draw;  // data_parallel: drawn per example
         {
           torch::NoGradGuard no_grad;
           const torch::Tensor moments =
               settings_.cache_latents ? batch.inputs : model_.vae->encode_moments(batch.inputs);
-          latents = sample_latents(moments, model_.vae->config().scaling_factor, gen_);
+          if (settings_.data_parallel) {
+            std::vector<torch::Tensor> rows, noise, timesteps;
+            for (std::int64_t r = 0; r < moments.size(0); ++r) {
+              at::Generator g = at::make_generator<at::CPUGeneratorImpl>(batch.seeds[static_cast<std::size_t>(r)]);
+              rows.push_back(sample_latents(moments.slice(0, r, r + 1), model_.vae->config().scaling_factor, g));
+              NoiseDraw d = draw_noise(rows.back(), schedule_, g, loss_options);
+              noise.push_back(d.noise);
+              timesteps.push_back(d.timesteps);
+            }
+            latents = torch::cat(rows);
+            draw = NoiseDraw{torch::cat(noise), torch::cat(timesteps)};
+          } else {
+            latents = sample_latents(moments, model_.vae->config().scaling_factor, gen_);
+          }
         }
         torch::Tensor loss;
         {
@@ -508,14 +591,26 @@ class Trainer {
           if (stage == Stage::UNet && !unet_lora_.empty()) unet_lora_.apply();
           models::UNetAddedCond added;
           if (cond.pooled.defined()) added = added_conditioning(cond);
-          loss = diffusion_loss(model_.unet, latents, cond.hidden, schedule_, gen_, loss_options,
-                                cond.pooled.defined() ? &added : nullptr)
+          loss = (draw ? diffusion_loss(model_.unet, latents, cond.hidden, schedule_, *draw, loss_options,
+                                        cond.pooled.defined() ? &added : nullptr)
+                       : diffusion_loss(model_.unet, latents, cond.hidden, schedule_, gen_, loss_options,
+                                        cond.pooled.defined() ? &added : nullptr))
                      .loss;
         }
         const double value = loss.item<double>();
-        if (!std::isfinite(value)) fail_non_finite("loss", stage, pos);
+        // Several ranks decide on the averaged loss below, all alike.
+        if (!group_ && !std::isfinite(value)) fail_non_finite("loss", stage, pos);
         loss_sum += value / settings_.gradient_accumulation;
         precision.backward(loss / settings_.gradient_accumulation);
+      }
+      if (group_) {
+        // The ranks' gradients averaged (each rank's loss is its examples' mean, so the average
+        // is the global batch's mean), then the step's loss and any stop request.
+        group_->average_gradients(params);
+        const std::vector<double> sums = group_->sum({loss_sum, stop_.stop_requested() ? 1.0 : 0.0});
+        loss_sum = sums[0] / world();
+        agreed_stop = sums[1] > 0;
+        if (!std::isfinite(loss_sum)) fail_non_finite("loss", stage, pos);
       }
       const bool step_ok = precision.unscale(params);
       const double grad_norm = clip_grad_norm(params, settings_.max_grad_norm);
@@ -537,15 +632,17 @@ class Trainer {
       m.grad_norm = grad_norm;
       m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       m.memory = resident_bytes();
-      append_metrics(m);
-      if (cb_.on_step) cb_.on_step(m);
+      if (is_main()) {
+        append_metrics(m);
+        if (cb_.on_step) cb_.on_step(m);
+      }
 
       const bool stage_end = pos.stage_step == ss.steps;
       if (stage_end || (settings_.save_every > 0 && pos.stage_step % settings_.save_every == 0)) {
-        save_checkpoint(stage, pos, optimizer);
+        if (is_main()) save_checkpoint(stage, pos, optimizer);
         last_saved = pos.stage_step;
       }
-      if (settings_.sample_every > 0 && (pos.stage_step % settings_.sample_every == 0 || stage_end)) {
+      if (is_main() && settings_.sample_every > 0 && (pos.stage_step % settings_.sample_every == 0 || stage_end)) {
         write_samples(stage, pos);
       }
     }
@@ -589,7 +686,7 @@ class Trainer {
 
   // --- checkpoints ------------------------------------------------------------------------------
 
-  void save_checkpoint(Stage stage, const StagePosition& pos, const AdamW& optimizer) {
+  void save_checkpoint(Stage stage, const StagePosition& pos, const Optimizer& optimizer) {
     io::NamedTensors tensors;
     if (settings_.method == TrainingMethod::LoRA) {
       for (const auto& [name, t] : trainable(Stage::TextEncoder)) tensors.emplace_back("lora." + name, t.detach());
@@ -612,6 +709,8 @@ class Trainer {
                        {"global_step", pos.global_step},
                        {"optimizer_steps", optimizer.steps()},
                        {"finished", finished},
+                       // Several ranks: what the step's global batch was (batch_size x world).
+                       {"world_size", world()},
                        {"method", to_string(settings_.method)},
                        {"family", convert::to_string(model_.family)},
                        // Its name, not its path: a session moved to another machine (or the model
@@ -669,6 +768,13 @@ class Trainer {
       unet_lora_.load(lora, source);
     }
     gen_.set_state(rng.contiguous());
+    const int written_by = meta.value("world_size", 1);
+    if (written_by != world()) {
+      log("the checkpoint was written by " + std::to_string(written_by) + " rank(s), this run has " +
+          std::to_string(world()) + ": the global batch changes from " +
+          std::to_string(settings_.batch_size * written_by) + " to " + std::to_string(settings_.batch_size * world()) +
+          " examples per step from here on (docs/distributed.md)");
+    }
 
     StagePosition pos;
     pos.global_step = info.global_step;
@@ -733,6 +839,7 @@ class Trainer {
   NoiseSchedule schedule_;
   text::PadConvention pad_ = text::PadConvention::SD1;
   at::Generator gen_;
+  std::unique_ptr<ProcessGroup> group_;  // several ranks only
   std::vector<LoRANetwork> te_loras_;  // none, one, or SDXL's two
   LoRANetwork unet_lora_;
   std::vector<TrainingExample> instances_, classes_;
@@ -749,7 +856,7 @@ class Trainer {
 TrainingOutcome run_training(const fs::path& session, std::stop_token stop, const TrainingCallbacks& callbacks,
                              const RunOptions& options) {
   Trainer trainer(session, std::move(stop), callbacks);
-  return trainer.run(options.resume);
+  return trainer.run(options);
 }
 
 }  // namespace kiln::training

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "training/distributed_settings.h"
 #include "training/training_settings.h"
 
 namespace kiln::training {
@@ -105,6 +106,14 @@ struct TrainingOutcome {
 
 struct RunOptions {
   bool resume = true;  // continue from the latest checkpoint when there is one
+  // This process's place in a data-parallel run (docs/distributed.md). world_size > 1 needs the
+  // session's data_parallel setting; every rank runs run_training() on the same session folder
+  // (a shared file system across nodes): rank 0 alone writes the dataset copy, metrics,
+  // samples, checkpoints and log.txt, and calls on_step / on_sample / on_checkpoint; every rank
+  // loads the same checkpoint on resume. Gradients are averaged over the ranks before clipping
+  // and the optimizer step; a stop request on any rank stops all after the step they are in.
+  // A rank that dies or hangs makes the others throw DistributedError naming it.
+  DistributedSettings distributed;
 };
 
 // Throws InvalidRequestError (settings), FileError/FormatError (model, images, session files),

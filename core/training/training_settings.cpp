@@ -19,6 +19,15 @@ std::string_view to_string(MixedPrecision precision) {
 }
 std::string_view to_string(CaptionSource source) { return source == CaptionSource::FileNames ? "filenames" : "captions"; }
 
+std::string_view to_string(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::AdamW8bit: return "adamw8bit";
+    case OptimizerKind::Adafactor: return "adafactor";
+    case OptimizerKind::AdamW: break;
+  }
+  return "adamw";
+}
+
 std::vector<Stage> TrainingSettings::stages() const {
   std::vector<Stage> out;
   if (text_encoder.steps > 0 && (method == TrainingMethod::DreamBooth || lora_text_encoder)) {
@@ -51,6 +60,7 @@ nlohmann::json to_json(const TrainingSettings& s) {
       {"adam_beta2", s.adam_beta2},
       {"weight_decay", s.weight_decay},
       {"adam_epsilon", s.adam_epsilon},
+      {"optimizer", to_string(s.optimizer)},
       {"max_grad_norm", s.max_grad_norm},
       {"offset_noise", s.offset_noise},
       {"min_snr_gamma", s.min_snr_gamma},
@@ -72,6 +82,7 @@ nlohmann::json to_json(const TrainingSettings& s) {
       {"device", s.device},
       {"mixed_precision", to_string(s.mixed_precision)},
       {"gradient_checkpointing", s.gradient_checkpointing},
+      {"data_parallel", s.data_parallel},
   };
 }
 
@@ -140,6 +151,8 @@ TrainingSettings settings_from_json(const nlohmann::json& j, const fs::path& pat
   read(j, "adam_beta2", s.adam_beta2, path);
   read(j, "weight_decay", s.weight_decay, path);
   read(j, "adam_epsilon", s.adam_epsilon, path);
+  read_enum(j, "optimizer", s.optimizer, {OptimizerKind::AdamW, OptimizerKind::AdamW8bit, OptimizerKind::Adafactor},
+            path);
   read(j, "max_grad_norm", s.max_grad_norm, path);
   read(j, "offset_noise", s.offset_noise, path);
   read(j, "min_snr_gamma", s.min_snr_gamma, path);
@@ -160,6 +173,7 @@ TrainingSettings settings_from_json(const nlohmann::json& j, const fs::path& pat
   read(j, "seed", s.seed, path);
   read(j, "device", s.device, path);
   read(j, "gradient_checkpointing", s.gradient_checkpointing, path);
+  read(j, "data_parallel", s.data_parallel, path);
   read_enum(j, "mixed_precision", s.mixed_precision, {MixedPrecision::No, MixedPrecision::F16, MixedPrecision::BF16},
             path);
   return s;

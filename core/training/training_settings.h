@@ -19,11 +19,14 @@ enum class TrainingMethod { DreamBooth, LoRA };
 enum class Stage { TextEncoder, UNet };
 enum class MixedPrecision { No, F16, BF16 };  // CUDA only: fp32 master weights, autocast compute
 enum class CaptionSource { CaptionFiles, FileNames };
+// fp32 AdamW (8 bytes of state a parameter), or a memory saver (memory_optimizers.h).
+enum class OptimizerKind { AdamW, AdamW8bit, Adafactor };
 
 std::string_view to_string(TrainingMethod method);  // "dreambooth", "lora"
 std::string_view to_string(Stage stage);            // "text_encoder", "unet"
 std::string_view to_string(MixedPrecision precision);  // "no", "fp16", "bf16"
 std::string_view to_string(CaptionSource source);   // "captions", "filenames"
+std::string_view to_string(OptimizerKind kind);     // "adamw", "adamw8bit", "adafactor"
 
 struct StageSettings {
   std::int64_t steps = 0;  // 0 skips the stage
@@ -48,6 +51,7 @@ struct TrainingSettings {
   LRScheduleKind lr_schedule = LRScheduleKind::Linear;
   std::int64_t warmup_steps = 0;
   double adam_beta1 = 0.9, adam_beta2 = 0.999, weight_decay = 1e-2, adam_epsilon = 1e-8;
+  OptimizerKind optimizer = OptimizerKind::AdamW;  // fixed for a session (its checkpoints hold the state)
   double max_grad_norm = 1.0;  // 0 = no clipping
   double offset_noise = 0.0;   // 0 = off (fast-stable-diffusion's option: 0.1)
   double min_snr_gamma = 0.0;  // 0 = off
@@ -80,6 +84,12 @@ struct TrainingSettings {
   // Recompute the UNet blocks' activations in the backward pass instead of keeping them: less
   // memory, about a third more compute. Gradients agree to float rounding (not bit for bit).
   bool gradient_checkpointing = false;
+  // Random draws for several ranks (docs/distributed.md): every example of a step draws its VAE
+  // sample, noise and timestep from a generator of its own, seeded from (seed, stage, micro-step,
+  // its slot in the global batch), so that N ranks with batch B train what one process with
+  // batch N x B trains, and a resumed run may change the number of ranks. Off: one generator for
+  // the run in diffusers' order (the golden tests), one process only.
+  bool data_parallel = false;
 
   bool prior_preservation() const { return !class_prompt.empty(); }
   // The stages that run, in order.
