@@ -8,6 +8,9 @@
 // one VAE decode alone, and the run's overhead over (model calls x UNet + decode): what the
 // few-step goals of issue 23 measure, e.g. `bench_txt2img 1 512 cpu fp32 euler_a_trailing 0
 // --repeat=3` (SD-Turbo style, no CFG) and `bench_txt2img 4 512 cpu fp32 lcm 1 --repeat=3`.
+// --taesd: a full-size TAESD with random weights attached: live TAESD previews after every step
+// (within the pipeline's 5 % budget) and "Fast decode"; the parts alone then time a TAESD decode
+// instead of the VAE's, e.g. `bench_txt2img 1 512 cpu fp32 euler_a_trailing 0 --repeat=3 --taesd`.
 // On CUDA a short warm-up run comes first (cuDNN picks its algorithms on the first calls).
 // The model is made once in $TMPDIR/kiln-bench-sd15 (a diffusers folder with random weights and
 // the hub configs, converted to a single file by Kiln's own converter), and the single file is
@@ -34,6 +37,7 @@
 #include "convert/reference_configs.h"
 #include "io/safetensors.h"
 #include "models/autoencoder_kl.h"
+#include "models/autoencoder_tiny.h"
 #include "models/clip_text_model.h"
 #include "models/unet_2d_condition.h"
 #include "pipelines/stable_diffusion_pipeline.h"
@@ -128,10 +132,13 @@ int main(int argc, char** argv) try {
   const int threads = kiln::init_engine();
   bool json = false;
   int repeat = 1;
+  bool taesd = false;
   std::vector<std::string> args;  // positional arguments; flags may stand anywhere
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--json") {
       json = true;
+    } else if (std::string(argv[i]) == "--taesd") {
+      taesd = true;
     } else if (std::string(argv[i]).rfind("--repeat=", 0) == 0) {
       repeat = std::max(1, std::atoi(argv[i] + 9));
     } else {
@@ -162,7 +169,19 @@ int main(int argc, char** argv) try {
   options.dtype = dtype == "fp16" ? torch::kHalf : dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
   std::printf("device %s, %s\n", device.c_str(), dtype.c_str());
   auto t0 = Clock::now();
-  const kiln::pipelines::StableDiffusionModel model = kiln::pipelines::load_stable_diffusion(file, options);
+  kiln::pipelines::StableDiffusionModel model = kiln::pipelines::load_stable_diffusion(file, options);
+  if (taesd) {
+    const fs::path tiny = dir / "taesd.safetensors";
+    if (!fs::exists(tiny)) {
+      torch::manual_seed(7);
+      kiln::models::AutoencoderTiny random_taesd(kiln::models::AutoencoderTinyConfig{});
+      kiln::io::NamedTensors tensors;
+      for (const auto& p : random_taesd->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
+      kiln::io::write_safetensors(tiny, tensors);
+    }
+    kiln::pipelines::attach_taesd(model, tiny);
+    std::printf("TAESD attached (random weights): previews and Fast decode\n");
+  }
   const double load = since(t0);
   std::printf("load from the single file (fp16 -> %s modules): %.2f s\n", dtype.c_str(), load);
   const auto emit = [&](nlohmann::json j) {
@@ -187,6 +206,7 @@ int main(int argc, char** argv) try {
   r.sampler = sampler;
   r.seed = 1;
   r.guidance_scale = cfg;
+  r.fast_decode = taesd;
   std::vector<std::pair<std::string, Clock::time_point>> marks;
   std::int64_t model_calls = 0;
   kiln::pipelines::GenerationCallbacks callbacks;
@@ -196,6 +216,11 @@ int main(int argc, char** argv) try {
                  info.seconds);
     model_calls = info.total;
   };
+  int previews = 0;
+  if (taesd) {
+    callbacks.preview_every = 1;
+    callbacks.on_preview = [&](const torch::Tensor&, std::int64_t) { ++previews; };
+  }
   if (options.device.is_cuda()) {
     kiln::pipelines::GenerationRequest warm = r;
     warm.steps = 2;
@@ -248,23 +273,28 @@ int main(int argc, char** argv) try {
     const torch::Tensor embeds = torch::randn({batch, 77, 768}).to(dev_dtype);
     kiln::models::UNet2DConditionModel unet_module = model.unet;  // handles: forward is not const
     kiln::models::AutoencoderKL vae_module = model.vae;
+    kiln::models::AutoencoderTiny taesd_module = model.taesd;
     std::vector<double> unet_s, decode_s;
     for (int run = 0; run < repeat; ++run) {
       t0 = Clock::now();
       unet_module->forward(latents, 999.0, embeds);
       unet_s.push_back(since(t0));
       t0 = Clock::now();
-      vae_module->decode(latents.narrow(0, 0, 1));
+      if (taesd)
+        taesd_module->decode(latents.narrow(0, 0, 1));
+      else
+        vae_module->decode(latents.narrow(0, 0, 1));
       decode_s.push_back(since(t0));
     }
     const double unet = median(unet_s), decode = median(decode_s);
     const double parts = static_cast<double>(model_calls) * unet + decode;
-    std::printf("  alone: UNet forward batch %lld %.2f s, VAE decode %.2f s; %lld calls + decode = %.2f s, "
+    std::printf("  alone: UNet forward batch %lld %.2f s, %s decode %.2f s; %lld calls + decode = %.2f s, "
                 "the run takes %+.1f%% more\n",
-                static_cast<long long>(batch), unet, decode, static_cast<long long>(model_calls), parts,
-                100.0 * (total - parts) / parts);
+                static_cast<long long>(batch), unet, taesd ? "TAESD" : "VAE", decode, static_cast<long long>(model_calls),
+                parts, 100.0 * (total - parts) / parts);
+    if (taesd) std::printf("  TAESD previews made: %d in %d runs (budget 5 %% of sampling)\n", previews, repeat);
     result["unet_forward_s"] = unet;
-    result["vae_decode_s"] = decode;
+    result[taesd ? "taesd_decode_s" : "vae_decode_s"] = decode;
     result["overhead_vs_parts"] = (total - parts) / parts;
   }
   std::printf("peak memory: %.2f GiB\n", peak_rss_gib());

@@ -4064,6 +4064,26 @@ Modell: %2
         <source>Checkpoints kept as model files (a LoRA: LoRA files) to compare with “Compare Checkpoints…”; a whole model takes about 2 GB (SD 1.5) to 7 GB (SDXL) each</source>
         <translation>Als Modelldateien (bei LoRA: LoRA-Dateien) aufbewahrte Checkpoints zum Vergleich mit „Checkpoints vergleichen…“; ein ganzes Modell belegt jeweils etwa 2 GB (SD 1.5) bis 7 GB (SDXL)</translation>
     </message>
+    <message>
+        <source>Optimizer</source>
+        <translation>Optimierer</translation>
+    </message>
+    <message>
+        <source>AdamW</source>
+        <translation>AdamW</translation>
+    </message>
+    <message>
+        <source>8-bit AdamW (less memory)</source>
+        <translation>8-Bit-AdamW (weniger Speicher)</translation>
+    </message>
+    <message>
+        <source>Adafactor (least memory)</source>
+        <translation>Adafactor (am wenigsten Speicher)</translation>
+    </message>
+    <message>
+        <source>AdamW keeps 8 bytes of state for every trained weight; 8-bit AdamW (bitsandbytes&apos; block-wise quantised moments) 2 bytes, nearly the same updates; Adafactor almost none, with different updates. Fixed for a session once it has started.</source>
+        <translation>AdamW hält 8 Byte Zustand je trainiertem Gewicht; 8-Bit-AdamW (blockweise quantisierte Momente wie bitsandbytes) 2 Byte, mit nahezu gleichen Schritten; Adafactor fast keinen, mit anderen Schritten. Steht für eine Sitzung fest, sobald sie begonnen hat.</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::TrainPage</name>

@@ -178,6 +178,12 @@ TrainFormView::TrainFormView(QWidget* parent) : QWidget(parent) {
   mPrecision->addItem(QString(), QStringLiteral("bf16"));
   mCheckpointing = new QCheckBox(this);
   run->addRow(label(QT_TR_NOOP("Precision")), mPrecision);
+  mOptimizer = new QComboBox(this);
+  mOptimizer->setObjectName(QStringLiteral("optimizerCombo"));
+  mOptimizer->addItem(QString(), QStringLiteral("adamw"));
+  mOptimizer->addItem(QString(), QStringLiteral("adamw8bit"));
+  mOptimizer->addItem(QString(), QStringLiteral("adafactor"));
+  run->addRow(label(QT_TR_NOOP("Optimizer")), mOptimizer);
   run->addRow(QString(), mCheckpointing);
   layout->addWidget(mRunGroup);
   layout->addStretch(1);
@@ -189,7 +195,7 @@ TrainFormView::TrainFormView(QWidget* parent) : QWidget(parent) {
   for (QSpinBox* s : {mRank, mTextSteps, mUNetSteps, mResolution, mBatch, mSaveEvery, mKeep, mSampleEvery})
     connect(s, &QSpinBox::valueChanged, this, &TrainFormView::changed);
   connect(mAlpha, &QDoubleSpinBox::valueChanged, this, &TrainFormView::changed);
-  for (QComboBox* c : {mModel, mCaptions, mMethod, mDevice, mPrecision})
+  for (QComboBox* c : {mModel, mCaptions, mMethod, mDevice, mPrecision, mOptimizer})
     connect(c, &QComboBox::currentIndexChanged, this, &TrainFormView::changed);
   connect(mCheckpointing, &QCheckBox::toggled, this, &TrainFormView::changed);
   // Mixed precision runs on CUDA only.
@@ -213,6 +219,12 @@ void TrainFormView::retranslate() {
   mPrecision->setItemText(1, tr("fp16 mixed"));
   mPrecision->setItemText(2, tr("bf16 mixed"));
   mPrecision->setToolTip(tr("CUDA only: compute in half precision with fp32 master weights (less memory, faster)"));
+  mOptimizer->setItemText(0, tr("AdamW"));
+  mOptimizer->setItemText(1, tr("8-bit AdamW (less memory)"));
+  mOptimizer->setItemText(2, tr("Adafactor (least memory)"));
+  mOptimizer->setToolTip(tr("AdamW keeps 8 bytes of state for every trained weight; 8-bit AdamW (bitsandbytes' "
+                            "block-wise quantised moments) 2 bytes, nearly the same updates; Adafactor almost none, "
+                            "with different updates. Fixed for a session once it has started."));
   mCheckpointing->setText(tr("Gradient checkpointing"));
   mCheckpointing->setToolTip(tr("Recompute activations in the backward pass: less memory, about a third slower"));
   mModelBrowse->setToolTip(tr("Choose a model file or diffusers folder that is not in the library"));
@@ -267,6 +279,7 @@ TrainForm TrainFormView::form() const {
   f.device = mDevice->currentData().toString();
   f.mixedPrecision = mPrecision->currentData().toString();
   f.gradientCheckpointing = mCheckpointing->isChecked();
+  f.optimizer = mOptimizer->currentData().toString();
   return f;
 }
 
@@ -296,6 +309,7 @@ void TrainFormView::setForm(const TrainForm& f) {
   mDevice->setCurrentIndex(std::max(0, device));
   mPrecision->setCurrentIndex(std::max(0, mPrecision->findData(f.mixedPrecision)));
   mCheckpointing->setChecked(f.gradientCheckpointing);
+  mOptimizer->setCurrentIndex(std::max(0, mOptimizer->findData(f.optimizer)));
   updateMethod();
   blockSignals(false);
   Q_EMIT changed();

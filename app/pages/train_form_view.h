@@ -86,6 +86,7 @@ class TrainFormView : public QWidget {
   QComboBox* mDevice;
   QComboBox* mPrecision;
   QCheckBox* mCheckpointing;
+  QComboBox* mOptimizer;
   QList<QPair<QLabel*, const char*>> mLabels;  // retranslated by their source text
 };
 

@@ -52,6 +52,9 @@ kt::TrainingSettings toSettings(const TrainForm& f) {
                       : f.mixedPrecision == QLatin1String("bf16") ? kt::MixedPrecision::BF16
                                                                   : kt::MixedPrecision::No;
   s.gradient_checkpointing = f.gradientCheckpointing;
+  s.optimizer = f.optimizer == QLatin1String("adamw8bit")   ? kt::OptimizerKind::AdamW8bit
+                : f.optimizer == QLatin1String("adafactor") ? kt::OptimizerKind::Adafactor
+                                                            : kt::OptimizerKind::AdamW;
   return s;
 }
 
@@ -79,6 +82,7 @@ kt::TrainingSettings mergeInto(kt::TrainingSettings base, const TrainForm& f) {
   base.device = s.device;
   base.mixed_precision = s.mixed_precision;
   base.gradient_checkpointing = s.gradient_checkpointing;
+  base.optimizer = s.optimizer;
   return base;
 }
 
@@ -107,6 +111,7 @@ TrainForm toForm(const kt::TrainingSettings& s) {
   f.mixedPrecision = QString::fromUtf8(kt::to_string(s.mixed_precision).data(),
                                        static_cast<qsizetype>(kt::to_string(s.mixed_precision).size()));
   f.gradientCheckpointing = s.gradient_checkpointing;
+  f.optimizer = QString::fromUtf8(kt::to_string(s.optimizer).data(), static_cast<qsizetype>(kt::to_string(s.optimizer).size()));
   return f;
 }
 
@@ -123,7 +128,8 @@ std::optional<FamilySize> familySize(const QString& family) {
 }
 
 // A rough peak for one training step on CUDA in fp32: the trained part's weights, gradients and
-// AdamW moments (16 bytes a parameter; LoRA: the frozen weights only), the frozen parts' weights,
+// optimizer state (AdamW: 16 bytes a parameter; 8-bit AdamW: 10; Adafactor: about 8, its factored
+// moments are tiny; LoRA: the frozen weights only), the frozen parts' weights,
 // and activations that grow with the pixel count and the batch (about 3 GB for SD 1.x at 512).
 QString memoryEstimate(const TrainForm& f, const QString& family) {
   const auto size = familySize(family);
@@ -136,7 +142,10 @@ QString memoryEstimate(const TrainForm& f, const QString& family) {
   } else {
     const double trained = unetStage ? size->unet : size->textEncoder;
     const double frozen = (unetStage ? size->textEncoder : size->unet) + size->vae;
-    bytes = trained * mb * 16 + frozen * mb * 4;
+    const double perParameter = f.optimizer == QLatin1String("adamw8bit")   ? 10
+                                : f.optimizer == QLatin1String("adafactor") ? 8
+                                                                            : 16;
+    bytes = trained * mb * perParameter + frozen * mb * 4;
   }
   const double pixels = static_cast<double>(f.resolution) * f.resolution / (512.0 * 512.0);
   const double familyScale = family.startsWith(QLatin1String("sdxl")) ? 2.5 : 1.0;

@@ -40,6 +40,7 @@ struct TrainForm {
   QString device = QStringLiteral("cpu");
   QString mixedPrecision = QStringLiteral("no");  // "no", "fp16", "bf16" (CUDA)
   bool gradientCheckpointing = false;
+  QString optimizer = QStringLiteral("adamw");  // "adamw", "adamw8bit", "adafactor" (fixed for a session)
 
   bool operator==(const TrainForm&) const = default;
 };

@@ -12,6 +12,7 @@
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -169,6 +170,23 @@ void TestTrainPage::checksTheFormBeforeStart() {
   s.page->waitForCheck();
   QVERIFY2(s.page->checkLabel()->text().contains(QStringLiteral("CUDA memory")),
            qPrintable(s.page->checkLabel()->text()));
+  // The optimizer is part of the form; a memory saver lowers the estimate (SD 1.5 DreamBooth).
+  auto* optimizer = s.page->formView()->findChild<QComboBox*>(QStringLiteral("optimizerCombo"));
+  QVERIFY(optimizer);
+  optimizer->setCurrentIndex(optimizer->findData(QStringLiteral("adamw8bit")));
+  QCOMPARE(s.page->formView()->form().optimizer, QStringLiteral("adamw8bit"));
+  const auto gigabytes = [&](const QString& choice) {
+    TrainForm g = s.page->formView()->form();
+    g.optimizer = choice;
+    g.resolution = 512;
+    const QString text = kiln::app::TrainSession::check(g, 512, QStringLiteral("sd1")).memoryEstimate;
+    const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("memory need: ([0-9.]+) GB")).match(text);
+    return m.hasMatch() ? m.captured(1).toDouble() : -1.0;
+  };
+  const double adamw = gigabytes(QStringLiteral("adamw")), eightBit = gigabytes(QStringLiteral("adamw8bit")),
+               adafactor = gigabytes(QStringLiteral("adafactor"));
+  QVERIFY2(adamw > 0 && eightBit > 0 && eightBit < adamw && adafactor < eightBit,
+           qPrintable(QStringLiteral("%1 %2 %3").arg(adamw).arg(eightBit).arg(adafactor)));
 }
 
 void TestTrainPage::trainsBothStagesIntoTheCharts() {
