@@ -47,6 +47,25 @@ namespace kiln::app {
 
 namespace {
 
+class ScrollWidthKeeper : public QObject {
+ public:
+  ScrollWidthKeeper(QScrollArea* scroll, QWidget* content) : QObject(content), mScroll(scroll), mContent(content) {}
+
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (watched == mContent && (event->type() == QEvent::LayoutRequest || event->type() == QEvent::Show))
+      mScroll->setMinimumWidth(mContent->minimumSizeHint().width() + mScroll->verticalScrollBar()->sizeHint().width());
+    return false;
+  }
+
+ private:
+  QScrollArea* mScroll;
+  QWidget* mContent;
+};
+
+}  // namespace
+
+namespace {
+
 const QString kSessionKey = QStringLiteral("train/session");
 
 // The page's own keys, in the same file and format as AppSettings (like DatasetSettings).
@@ -213,6 +232,9 @@ QWidget* TrainPage::buildSettingsPanel() {
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
   scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  // Never narrower than the form (it would be cut off on the right): the scroll area follows the
+  // form's minimum width, plus its scroll bar, whenever the form's layout changes (language, font).
+  formBox->installEventFilter(new ScrollWidthKeeper(scroll, formBox));
 
   mBanner = new widgets::MessageBanner(panel);
   mBanner->setObjectName(QStringLiteral("trainBanner"));
@@ -289,7 +311,7 @@ QWidget* TrainPage::buildSettingsPanel() {
   layout->addWidget(sessionBox);
   layout->addWidget(scroll, 1);
   layout->addLayout(bottom);
-  panel->setMinimumWidth(360);
+  // No fixed minimum: the scroll area keeps the panel as wide as the form needs (ScrollWidthKeeper).
   return panel;
 }
 

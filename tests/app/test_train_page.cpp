@@ -91,6 +91,7 @@ class TestTrainPage : public QObject {
   void comparesKeptLoRACheckpointsInOneGrid();
   void exportsAndImportsTheSession();
   void fileMenuOffersSessionArchives();
+  void theFormIsNotCutOff();
 
  private:
   QString settingsFile() const { return mDir->filePath(QStringLiteral("settings.ini")); }
@@ -477,6 +478,24 @@ void TestTrainPage::fileMenuOffersSessionArchives() {
   QVERIFY(asked);
   QCOMPARE(window.currentPage(), QStringLiteral("train"));
   QVERIFY(window.trainPage()->sessionFolder().isEmpty());
+}
+
+void TestTrainPage::theFormIsNotCutOff() {
+  Studio s(settingsFile());
+  s.page->resize(1280, 800);
+  s.page->show();
+  QVERIFY(QTest::qWaitForWindowExposed(s.page.get()));
+  QCoreApplication::processEvents();
+  // The form lives in a scroll area's viewport; a form wider than the viewport is cut off.
+  QWidget* form = s.page->formView();
+  QWidget* box = form->parentWidget();
+  QVERIFY(box && box->parentWidget());
+  const QWidget* viewport = box->parentWidget();
+  QTRY_VERIFY2(viewport->width() >= box->minimumSizeHint().width(),
+               qPrintable(QStringLiteral("the form needs %1 px, its panel shows %2")
+                              .arg(box->minimumSizeHint().width())
+                              .arg(viewport->width())));
+  QVERIFY2(viewport->width() < s.page->width() / 2, qPrintable(QString::number(viewport->width())));
 }
 
 QTEST_MAIN(TestTrainPage)
