@@ -10,8 +10,10 @@
 #include <QTest>
 
 #include "cli_runner.h"
+#include "image_compare.h"
 #include "support/test_support.h"
 
+using kiln::test::maxByteDiff;
 using kiln::test::runCli;
 
 namespace {
@@ -20,17 +22,6 @@ QString data(const QString& rel) {
   return QString::fromStdString(kiln::test::data_dir().string()) + QStringLiteral("/golden/") + rel;
 }
 
-int maxByteDiff(const QImage& a, const QImage& b) {
-  if (a.size() != b.size() || a.isNull()) return -1;
-  const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
-  int worst = 0;
-  for (int row = 0; row < x.height(); ++row) {
-    const uchar* p = x.constScanLine(row);
-    const uchar* q = y.constScanLine(row);
-    for (int i = 0; i < x.width() * 3; ++i) worst = std::max(worst, std::abs(int(p[i]) - int(q[i])));
-  }
-  return worst;
-}
 
 }  // namespace
 

@@ -23,8 +23,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
+#include "image_compare.h"
 #include "support/test_support.h"
 
+using kiln::test::maxByteDiff;
 using kiln::test::runCli;
 
 namespace {
@@ -46,17 +48,6 @@ QString tinyControlNet() {
 }
 
 // Largest per-channel difference between two images of the same size; -1 when sizes differ.
-int maxByteDiff(const QImage& a, const QImage& b) {
-  if (a.size() != b.size()) return -1;
-  const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
-  int worst = 0;
-  for (int row = 0; row < x.height(); ++row) {
-    const uchar* p = x.constScanLine(row);
-    const uchar* q = y.constScanLine(row);
-    for (int i = 0; i < x.width() * 3; ++i) worst = std::max(worst, std::abs(int(p[i]) - int(q[i])));
-  }
-  return worst;
-}
 
 struct F32Tensor {
   QString key;
