@@ -66,7 +66,7 @@ GroupNorm group_norm(std::int64_t groups, std::int64_t channels) {
 
 }  // namespace
 
-AutoencoderKLConfig AutoencoderKLConfig::from_json(const nlohmann::json& config, const std::filesystem::path& path) {
+AutoencoderKLConfig AutoencoderKLConfig::from_json(const nlohmann::json& config, const std::filesystem::path& path) try {
   if (!config.is_object()) throw FormatError("VAE config is not a JSON object", path);
   // Fallbacks are diffusers' AutoencoderKL defaults.
   AutoencoderKLConfig c;
@@ -120,6 +120,9 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const nlohmann::json& config,
     c.sample_size = v.get<std::int64_t>();
   }
   return c;
+} catch (const nlohmann::json::exception& e) {
+  // A field of the wrong JSON type (a list where a string belongs, ...): a FormatError like the rest.
+  throw FormatError(std::string("AutoencoderKLConfig config: ") + e.what(), path);
 }
 
 AutoencoderKLConfig AutoencoderKLConfig::sd() { return AutoencoderKLConfig{}; }

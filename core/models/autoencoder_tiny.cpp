@@ -58,7 +58,7 @@ Conv2d conv3x3(std::int64_t in, std::int64_t out, std::int64_t stride = 1, bool 
 
 }  // namespace
 
-AutoencoderTinyConfig AutoencoderTinyConfig::from_json(const nlohmann::json& config, const fs::path& path) {
+AutoencoderTinyConfig AutoencoderTinyConfig::from_json(const nlohmann::json& config, const fs::path& path) try {
   if (!config.is_object()) throw FormatError("AutoencoderTiny config is not a JSON object", path);
   AutoencoderTinyConfig c;
   c.in_channels = positive_int(config, "in_channels", c.in_channels, path);
@@ -88,6 +88,9 @@ AutoencoderTinyConfig AutoencoderTinyConfig::from_json(const nlohmann::json& con
     c.scaling_factor = it->get<double>();
   }
   return c;
+} catch (const nlohmann::json::exception& e) {
+  // A field of the wrong JSON type (a list where a string belongs, ...): a FormatError like the rest.
+  throw FormatError(std::string("AutoencoderTinyConfig config: ") + e.what(), path);
 }
 
 TinyBlockImpl::TinyBlockImpl(std::int64_t channels) {

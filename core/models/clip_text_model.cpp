@@ -25,7 +25,7 @@ std::int64_t int_field(const nlohmann::json& config, const char* key, std::int64
 
 }  // namespace
 
-CLIPTextConfig CLIPTextConfig::from_json(const nlohmann::json& config, const std::filesystem::path& path) {
+CLIPTextConfig CLIPTextConfig::from_json(const nlohmann::json& config, const std::filesystem::path& path) try {
   if (!config.is_object()) throw FormatError("text encoder config is not a JSON object", path);
   // Fallbacks are transformers' CLIPTextConfig defaults.
   CLIPTextConfig c;
@@ -59,6 +59,9 @@ CLIPTextConfig CLIPTextConfig::from_json(const nlohmann::json& config, const std
                       path);
   }
   return c;
+} catch (const nlohmann::json::exception& e) {
+  // A field of the wrong JSON type (a list where a string belongs, ...): a FormatError like the rest.
+  throw FormatError(std::string("CLIPTextConfig config: ") + e.what(), path);
 }
 
 CLIPTextConfig CLIPTextConfig::sd1() { return CLIPTextConfig{}; }

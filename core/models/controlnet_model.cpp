@@ -23,7 +23,7 @@ Conv2d conv1x1(std::int64_t channels) {
 
 }  // namespace
 
-ControlNetConfig ControlNetConfig::from_json(const Json& config, const fs::path& path) {
+ControlNetConfig ControlNetConfig::from_json(const Json& config, const fs::path& path) try {
   if (!config.is_object()) throw FormatError("ControlNet config is not a JSON object", path);
   Json unet = config;
   if (!unet.contains("down_block_types") || unet["down_block_types"].is_null()) {
@@ -67,6 +67,9 @@ ControlNetConfig ControlNetConfig::from_json(const Json& config, const fs::path&
     throw FormatError("unsupported ControlNet global_pool_conditions", path);
   }
   return c;
+} catch (const nlohmann::json::exception& e) {
+  // A field of the wrong JSON type (a list where a string belongs, ...): a FormatError like the rest.
+  throw FormatError(std::string("ControlNetConfig config: ") + e.what(), path);
 }
 
 ControlNetConfig ControlNetConfig::from_unet(const UNet2DConditionConfig& unet) {

@@ -84,13 +84,15 @@ bool is_cross_attn(const std::string& type) { return type.rfind("CrossAttn", 0) 
 
 }  // namespace
 
-UNet2DConditionConfig UNet2DConditionConfig::from_json(const Json& config, const fs::path& path) {
+UNet2DConditionConfig UNet2DConditionConfig::from_json(const Json& config, const fs::path& path) try {
   if (!config.is_object()) throw FormatError("UNet config is not a JSON object", path);
   UNet2DConditionConfig c;
   c.in_channels = int_field(config, "in_channels", 4, path);
   c.out_channels = int_field(config, "out_channels", 4, path);
   c.layers_per_block = int_field(config, "layers_per_block", 2, path);
   c.norm_num_groups = int_field(config, "norm_num_groups", 32, path);
+  if (c.norm_num_groups < 1)  // the channel counts are divided by it (fuzz_model_config found 0)
+    throw FormatError("config field \"norm_num_groups\" must be at least 1, got 0", path);
   c.norm_eps = number_field(config, "norm_eps", 1e-5, path);
   c.sample_size = int_field(config, "sample_size", 64, path);
   if (const auto it = config.find("block_out_channels"); it != config.end() && !it->is_null()) {
@@ -178,6 +180,9 @@ UNet2DConditionConfig UNet2DConditionConfig::from_json(const Json& config, const
     }
   }
   return c;
+} catch (const nlohmann::json::exception& e) {
+  // A field of the wrong JSON type (a list where a string belongs, ...): a FormatError like the rest.
+  throw FormatError(std::string("UNet2DConditionConfig config: ") + e.what(), path);
 }
 
 UNet2DConditionConfig UNet2DConditionConfig::sd15() { return UNet2DConditionConfig{}; }

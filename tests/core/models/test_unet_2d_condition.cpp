@@ -7,6 +7,10 @@
 #include "base/error.h"
 #include "io/diffusers_folder.h"
 #include "io/safetensors.h"
+#include "models/autoencoder_kl.h"
+#include "models/autoencoder_tiny.h"
+#include "models/clip_text_model.h"
+#include "models/controlnet_model.h"
 #include "models/unet_2d_condition.h"
 #include "models/weight_loading.h"
 #include "support/test_support.h"
@@ -170,4 +174,28 @@ TEST_CASE("UNet config.json fields") {
   bad = sd1;
   bad["addition_embed_type"] = "text";
   CHECK_THROWS_AS(UNet2DConditionConfig::from_json(bad), kiln::FormatError);
+}
+
+TEST_CASE("a config with norm_num_groups 0 is refused, not divided by (fuzz_model_config's finding)") {
+  const auto path = kiln::test::data_dir() / "fuzz_regressions/unet_config_zero_norm_groups.json";
+  const nlohmann::json config = nlohmann::json::parse(kiln::test::read_text(path));
+  try {
+    (void)kiln::models::UNet2DConditionConfig::from_json(config, path);
+    FAIL("accepted");
+  } catch (const kiln::FormatError& e) {
+    CHECK(std::string(e.what()).find("norm_num_groups") != std::string::npos);
+    CHECK(e.path() == path);
+  }
+}
+
+TEST_CASE("a config field of the wrong JSON type is a FormatError in every model config (fuzz_model_config's finding)") {
+  // "act_fn": [64, 64] where a string belongs: nlohmann's type_error escaped before.
+  const auto path = kiln::test::data_dir() / "fuzz_regressions/config_act_fn_list.json";
+  const nlohmann::json config = nlohmann::json::parse(kiln::test::read_text(path));
+  CHECK_THROWS_AS((void)kiln::models::AutoencoderKLConfig::from_json(config, path), kiln::FormatError);
+  CHECK_THROWS_AS((void)kiln::models::UNet2DConditionConfig::from_json(config, path), kiln::FormatError);
+  CHECK_THROWS_AS((void)kiln::models::ControlNetConfig::from_json(config, path), kiln::FormatError);
+  CHECK_THROWS_AS((void)kiln::models::CLIPTextConfig::from_json(nlohmann::json{{"hidden_act", {1, 2}}}, path),
+                  kiln::FormatError);
+  CHECK_THROWS_AS((void)kiln::models::AutoencoderTinyConfig::from_json(config, path), kiln::FormatError);
 }
