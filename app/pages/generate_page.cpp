@@ -30,7 +30,6 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "base/error.h"
-#include "convert/few_step.h"
 #include "io/weight_file.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
@@ -290,58 +289,6 @@ void GeneratePage::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
   if (mMode != Mode::TextToImage && !mCanvasesBalanced) QTimer::singleShot(0, this, &GeneratePage::balanceCanvases);
   mCanvasesBalanced = true;
-}
-
-void GeneratePage::adaptSizeToModel() {
-  const QString path = selectedModelPath();
-  if (path == mSizedForModel) return;
-  const auto nativeOf = [this](const QString& model) {
-    if (model.isEmpty()) return 0;
-    const auto entry = mLibrary->entry(model);
-    return TrainSession::nativeResolution(model, entry ? entry->summary.family : QString());
-  };
-  const int previous = nativeOf(mSizedForModel);
-  const int native = nativeOf(path);
-  if (native <= 0) return;  // not known yet (the library still inspects it)
-  mSizedForModel = path;
-  GenerationForm f = form();
-  const int low = std::max(64, native / 4), high = native * 4;
-  const bool wasNative = previous > 0 && f.width == previous && f.height == previous;
-  const bool outside = f.width < low || f.width > high || f.height < low || f.height > high;
-  if ((!wasNative && !outside) || (f.width == native && f.height == native)) return;
-  f.width = f.height = native;
-  setForm(f);
-  Q_EMIT message(tr("Size set to %1 × %1, the native size of %2").arg(native).arg(mForm->selectedModelName()));
-}
-
-void GeneratePage::adaptFewStepToModel() {
-  const QString path = selectedModelPath();
-  if (path.isEmpty() || path == mFewStepModel) return;
-  // The model the page opens with keeps the settings it was left with.
-  const bool first = mFewStepModel.isEmpty();
-  mFewStepModel = path;
-  if (!first) applyFewStepDefaults(path);
-}
-
-void GeneratePage::applyFewStepDefaults(const QString& path) {
-  std::map<std::string, std::string> metadata;
-  const std::filesystem::path file = path.toStdString();
-  try {
-    if (std::filesystem::is_regular_file(file)) metadata = io::open_weight_file(file)->metadata();
-  } catch (const kiln::Error&) {
-    // Unreadable: the name alone decides; loading it will say what is wrong.
-  }
-  const std::optional<convert::FewStepRecommendation> r = convert::detect_few_step(file, metadata);
-  if (!r) return;
-  GenerationForm f = form();
-  f.sampler = QString::fromStdString(r->sampler);
-  f.steps = r->steps;
-  f.cfgScale = r->cfg;
-  setForm(f);
-  Q_EMIT message(tr("%1 recognised (%2): sampler %3, %4 steps, CFG scale %5. Change them if you like.")
-                     .arg(QString::fromStdString(r->label), QString::fromStdString(r->reason), f.sampler)
-                     .arg(r->steps)
-                     .arg(r->cfg));
 }
 
 void GeneratePage::updateActions() {
