@@ -89,7 +89,12 @@ std::optional<ControlNetUnitUse> ControlNetUnitUse::fromText(const QString& text
     else if (key == QLatin1String("Model")) u.model = value;
     else if (key == QLatin1String("Weight")) u.weight = value.toDouble();
     else if (key == QLatin1String("Resize Mode")) u.resizeMode = a1111ResizeModeName(value);
-    else if (key == QLatin1String("Processor Res")) u.processorRes = static_cast<int>(value.toDouble());
+    else if (key == QLatin1String("Processor Res")) {
+      // A number that does not fit an int reads as "the preprocessor's default" (fuzz_png_parameters
+      // found 5e49, which was cast as it stood).
+      const double res = value.toDouble();
+      u.processorRes = std::isfinite(res) && res >= -1 && res <= 1e6 ? static_cast<int>(res) : -1;
+    }
     else if (key == QLatin1String("Threshold A")) u.thresholdA = value.toDouble();
     else if (key == QLatin1String("Threshold B")) u.thresholdB = value.toDouble();
     else if (key == QLatin1String("Guidance Start")) u.guidanceStart = value.toDouble();

@@ -15,6 +15,21 @@ class TestGenerationParameters : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
+  void hugeProcessorResReadsAsTheDefault() {
+    // fuzz_png_parameters' finding: "Processor Res: 5188...82" was cast to int as it stood.
+    QFile f(QStringLiteral(KILN_TEST_DATA "/fuzz_regressions/png_parameters_processor_res_5e49.png"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString text = kiln::bridge::pngParameters(f.readAll());
+    QVERIFY(text.contains(QStringLiteral("Processor Res: 5188")));
+    const auto unit = kiln::bridge::ControlNetUnitUse::fromText(
+        QStringLiteral("Module: canny, Model: x, Weight: 1, Processor Res: 5e49, Threshold A: 100"));
+    QVERIFY(unit);
+    QCOMPARE(unit->processorRes, -1);
+    QCOMPARE(kiln::bridge::ControlNetUnitUse::fromText(QStringLiteral("Module: canny, Processor Res: 512"))->processorRes,
+             512);
+    (void)GenerationParameters::fromText(text);  // parses without undefined behaviour (UBSan in the fuzz build)
+  }
+
   void hiresFixIsWrittenAndReadAsA1111Does() {
     // A1111 1.9's txt2img with hires fix.
     const QString a1111 = QStringLiteral(

@@ -593,6 +593,12 @@ class TestCliServe : public QObject {
     body.insert(QStringLiteral("steps"), 100000);
     QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 422);
     QCOMPARE(call(api(QStringLiteral("txt2img")), "POST", "{not json").status, 422);
+    // fuzz_api_request's finding: a seed beyond 2^63 - 1 was cast as it stood.
+    body = tinyRequest();
+    body.insert(QStringLiteral("seed"), 1e19);
+    Response big = postJson(api(QStringLiteral("txt2img")), body);
+    QCOMPARE(big.status, 422);
+    QVERIFY(big.object()[QStringLiteral("detail")].toString().contains(QLatin1String("9223372036854775807")));
     body = tinyRequest();
     body.insert(QStringLiteral("script_name"), QStringLiteral("x/y/z plot"));
     QCOMPARE(postJson(api(QStringLiteral("txt2img")), body).status, 422);
