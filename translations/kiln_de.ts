@@ -2722,6 +2722,18 @@ Ein PNG von Kiln oder AUTOMATIC1111 hierher ziehen, um seine Parameter zu lesen.
         <source>%1 recognised (%2): sampler %3, %4 steps, CFG scale %5. Change them if you like.</source>
         <translation>%1 erkannt (%2): Sampler %3, %4 Schritte, CFG-Skala %5. Ändern Sie sie nach Belieben.</translation>
     </message>
+    <message>
+        <source>its metadata&apos;s %1 &quot;%2&quot; says %3</source>
+        <translation>seine Metadaten %1 „%2“ sagen %3</translation>
+    </message>
+    <message>
+        <source>the name &quot;%1&quot; says %2</source>
+        <translation>der Name „%1“ sagt %2</translation>
+    </message>
+    <message>
+        <source>the folder name &quot;%1&quot; says %2</source>
+        <translation>der Ordnername „%1“ sagt %2</translation>
+    </message>
 </context>
 <context>
     <name>kiln::app::GenerationFormView</name>

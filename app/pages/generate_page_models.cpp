@@ -63,8 +63,21 @@ void GeneratePage::applyFewStepDefaults(const QString& path) {
   f.steps = r->steps;
   f.cfgScale = r->cfg;
   setForm(f);
+  const QString evidence = QString::fromStdString(r->evidence), label = QString::fromStdString(r->label);
+  QString reason;
+  switch (r->source) {
+    case convert::FewStepRecommendation::Source::Metadata:
+      reason = tr("its metadata's %1 \"%2\" says %3").arg(QString::fromStdString(r->metadata_key), evidence, label);
+      break;
+    case convert::FewStepRecommendation::Source::Name:
+      reason = tr("the name \"%1\" says %2").arg(evidence, label);
+      break;
+    case convert::FewStepRecommendation::Source::FolderName:
+      reason = tr("the folder name \"%1\" says %2").arg(evidence, label);
+      break;
+  }
   Q_EMIT message(tr("%1 recognised (%2): sampler %3, %4 steps, CFG scale %5. Change them if you like.")
-                     .arg(QString::fromStdString(r->label), QString::fromStdString(r->reason), f.sampler)
+                     .arg(label, reason, f.sampler)
                      .arg(r->steps)
                      .arg(r->cfg));
 }

@@ -93,18 +93,25 @@ std::optional<FewStepRecommendation> detect_few_step(const fs::path& path, const
     if (it == metadata.end() || it->second.empty()) continue;
     if (auto r = from_text(it->second)) {
       r->reason = std::string("its metadata's ") + key + " \"" + it->second.substr(0, 80) + "\" says " + r->label;
+      r->source = FewStepRecommendation::Source::Metadata;
+      r->evidence = it->second.substr(0, 80);
+      r->metadata_key = key;
       return r;
     }
   }
   const std::string name = path.filename().string();
   if (auto r = from_text(path.stem().string())) {
     r->reason = "the name \"" + name + "\" says " + r->label;
+    r->source = FewStepRecommendation::Source::Name;
+    r->evidence = name;
     return r;
   }
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path();
   if (generic_name(path.stem().string()) && !folder.filename().empty()) {
     if (auto r = from_text(folder.filename().string())) {
       r->reason = "the folder name \"" + folder.filename().string() + "\" says " + r->label;
+      r->source = FewStepRecommendation::Source::FolderName;
+      r->evidence = folder.filename().string();
       return r;
     }
   }

@@ -31,6 +31,10 @@ struct FewStepRecommendation {
   int steps = 4;
   double cfg = 1.0;     // <= 1: guidance off
   std::string reason;   // "the name \"lcm-lora-sdv1-5.safetensors\" says LCM"
+  // The same as parts, for interfaces that word it themselves (translations).
+  enum class Source { Metadata, Name, FolderName } source = Source::Name;
+  std::string evidence;  // the metadata key's value, the file name or the folder name
+  std::string metadata_key;  // Source::Metadata: "modelspec.title", ...
 };
 
 // `metadata`: the file's safetensors metadata (empty for other files and folders).

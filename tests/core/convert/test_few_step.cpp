@@ -50,6 +50,12 @@ TEST_CASE("metadata is read before the name; ordinary models and look-alike word
   REQUIRE(r);
   CHECK(r->kind == FewStepKind::Turbo);
   CHECK(r->reason == "its metadata's modelspec.title \"SDXL Turbo\" says SDXL-Turbo");
+  CHECK(r->source == kiln::convert::FewStepRecommendation::Source::Metadata);
+  CHECK(r->metadata_key == "modelspec.title");
+  CHECK(r->evidence == "SDXL Turbo");
+  const auto folder = detect_few_step("/m/x/lcm-lora-sdv1-5/pytorch_lora_weights.safetensors");
+  CHECK(folder->source == kiln::convert::FewStepRecommendation::Source::FolderName);
+  CHECK(folder->evidence == "lcm-lora-sdv1-5");
   CHECK(detect_few_step("/m/x.safetensors", {{"ss_output_name", "my_lcm_style"}})->kind == FewStepKind::LCM);
 
   for (const char* path : {"/m/v1-5-pruned-emaonly.safetensors", "/m/talcman_portrait.safetensors",
