@@ -10,19 +10,6 @@ namespace kiln::schedulers {
 
 namespace {
 
-struct AlphaSigma {
-  float alpha;
-  float sigma;
-  float lambda;
-  double rho;  // sigma / alpha: the log-rho variable
-};
-
-AlphaSigma alpha_sigma(float sigma) {
-  const float alpha = 1 / std::sqrt(sigma * sigma + 1);
-  const float sigma_t = sigma * alpha;
-  return {alpha, sigma_t, noise::torch_log(alpha) - noise::torch_log(sigma_t), static_cast<double>(sigma_t / alpha)};
-}
-
 // Integral of the Lagrange basis in log(rho): (log t - log c) / (log b - log c).
 double ind2(double t, double b, double c) { return t * (-std::log(c) + std::log(t) - 1) / (std::log(b) - std::log(c)); }
 
@@ -66,19 +53,8 @@ StepOutput DEISMultistepScheduler::do_step(const torch::Tensor& model_output, st
   const bool lower_final = k == n - 1 && n < 15;
   const bool lower_second = k == n - 2 && n < 15;
 
-  const AlphaSigma s0 = alpha_sigma(sigma_at(k));
-  torch::Tensor x0;
-  switch (config_.prediction_type) {
-    case PredictionType::Epsilon:
-      x0 = (sample_in - s0.sigma * model_output) / s0.alpha;
-      break;
-    case PredictionType::Sample:
-      x0 = model_output;
-      break;
-    case PredictionType::VPrediction:
-      x0 = s0.alpha * sample_in - s0.sigma * model_output;
-      break;
-  }
+  const noise::AlphaSigma s0 = noise::alpha_sigma(sigma_at(k));
+  const torch::Tensor x0 = noise::predicted_x0(model_output, sample_in, s0, config_.prediction_type);
   // DEIS integrates the noise prediction.
   const torch::Tensor eps = (sample_in - s0.alpha * x0) / s0.sigma;
   model_outputs_[0] = model_outputs_[1];
@@ -86,20 +62,20 @@ StepOutput DEISMultistepScheduler::do_step(const torch::Tensor& model_output, st
   model_outputs_[2] = eps;
 
   const torch::Tensor sample = sample_in.to(torch::kFloat);
-  const AlphaSigma t = alpha_sigma(sigma_at(k + 1));
+  const noise::AlphaSigma t = noise::alpha_sigma(sigma_at(k + 1));
   torch::Tensor prev;
   if (solver_order_ == 1 || lower_order_nums_ < 1 || lower_final) {
     const float h = t.lambda - s0.lambda;
     prev = (t.alpha / s0.alpha) * sample - (t.sigma * (noise::torch_exp(h) - 1.0f)) * eps;
   } else if (solver_order_ == 2 || lower_order_nums_ < 2 || lower_second) {
-    const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
+    const noise::AlphaSigma s1 = noise::alpha_sigma(sigma_at(k - 1));
     const double c1 = ind2(t.rho, s0.rho, s1.rho) - ind2(s0.rho, s0.rho, s1.rho);
     const double c2 = ind2(t.rho, s1.rho, s0.rho) - ind2(s0.rho, s1.rho, s0.rho);
     prev = t.alpha * (sample / s0.alpha + static_cast<float>(c1) * model_outputs_[2] +
                       static_cast<float>(c2) * model_outputs_[1]);
   } else {
-    const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
-    const AlphaSigma s2 = alpha_sigma(sigma_at(k - 2));
+    const noise::AlphaSigma s1 = noise::alpha_sigma(sigma_at(k - 1));
+    const noise::AlphaSigma s2 = noise::alpha_sigma(sigma_at(k - 2));
     const double c1 = ind3(t.rho, s0.rho, s1.rho, s2.rho) - ind3(s0.rho, s0.rho, s1.rho, s2.rho);
     const double c2 = ind3(t.rho, s1.rho, s2.rho, s0.rho) - ind3(s0.rho, s1.rho, s2.rho, s0.rho);
     const double c3 = ind3(t.rho, s2.rho, s0.rho, s1.rho) - ind3(s0.rho, s2.rho, s0.rho, s1.rho);

@@ -6,23 +6,6 @@
 
 namespace kiln::schedulers {
 
-namespace {
-
-// VP coefficients of a k-diffusion sigma (float32 as diffusers): x_t = alpha x0 + sigma_t noise.
-struct AlphaSigma {
-  float alpha;
-  float sigma;
-  float lambda;  // log(alpha) - log(sigma): half the log-SNR; +inf at sigma 0
-};
-
-AlphaSigma alpha_sigma(float sigma) {
-  const float alpha = 1 / std::sqrt(sigma * sigma + 1);
-  const float sigma_t = sigma * alpha;
-  return {alpha, sigma_t, noise::torch_log(alpha) - noise::torch_log(sigma_t)};
-}
-
-}  // namespace
-
 DPMSolverMultistepScheduler::DPMSolverMultistepScheduler(SchedulerConfig config, bool karras, bool sde)
     : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras), sde_(sde) {}
 
@@ -57,24 +40,13 @@ StepOutput DPMSolverMultistepScheduler::do_step(const torch::Tensor& model_outpu
   const bool lower_order_final = k == n - 1;
 
   // Data prediction (DPM-Solver++ integrates x0).
-  const AlphaSigma s0 = alpha_sigma(sigma_at(k));
-  torch::Tensor x0;
-  switch (config_.prediction_type) {
-    case PredictionType::Epsilon:
-      x0 = (sample_in - s0.sigma * model_output) / s0.alpha;
-      break;
-    case PredictionType::Sample:
-      x0 = model_output;
-      break;
-    case PredictionType::VPrediction:
-      x0 = s0.alpha * sample_in - s0.sigma * model_output;
-      break;
-  }
+  const noise::AlphaSigma s0 = noise::alpha_sigma(sigma_at(k));
+  const torch::Tensor x0 = noise::predicted_x0(model_output, sample_in, s0, config_.prediction_type);
   model_outputs_[0] = model_outputs_[1];
   model_outputs_[1] = x0;
 
   const torch::Tensor sample = sample_in.to(torch::kFloat);
-  const AlphaSigma t = alpha_sigma(sigma_at(k + 1));
+  const noise::AlphaSigma t = noise::alpha_sigma(sigma_at(k + 1));
   const float h = t.lambda - s0.lambda;
   const float phi = t.alpha * (noise::torch_exp(-h) - 1.0f);
   torch::Tensor prev;
@@ -90,7 +62,7 @@ StepOutput DPMSolverMultistepScheduler::do_step(const torch::Tensor& model_outpu
     if (first_order) {
       prev = c_x * sample + c_d * x0 + c_z * z;
     } else {
-      const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
+      const noise::AlphaSigma s1 = noise::alpha_sigma(sigma_at(k - 1));
       const float r0 = (s0.lambda - s1.lambda) / h;
       const torch::Tensor d1 = (1.0f / r0) * (model_outputs_[1] - model_outputs_[0]);
       prev = c_x * sample + c_d * model_outputs_[1] + (0.5f * c_d) * d1 + c_z * z;
@@ -99,7 +71,7 @@ StepOutput DPMSolverMultistepScheduler::do_step(const torch::Tensor& model_outpu
     // First order: DDIM in the data-prediction form.
     prev = (t.sigma / s0.sigma) * sample - phi * x0;
   } else {
-    const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
+    const noise::AlphaSigma s1 = noise::alpha_sigma(sigma_at(k - 1));
     const float h_0 = s0.lambda - s1.lambda;
     const float r0 = h_0 / h;
     const torch::Tensor& m0 = model_outputs_[1];

@@ -6,22 +6,6 @@
 
 namespace kiln::schedulers {
 
-namespace {
-
-struct AlphaSigma {
-  float alpha;
-  float sigma;
-  float lambda;
-};
-
-AlphaSigma alpha_sigma(float sigma) {
-  const float alpha = 1 / std::sqrt(sigma * sigma + 1);
-  const float sigma_t = sigma * alpha;
-  return {alpha, sigma_t, noise::torch_log(alpha) - noise::torch_log(sigma_t)};
-}
-
-}  // namespace
-
 DPMSolverSinglestepScheduler::DPMSolverSinglestepScheduler(SchedulerConfig config, bool karras, bool sde)
     : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras), sde_(sde) {}
 
@@ -57,19 +41,8 @@ Scheduler::Schedule DPMSolverSinglestepScheduler::make_schedule(std::int64_t ste
 
 StepOutput DPMSolverSinglestepScheduler::do_step(const torch::Tensor& model_output, std::int64_t k,
                                                  const torch::Tensor& sample_in, at::Generator* generator) {
-  const AlphaSigma s0 = alpha_sigma(sigma_at(k));
-  torch::Tensor x0;
-  switch (config_.prediction_type) {
-    case PredictionType::Epsilon:
-      x0 = (sample_in - s0.sigma * model_output) / s0.alpha;
-      break;
-    case PredictionType::Sample:
-      x0 = model_output;
-      break;
-    case PredictionType::VPrediction:
-      x0 = s0.alpha * sample_in - s0.sigma * model_output;
-      break;
-  }
+  const noise::AlphaSigma s0 = noise::alpha_sigma(sigma_at(k));
+  const torch::Tensor x0 = noise::predicted_x0(model_output, sample_in, s0, config_.prediction_type);
   model_outputs_[0] = model_outputs_[1];
   model_outputs_[1] = x0;
   torch::Tensor z;
@@ -80,9 +53,9 @@ StepOutput DPMSolverSinglestepScheduler::do_step(const torch::Tensor& model_outp
   if (order == 2 && !model_outputs_[0].defined()) order = 1;
   if (order == 1) saved_sample_ = sample_in.to(torch::kFloat);
 
-  const AlphaSigma t = alpha_sigma(sigma_at(k + 1));
+  const noise::AlphaSigma t = noise::alpha_sigma(sigma_at(k + 1));
   // Order 1 integrates from sigmas[k], order 2 from sigmas[k - 1] (the saved latents).
-  const AlphaSigma from = order == 1 ? s0 : alpha_sigma(sigma_at(k - 1));
+  const noise::AlphaSigma from = order == 1 ? s0 : noise::alpha_sigma(sigma_at(k - 1));
   const float h = t.lambda - from.lambda;
   torch::Tensor d = x0;
   if (order == 2) {

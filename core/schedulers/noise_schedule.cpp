@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "base/error.h"
@@ -289,6 +290,25 @@ double euler_init_noise_sigma(const torch::Tensor& sigmas, TimestepSpacing spaci
   const float max_sigma = sigmas.max().item<float>();
   if (spacing == TimestepSpacing::Leading) return std::sqrt(max_sigma * max_sigma + 1.0f);
   return max_sigma;
+}
+
+AlphaSigma alpha_sigma(float sigma_k) {
+  const float alpha = 1 / std::sqrt(sigma_k * sigma_k + 1);
+  const float sigma = sigma_k * alpha;
+  return {alpha, sigma, torch_log(alpha) - torch_log(sigma), static_cast<double>(sigma / alpha)};
+}
+
+torch::Tensor predicted_x0(const torch::Tensor& model_output, const torch::Tensor& sample, const AlphaSigma& s,
+                           PredictionType type) {
+  switch (type) {
+    case PredictionType::Epsilon:
+      return (sample - s.sigma * model_output) / s.alpha;
+    case PredictionType::Sample:
+      return model_output;
+    case PredictionType::VPrediction:
+      return s.alpha * sample - s.sigma * model_output;
+  }
+  throw std::logic_error("predicted_x0: unknown prediction type");
 }
 
 float torch_log(float x) { return at::log(at::scalar_tensor(x, at::kFloat)).item<float>(); }

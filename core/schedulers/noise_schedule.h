@@ -87,6 +87,19 @@ double euler_init_noise_sigma(const torch::Tensor& sigmas, TimestepSpacing spaci
 // sqrt(sigma^2 + 1) in float32: Euler-type models see latents / this.
 inline float input_divisor(float sigma) { return std::sqrt(sigma * sigma + 1.0f); }
 
+// The VP coefficients of a k-diffusion sigma, float32 as diffusers (DPM-Solver, DEIS, UniPC):
+// x_t = alpha x0 + sigma noise with alpha = 1 / sqrt(sigma_k^2 + 1) and sigma = sigma_k alpha.
+struct AlphaSigma {
+  float alpha;
+  float sigma;
+  float lambda;  // log(alpha) - log(sigma): half the log-SNR; +inf at sigma 0
+  double rho;    // sigma / alpha: DEIS's log-rho variable
+};
+AlphaSigma alpha_sigma(float sigma_k);
+// The data prediction x0 of a model output at `s` for the model's prediction type.
+torch::Tensor predicted_x0(const torch::Tensor& model_output, const torch::Tensor& sample, const AlphaSigma& s,
+                           PredictionType type);
+
 // log, exp and expm1 of a float32 scalar exactly as torch evaluates them on a 0-dim tensor, as
 // diffusers does (torch's kernels differ from <cmath> in the last bit for a few percent of inputs).
 float torch_log(float x);

@@ -9,19 +9,6 @@ namespace kiln::schedulers {
 
 namespace {
 
-struct AlphaSigma {
-  float alpha;
-  float sigma;
-  float lambda;
-};
-
-// VP coefficients of a k-diffusion sigma, float32 as diffusers.
-AlphaSigma alpha_sigma(float sigma) {
-  const float alpha = 1 / std::sqrt(sigma * sigma + 1);
-  const float sigma_t = sigma * alpha;
-  return {alpha, sigma_t, noise::torch_log(alpha) - noise::torch_log(sigma_t)};
-}
-
 // The B(h) quantities shared by UniP and UniC for predict_x0 and bh2: hh = -h,
 // h_phi_1 = expm1(hh), B_h = expm1(hh), b_i = h_phi_i * i! / B_h for i = 1..order.
 struct BhTerms {
@@ -64,13 +51,13 @@ Scheduler::Schedule UniPCMultistepScheduler::make_schedule(std::int64_t steps) {
 // UniP-p (B(h) version) from sigma_k to sigma_{k+1}, using model_outputs_ (newest = this step's).
 torch::Tensor UniPCMultistepScheduler::predict(const torch::Tensor& x, std::int64_t k, std::int64_t order) const {
   const torch::Tensor& m0 = model_outputs_[1];
-  const AlphaSigma t = alpha_sigma(sigma_at(k + 1));
-  const AlphaSigma s0 = alpha_sigma(sigma_at(k));
+  const noise::AlphaSigma t = noise::alpha_sigma(sigma_at(k + 1));
+  const noise::AlphaSigma s0 = noise::alpha_sigma(sigma_at(k));
   const float h = t.lambda - s0.lambda;
   const BhTerms bh = bh_terms(h, order);
   torch::Tensor x_t = (t.sigma / s0.sigma) * x - (t.alpha * bh.h_phi_1) * m0;
   if (order >= 2) {
-    const AlphaSigma s1 = alpha_sigma(sigma_at(k - 1));
+    const noise::AlphaSigma s1 = noise::alpha_sigma(sigma_at(k - 1));
     const float rk = (s1.lambda - s0.lambda) / h;
     const torch::Tensor d1 = (model_outputs_[0] - m0) / rk;
     // For order 2 diffusers fixes rho_p = 0.5 instead of solving.
@@ -85,8 +72,8 @@ torch::Tensor UniPCMultistepScheduler::predict(const torch::Tensor& x, std::int6
 torch::Tensor UniPCMultistepScheduler::correct(const torch::Tensor& model_t, const torch::Tensor& x, std::int64_t k,
                                                std::int64_t order) const {
   const torch::Tensor& m0 = model_outputs_[1];
-  const AlphaSigma t = alpha_sigma(sigma_at(k));
-  const AlphaSigma s0 = alpha_sigma(sigma_at(k - 1));
+  const noise::AlphaSigma t = noise::alpha_sigma(sigma_at(k));
+  const noise::AlphaSigma s0 = noise::alpha_sigma(sigma_at(k - 1));
   const float h = t.lambda - s0.lambda;
   const BhTerms bh = bh_terms(h, order);
   const torch::Tensor x_t_ = (t.sigma / s0.sigma) * x - (t.alpha * bh.h_phi_1) * m0;
@@ -95,7 +82,7 @@ torch::Tensor UniPCMultistepScheduler::correct(const torch::Tensor& model_t, con
     // rho_c = 0.5 for order 1.
     return x_t_ - (t.alpha * bh.b_h) * (0.5f * d1_t);
   }
-  const AlphaSigma s1 = alpha_sigma(sigma_at(k - 2));
+  const noise::AlphaSigma s1 = noise::alpha_sigma(sigma_at(k - 2));
   const float rk = (s1.lambda - s0.lambda) / h;
   const torch::Tensor d1 = (model_outputs_[0] - m0) / rk;
   // rho_c = solve(R, b), R = [[1, 1], [rk, 1]], in float32 as diffusers' torch.linalg.solve.
@@ -112,19 +99,8 @@ StepOutput UniPCMultistepScheduler::do_step(const torch::Tensor& model_output, s
                                             const torch::Tensor& sample_in, at::Generator* /*generator*/) {
   const bool use_corrector = k > 0 && last_sample_.defined();
 
-  const AlphaSigma s0 = alpha_sigma(sigma_at(k));
-  torch::Tensor x0;
-  switch (config_.prediction_type) {
-    case PredictionType::Epsilon:
-      x0 = (sample_in - s0.sigma * model_output) / s0.alpha;
-      break;
-    case PredictionType::Sample:
-      x0 = model_output;
-      break;
-    case PredictionType::VPrediction:
-      x0 = s0.alpha * sample_in - s0.sigma * model_output;
-      break;
-  }
+  const noise::AlphaSigma s0 = noise::alpha_sigma(sigma_at(k));
+  const torch::Tensor x0 = noise::predicted_x0(model_output, sample_in, s0, config_.prediction_type);
 
   torch::Tensor sample = sample_in;
   if (use_corrector) sample = correct(x0, last_sample_, k, this_order_);
