@@ -2,11 +2,11 @@
 // diffusers' EulerAncestralDiscreteScheduler (k-diffusion's sample_euler_ancestral, eta 1): an
 // Euler step down to sigma_down, then fresh noise of sigma_up, drawn at every step.
 
-#include "schedulers/scheduler.h"
+#include "schedulers/k_sigma_scheduler.h"
 
 namespace kiln::schedulers {
 
-class EulerAncestralDiscreteScheduler : public Scheduler {
+class EulerAncestralDiscreteScheduler : public KSigmaScheduler {
  public:
   // Class default: linspace spacing. Epsilon and v_prediction only.
   // `trailing`: timestep_spacing "trailing" whatever the config says (SD-Turbo: 1-4 steps from t 999).
@@ -17,13 +17,8 @@ class EulerAncestralDiscreteScheduler : public Scheduler {
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
-  double compute_init_noise_sigma() const override;
-  torch::Tensor do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const override;
-  double do_model_input_scale(std::int64_t k) const override;
   StepOutput do_step(const torch::Tensor& model_output, std::int64_t k, const torch::Tensor& sample,
                      at::Generator* generator) override;
-  torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                             const torch::Tensor& timesteps) const override;
 
  private:
   bool trailing_;

@@ -7,25 +7,13 @@
 namespace kiln::schedulers {
 
 EulerDiscreteScheduler::EulerDiscreteScheduler(SchedulerConfig config, bool trailing)
-    : Scheduler(with_spacing(std::move(config), trailing), TimestepSpacing::Linspace), trailing_(trailing) {}
+    : KSigmaScheduler(with_spacing(std::move(config), trailing), TimestepSpacing::Linspace), trailing_(trailing) {}
 
 Scheduler::Schedule EulerDiscreteScheduler::make_schedule(std::int64_t steps) {
   const std::vector<float> t =
       noise::sigma_timesteps(timestep_spacing(), config_.num_train_timesteps, steps, config_.steps_offset);
   const std::vector<double> td(t.begin(), t.end());
   return {torch::tensor(t, torch::kFloat), noise::interp_sigmas(td, noise::train_sigmas(alphas_cumprod()), 0.0)};
-}
-
-double EulerDiscreteScheduler::compute_init_noise_sigma() const {
-  return noise::euler_init_noise_sigma(sigmas(), timestep_spacing());
-}
-
-torch::Tensor EulerDiscreteScheduler::do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const {
-  return sample / noise::input_divisor(sigma_at(k));
-}
-
-double EulerDiscreteScheduler::do_model_input_scale(std::int64_t k) const {
-  return 1.0 / noise::input_divisor(sigma_at(k));
 }
 
 // Scalars are float32 (0-dim tensors of sigmas in diffusers); the sample is upcast to float32.
@@ -51,11 +39,6 @@ StepOutput EulerDiscreteScheduler::do_step(const torch::Tensor& model_output, st
   const float dt = sigma_at(k + 1) - sigma_hat;
   const torch::Tensor prev = sample + derivative * dt;
   return {prev.to(model_output.scalar_type()), x0};
-}
-
-torch::Tensor EulerDiscreteScheduler::do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                                                   const torch::Tensor& timesteps) const {
-  return sigma_add_noise(original, noise, timesteps, false);
 }
 
 }  // namespace kiln::schedulers

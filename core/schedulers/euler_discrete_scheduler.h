@@ -2,11 +2,11 @@
 // diffusers' EulerDiscreteScheduler (Algorithm 2 of Karras et al. 2022 with s_churn = 0): the
 // Euler method on the probability-flow ODE in sigma. Deterministic.
 
-#include "schedulers/scheduler.h"
+#include "schedulers/k_sigma_scheduler.h"
 
 namespace kiln::schedulers {
 
-class EulerDiscreteScheduler : public Scheduler {
+class EulerDiscreteScheduler : public KSigmaScheduler {
  public:
   // Class default: linspace spacing (float timesteps 999.0 ... 0.0).
   // `trailing`: timestep_spacing "trailing" whatever the config says (SD-Turbo: 1-4 steps from t 999).
@@ -15,13 +15,8 @@ class EulerDiscreteScheduler : public Scheduler {
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
-  double compute_init_noise_sigma() const override;
-  torch::Tensor do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const override;
-  double do_model_input_scale(std::int64_t k) const override;
   StepOutput do_step(const torch::Tensor& model_output, std::int64_t k, const torch::Tensor& sample,
                      at::Generator* generator) override;
-  torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                             const torch::Tensor& timesteps) const override;
 
  private:
   bool trailing_;

@@ -18,7 +18,7 @@ torch::Tensor k_x0(PredictionType type, const torch::Tensor& model_output, const
 }  // namespace
 
 HeunDiscreteScheduler::HeunDiscreteScheduler(SchedulerConfig config, bool karras)
-    : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras) {
+    : KSigmaScheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras) {
   require_prediction(config_.prediction_type != PredictionType::Sample, "Heun");
 }
 
@@ -39,18 +39,6 @@ Scheduler::Schedule HeunDiscreteScheduler::make_schedule(std::int64_t steps) {
   // Karras timesteps stay float64 in diffusers; the others are float32 values.
   return {torch::tensor(t, torch::kDouble).to(karras_ ? torch::kDouble : torch::kFloat),
           torch::tensor(sigmas, torch::kFloat)};
-}
-
-double HeunDiscreteScheduler::compute_init_noise_sigma() const {
-  return noise::euler_init_noise_sigma(sigmas(), timestep_spacing());
-}
-
-torch::Tensor HeunDiscreteScheduler::do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const {
-  return sample / noise::input_divisor(sigma_at(k));
-}
-
-double HeunDiscreteScheduler::do_model_input_scale(std::int64_t k) const {
-  return 1.0 / noise::input_divisor(sigma_at(k));
 }
 
 StepOutput HeunDiscreteScheduler::do_step(const torch::Tensor& model_output, std::int64_t k,
@@ -78,11 +66,6 @@ StepOutput HeunDiscreteScheduler::do_step(const torch::Tensor& model_output, std
     first_order_ = true;
   }
   return {prev.to(model_output.scalar_type()), x0};
-}
-
-torch::Tensor HeunDiscreteScheduler::do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                                                  const torch::Tensor& timesteps) const {
-  return sigma_add_noise(original, noise, timesteps, false);
 }
 
 }  // namespace kiln::schedulers

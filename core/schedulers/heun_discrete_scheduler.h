@@ -5,11 +5,11 @@
 // Euler predictor to the next sigma, the odd index after it evaluates the model there and
 // corrects with the mean of both slopes. The last call is a plain Euler step to sigma 0.
 
-#include "schedulers/scheduler.h"
+#include "schedulers/k_sigma_scheduler.h"
 
 namespace kiln::schedulers {
 
-class HeunDiscreteScheduler : public Scheduler {
+class HeunDiscreteScheduler : public KSigmaScheduler {
  public:
   // Class default: linspace spacing. `karras`: Karras sigmas between the smallest and largest
   // schedule sigma, with fractional (float64, not rounded) timesteps. Epsilon and v_prediction.
@@ -20,13 +20,8 @@ class HeunDiscreteScheduler : public Scheduler {
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
-  double compute_init_noise_sigma() const override;
-  torch::Tensor do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const override;
-  double do_model_input_scale(std::int64_t k) const override;
   StepOutput do_step(const torch::Tensor& model_output, std::int64_t k, const torch::Tensor& sample,
                      at::Generator* generator) override;
-  torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                             const torch::Tensor& timesteps) const override;
 
  private:
   bool karras_;

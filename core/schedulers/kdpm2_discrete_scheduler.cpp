@@ -38,7 +38,7 @@ std::vector<double> interpol_timesteps(const torch::Tensor& sigmas_interpol, con
 }  // namespace
 
 KDPM2DiscreteScheduler::KDPM2DiscreteScheduler(SchedulerConfig config, bool karras, bool ancestral)
-    : Scheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras), ancestral_(ancestral) {
+    : KSigmaScheduler(std::move(config), TimestepSpacing::Linspace), karras_(karras), ancestral_(ancestral) {
   require_prediction(config_.prediction_type != PredictionType::Sample, ancestral ? "DPM2 a" : "DPM2");
 }
 
@@ -92,22 +92,10 @@ Scheduler::Schedule KDPM2DiscreteScheduler::make_schedule(std::int64_t steps) {
           torch::tensor(expanded, torch::kFloat)};
 }
 
-double KDPM2DiscreteScheduler::compute_init_noise_sigma() const {
-  return noise::euler_init_noise_sigma(sigmas(), timestep_spacing());
-}
-
 float KDPM2DiscreteScheduler::input_sigma(std::int64_t k) const {
   // Runs start at an even index (img2img: t_start * 2), so odd indices are the second-order calls.
   if (k % 2 == 0) return sigma_at(k);
   return interpol_[static_cast<std::size_t>(ancestral_ ? k - 1 : k)];
-}
-
-torch::Tensor KDPM2DiscreteScheduler::do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const {
-  return sample / noise::input_divisor(input_sigma(k));
-}
-
-double KDPM2DiscreteScheduler::do_model_input_scale(std::int64_t k) const {
-  return 1.0 / noise::input_divisor(input_sigma(k));
 }
 
 StepOutput KDPM2DiscreteScheduler::do_step(const torch::Tensor& model_output, std::int64_t k,
@@ -135,11 +123,6 @@ StepOutput KDPM2DiscreteScheduler::do_step(const torch::Tensor& model_output, st
     if (ancestral_) prev = prev + randn_like(model_output, generator) * at(up_, k - 1);
   }
   return {prev.to(model_output.scalar_type()), x0};
-}
-
-torch::Tensor KDPM2DiscreteScheduler::do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                                                   const torch::Tensor& timesteps) const {
-  return sigma_add_noise(original, noise, timesteps, false);
 }
 
 }  // namespace kiln::schedulers

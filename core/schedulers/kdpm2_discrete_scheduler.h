@@ -9,11 +9,11 @@
 
 #include <vector>
 
-#include "schedulers/scheduler.h"
+#include "schedulers/k_sigma_scheduler.h"
 
 namespace kiln::schedulers {
 
-class KDPM2DiscreteScheduler : public Scheduler {
+class KDPM2DiscreteScheduler : public KSigmaScheduler {
  public:
   // Class default: linspace spacing. `karras`: Karras sigmas between the smallest and largest
   // schedule sigma (timesteps rounded, the midpoints' not; float64). `ancestral`: DPM2 a.
@@ -29,17 +29,12 @@ class KDPM2DiscreteScheduler : public Scheduler {
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
-  double compute_init_noise_sigma() const override;
-  torch::Tensor do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const override;
-  double do_model_input_scale(std::int64_t k) const override;
   StepOutput do_step(const torch::Tensor& model_output, std::int64_t k, const torch::Tensor& sample,
                      at::Generator* generator) override;
-  torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                             const torch::Tensor& timesteps) const override;
 
  private:
   // The sigma the model input is scaled with at index k.
-  float input_sigma(std::int64_t k) const;
+  float input_sigma(std::int64_t k) const override;
 
   bool karras_;
   bool ancestral_;

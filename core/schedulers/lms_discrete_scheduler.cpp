@@ -8,7 +8,7 @@
 namespace kiln::schedulers {
 
 LMSDiscreteScheduler::LMSDiscreteScheduler(SchedulerConfig config)
-    : Scheduler(std::move(config), TimestepSpacing::Linspace) {}
+    : KSigmaScheduler(std::move(config), TimestepSpacing::Linspace) {}
 
 Scheduler::Schedule LMSDiscreteScheduler::make_schedule(std::int64_t steps) {
   derivatives_.clear();
@@ -16,18 +16,6 @@ Scheduler::Schedule LMSDiscreteScheduler::make_schedule(std::int64_t steps) {
       noise::sigma_timesteps(timestep_spacing(), config_.num_train_timesteps, steps, config_.steps_offset);
   const std::vector<double> td(t.begin(), t.end());
   return {torch::tensor(t, torch::kFloat), noise::interp_sigmas(td, noise::train_sigmas(alphas_cumprod()), 0.0)};
-}
-
-double LMSDiscreteScheduler::compute_init_noise_sigma() const {
-  return noise::euler_init_noise_sigma(sigmas(), timestep_spacing());
-}
-
-torch::Tensor LMSDiscreteScheduler::do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const {
-  return sample / noise::input_divisor(sigma_at(k));
-}
-
-double LMSDiscreteScheduler::do_model_input_scale(std::int64_t k) const {
-  return 1.0 / noise::input_divisor(sigma_at(k));
 }
 
 namespace {
@@ -116,11 +104,6 @@ StepOutput LMSDiscreteScheduler::do_step(const torch::Tensor& model_output, std:
     sum = sum.defined() ? sum + term : term;
   }
   return {sample + sum, x0};
-}
-
-torch::Tensor LMSDiscreteScheduler::do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                                                 const torch::Tensor& timesteps) const {
-  return sigma_add_noise(original, noise, timesteps, false);
 }
 
 }  // namespace kiln::schedulers

@@ -4,11 +4,11 @@
 
 #include <deque>
 
-#include "schedulers/scheduler.h"
+#include "schedulers/k_sigma_scheduler.h"
 
 namespace kiln::schedulers {
 
-class LMSDiscreteScheduler : public Scheduler {
+class LMSDiscreteScheduler : public KSigmaScheduler {
  public:
   // Class default: linspace spacing.
   explicit LMSDiscreteScheduler(SchedulerConfig config);
@@ -19,13 +19,8 @@ class LMSDiscreteScheduler : public Scheduler {
 
  protected:
   Schedule make_schedule(std::int64_t steps) override;
-  double compute_init_noise_sigma() const override;
-  torch::Tensor do_scale_model_input(const torch::Tensor& sample, std::int64_t k) const override;
-  double do_model_input_scale(std::int64_t k) const override;
   StepOutput do_step(const torch::Tensor& model_output, std::int64_t k, const torch::Tensor& sample,
                      at::Generator* generator) override;
-  torch::Tensor do_add_noise(const torch::Tensor& original, const torch::Tensor& noise,
-                             const torch::Tensor& timesteps) const override;
 
  private:
   // The integral over [sigma_k, sigma_{k+1}] of the Lagrange basis polynomial of node
