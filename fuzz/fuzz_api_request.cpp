@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     try {  // /png-info
-      (void)kiln::api::decodeImageBytes(body.value(QLatin1String("image")), QStringLiteral("image"));
+      const QByteArray image = kiln::api::decodeImageBytes(body.value(QLatin1String("image")), QStringLiteral("image"));
+      kiln::api::checkImageContainer(image, QStringLiteral("image"));
     } catch (const kiln::api::ApiError&) {
     }
   }

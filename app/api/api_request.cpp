@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "dataset/image_probe.h"
 
 namespace kiln::api {
 
@@ -54,7 +55,25 @@ QByteArray base64Payload(const QJsonValue& value, const QString& field) {
   return decoded.decoded;
 }
 
+}  // namespace
+
+void checkImageContainer(const QByteArray& bytes, const QString& field) {
+  // Kiln's own walk of the container (PNG chunks, JPEG markers, WebP chunks) before Qt's decoders
+  // see the bytes: a 92-byte PNG whose chunk claims 1.7 GB made libpng allocate that much
+  // (fuzz_api_request, api_png_chunk_1_7gb.json); a truncated file is refused here by name.
+  const std::span<const std::byte> view(reinterpret_cast<const std::byte*>(bytes.constData()),
+                                        static_cast<std::size_t>(bytes.size()));
+  try {
+    (void)dataset::probe_image(view, field.toStdString());
+  } catch (const kiln::Error& e) {
+    refuse(QStringLiteral("%1: %2").arg(field, QString::fromStdString(e.message())));
+  }
+}
+
+namespace {
+
 QImage readImage(const QByteArray& bytes, const QString& field, const ImageLimits& limits) {
+  checkImageContainer(bytes, field);
   QBuffer buffer;
   buffer.setData(bytes);
   buffer.open(QIODevice::ReadOnly);

@@ -40,6 +40,10 @@ inline constexpr int kMaxImagesPerRequest = 256;  // batch_size x n_iter
 QImage decodeImage(const QJsonValue& value, const QString& field, const ImageLimits& limits);
 // The same for any decoded PNG's bytes (png-info): also returns the raw bytes.
 QByteArray decodeImageBytes(const QJsonValue& value, const QString& field);
+// Kiln's walk of an image's container (dataset::probe_image) before any Qt decoder reads it:
+// throws ApiError 422 naming `field` for an unknown format, a truncated file or a chunk longer
+// than the data. decodeImage calls it; png-info calls it on decodeImageBytes' bytes.
+void checkImageContainer(const QByteArray& bytes, const QString& field);
 
 // A1111's sampler name ("DPM++ 2M Karras", "Euler a", ...; Kiln's ids are accepted too) with
 // its separate scheduler ("Automatic", "Karras"; empty = automatic). Throws ApiError 422 listing

@@ -898,6 +898,7 @@ ApiServer::Reply ApiServer::loras() const {
 
 ApiServer::Reply ApiServer::pngInfo(const QJsonObject& body) const {
   const QByteArray bytes = decodeImageBytes(body.value(QLatin1String("image")), QStringLiteral("image"));
+  checkImageContainer(bytes, QStringLiteral("image"));
   QBuffer buffer;
   buffer.setData(bytes);
   buffer.open(QIODevice::ReadOnly);

@@ -997,6 +997,38 @@ class TestCliServe : public QObject {
     QVERIFY(r.object()[QStringLiteral("detail")].toString().contains(QLatin1String("9000x8")));
   }
 
+  void hostileImageContainers() {
+    // fuzz_api_request's finding: a 92-byte PNG whose chunk after IHDR claims 1.7 GB made libpng
+    // (under QImageReader::size) allocate 1.7 GB; Kiln walks the chunks first and refuses it.
+    QFile file(QStringLiteral(KILN_TEST_DATA "/fuzz_regressions/api_png_chunk_1_7gb.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject hostile = QJsonDocument::fromJson(file.readAll()).object();
+    QVERIFY(!hostile.isEmpty());
+    QJsonObject body = tinyRequest();
+    body.insert(QStringLiteral("init_images"), hostile[QStringLiteral("init_images")]);
+    Response r = postJson(api(QStringLiteral("img2img")), body);
+    QCOMPARE(r.status, 422);
+    QString detail = r.object()[QStringLiteral("detail")].toString();
+    QVERIFY2(detail.startsWith(QLatin1String("init_images[0]: ")) && detail.contains(QLatin1String("PNG")),
+             qPrintable(detail));
+    r = postJson(api(QStringLiteral("png-info")), {{QStringLiteral("image"), hostile[QStringLiteral("mask")]}});
+    QCOMPARE(r.status, 422);
+    QVERIFY2(r.object()[QStringLiteral("detail")].toString().contains(QLatin1String("PNG")), qPrintable(r.body));
+    // A PNG cut short and bytes of no known format are refused by name too; a whole PNG still works.
+    const QByteArray whole = QByteArray::fromBase64(pngBase64(QImage(64, 64, QImage::Format_RGB888)).toLatin1());
+    body.insert(QStringLiteral("init_images"), QJsonArray{QString::fromLatin1(whole.left(whole.size() - 12).toBase64())});
+    r = postJson(api(QStringLiteral("img2img")), body);
+    QCOMPARE(r.status, 422);
+    QVERIFY2(r.object()[QStringLiteral("detail")].toString().contains(QLatin1String("truncated PNG")), qPrintable(r.body));
+    body.insert(QStringLiteral("init_images"), QJsonArray{QString::fromLatin1(QByteArray("GIF89a....").toBase64())});
+    r = postJson(api(QStringLiteral("img2img")), body);
+    QCOMPARE(r.status, 422);
+    QVERIFY2(r.object()[QStringLiteral("detail")].toString().contains(QLatin1String("not a supported image")),
+             qPrintable(r.body));
+    body.insert(QStringLiteral("init_images"), QJsonArray{QString::fromLatin1(whole.toBase64())});
+    QCOMPARE(postJson(api(QStringLiteral("img2img")), body).status, 200);
+  }
+
   void jsonOnly() {
     // A web page's form or text/plain POST does nothing (415 before any work).
     Response r = call(api(QStringLiteral("txt2img")), "POST", QJsonDocument(tinyRequest()).toJson(),
