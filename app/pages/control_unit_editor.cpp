@@ -12,7 +12,6 @@
 #include <QFormLayout>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
-#include <QImageReader>
 #include <QLabel>
 #include <QPushButton>
 #include <QSlider>
@@ -30,6 +29,7 @@
 #include "bridge/error_message.h"
 #include "control/pose_json.h"
 #include "control/pose_render.h"
+#include "pages/image_file.h"
 #include "pages/pose_conversion.h"
 
 namespace kiln::app {
@@ -437,11 +437,10 @@ void ControlUnitEditor::setSourceImage(const QImage& image, const QString& name)
 }
 
 bool ControlUnitEditor::openImageFile(const QString& path) {
-  QImageReader reader(path);
-  reader.setAutoTransform(true);
-  const QImage image = reader.read();
+  const OpenedImage opened = readImageFile(path);
+  const QImage& image = opened.image;
   if (image.isNull()) {
-    showMessage(tr("Kiln cannot read %1 as an image: %2").arg(QFileInfo(path).fileName(), reader.errorString()), true);
+    showMessage(tr("Kiln cannot read %1 as an image: %2").arg(QFileInfo(path).fileName(), opened.problem), true);
     return false;
   }
   setSource(Source::File);

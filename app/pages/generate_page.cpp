@@ -39,6 +39,7 @@
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
 #include "pages/generation_queue.h"
+#include "pages/image_file.h"
 #include "pages/pose_editor_panel.h"
 #include "pages/xyz_plot_dialog.h"
 #include "pages/train_session.h"
@@ -742,11 +743,10 @@ void GeneratePage::setInputImage(const QImage& image) {
 
 void GeneratePage::openFile(const QString& path, bool asInput) {
   const QString name = QFileInfo(path).fileName();
-  QImageReader reader(path);
-  reader.setAutoTransform(true);
-  const QImage image = reader.read();
+  const OpenedImage opened = readImageFile(path);
+  const QImage& image = opened.image;
   if (image.isNull()) {
-    showError(tr("Not an image"), tr("Kiln cannot read %1 as an image.").arg(name), reader.errorString());
+    showError(tr("Not an image"), tr("Kiln cannot read %1 as an image.").arg(name), opened.problem);
     return;
   }
   hideError();

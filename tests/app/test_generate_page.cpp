@@ -4,6 +4,7 @@
 // parameters back from a dropped PNG; inpaint with a painted mask; the token counter.
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFile>
 #include <QTextCursor>
 #include <QMenu>
 #include <QAbstractItemView>
@@ -354,6 +355,24 @@ void TestGeneratePage::readsParametersFromADroppedPng() {
   s.page->openFile(plain);
   QVERIFY(!s.page->banner()->isHidden());
   QCOMPARE(s.page->form().steps, 28);
+
+  // A PNG cut short is refused by name (Kiln's probe), not decoded with a grey bottom; the input
+  // image stays as it was.
+  QFile whole(plain);
+  QVERIFY(whole.open(QIODevice::ReadOnly));
+  const QByteArray bytes = whole.readAll();
+  const QString cut = mDir->filePath(QStringLiteral("cut.png"));
+  QFile cutFile(cut);
+  QVERIFY(cutFile.open(QIODevice::WriteOnly));
+  cutFile.write(bytes.left(bytes.size() - 20));
+  cutFile.close();
+  const QImage before = s.page->inputCanvas()->image();
+  s.page->openFile(cut, true);
+  QVERIFY(!s.page->banner()->isHidden());
+  QVERIFY2(s.page->banner()->text().contains(QLatin1String("cut.png")), qPrintable(s.page->banner()->text()));
+  QVERIFY2(s.page->banner()->details().contains(QLatin1String("truncated PNG")),
+           qPrintable(s.page->banner()->details()));
+  QCOMPARE(s.page->inputCanvas()->image(), before);
 }
 
 void TestGeneratePage::reusesTheParametersOfAGalleryImage() {

@@ -1,0 +1,21 @@
+#pragma once
+// An image file the user opens on the Generate page or as a ControlNet input (file dialog, drag
+// and drop). JPEG, PNG, WebP, BMP and TIFF are walked by Kiln's own probe first
+// (dataset::probe_image), as the dataset import does: a file cut short is refused by name rather
+// than decoded with a grey bottom, and a chunk longer than the file never reaches libpng (which
+// allocates what a chunk declares). Then Qt decodes it with the EXIF orientation applied. Other
+// formats Qt reads (GIF, ...) go to Qt directly.
+
+#include <QImage>
+#include <QString>
+
+namespace kiln::app {
+
+struct OpenedImage {
+  QImage image;     // null when the file cannot be used
+  QString problem;  // why, in the probe's or Qt's words
+};
+
+OpenedImage readImageFile(const QString& path);
+
+}  // namespace kiln::app
