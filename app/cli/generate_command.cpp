@@ -19,6 +19,7 @@
 #include "base/runtime_info.h"
 #include "bridge/xyz_grid.h"
 #include "bridge/generation_parameters.h"
+#include "bridge/image_file.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "cli/commands.h"
@@ -68,9 +69,10 @@ double real(const QCommandLineParser& p, const char* name, double fallback) {
 }
 
 QImage read_image(const QString& path, const char* what) {
-  QImage image(path);
-  if (image.isNull()) throw FileError(std::string("cannot read the ") + what + " (not an image, or damaged)", path.toStdString());
-  return image;
+  const bridge::OpenedImage opened = bridge::readImageFile(path);
+  if (opened.image.isNull())
+    throw FileError(std::string("cannot read the ") + what + ": " + opened.problem.toStdString(), path.toStdString());
+  return opened.image;
 }
 
 // FILE[:WEIGHT]: split at the last ':' only when a number follows, so Windows paths (C:/loras/x.safetensors)

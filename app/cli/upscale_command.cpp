@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "bridge/generation_parameters.h"
+#include "bridge/image_file.h"
 #include "bridge/image_tensor.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
@@ -154,8 +155,10 @@ int run_upscale(const QStringList& args) {
 
     const QString in = p.positionalArguments().front();
     const QString out = p.value(QStringLiteral("out"));
-    const QImage image(in);
-    if (image.isNull()) throw FileError("cannot read the image (not an image, or damaged)", in.toStdString());
+    const bridge::OpenedImage opened = bridge::readImageFile(in);
+    if (opened.image.isNull())
+      throw FileError("cannot read the image: " + opened.problem.toStdString(), in.toStdString());
+    const QImage& image = opened.image;
     const std::filesystem::path model_path = p.value(QStringLiteral("model")).toStdString();
     std::fprintf(stderr, "loading %s\n", model_path.string().c_str());
     const models::LoadedUpscaler upscaler =

@@ -27,9 +27,9 @@
 #include "base/error.h"
 #include "bridge/control_image_qt.h"
 #include "bridge/error_message.h"
+#include "bridge/image_file.h"
 #include "control/pose_json.h"
 #include "control/pose_render.h"
-#include "pages/image_file.h"
 #include "pages/pose_conversion.h"
 
 namespace kiln::app {
@@ -437,7 +437,7 @@ void ControlUnitEditor::setSourceImage(const QImage& image, const QString& name)
 }
 
 bool ControlUnitEditor::openImageFile(const QString& path) {
-  const OpenedImage opened = readImageFile(path);
+  const bridge::OpenedImage opened = bridge::readImageFile(path);
   const QImage& image = opened.image;
   if (image.isNull()) {
     showMessage(tr("Kiln cannot read %1 as an image: %2").arg(QFileInfo(path).fileName(), opened.problem), true);

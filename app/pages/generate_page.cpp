@@ -31,6 +31,7 @@
 
 #include "base/error.h"
 #include "io/weight_file.h"
+#include "bridge/image_file.h"
 #include "bridge/image_tensor.h"
 #include "bridge/resource_paths.h"
 #include "pages/control_unit_editor.h"
@@ -39,7 +40,6 @@
 #include "pages/gallery_panel.h"
 #include "pages/generation_form_view.h"
 #include "pages/generation_queue.h"
-#include "pages/image_file.h"
 #include "pages/pose_editor_panel.h"
 #include "pages/xyz_plot_dialog.h"
 #include "pages/train_session.h"
@@ -743,7 +743,7 @@ void GeneratePage::setInputImage(const QImage& image) {
 
 void GeneratePage::openFile(const QString& path, bool asInput) {
   const QString name = QFileInfo(path).fileName();
-  const OpenedImage opened = readImageFile(path);
+  const bridge::OpenedImage opened = bridge::readImageFile(path);
   const QImage& image = opened.image;
   if (image.isNull()) {
     showError(tr("Not an image"), tr("Kiln cannot read %1 as an image.").arg(name), opened.problem);

@@ -1,5 +1,6 @@
 // kiln-cli generate / png-info end to end with the golden tiny pipeline: the PNGs equal
 // diffusers' (every byte within +-1), carry AUTOMATIC1111's parameters, and errors leave no file.
+#include <QBuffer>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -763,6 +764,25 @@ class TestCliGenerate : public QObject {
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.err.contains("cannot read the init image"));
     QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).isEmpty());
+    // A PNG cut short is refused by Kiln's probe, naming the file, not decoded with a grey bottom.
+    {
+      QTemporaryDir inputs;
+      QImage picture(64, 64, QImage::Format_RGB888);
+      picture.fill(Qt::darkCyan);
+      QByteArray png;
+      QBuffer buffer(&png);
+      buffer.open(QIODevice::WriteOnly);
+      QVERIFY(picture.save(&buffer, "PNG"));
+      const QString cut = inputs.filePath(QStringLiteral("cut.png"));
+      QFile file(cut);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      file.write(png.left(png.size() - 20));
+      file.close();
+      r = runCli(base + QStringList{QStringLiteral("--init-image"), cut});
+      QCOMPARE(r.exitCode, 1);
+      QVERIFY2(r.err.contains("cut.png") && r.err.contains("truncated PNG"), r.err.constData());
+      QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).isEmpty());
+    }
 
     const auto info = runCli({QStringLiteral("png-info"), golden(QStringLiteral("tiny_sd1/model_index.json"))});
     QCOMPARE(info.exitCode, 1);

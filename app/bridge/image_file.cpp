@@ -1,4 +1,4 @@
-#include "pages/image_file.h"
+#include "bridge/image_file.h"
 
 #include <QBuffer>
 #include <QFile>
@@ -10,7 +10,7 @@
 #include "base/error.h"
 #include "dataset/image_probe.h"
 
-namespace kiln::app {
+namespace kiln::bridge {
 
 OpenedImage readImageFile(const QString& path) {
   QFile file(path);
@@ -34,4 +34,4 @@ OpenedImage readImageFile(const QString& path) {
   return {std::move(image), {}};
 }
 
-}  // namespace kiln::app
+}  // namespace kiln::bridge
