@@ -22,41 +22,25 @@
 #include "base/error.h"
 #include "io/safetensors.h"
 #include "support/test_support.h"
+#include "tiny_session.h"
 #include "training/distributed.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;
 using namespace kiln;
 using namespace kiln::training;
+using test::checkpoint_tensors;
+using test::CrashAt;
+using test::make_images;
+using test::metrics;
 
 namespace {
 
-const fs::path kTiny = test::data_dir() / "golden/pipeline/tiny_sd1";
-
-struct CrashAt : std::runtime_error {
-  CrashAt() : std::runtime_error("simulated crash") {}
-};
-
-fs::path make_images(const test::ScratchDir& scratch) {
-  const fs::path images = scratch / "images";
-  fs::create_directories(images);
-  fs::copy_file(test::data_dir() / "faces/hopper_portrait.jpg", images / "hopper.jpg");
-  fs::copy_file(test::data_dir() / "faces/portrait_beach.jpg", images / "beach_person (2).jpg");
-  test::write_text(images / "hopper.txt", "a painting of a man");
-  return images;
-}
-
+// The shared tiny session as a data-parallel one: no text-encoder stage, 3 UNet steps.
 TrainingSettings tiny_settings(const fs::path& images) {
-  TrainingSettings s;
-  s.base_model = kTiny;
-  s.images = images;
-  s.token = "sks";
-  s.resolution = 64;
+  TrainingSettings s = test::tiny_settings(images);
   s.text_encoder = {0, 1e-4};
   s.unet = {3, 1e-4};
-  s.save_every = 2;
-  s.keep_checkpoints = 0;
-  s.seed = 7;
   s.data_parallel = true;
   return s;
 }
@@ -116,22 +100,6 @@ std::vector<RankResult> run_ranks(const fs::path& session, int world, bool resum
   }
   for (auto& t : threads) t.join();
   return results;
-}
-
-std::map<std::string, torch::Tensor> checkpoint_tensors(const fs::path& session) {
-  const auto file = io::SafetensorsFile::open(session / "checkpoints/latest.safetensors");
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& e : file->index().entries()) out[e.name] = file->tensor(e.name).clone();
-  return out;
-}
-
-std::vector<nlohmann::json> metrics(const fs::path& session) {
-  std::ifstream in(session / "metrics.jsonl");
-  std::vector<nlohmann::json> out;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
 }
 
 bool trained_weight(const std::string& name) {

@@ -17,62 +17,18 @@
 #include "pipelines/lora.h"
 #include "pipelines/model_loading.h"
 #include "support/test_support.h"
+#include "tiny_session.h"
 #include "training/session_export.h"
 #include "training/trainer.h"
 
 namespace fs = std::filesystem;
 using namespace kiln;
 using namespace kiln::training;
-
-namespace {
-
-const fs::path kTiny = test::data_dir() / "golden/pipeline/tiny_sd1";
-
-struct CrashAt : std::runtime_error {
-  CrashAt() : std::runtime_error("simulated crash") {}
-};
-
-// Two face photos in a folder, one with a caption.
-fs::path make_images(const test::ScratchDir& scratch) {
-  const fs::path images = scratch / "images";
-  fs::create_directories(images);
-  fs::copy_file(test::data_dir() / "faces/hopper_portrait.jpg", images / "hopper.jpg");
-  fs::copy_file(test::data_dir() / "faces/portrait_beach.jpg", images / "beach_person (2).jpg");
-  test::write_text(images / "hopper.txt", "a painting of a man");
-  return images;
-}
-
-TrainingSettings tiny_settings(const fs::path& images) {
-  TrainingSettings s;
-  s.base_model = kTiny;
-  s.images = images;
-  s.token = "sks";
-  s.resolution = 64;
-  s.text_encoder = {2, 1e-4};
-  s.unet = {4, 1e-4};
-  s.save_every = 2;
-  s.keep_checkpoints = 0;  // the kept-checkpoint tests turn it on
-  s.seed = 7;
-  return s;
-}
-
-std::map<std::string, torch::Tensor> checkpoint_tensors(const fs::path& session) {
-  const auto file = io::SafetensorsFile::open(session / "checkpoints/latest.safetensors");
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& e : file->index().entries()) out[e.name] = file->tensor(e.name).clone();
-  return out;
-}
-
-std::vector<nlohmann::json> metrics(const fs::path& session) {
-  std::ifstream in(session / "metrics.jsonl");
-  std::vector<nlohmann::json> out;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
-
-}  // namespace
+using test::checkpoint_tensors;
+using test::CrashAt;
+using test::make_images;
+using test::metrics;
+using test::tiny_settings;
 
 TEST_CASE("training examples carry the exact prompts") {
   test::ScratchDir scratch("kiln-train");
@@ -170,7 +126,7 @@ TEST_CASE("both stages run, and a crashed run resumes to the same weights bit fo
   CHECK(want.count("text_encoder.text_model.final_layer_norm.weight"));
   CHECK(want.count("unet.conv_in.weight"));
   // The text encoder really changed in stage 1 and stayed frozen in stage 2.
-  const auto base = pipelines::load_stable_diffusion(kTiny);
+  const auto base = pipelines::load_stable_diffusion(test::kTinySd1);
   CHECK_FALSE(torch::equal(want.at("text_encoder.text_model.final_layer_norm.weight"),
                            base.text_encoder->named_parameters()["text_model.final_layer_norm.weight"]));
   CHECK_FALSE(torch::equal(want.at("unet.conv_in.weight"), base.unet->named_parameters()["conv_in.weight"]));
@@ -293,7 +249,7 @@ TEST_CASE("a DreamBooth session exports a model that reloads with the trained we
   TrainingSettings s = tiny_settings(make_images(scratch));
   s.text_encoder.steps = 1;
   s.unet.steps = 2;
-  s.config_dir = kTiny;  // the tiny model's configs for the single-file export
+  s.config_dir = test::kTinySd1;  // the tiny model's configs for the single-file export
   const fs::path session = scratch / "session";
   create_session(session, s);
 
@@ -311,7 +267,7 @@ TEST_CASE("a DreamBooth session exports a model that reloads with the trained we
     CHECK(result.steps == 3);
     CHECK(result.tensors > 100);
     pipelines::ModelLoadOptions options;
-    options.config_dir = kTiny;
+    options.config_dir = test::kTinySd1;
     const auto back = pipelines::load_stable_diffusion(out, options);
     const torch::Dtype dtype = request.half ? torch::kHalf : torch::kFloat;
     CHECK(torch::equal(back.unet->named_parameters()["conv_in.weight"],
@@ -376,7 +332,7 @@ TEST_CASE("a LoRA session trains adapters only and exports the kohya layout") {
 
   // Round trip: the generator's LoRA loader merges the exported file into a fresh model, giving
   // the weights the training adapters computed (W0 + alpha/rank * up @ down, here in fp16).
-  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(kTiny);
+  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(test::kTinySd1);
   const std::string q = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight";
   const torch::Tensor w0 = model.unet->named_parameters()[q].detach().clone();
   const std::string te = "text_model.encoder.layers.0.self_attn.q_proj.weight";
@@ -432,10 +388,10 @@ fs::path make_tiny_sdxl(const test::ScratchDir& scratch) {
   };
   copy(golden / "unet/sdxl/model", "unet");
   copy(golden / "clip_text/gelu/model", "text_encoder_2");
-  copy(kTiny / "vae", "vae");
-  copy(kTiny / "scheduler", "scheduler");
-  copy(kTiny / "tokenizer", "tokenizer");
-  copy(kTiny / "tokenizer", "tokenizer_2");
+  copy(test::kTinySd1 / "vae", "vae");
+  copy(test::kTinySd1 / "scheduler", "scheduler");
+  copy(test::kTinySd1 / "tokenizer", "tokenizer");
+  copy(test::kTinySd1 / "tokenizer", "tokenizer_2");
   auto config = nlohmann::json::parse(test::read_text(golden / "clip_text/gelu/model/config.json"));
   config["architectures"] = {"CLIPTextModel"};
   config.erase("projection_dim");
@@ -530,7 +486,7 @@ TEST_CASE("a session keeps its newest checkpoints as files a generator loads") {
   s.unet.steps = 3;
   s.save_every = 1;
   s.keep_checkpoints = 2;
-  s.config_dir = kTiny;
+  s.config_dir = test::kTinySd1;
   const fs::path session = scratch / "my session";
   create_session(session, s);
   std::vector<std::string> logged;
@@ -549,7 +505,7 @@ TEST_CASE("a session keeps its newest checkpoints as files a generator loads") {
   // The newest is the finished model: the trained weights, fp16-rounded.
   const auto trained = checkpoint_tensors(session);
   pipelines::ModelLoadOptions options;
-  options.config_dir = kTiny;
+  options.config_dir = test::kTinySd1;
   const auto back = pipelines::load_stable_diffusion(kept[1].path, options);
   CHECK(torch::equal(back.unet->named_parameters()["conv_in.weight"],
                      trained.at("unet.conv_in.weight").to(torch::kHalf).to(torch::kFloat)));
@@ -572,7 +528,7 @@ TEST_CASE("a session keeps its newest checkpoints as files a generator loads") {
   const auto loras = kept_checkpoints(lora_session);
   REQUIRE(loras.size() == 3);
   CHECK(loras[0].path.filename() == "lora-000001.safetensors");
-  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(kTiny);
+  const pipelines::StableDiffusionModel model = pipelines::load_stable_diffusion(test::kTinySd1);
   for (const KeptCheckpoint& k : loras) {
     INFO(k.path);
     CHECK(io::SafetensorsFile::open(k.path)->metadata().at("ss_steps") == std::to_string(k.step));
