@@ -36,6 +36,7 @@
 #include "pages/pose_conversion.h"
 #include "pages/pose_editor_panel.h"
 #include "pipelines/generation_request.h"
+#include "page_studio.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/generation_settings.h"
@@ -58,24 +59,9 @@ namespace {
 constexpr int kTimeout = 120'000;
 const QString kGolden = QStringLiteral(KILN_TEST_DATA "/golden");
 
-struct Studio {
-  explicit Studio(const QString& settingsFile)
-      : settings(std::make_unique<AppSettings>(settingsFile)),
-        library(std::make_unique<ModelLibrary>(settings.get())),
-        page(std::make_unique<GeneratePage>(library.get(), settings.get())) {
-    page->resize(1280, 800);
-    page->show();
-  }
-  ~Studio() {
-    page.reset();
-    library.reset();
-    settings.reset();
-  }
+struct Studio : kiln::test::PageStudio<GeneratePage> {
+  explicit Studio(const QString& settingsFile) : PageStudio(settingsFile) {}
   ControlNetPanel* panel() const { return page->controlNetPanel(); }
-
-  std::unique_ptr<AppSettings> settings;
-  std::unique_ptr<ModelLibrary> library;
-  std::unique_ptr<GeneratePage> page;
 };
 
 // Shapes with hard edges, so canny finds lines and the thresholds matter.

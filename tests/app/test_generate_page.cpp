@@ -36,6 +36,7 @@
 #include "pages/generation_form_view.h"
 #include "pages/generation_queue.h"
 #include "pages/xyz_plot_dialog.h"
+#include "page_studio.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/generation_settings.h"
@@ -59,24 +60,7 @@ constexpr int kTimeout = 120'000;
 
 const QString kGolden = QStringLiteral(KILN_TEST_DATA "/golden/pipeline");
 
-struct Studio {
-  explicit Studio(const QString& settingsFile)
-      : settings(std::make_unique<AppSettings>(settingsFile)),
-        library(std::make_unique<ModelLibrary>(settings.get())),
-        page(std::make_unique<GeneratePage>(library.get(), settings.get())) {
-    page->resize(1280, 800);
-    page->show();
-  }
-  ~Studio() {
-    page.reset();
-    library.reset();
-    settings.reset();
-  }
-
-  std::unique_ptr<AppSettings> settings;
-  std::unique_ptr<ModelLibrary> library;
-  std::unique_ptr<GeneratePage> page;
-};
+using Studio = kiln::test::PageStudio<GeneratePage>;
 
 QStringList filesIn(const QString& folder) {
   return QDir(folder).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);

@@ -18,6 +18,7 @@
 #include "pages/model_details_view.h"
 #include "pages/model_list_model.h"
 #include "pages/models_page.h"
+#include "page_studio.h"
 #include "services/model_library.h"
 #include "state/app_settings.h"
 #include "state/language.h"
@@ -38,19 +39,9 @@ constexpr int kTimeout = 60'000;
 const QString kGolden = QStringLiteral(KILN_TEST_DATA "/golden/pipeline");
 
 // Settings, library and page on one settings file, torn down in the right order.
-struct Studio {
-  explicit Studio(const QString& settingsFile)
-      : settings(std::make_unique<AppSettings>(settingsFile)),
-        library(std::make_unique<ModelLibrary>(settings.get())),
-        page(std::make_unique<ModelsPage>(library.get(), settings.get())) {
+struct Studio : kiln::test::PageStudio<ModelsPage> {
+  explicit Studio(const QString& settingsFile) : PageStudio(settingsFile, QSize(1200, 800)) {
     library->setRescanDelay(50);
-    page->resize(1200, 800);
-    page->show();
-  }
-  ~Studio() {
-    page.reset();
-    library.reset();
-    settings.reset();
   }
 
   QAbstractItemModel* table() const { return page->table()->model(); }
@@ -67,10 +58,6 @@ struct Studio {
     return r < 0 ? QVariant() : table()->index(r, column).data(role);
   }
   int status(const QString& path) const { return cell(path, 0, ModelListModel::StatusRole).toInt(); }
-
-  std::unique_ptr<AppSettings> settings;
-  std::unique_ptr<ModelLibrary> library;
-  std::unique_ptr<ModelsPage> page;
 };
 
 constexpr int statusOf(ModelEntry::Status s) { return static_cast<int>(s); }

@@ -30,6 +30,7 @@
 #include "pages/train_form_view.h"
 #include "pages/train_page.h"
 #include "pages/train_session.h"
+#include "page_studio.h"
 #include "services/model_library.h"
 #include "services/session_archive.h"
 #include "state/app_settings.h"
@@ -56,24 +57,7 @@ constexpr int kTimeout = 240'000;
 const QString kTinyModel = QStringLiteral(KILN_TEST_DATA "/golden/pipeline/tiny_sd1");
 const QString kFaces = QStringLiteral(KILN_TEST_DATA "/faces");
 
-struct Studio {
-  explicit Studio(const QString& settingsFile)
-      : settings(std::make_unique<AppSettings>(settingsFile)),
-        library(std::make_unique<ModelLibrary>(settings.get())),
-        page(std::make_unique<TrainPage>(library.get(), settings.get())) {
-    page->resize(1280, 800);
-    page->show();
-  }
-  ~Studio() {
-    page.reset();
-    library.reset();
-    settings.reset();
-  }
-
-  std::unique_ptr<AppSettings> settings;
-  std::unique_ptr<ModelLibrary> library;
-  std::unique_ptr<TrainPage> page;
-};
+using Studio = kiln::test::PageStudio<TrainPage>;
 
 }  // namespace
 
