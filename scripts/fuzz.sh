@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh ci [RUNS]       every target for a fixed number of inputs (default 50000) from a
 #                                   fixed seed and the committed corpus only (scripts/test.sh); a
 #                                   crash leaves its input in build/fuzz/findings/ to reproduce it
+#   scripts/fuzz.sh coverage [TARGET...]  lines, functions and branches of each parser that its
+#                                   corpus reaches (scripts/fuzz-coverage.sh, the fuzz-coverage preset)
 # New inputs that add coverage go to build/fuzz/corpus/<target>/ (the committed seeds in
 # fuzz/corpus/<target>/ are only read); a crash leaves crash-* in build/fuzz/findings/<target>/
 # and the script exits non-zero. Prints executions per second and coverage per target.
@@ -22,6 +24,10 @@ if [ "$target" = ci ]; then
 fi
 command -v clang++ >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null; }
 scripts/setup-libtorch.sh >/dev/null
+if [ "$target" = coverage ]; then
+  shift
+  exec scripts/fuzz-coverage.sh "$@"
+fi
 cmake --preset fuzz >/dev/null
 if [ "$target" = all ]; then
   cmake --build --preset fuzz --target fuzz_all

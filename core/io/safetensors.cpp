@@ -66,14 +66,17 @@ TensorEntry parse_entry(const std::string& name, const json& v, std::uint64_t da
   e.name = name;
   e.dtype = *dtype;
   e.file = path;
-  // numel x element size, refusing any overflow of 64 bits.
+  // numel x element size, refusing 2^63 bytes or more at every dimension, so every partial
+  // product of the shape fits an int64 (TensorEntry::numel, torch) even when a later dimension
+  // is 0 (a U8 [2^32, 2^32 - 1, 0] once overflowed numel(): fuzz_safetensors_header's coverage).
+  constexpr std::uint64_t kLimit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   std::uint64_t bytes = element_size(*dtype);
   for (const json& d : *sh) {
     const auto dim = as_u64(d);
     if (!dim || *dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       fail("shape " + sh->dump() + " has a dimension that is not a non-negative integer");
     }
-    if (*dim != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / *dim) fail("shape " + sh->dump() + " is absurdly large");
+    if (*dim != 0 && bytes > kLimit / *dim) fail("shape " + sh->dump() + " is absurdly large");
     bytes *= *dim;
     e.shape.push_back(static_cast<std::int64_t>(*dim));
   }

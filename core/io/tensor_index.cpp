@@ -4,6 +4,7 @@
 
 namespace kiln::io {
 
+// The readers (safetensors, torch zip) accept only shapes whose partial products stay below 2^63.
 std::int64_t TensorEntry::numel() const {
   std::int64_t n = 1;
   for (std::int64_t d : shape) n *= d;

@@ -251,3 +251,17 @@ TEST_CASE("a header number out of range is a format error, not a crash (found by
   CHECK_THROWS_WITH_AS(kiln::io::read_safetensors_header(path), doctest::Contains("out of range"), kiln::FormatError);
   CHECK_THROWS_AS(kiln::io::SafetensorsFile::open(path), kiln::FormatError);
 }
+
+TEST_CASE("an empty tensor whose other dimensions multiply past 2^63 is refused (fuzz_safetensors_header coverage)") {
+  // U8 [2^32, 2^32 - 1, 0]: 0 bytes, but TensorEntry::numel() multiplied 2^32 x (2^32 - 1) in an
+  // int64 before reaching the 0.
+  const auto path = kiln::test::data_dir() / "fuzz_regressions/safetensors_u8_numel_overflow.safetensors";
+  CHECK_THROWS_WITH_AS(kiln::io::read_safetensors_header(path), doctest::Contains("absurdly large"), kiln::FormatError);
+  // A shape with a 0 whose other dimensions stay below 2^63 is still an empty tensor.
+  ScratchDir dir;
+  const auto p = dir / "empty.safetensors";
+  write_raw(p, R"({"a":{"dtype":"U8","shape":[4294967296,0,4294967296],"data_offsets":[0,0]}})", 0, 0);
+  const auto file = kiln::io::SafetensorsFile::open(p);
+  CHECK(file->index().find("a")->numel() == 0);
+  CHECK(file->tensor("a").numel() == 0);
+}
