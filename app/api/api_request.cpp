@@ -410,14 +410,7 @@ GenerationRequest parseGenerationRequest(const QJsonObject& body, bool img2img, 
   QString prompt = stringField(body, "prompt");
   p.negativePrompt = stringField(body, "negative_prompt");
   // <lora:name:weight> tags become LoRAs of the job (the worker writes them back into the PNG).
-  static const QRegularExpression tag(QStringLiteral(R"(\s*<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>)"));
-  for (auto it = tag.globalMatch(prompt); it.hasNext();) {
-    const auto m = it.next();
-    bool ok = false;
-    const double weight = m.captured(2).toDouble(&ok);
-    r.loras << qMakePair(m.captured(1).trimmed(), ok ? weight : 1.0);
-  }
-  if (!r.loras.isEmpty()) prompt.remove(tag);
+  for (const bridge::LoRAUse& l : bridge::takeLoRATags(prompt)) r.loras << qMakePair(l.name, l.weight);
   p.prompt = prompt.trimmed();
 
   QString samplerName = stringField(body, "sampler_name");

@@ -235,15 +235,8 @@ std::optional<GenerationParameters> GenerationParameters::fromText(const QString
     (inNegative ? negative : prompt) << line;
   }
   p.prompt = prompt.join(QLatin1Char('\n')).trimmed();
-  // <lora:name:weight> (A1111 also accepts <lora:name>, weight 1, and extra ":te:unet" parts).
-  static const QRegularExpression tag(QStringLiteral(R"(\s*<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>)"));
-  for (auto tags = tag.globalMatch(p.prompt); tags.hasNext();) {
-    const QRegularExpressionMatch m = tags.next();
-    bool ok = false;
-    const double weight = m.captured(2).toDouble(&ok);
-    p.loras << LoRAUse{m.captured(1).trimmed(), ok ? weight : 1.0, {}};
-  }
-  if (!p.loras.isEmpty()) p.prompt = p.prompt.remove(tag).trimmed();
+  p.loras = takeLoRATags(p.prompt);
+  p.prompt = p.prompt.trimmed();
   p.negativePrompt = negative.join(QLatin1Char('\n')).trimmed();
   // key: value pairs separated by ", "; values may be "quoted, with commas".
   static const QRegularExpression pair(QStringLiteral(R"(\s*([\w ][\w \-/+]*):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))"));
@@ -372,6 +365,26 @@ QString inflate(const QByteArray& zlibStream) {
 }
 
 }  // namespace
+
+QList<LoRAUse> takeLoRATags(QString& prompt) {
+  // <lora:name:weight> (A1111 also accepts <lora:name>, weight 1, and extra ":te:unet" parts).
+  static const QRegularExpression tag(QStringLiteral(R"(\s*<lora:([^:<>]+)(?::([^:<>]*))?(?::[^<>]*)?>)"));
+  QList<LoRAUse> loras;
+  // Until none is left: taking "<lora:a>" out of "<lora:<lora:a>, x>" makes a tag of what
+  // surrounded it (the fuzzer's round trip found that), which a second reading would take.
+  for (bool found = true; found;) {
+    found = false;
+    for (auto tags = tag.globalMatch(prompt); tags.hasNext();) {
+      const QRegularExpressionMatch m = tags.next();
+      bool ok = false;
+      const double weight = m.captured(2).toDouble(&ok);
+      loras << LoRAUse{m.captured(1).trimmed(), ok ? weight : 1.0, {}};
+      found = true;
+    }
+    if (found) prompt.remove(tag);
+  }
+  return loras;
+}
 
 QByteArray pngWithParameters(const QImage& image, const QString& parameters, QString* error) {
   QByteArray png;

@@ -49,6 +49,12 @@ struct LoRAUse {
   bool operator==(const LoRAUse&) const = default;
 };
 
+// Takes A1111's <lora:name[:weight[:more]]> tags out of `prompt` (with the spaces before them),
+// weight 1 when absent or not a number, until the prompt holds none. A tag holds no '<', so an
+// unclosed "<lora:" earlier in a prompt never swallows a later tag (fuzz_png_parameters' round
+// trip found both).
+QList<LoRAUse> takeLoRATags(QString& prompt);
+
 // A textual inversion embedding a prompt used.
 struct EmbeddingUse {
   QString name;  // the file name without extension, as it appears in the prompt

@@ -30,6 +30,38 @@ class TestGenerationParameters : public QObject {
     (void)GenerationParameters::fromText(text);  // parses without undefined behaviour (UBSan in the fuzz build)
   }
 
+  void anUnclosedLoRATagNeverSwallowsALaterOne() {
+    // fuzz_png_parameters' round trip: "<lora:rpiece:1.2)lowres]" left in a prompt, then Kiln's
+    // " <lora:f0.8:1>" written after it, read back as one tag "rpiece" and the rest was lost.
+    const QString text = QStringLiteral("a cat, <lora:f0.8>, (x:3f,<lora:rpiece:1.2)lowres]\nSteps: 20, Seed: 1");
+    const auto p = GenerationParameters::fromText(text);
+    QVERIFY(p);
+    QCOMPARE(p->loras.size(), 1);
+    QCOMPARE(p->loras[0].name, QStringLiteral("f0.8"));
+    QCOMPARE(p->prompt, QStringLiteral("a cat,, (x:3f,<lora:rpiece:1.2)lowres]"));
+    const QString written = p->toText();
+    const auto again = GenerationParameters::fromText(written);
+    QVERIFY(again);
+    QCOMPARE(again->prompt, p->prompt);
+    QCOMPARE(again->loras, p->loras);
+    QCOMPARE(again->toText(), written);
+    // The fuzzer's input itself (a PNG pasted into a prompt) round-trips the same way.
+    QFile f(QStringLiteral(KILN_TEST_DATA "/fuzz_regressions/png_parameters_unclosed_lora_tag.txt"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const auto fuzzed = GenerationParameters::fromText(QString::fromUtf8(f.readAll()));
+    QVERIFY(fuzzed);
+    QCOMPARE(GenerationParameters::fromText(fuzzed->toText())->toText(), fuzzed->toText());
+    // Taking a tag out may join what surrounded it into a new tag: that one is taken too, so a
+    // second reading finds nothing new (the fuzzer's round trip found "<lora:<lora:f:0.8>, x>").
+    const auto spliced = GenerationParameters::fromText(QStringLiteral("a <lora:<lora:f:0.5>, x>\nSteps: 20"));
+    QVERIFY(spliced);
+    QCOMPARE(spliced->loras.size(), 2);
+    QCOMPARE(spliced->loras[0].name, QStringLiteral("f"));
+    QCOMPARE(spliced->loras[0].weight, 0.5);
+    QCOMPARE(spliced->prompt, QStringLiteral("a"));
+    QCOMPARE(GenerationParameters::fromText(spliced->toText())->loras, spliced->loras);
+  }
+
   void hiresFixIsWrittenAndReadAsA1111Does() {
     // A1111 1.9's txt2img with hires fix.
     const QString a1111 = QStringLiteral(
