@@ -13,6 +13,7 @@
 #include "io/safetensors.h"
 #include "pipelines/model_loading.h"
 #include "support/test_support.h"
+#include "tiny_session.h"
 #include "training/diffusion_loss.h"
 #include "training/memory_optimizers.h"
 #include "training/trainer.h"
@@ -23,7 +24,7 @@ using namespace kiln::training;
 
 namespace {
 
-const fs::path kTiny = test::data_dir() / "golden/pipeline/tiny_sd1";
+const fs::path kTiny = test::kTinySd1;
 
 // The tiny UNet's parameters and `steps` gradients of the diffusion loss on random images and
 // prompts (one batch of 2 per step), computed once at the starting weights.
@@ -219,21 +220,11 @@ TEST_CASE("the memory savers' state round-trips and refuses a mis-shaped one") {
 
 TEST_CASE("sessions with the memory savers resume bit for bit") {
   test::ScratchDir scratch("kiln-opt");
-  const fs::path images = scratch / "images";
-  fs::create_directories(images);
-  fs::copy_file(test::data_dir() / "faces/hopper_portrait.jpg", images / "hopper.jpg");
-  fs::copy_file(test::data_dir() / "faces/portrait_beach.jpg", images / "beach.jpg");
+  const fs::path images = test::make_images(scratch);
   for (const OptimizerKind kind : {OptimizerKind::AdamW8bit, OptimizerKind::Adafactor}) {
     INFO(to_string(kind));
-    TrainingSettings s;
-    s.base_model = kTiny;
-    s.images = images;
-    s.token = "sks";
-    s.resolution = 64;
+    TrainingSettings s = test::tiny_settings(images);
     s.text_encoder = {0, 1e-4};
-    s.unet = {4, 1e-4};
-    s.save_every = 2;
-    s.keep_checkpoints = 0;
     s.optimizer = kind;
     CHECK(settings_from_json(to_json(s)).optimizer == kind);
     const fs::path straight = scratch / (std::string(to_string(kind)) + "-straight");
