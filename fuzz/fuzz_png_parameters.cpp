@@ -45,13 +45,15 @@ const char* differingSetting(const kiln::bridge::GenerationParameters& a, const 
   return nullptr;
 }
 
-// What the first writing may not change (it may round numbers: CFG, strengths, LoRA weights).
+// What the first writing may not change (it may round numbers: CFG, strengths, LoRA weights,
+// and move whitespace).
 const char* lostText(const kiln::bridge::GenerationParameters& a, const kiln::bridge::GenerationParameters& b) {
   if (a.loras.size() != b.loras.size()) return "LoRA count";
   for (qsizetype i = 0; i < a.loras.size(); ++i)
     if (a.loras[i].name != b.loras[i].name) return "a LoRA name";
-  if (a.prompt != b.prompt) return "prompt";
-  if (a.negativePrompt != b.negativePrompt) return "negative prompt";
+  // Whitespace may move: A1111's reader (and Kiln's) strips the first negative line's ends.
+  if (a.prompt.simplified() != b.prompt.simplified()) return "prompt";
+  if (a.negativePrompt.simplified() != b.negativePrompt.simplified()) return "negative prompt";
   if (a.steps != b.steps || a.seed != b.seed || a.width != b.width || a.height != b.height) return "steps, seed or size";
   if (a.sampler != b.sampler || a.modelName != b.modelName) return "sampler or model";
   return nullptr;
@@ -86,7 +88,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!differs) differs = differingSetting(*again, *third);
     if (differs) {
       if (std::getenv("KILN_FUZZ_VERBOSE"))
-        std::fprintf(stderr, "%s differs; written:\n%s\nread back and written again:\n%s\n", differs,
+        std::fprintf(stderr, "%s differs (prompts read first: [%s] [%s], then: [%s] [%s]); written:\n%s\nread back and written again:\n%s\n", differs,
+                     p->prompt.toUtf8().toPercentEncoding(" ,:<>()[]").constData(),
+                     p->negativePrompt.toUtf8().toPercentEncoding(" ,:<>()[]").constData(),
+                     again ? again->prompt.toUtf8().toPercentEncoding(" ,:<>()[]").constData() : "",
+                     again ? again->negativePrompt.toUtf8().toPercentEncoding(" ,:<>()[]").constData() : "",
                      again ? again->toText().toUtf8().toPercentEncoding(" ,:<>()[]").constData() : "(does not parse)",
                      third ? third->toText().toUtf8().toPercentEncoding(" ,:<>()[]").constData() : "(does not parse)");
       __builtin_trap();
