@@ -368,7 +368,10 @@ QString inflate(const QByteArray& zlibStream) {
 
 QList<LoRAUse> takeLoRATags(QString& prompt) {
   // <lora:name:weight> (A1111 also accepts <lora:name>, weight 1, and extra ":te:unet" parts).
-  static const QRegularExpression tag(QStringLiteral(R"(\s*<lora:([^:<>]+)(?::([^:<>]*))?(?::[^<>]*)?>)"));
+  // The name holds something besides spaces ("<lora: :1>" stays text: an empty name could not be
+  // written back).
+  static const QRegularExpression tag(
+      QStringLiteral(R"(\s*<lora:([^:<>]*[^:<>\s][^:<>]*)(?::([^:<>]*))?(?::[^<>]*)?>)"));
   QList<LoRAUse> loras;
   // Until none is left: taking "<lora:a>" out of "<lora:<lora:a>, x>" makes a tag of what
   // surrounded it (the fuzzer's round trip found that), which a second reading would take.

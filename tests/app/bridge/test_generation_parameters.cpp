@@ -60,6 +60,11 @@ class TestGenerationParameters : public QObject {
     QCOMPARE(spliced->loras[0].weight, 0.5);
     QCOMPARE(spliced->prompt, QStringLiteral("a"));
     QCOMPARE(GenerationParameters::fromText(spliced->toText())->loras, spliced->loras);
+    // A tag whose name is only spaces stays text (an empty name could not be written back).
+    const auto blank = GenerationParameters::fromText(QStringLiteral("a <lora: :1> b\nSteps: 20"));
+    QVERIFY(blank);
+    QVERIFY(blank->loras.isEmpty());
+    QCOMPARE(blank->prompt, QStringLiteral("a <lora: :1> b"));
   }
 
   void hiresFixIsWrittenAndReadAsA1111Does() {
