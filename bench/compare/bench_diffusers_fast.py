@@ -12,8 +12,6 @@ alone, and the run's overhead over (model calls x UNet + decode)."""
 
 import argparse
 import os
-import statistics
-import time
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -22,17 +20,8 @@ import torch
 from diffusers import (AutoencoderTiny, EulerAncestralDiscreteScheduler, LCMScheduler,
                        StableDiffusionPipeline)
 
-PROMPT = "a photograph of an astronaut riding a horse, highly detailed"  # as bench_txt2img
-NEGATIVE = "blurry, lowres"
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+# The same prompts and timing as the main comparison (its import only sets Hugging Face offline).
+from bench_diffusers import NEGATIVE, PROMPT, median_seconds  # noqa: E402
 
 
 def main():
@@ -53,9 +42,9 @@ def main():
     text = torch.randn(1, 77, 768)
 
     with torch.inference_mode():
-        unet = median_time(lambda: pipe.unet(unet_in, 999, encoder_hidden_states=text), a.repeats)
-        tiny_decode = median_time(lambda: tiny.decode(unet_in), a.repeats)
-        vae_decode = median_time(lambda: full_vae.decode(unet_in / full_vae.config.scaling_factor), a.repeats)
+        unet = median_seconds(a.repeats, lambda: pipe.unet(unet_in, 999, encoder_hidden_states=text))
+        tiny_decode = median_seconds(a.repeats, lambda: tiny.decode(unet_in))
+        vae_decode = median_seconds(a.repeats, lambda: full_vae.decode(unet_in / full_vae.config.scaling_factor))
     print(f"alone: UNet forward batch 1 {unet:.2f} s, TAESD decode {tiny_decode:.2f} s, VAE decode {vae_decode:.2f} s")
 
     def run(steps, cfg):
@@ -66,7 +55,7 @@ def main():
     pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config, timestep_spacing="trailing")
     pipe.vae = tiny
     run(1, 0.0)  # warm-up
-    turbo = median_time(lambda: run(1, 0.0), a.repeats)
+    turbo = median_seconds(a.repeats, lambda: run(1, 0.0))
     parts = unet + tiny_decode
     print(f"Turbo style, 1 step, CFG 0, TAESD decode: {turbo:.2f} s (median of {a.repeats}); "
           f"1 call + decode = {parts:.2f} s, the run takes {100 * (turbo - parts) / parts:+.1f}% more")
@@ -74,7 +63,7 @@ def main():
     # LCM: 4 steps, CFG 1 (off), full VAE.
     pipe.scheduler = LCMScheduler.from_config(pipe.scheduler.config)
     pipe.vae = full_vae
-    lcm = median_time(lambda: run(4, 1.0), a.repeats)
+    lcm = median_seconds(a.repeats, lambda: run(4, 1.0))
     parts = 4 * unet + vae_decode
     print(f"LCM, 4 steps, CFG 1, VAE decode: {lcm:.2f} s (median of {a.repeats}); "
           f"4 calls + decode = {parts:.2f} s, the run takes {100 * (lcm - parts) / parts:+.1f}% more")
